@@ -1,0 +1,52 @@
+# The two commands of the project: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app dispatch
+HOST ?= 127.0.0.1
+PORT ?= 5000
+MO := dispatch/translations/zh_Hans_CN/LC_MESSAGES/messages.mo
+
+.PHONY: run test lint translations extract-messages bench clean
+
+run: $(VENV)/.installed-run $(MO)
+	$(FLASK) db upgrade
+	$(FLASK) demo load --if-empty
+	$(FLASK) users create admin --role admin --if-missing < /dev/null
+	DISPATCH_SCHEDULER_ENABLED=$${DISPATCH_SCHEDULER_ENABLED:-true} $(FLASK) serve --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-dev $(MO)
+	$(BIN)/ruff check dispatch tests bench
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check dispatch tests bench
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: requirements.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-run
+
+translations: $(MO)
+
+dispatch/translations/%/LC_MESSAGES/messages.mo: dispatch/translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed-run
+	$(BIN)/pybabel compile --use-fuzzy -d dispatch/translations -l $* -i $< -o $@
+
+# Refresh the catalogues after adding strings: extract, then merge into each .po.
+extract-messages: $(VENV)/.installed-dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location --sort-output -o dispatch/translations/messages.pot dispatch
+	$(BIN)/pybabel update -i dispatch/translations/messages.pot -d dispatch/translations --no-fuzzy-matching
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	$(BIN)/python bench/planner.py
+
+clean:
+	rm -rf $(VENV) $(MO)

@@ -1,0 +1,76 @@
+"""dispatch: point-to-point charter buses for migrant workers."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+    """Build the app: defaults, instance/config.py, DISPATCH_* environment, then test_config."""
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    _load_config(app, test_config)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_commands(app)
+    return app
+
+
+def _load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    app.config.from_object("dispatch.config")
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("DISPATCH")
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        db_path = Path(app.instance_path) / "dispatch.db"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+    if str(app.config["PUBLIC_BASE_URL"]).startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+
+
+def _instance_secret(path: Path) -> str:
+    """Read the instance's secret key, generating it once on first use."""
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _init_extensions(app: Flask) -> None:
+    from dispatch import models, web  # noqa: F401  (models: register the tables)
+    from dispatch.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from dispatch.notify.gateway import build_gateway
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(
+        app, locale_selector=web.select_locale, timezone_selector=lambda: app.config["TIMEZONE"]
+    )
+    web.init_app(app)
+    app.extensions["sms_gateway"] = build_gateway(app.config)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from dispatch.routes import auth, dashboard
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(dashboard.bp)
+
+
+def _register_commands(app: Flask) -> None:
+    from dispatch import commands
+
+    commands.init_app(app)

@@ -1,0 +1,132 @@
+"""Command-line interface: ``flask --app dispatch …`` (CONTRACTS.md §3)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from dispatch.extensions import db
+from dispatch.models import ROLES, User
+from dispatch.services import accounts, demo
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+tokens_cli = AppGroup("tokens", help="Manage API tokens.")
+demo_cli = AppGroup("demo", help="Reference and demo data.")
+
+
+@users_cli.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--county", "counties", multiple=True, help="County id (repeatable).")
+@click.option("--if-missing", is_flag=True, help="Do nothing when the user exists.")
+def create_user(name: str, role: str, counties: tuple[str, ...], if_missing: bool) -> None:
+    """Create a user; the password is read from stdin, or generated and printed."""
+    if if_missing and db.session.scalar(select(User).filter_by(username=name)):
+        return
+    typed = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.readline().strip()
+    password = typed or accounts.generate_password()
+    try:
+        accounts.create_user(name, role, password, counties)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created {role} {name!r}.")
+    if not typed:
+        click.echo(f"Password for {name}: {password}")
+        click.echo("It is shown only this once.")
+
+
+@tokens_cli.command("create")
+@click.argument("name")
+def create_token(name: str) -> None:
+    """Print a new API token for user NAME."""
+    user = db.session.scalar(select(User).filter_by(username=name))
+    if user is None:
+        raise click.ClickException(f"no user {name!r}")
+    token = accounts.create_token(user)
+    db.session.commit()
+    click.echo(token)
+
+
+@demo_cli.command("load")
+@click.option("--workers", default=200, show_default=True, type=click.IntRange(min=0))
+@click.option("--seed", default=2026, show_default=True)
+@click.option("--if-empty", is_flag=True, help="Only when the database has no data yet.")
+def load_demo(workers: int, seed: int, if_empty: bool) -> None:
+    """Load reference data, fleet and demo workers (idempotent)."""
+    if if_empty and not demo.database_is_empty():
+        click.echo("Data already present; demo not loaded.")
+        return
+    report = demo.load_demo(workers=workers, seed=seed)
+    db.session.commit()
+    click.echo(
+        f"{report.counties} counties, {report.sites} sites, {report.employers} employers, "
+        f"{report.coaches} coaches; {report.workers_added} workers added."
+    )
+
+
+notify_cli = AppGroup("notify", help="SMS notifications.")
+scheduler_cli = AppGroup("scheduler", help="The scheduler process.")
+
+
+@notify_cli.command("tick")
+@click.option("--now", "now_text", help="ISO 8601 moment (default: now); naive means TIMEZONE.")
+def notify_tick(now_text: str | None) -> None:
+    """Send, once, whatever is due at that moment; print counts by outcome."""
+    from dispatch.notify.scheduler import run_tick
+
+    app = current_app._get_current_object()
+    counts = run_tick(app, _parse_now(now_text, app.config["TIMEZONE"]))
+    click.echo(" ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "nothing due")
+
+
+def _parse_now(text: str | None, tz: str):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"not an ISO 8601 moment: {text}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(tz))
+
+
+@scheduler_cli.command("run")
+def scheduler_run() -> None:
+    """Run the scheduler as a process of its own (Ctrl-C stops)."""
+    from dispatch.notify.scheduler import run_scheduler_forever
+
+    click.echo("Scheduler running (Ctrl-C stops).")
+    run_scheduler_forever(current_app._get_current_object())
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the app on one process, with the scheduler when SCHEDULER_ENABLED."""
+    app = current_app._get_current_object()
+    scheduler = _start_scheduler(app) if app.config["SCHEDULER_ENABLED"] else None
+    click.echo(f"Serving on http://{host}:{port}  (Ctrl-C stops)")
+    try:
+        app.run(host=host, port=port, use_reloader=False, threaded=True)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+def _start_scheduler(app: Flask):
+    from dispatch.notify.scheduler import start_scheduler
+
+    return start_scheduler(app)
+
+
+def init_app(app: Flask) -> None:
+    for command in (users_cli, tokens_cli, demo_cli, notify_cli, scheduler_cli, serve):
+        app.cli.add_command(command)

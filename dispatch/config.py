@@ -1,0 +1,48 @@
+"""Configuration defaults (CONTRACTS.md §2).
+
+Layering: these defaults, then ``instance/config.py``, then ``DISPATCH_<KEY>``
+environment variables, then the mapping given to ``create_app`` (tests).
+"""
+
+from __future__ import annotations
+
+TIMEZONE = "Asia/Shanghai"
+
+SQLALCHEMY_DATABASE_URI: str | None = None  # None: SQLite file in instance/
+SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+SMS_BACKEND = "console"
+TWILIO_ACCOUNT_SID: str | None = None
+TWILIO_AUTH_TOKEN: str | None = None
+TWILIO_FROM: str | None = None
+TWILIO_MESSAGING_SERVICE_SID: str | None = None
+TWILIO_BASE_URL = "https://api.twilio.com"
+TWILIO_TIMEOUT_S = 10
+PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+SMS_SIGNATURE = "【临汾人社】"
+SMS_QUIET_HOURS = "22:00-07:00"
+SMS_MAX_PER_SECOND = 1
+SMS_PRICE_PER_SEGMENT = 0.05  # CNY, for the cost estimate shown before publishing
+
+SCHEDULER_ENABLED = False
+SCHEDULER_TICK_S = 30
+PLANNER_TIME_LIMIT_S = 30
+
+BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+LANGUAGES = ("zh_Hans_CN", "en")
+
+# Security
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+SESSION_PROTECTION = "strong"
+WTF_CSRF_TIME_LIMIT = 8 * 3600
+MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+LOGIN_FAILURES_PER_MINUTE = 5
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_HEADERS_ENABLED = True
+
+# Emergency contact printed on manifests
+EMERGENCY_PHONE = "0357-12333"

@@ -1,0 +1,37 @@
+"""The domain model, one module per area; import models from here."""
+
+from dispatch.models.accounts import ADMIN, COORDINATOR, ROLES, VIEWER, ApiToken, AuditEvent, User
+from dispatch.models.fleet import Coach, CoachType, Driver
+from dispatch.models.messages import OutboundMessage
+from dispatch.models.reference import DROPOFF, PICKUP, County, Employer, Site, WelfareHandout
+from dispatch.models.trips import Plan, SeatAssignment, Trip, TripChange, TripStop
+from dispatch.models.types import utcnow
+from dispatch.models.workers import WORKER_STATUSES, Worker
+
+__all__ = [
+    "ADMIN",
+    "COORDINATOR",
+    "DROPOFF",
+    "PICKUP",
+    "ROLES",
+    "VIEWER",
+    "WORKER_STATUSES",
+    "ApiToken",
+    "AuditEvent",
+    "Coach",
+    "CoachType",
+    "County",
+    "Driver",
+    "Employer",
+    "OutboundMessage",
+    "Plan",
+    "SeatAssignment",
+    "Site",
+    "Trip",
+    "TripChange",
+    "TripStop",
+    "User",
+    "WelfareHandout",
+    "Worker",
+    "utcnow",
+]

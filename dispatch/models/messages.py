@@ -1,0 +1,56 @@
+"""The SMS outbox: the one record of what must be, and what was, sent."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dispatch.extensions import db
+from dispatch.models.types import UTCDateTime, utcnow
+from dispatch.models.workers import Worker
+
+MSG_PENDING = "pending"  # waiting for its time
+MSG_SENDING = "sending"  # claimed by a tick; outcome not yet recorded
+MSG_SENT = "sent"  # accepted by the provider
+MSG_DELIVERED = "delivered"
+MSG_FAILED = "failed"  # definite failure
+MSG_UNKNOWN = "unknown"  # outcome unknown (timeout): a person must look
+MSG_CANCELLED = "cancelled"  # superseded or withdrawn before sending
+MSG_EXPIRED = "expired"  # no longer useful when its turn came
+MSG_SUPPRESSED = "suppressed"  # no consent, opted out or invalid number
+
+
+class OutboundMessage(db.Model):
+    """One SMS to one recipient; ``dedupe_key`` = kind:recipient:trip:version, unique."""
+
+    __table_args__ = (Index("ix_outbound_message_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # departure, reminder, welfare, change, ...
+    version: Mapped[int] = mapped_column(default=1)
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("worker.id"), index=True)
+    driver_id: Mapped[int | None] = mapped_column(ForeignKey("driver.id"))
+    trip_id: Mapped[int | None] = mapped_column(ForeignKey("trip.id"), index=True)
+    to_phone: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    segments: Mapped[int] = mapped_column(default=1)
+    urgent: Mapped[bool] = mapped_column(default=False)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(12), default=MSG_PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    provider: Mapped[str | None] = mapped_column(String(20))
+    provider_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    provider_status: Mapped[str | None] = mapped_column(String(20))
+    error_code: Mapped[str | None] = mapped_column(String(20))
+    error_message: Mapped[str | None] = mapped_column(String(300))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    worker: Mapped[Worker | None] = relationship()

@@ -1,0 +1,145 @@
+"""Plans, trips, their stops and seats, and changes to published trips."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dispatch.extensions import db
+from dispatch.models.fleet import Coach, CoachType, Driver
+from dispatch.models.reference import Site
+from dispatch.models.types import UTCDateTime, utcnow
+from dispatch.models.workers import Worker
+
+PLAN_RUNNING = "running"
+PLAN_FAILED = "failed"
+PLAN_DRAFT = "draft"
+PLAN_PUBLISHED = "published"
+PLAN_SUPERSEDED = "superseded"
+PLAN_DISCARDED = "discarded"
+
+
+class Plan(db.Model):
+    """One planner run over a date range: a draft until published, then live."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(12), default=PLAN_RUNNING, index=True)
+    date_from: Mapped[date]
+    date_to: Mapped[date]
+    scope: Mapped[dict] = mapped_column(JSON, default=dict)  # counties/destinations chosen
+    progress: Mapped[float] = mapped_column(default=0.0)
+    progress_message: Mapped[str] = mapped_column(String(200), default="")
+    cost: Mapped[float | None]
+    lower_bound_cost: Mapped[float | None]
+    gap: Mapped[float | None]
+    seconds: Mapped[float | None]
+    unassigned: Mapped[list] = mapped_column(JSON, default=list)  # [{group, reason, workers}]
+    problem: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    trips: Mapped[list[Trip]] = relationship(
+        back_populates="plan", order_by="(Trip.date, Trip.code)", cascade="all, delete-orphan"
+    )
+
+
+class Trip(db.Model):
+    """One bus on one day: its coach, crew, stops in order and seats."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
+    code: Mapped[str] = mapped_column(String(20))  # "T1", stable inside a plan
+    date: Mapped[date] = mapped_column(index=True)
+    departure_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    coach_type_id: Mapped[str] = mapped_column(ForeignKey("coach_type.id"))
+    coach_id: Mapped[int | None] = mapped_column(ForeignKey("coach.id"))
+    driver1_id: Mapped[int | None] = mapped_column(ForeignKey("driver.id"))
+    driver2_id: Mapped[int | None] = mapped_column(ForeignKey("driver.id"))
+    captain_worker_id: Mapped[int | None] = mapped_column(ForeignKey("worker.id"))
+    locked: Mapped[bool] = mapped_column(default=False)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    km: Mapped[float] = mapped_column(default=0.0)
+    cost: Mapped[float] = mapped_column(default=0.0)
+    manifest_key: Mapped[str] = mapped_column(String(40), default="")  # rotate to revoke links
+    version: Mapped[int] = mapped_column(default=1)
+
+    plan: Mapped[Plan] = relationship(back_populates="trips")
+    coach_type: Mapped[CoachType] = relationship()
+    coach: Mapped[Coach | None] = relationship()
+    driver1: Mapped[Driver | None] = relationship(foreign_keys=[driver1_id])
+    driver2: Mapped[Driver | None] = relationship(foreign_keys=[driver2_id])
+    captain: Mapped[Worker | None] = relationship()
+    stops: Mapped[list[TripStop]] = relationship(
+        order_by="TripStop.seq", cascade="all, delete-orphan", back_populates="trip"
+    )
+    seats: Mapped[list[SeatAssignment]] = relationship(
+        order_by="SeatAssignment.seat_no", cascade="all, delete-orphan", back_populates="trip"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TripStop(db.Model):
+    """A stop of a trip, in order; pickups come before drop-offs."""
+
+    __table_args__ = (UniqueConstraint("trip_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trip_id: Mapped[int] = mapped_column(ForeignKey("trip.id"), index=True)
+    seq: Mapped[int]
+    site_id: Mapped[str] = mapped_column(ForeignKey("site.id"))
+    kind: Mapped[str] = mapped_column(String(10))  # pickup / dropoff
+    leg_km: Mapped[float] = mapped_column(default=0.0)  # from the previous stop
+    eta: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    trip: Mapped[Trip] = relationship(back_populates="stops")
+    site: Mapped[Site] = relationship()
+
+
+class SeatAssignment(db.Model):
+    """A worker in a numbered seat of a trip.
+
+    The database guarantees a seat holds one worker (trip, seat_no) and a worker holds
+    one seat per plan (plan, worker); seat numbers are checked against the coach's
+    passenger seats when written.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("trip_id", "seat_no"),
+        UniqueConstraint("plan_id", "worker_id"),
+        CheckConstraint("seat_no >= 1", name="seat_no_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"))
+    trip_id: Mapped[int] = mapped_column(ForeignKey("trip.id"))
+    seat_no: Mapped[int]
+    worker_id: Mapped[int] = mapped_column(ForeignKey("worker.id"), index=True)
+    locked: Mapped[bool] = mapped_column(default=False)
+    boarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    no_show_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    pack_given_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    trip: Mapped[Trip] = relationship(back_populates="seats")
+    worker: Mapped[Worker] = relationship()
+
+
+class TripChange(db.Model):
+    """A change to a published trip that affects one worker (bus, seat, time, pickup…)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trip_id: Mapped[int] = mapped_column(ForeignKey("trip.id"), index=True)
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("worker.id"), index=True)
+    field: Mapped[str] = mapped_column(String(20))  # bus, seat, time, pickup, cancelled
+    old_value: Mapped[str | None] = mapped_column(String(200))
+    new_value: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,0 +1,70 @@
+"""Workers who travel, and the states they pass through."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dispatch.extensions import db
+from dispatch.models.reference import County, Employer, Site
+from dispatch.models.types import UTCDateTime, utcnow
+
+REGISTERED = "registered"
+ASSIGNED = "assigned"
+NOTIFIED = "notified"
+BOARDED = "boarded"
+NO_SHOW = "no_show"
+CANCELLED = "cancelled"
+WORKER_STATUSES = (REGISTERED, ASSIGNED, NOTIFIED, BOARDED, NO_SHOW, CANCELLED)
+
+
+class Worker(db.Model):
+    """A person registered to travel; ``group_code`` binds those who travel together."""
+
+    __table_args__ = (
+        Index("ix_worker_county_status", "county_id", "status"),
+        Index("ix_worker_dates", "earliest_date", "latest_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), index=True)
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)  # E.164
+    birth_date: Mapped[date]
+    sex: Mapped[str] = mapped_column(String(1))  # "M" or "F", from the ID number
+    county_id: Mapped[str] = mapped_column(ForeignKey("county.id"))
+    township: Mapped[str] = mapped_column(String(80), default="")
+    pickup_site_id: Mapped[str] = mapped_column(ForeignKey("site.id"))
+    destination_site_id: Mapped[str] = mapped_column(ForeignKey("site.id"), index=True)
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employer.id"))
+    earliest_date: Mapped[date]
+    latest_date: Mapped[date]
+    group_code: Mapped[str | None] = mapped_column(String(40), index=True)
+    sms_consent: Mapped[bool] = mapped_column(default=True)
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    opt_out_source: Mapped[str | None] = mapped_column(String(20))
+    phone_invalid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(12), default=REGISTERED, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(default=1)
+
+    county: Mapped[County] = relationship()
+    pickup_site: Mapped[Site] = relationship(foreign_keys=[pickup_site_id])
+    destination_site: Mapped[Site] = relationship(foreign_keys=[destination_site_id])
+    employer: Mapped[Employer | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def can_receive_sms(self) -> bool:
+        return self.sms_consent and self.opted_out_at is None and self.phone_invalid_at is None
+
+    def age_on(self, day: date) -> int:
+        """Age in whole years on ``day``."""
+        before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
+        return day.year - self.birth_date.year - before_birthday

@@ -1,0 +1,1 @@
+"""SMS: gateways, message texts, the outbox and its scheduler."""

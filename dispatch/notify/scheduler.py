@@ -1,0 +1,82 @@
+"""The scheduler: one APScheduler job that drains the outbox every SCHEDULER_TICK_S seconds.
+
+The outbox table holds the durable state; the scheduler only decides when to look, so
+a job lost to a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from dispatch.models import utcnow
+from dispatch.notify.outbox import TickOptions, send_due_messages
+
+log = logging.getLogger("dispatch.scheduler")
+
+
+def parse_quiet_hours(value: str | None) -> tuple[int, int] | None:
+    """'22:00-07:00' → (1320, 420) minutes; empty → None."""
+    if not value:
+        return None
+    start, end = (part.strip() for part in value.split("-"))
+    return _minutes(start), _minutes(end)
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def tick_options(app: Flask) -> TickOptions:
+    config = app.config
+    return TickOptions(
+        per_second=float(config["SMS_MAX_PER_SECOND"] or 0),
+        quiet=parse_quiet_hours(config["SMS_QUIET_HOURS"]),
+        tz=config["TIMEZONE"],
+        owner=f"{socket.gethostname()}:{os.getpid()}",
+    )
+
+
+def run_tick(app: Flask, now=None):
+    """One tick inside an app context; returns counts by outcome."""
+    with app.app_context():
+        gateway = app.extensions["sms_gateway"]
+        counts = send_due_messages(gateway, now or utcnow(), tick_options(app))
+        if counts:
+            log.info("tick: %s", dict(counts))
+        return counts
+
+
+def _add_tick(scheduler, app: Flask) -> None:
+    scheduler.add_job(
+        run_tick,
+        "interval",
+        args=[app],
+        seconds=int(app.config["SCHEDULER_TICK_S"]),
+        id="outbox-tick",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=None,
+        next_run_time=utcnow(),
+    )
+
+
+def start_scheduler(app: Flask) -> BackgroundScheduler:
+    """Start the tick in a background thread of this process (single-process mode)."""
+    scheduler = BackgroundScheduler(timezone=app.config["TIMEZONE"])
+    _add_tick(scheduler, app)
+    scheduler.start()
+    return scheduler
+
+
+def run_scheduler_forever(app: Flask) -> None:
+    """Run the tick as a process of its own (deployments with several web processes)."""
+    scheduler = BlockingScheduler(timezone=app.config["TIMEZONE"])
+    _add_tick(scheduler, app)
+    scheduler.start()

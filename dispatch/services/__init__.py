@@ -1,0 +1,1 @@
+"""Use cases: they flush; the request, command or scheduler job commits."""
