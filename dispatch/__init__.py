@@ -64,10 +64,11 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from dispatch.routes import auth, dashboard
+    from dispatch.routes import auth, dashboard, webhooks
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(webhooks.bp)
 
 
 def _register_commands(app: Flask) -> None:
