@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
+from werkzeug.serving import run_simple
 
 from dispatch.extensions import db
 from dispatch.models import ROLES, User
@@ -115,7 +116,7 @@ def serve(host: str, port: int) -> None:
     scheduler = _start_scheduler(app) if app.config["SCHEDULER_ENABLED"] else None
     click.echo(f"Serving on http://{host}:{port}  (Ctrl-C stops)")
     try:
-        app.run(host=host, port=port, use_reloader=False, threaded=True)
+        run_simple(host, port, app, use_reloader=False, threaded=True)
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
