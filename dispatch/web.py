@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from dispatch.extensions import db, login_manager
+from dispatch.identity import mask_id_number, mask_phone
 
 ZH = "zh_Hans_CN"
 EN = "en"
@@ -40,6 +41,29 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 def iso_date(value: date | None) -> str:
     return value.isoformat() if value else ""
+
+
+def form_value(value: object) -> str:
+    """A value as an HTML form shows it: dates in ISO, None as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+STATUS_LABELS = {
+    "registered": _l("Registered"),
+    "assigned": _l("Assigned"),
+    "notified": _l("Notified"),
+    "boarded": _l("Boarded"),
+    "no_show": _l("No-show"),
+    "cancelled": _l("Withdrawn"),
+}
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
 
 
 @event.listens_for(Engine, "connect")
@@ -90,6 +114,10 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     app.jinja_env.filters["localtime"] = local_time
     app.jinja_env.filters["isodate"] = iso_date
+    app.jinja_env.filters["formvalue"] = form_value
+    app.jinja_env.globals.update(
+        status_label=status_label, mask_id=mask_id_number, mask_phone=mask_phone
+    )
     app.jinja_env.globals["current_locale"] = select_locale
     app.after_request(_security_headers)
     for code in (400, 403, 404, 405, 409, 410, 413, 422, 429, 500):
@@ -97,16 +125,19 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["nav_items"] = nav_items
 
 
-NAV = (
-    ("dashboard.index", _l("Dashboard")),
-    ("workers.index", _l("Workers")),
-    ("plans.index", _l("Plans")),
-    ("messages.index", _l("Messages")),
-    ("audit.index", _l("Audit")),
+NAV = (  # endpoint, label, admins only
+    ("dashboard.index", _l("Dashboard"), False),
+    ("workers.index", _l("Workers"), False),
+    ("plans.index", _l("Plans"), False),
+    ("messages.index", _l("Messages"), False),
+    ("workers.audit_log", _l("Audit"), True),
 )
 
 
 def nav_items() -> list[tuple[str, str]]:
-    """The main navigation, limited to the areas this app has."""
+    """The main navigation, limited to the areas this app has and the user may open."""
+    from flask_login import current_user
+
     views = current_app.view_functions
-    return [(endpoint, label) for endpoint, label in NAV if endpoint in views]
+    admin = current_user.is_authenticated and current_user.is_admin
+    return [(e, label) for e, label, admin_only in NAV if e in views and (admin or not admin_only)]

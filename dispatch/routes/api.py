@@ -1,0 +1,161 @@
+"""The JSON API under /api/v1 (CONTRACTS.md §5), authenticated by bearer tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, g, jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from dispatch.extensions import csrf, db
+from dispatch.models import Plan, SeatAssignment, Trip, Worker
+from dispatch.models.trips import PLAN_PUBLISHED
+from dispatch.routes.api_errors import api_error
+from dispatch.services import accounts
+from dispatch.services import workers as service
+from dispatch.services.worker_fields import Lookups, parse_date
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+MAX_PER_PAGE = 200
+
+
+@bp.before_request
+def _authenticate():
+    if request.endpoint == "api.openapi":
+        return None
+    header = request.headers.get("Authorization", "")
+    user = accounts.user_for_token(header[7:].strip()) if header.startswith("Bearer ") else None
+    if user is None:
+        return api_error(401, _("A valid API token is required (Authorization: Bearer …)."))
+    if request.method != "GET" and not user.can_edit:
+        return api_error(403, _("This token may only read."))
+    g.api_user = user
+    return None
+
+
+@bp.after_request
+def _commit(response):
+    if response.status_code < 400:
+        db.session.commit()
+    return response
+
+
+def worker_json(worker: Worker) -> dict[str, Any]:
+    """A worker as the API shows it: the fields of CONTRACTS.md §6 plus read-only keys."""
+    seat = live_seat(worker.id)
+    return {
+        "id": worker.id, "name": worker.name, "id_number": worker.id_number, "phone": worker.phone,
+        "county": worker.county_id, "township": worker.township, "pickup_point": worker.pickup_site_id,
+        "destination": worker.destination_site_id,
+        "employer": worker.employer.name if worker.employer else None, "employer_id": worker.employer_id,
+        "earliest_date": worker.earliest_date.isoformat(), "latest_date": worker.latest_date.isoformat(),
+        "group": worker.group_code, "sms_consent": worker.sms_consent, "notes": worker.notes,
+        "status": worker.status, "birth_date": worker.birth_date.isoformat(), "sex": worker.sex,
+        "opted_out": worker.opted_out_at is not None, "phone_invalid": worker.phone_invalid_at is not None,
+        "trip_id": seat.trip_id if seat else None, "seat_no": seat.seat_no if seat else None,
+    }  # fmt: skip
+
+
+def live_seat(worker_id: int) -> SeatAssignment | None:
+    """The worker's seat on a published plan, if any."""
+    return db.session.scalar(
+        select(SeatAssignment)
+        .join(Trip, Trip.id == SeatAssignment.trip_id)
+        .join(Plan, Plan.id == SeatAssignment.plan_id)
+        .where(
+            SeatAssignment.worker_id == worker_id,
+            Plan.status == PLAN_PUBLISHED,
+            Trip.cancelled_at.is_(None),
+        )
+    )
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, _("The request body must be a JSON object."))
+    return body
+
+
+def _visible_or_404(worker_id: int) -> Worker:
+    worker = service.get_visible(g.api_user, worker_id)
+    if worker is None:
+        abort(404, _("No such worker."))
+    return worker
+
+
+def _filters() -> service.WorkerFilter:
+    try:
+        day = parse_date(request.args.get("date"))
+    except ValueError:
+        abort(400, _("Not a date: write it as 2026-03-01."))
+    args = request.args
+    return service.WorkerFilter(
+        q=args.get("q", ""), county=args.get("county", ""), destination=args.get("destination", ""),
+        status=args.get("status", ""), day=day,
+    )  # fmt: skip
+
+
+@bp.get("/workers")
+def list_workers():
+    page = request.args.get("page", 1, type=int) or 1
+    per_page = min(max(request.args.get("per_page", 50, type=int) or 50, 1), MAX_PER_PAGE)
+    items, total = service.page_of(service.filtered_query(g.api_user, _filters()), page, per_page)
+    return jsonify(items=[worker_json(w) for w in items], page=page, per_page=per_page, total=total)
+
+
+@bp.post("/workers")
+def create_worker():
+    try:
+        worker = service.create_worker(
+            _json_body(), g.api_user, Lookups.load(g.api_user.county_ids())
+        )
+    except service.DuplicateWorker as dup:
+        return api_error(409, _("This ID number is registered already."), {"id_number": str(dup.existing.id)},
+                         code="duplicate")  # fmt: skip
+    except service.InvalidWorker as invalid:
+        return api_error(422, _("Some fields are not valid."), invalid.errors)
+    return jsonify(worker_json(worker)), 201
+
+
+@bp.get("/workers/<int:worker_id>")
+def get_worker(worker_id: int):
+    return jsonify(worker_json(_visible_or_404(worker_id)))
+
+
+@bp.patch("/workers/<int:worker_id>")
+def update_worker(worker_id: int):
+    worker = _visible_or_404(worker_id)
+    changes = _json_body()
+    unknown = sorted(set(changes) - set(service.as_raw(worker)))
+    if unknown:
+        return api_error(
+            422,
+            _("Some fields are not valid."),
+            dict.fromkeys(unknown, _("Unknown or read-only field.")),
+        )
+    try:
+        service.update_worker(worker, changes, g.api_user, Lookups.load(g.api_user.county_ids()))
+    except service.DuplicateWorker:
+        return api_error(409, _("Another worker has this ID number."), code="duplicate")
+    except service.InvalidWorker as invalid:
+        return api_error(422, _("Some fields are not valid."), invalid.errors)
+    except service.WorkerLocked as locked:
+        return api_error(409, str(locked))
+    return jsonify(worker_json(worker))
+
+
+@bp.delete("/workers/<int:worker_id>")
+def withdraw_worker(worker_id: int):
+    worker = _visible_or_404(worker_id)
+    service.withdraw_worker(worker, g.api_user)
+    return jsonify(worker_json(worker))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from dispatch.routes.openapi import spec
+
+    return jsonify(spec())
