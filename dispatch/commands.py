@@ -70,6 +70,37 @@ def load_demo(workers: int, seed: int, if_empty: bool) -> None:
     )
 
 
+workers_cli = AppGroup("workers", help="The worker registry.")
+
+
+@workers_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--commit", "do_commit", is_flag=True, help="Write the good rows (default: check only).")
+def import_workers(file: str, do_commit: bool) -> None:
+    """Import workers from .xlsx or .csv; print a per-row report."""
+    from pathlib import Path
+
+    from dispatch.services import worker_import
+    from dispatch.services.worker_fields import FIELD_LABELS_ZH, Lookups
+
+    data, lookups = Path(file).read_bytes(), Lookups.load()
+    try:
+        run = worker_import.commit if do_commit else worker_import.preview
+        report = run(file, data, lookups, None) if do_commit else run(file, data, lookups)
+    except worker_import.ImportFileError as error:
+        raise click.ClickException(str(error)) from None
+    for row in report.rows:
+        problems = "; ".join(f"{FIELD_LABELS_ZH.get(k, k)}: {v}" for k, v in row.errors.items())
+        click.echo(f"row {row.row}\t{row.status}\t{row.name}\t{problems}".rstrip())
+    new, existing, bad = report.count("new"), report.count("existing"), len(report.errors)
+    click.echo(f"{new} new, {existing} already registered, {bad} with errors.")
+    if do_commit:
+        db.session.commit()
+        click.echo(f"Written: {report.written}.")
+    else:
+        click.echo("Nothing written (use --commit).")
+
+
 notify_cli = AppGroup("notify", help="SMS notifications.")
 scheduler_cli = AppGroup("scheduler", help="The scheduler process.")
 
@@ -129,5 +160,5 @@ def _start_scheduler(app: Flask):
 
 
 def init_app(app: Flask) -> None:
-    for command in (users_cli, tokens_cli, demo_cli, notify_cli, scheduler_cli, serve):
+    for command in (users_cli, tokens_cli, demo_cli, workers_cli, notify_cli, scheduler_cli, serve):
         app.cli.add_command(command)

@@ -6,7 +6,7 @@ import sqlite3
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, render_template, request, session
+from flask import Flask, current_app, has_request_context, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -20,6 +20,8 @@ EN = "en"
 
 def select_locale() -> str:
     """The user's chosen language, else the browser's (any zh* → zh_Hans_CN), else Chinese."""
+    if not has_request_context():
+        return ZH  # command line and scheduler: the bureau's language
     chosen = session.get("lang")
     if chosen in (ZH, EN):
         return chosen
