@@ -64,13 +64,14 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from dispatch.routes import api, auth, dashboard, webhooks, workers
+    from dispatch.routes import api, auth, dashboard, plans, webhooks, workers
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(workers.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(plans.bp)
 
 
 def _register_commands(app: Flask) -> None:

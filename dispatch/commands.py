@@ -101,6 +101,89 @@ def import_workers(file: str, do_commit: bool) -> None:
         click.echo("Nothing written (use --commit).")
 
 
+planner_cli = AppGroup("planner", help="The planner's problem files.")
+plan_cli = AppGroup("plan", help="Plans: run and publish.")
+
+
+def _scope(date_from, date_to):
+    from dispatch.services.planning import Scope
+
+    return Scope(date_from.date(), date_to.date())
+
+
+@planner_cli.command("export")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("-o", "output", type=click.Path(dir_okay=False), help="File (default: stdout).")
+def planner_export(date_from, date_to, output: str | None) -> None:
+    """The open demand as a planner problem (PLANNER_FORMAT.md)."""
+    import json
+
+    from dispatch.services.planning import PlanningError, build_problem
+
+    try:
+        problem = build_problem(_scope(date_from, date_to))
+    except PlanningError as error:
+        raise click.ClickException(str(error)) from None
+    text = json.dumps(problem, ensure_ascii=False, indent=1)
+    if output:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        click.echo(text)
+
+
+@plan_cli.command("run")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), required=True)
+@click.option("--time-limit", type=float, help="Seconds (default PLANNER_TIME_LIMIT_S).")
+@click.option("--seed", type=int, default=0, show_default=True)
+def plan_run(date_from, date_to, time_limit: float | None, seed: int) -> None:
+    """Plan the open demand and store a draft; print its id alone on the first line."""
+    from dispatch.services import planning
+
+    app = current_app._get_current_object()
+    try:
+        plan = planning.start_plan(_scope(date_from, date_to), None)
+    except planning.PlanningError as error:
+        raise click.ClickException(str(error)) from None
+    result = planning.solve_plan(plan, time_limit or app.config["PLANNER_TIME_LIMIT_S"], seed)
+    planning.store_result(plan, result, _departure(app), app.config["TIMEZONE"])
+    db.session.commit()
+    click.echo(plan.id)
+    workers = sum(len(trip.seats) for trip in plan.trips)
+    click.echo(
+        f"{len(plan.trips)} buses, {workers} workers seated, {len(plan.unassigned)} groups unassigned; "
+        f"cost {plan.cost:,.0f} CNY, lower bound {plan.lower_bound_cost:,.0f}, gap {plan.gap:.1%}"
+    )
+    for item in plan.unassigned:
+        click.echo(f"unassigned {item['group']}: {item['reason']}")
+
+
+def _departure(app: Flask):
+    from datetime import time
+
+    return time.fromisoformat(app.config["DEPARTURE_TIME"])
+
+
+@plan_cli.command("publish")
+@click.argument("plan_id", type=int)
+def plan_publish(plan_id: int) -> None:
+    """Publish a draft: seats become final and notices are scheduled."""
+    from dispatch.models import Plan
+    from dispatch.services import planning
+
+    plan = db.session.get(Plan, plan_id)
+    if plan is None:
+        raise click.ClickException(f"no plan {plan_id}")
+    try:
+        seated = planning.publish(plan, None)
+    except planning.PlanningError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Plan {plan_id} published: {seated} workers seated on {len(plan.trips)} buses.")
+
+
 notify_cli = AppGroup("notify", help="SMS notifications.")
 scheduler_cli = AppGroup("scheduler", help="The scheduler process.")
 
@@ -160,5 +243,7 @@ def _start_scheduler(app: Flask):
 
 
 def init_app(app: Flask) -> None:
-    for command in (users_cli, tokens_cli, demo_cli, workers_cli, notify_cli, scheduler_cli, serve):
+    for command in (
+        users_cli, tokens_cli, demo_cli, workers_cli, planner_cli, plan_cli, notify_cli, scheduler_cli, serve,
+    ):  # fmt: skip
         app.cli.add_command(command)

@@ -27,6 +27,7 @@ SMS_PRICE_PER_SEGMENT = 0.05  # CNY, for the cost estimate shown before publishi
 SCHEDULER_ENABLED = False
 SCHEDULER_TICK_S = 30
 PLANNER_TIME_LIMIT_S = 30
+DEPARTURE_TIME = "08:00"  # local time a coach leaves its first pickup point
 
 BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
 BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"

@@ -1,0 +1,113 @@
+"""Planning from the web: run the planner, review a draft, publish it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from dispatch.extensions import db
+from dispatch.models import County, Plan, Site, Worker
+from dispatch.routes.access import editor_required
+from dispatch.routes.workers import CsrfForm
+from dispatch.services import plan_runner, planning
+from dispatch.services.worker_fields import parse_date
+
+bp = Blueprint("plans", __name__, url_prefix="/plans")
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    plans = db.session.scalars(select(Plan).order_by(Plan.id.desc()).limit(100)).all()
+    scope = current_user.county_ids()
+    counties = [c for c in db.session.scalars(select(County).order_by(County.id)) if scope is None or c.id in scope]
+    destinations = db.session.scalars(select(Site).filter_by(kind="dropoff").order_by(Site.id)).all()
+    return render_template(
+        "plans/index.html", plans=plans, form=CsrfForm(), counties=counties, destinations=destinations,
+        time_limit=current_app.config["PLANNER_TIME_LIMIT_S"],
+    )  # fmt: skip
+
+
+def _scope_from_form() -> planning.Scope:
+    try:
+        date_from, date_to = parse_date(request.form.get("date_from")), parse_date(request.form.get("date_to"))
+    except ValueError:
+        date_from = date_to = None
+    if date_from is None or date_to is None or date_to < date_from:
+        raise planning.PlanningError(_("Choose a start date and an end date on or after it."))
+    counties = tuple(request.form.getlist("county"))
+    allowed = current_user.county_ids()
+    if allowed is not None:
+        counties = tuple(c for c in counties if c in allowed) or tuple(sorted(allowed))
+    return planning.Scope(date_from, date_to, counties, tuple(request.form.getlist("destination")))
+
+
+@bp.post("/")
+@editor_required
+def create() -> Response:
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    try:
+        plan = planning.start_plan(_scope_from_form(), current_user)
+    except planning.PlanningError as error:
+        flash(str(error), "error")
+        return redirect(url_for(".index"))
+    db.session.commit()
+    limit = min(float(request.form.get("time_limit") or current_app.config["PLANNER_TIME_LIMIT_S"]), 600)
+    plan_runner.launch(current_app._get_current_object(), plan.id, limit)
+    return redirect(url_for(".show", plan_id=plan.id))
+
+
+@bp.get("/<int:plan_id>")
+@login_required
+def show(plan_id: int) -> str:
+    plan = db.session.get(Plan, plan_id) or abort(404)
+    by_day = defaultdict(list)
+    for trip in plan.trips:
+        by_day[trip.date].append(trip)
+    names = {w.id: w for w in _unassigned_workers(plan)}
+    return render_template(
+        "plans/show.html", plan=plan, by_day=sorted(by_day.items()), form=CsrfForm(),
+        unassigned_workers=names, seated=sum(len(t.seats) for t in plan.trips),
+    )  # fmt: skip
+
+
+def _unassigned_workers(plan: Plan) -> list[Worker]:
+    ids = [int(m[1:]) for item in plan.unassigned or [] for m in item.get("workers", [])]
+    return list(db.session.scalars(select(Worker).where(Worker.id.in_(ids)))) if ids else []
+
+
+@bp.post("/<int:plan_id>/publish")
+@editor_required
+def publish(plan_id: int) -> Response:
+    plan = db.session.get(Plan, plan_id) or abort(404)
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    try:
+        seated = planning.publish(plan, current_user)
+    except planning.PlanningError:
+        flash(_("Only a draft can be published."), "error")
+        return redirect(url_for(".show", plan_id=plan.id))
+    db.session.commit()
+    flash(_("Published: %(n)d workers have their seats.", n=seated), "success")
+    return redirect(url_for(".show", plan_id=plan.id))
+
+
+@bp.app_template_filter("plan_status")
+def plan_status(status: str) -> str:
+    labels = {
+        "running": _("planning…"), "failed": _("failed"), "draft": _("draft"),
+        "published": _("published"), "superseded": _("superseded"), "discarded": _("discarded"),
+    }  # fmt: skip
+    return labels.get(status, status)
+
+
+@bp.app_template_global()
+def today() -> date:
+    return date.today()

@@ -1,0 +1,195 @@
+"""From open demand to a stored draft plan, and from a draft to the live plan."""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from dispatch import planner
+from dispatch.extensions import db
+from dispatch.models import (
+    Coach,
+    CoachType,
+    Plan,
+    SeatAssignment,
+    Site,
+    Trip,
+    TripStop,
+    User,
+    Worker,
+    utcnow,
+)  # fmt: skip
+from dispatch.models import trips as t
+from dispatch.models.workers import ASSIGNED, REGISTERED
+from dispatch.services import audit
+from dispatch.services.timing import stop_times
+
+
+class PlanningError(ValueError):
+    """A planning request that cannot be carried out."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    date_from: date
+    date_to: date
+    counties: tuple[str, ...] = ()
+    destinations: tuple[str, ...] = ()
+
+
+def open_workers(scope: Scope) -> list[Worker]:
+    """Registered workers whose departure window meets the range, within the scope."""
+    query = select(Worker).where(
+        Worker.status == REGISTERED,
+        Worker.earliest_date <= scope.date_to,
+        Worker.latest_date >= scope.date_from,
+    )
+    if scope.counties:
+        query = query.where(Worker.county_id.in_(scope.counties))
+    if scope.destinations:
+        query = query.where(Worker.destination_site_id.in_(scope.destinations))
+    return list(db.session.scalars(query.order_by(Worker.id)))
+
+
+def _groups(workers: list[Worker], scope: Scope) -> tuple[list[dict], list[dict]]:
+    """Planner groups (one per travel-group code, singles alone) and those with no common day."""
+    by_key: dict[str, list[Worker]] = defaultdict(list)
+    for worker in workers:
+        by_key[f"g:{worker.group_code}" if worker.group_code else f"w{worker.id}"].append(worker)
+    groups, impossible = [], []
+    for key, members in by_key.items():
+        earliest = max([scope.date_from, *(w.earliest_date for w in members)])
+        latest = min([scope.date_to, *(w.latest_date for w in members)])
+        group = {
+            "id": key, "size": len(members), "pickup": members[0].pickup_site_id,
+            "dropoff": members[0].destination_site_id, "earliest": earliest.isoformat(),
+            "latest": latest.isoformat(), "members": [f"w{w.id}" for w in members],
+        }  # fmt: skip
+        (groups if earliest <= latest else impossible).append(group)
+    return groups, impossible
+
+
+def _coach_types(scope: Scope) -> list[dict]:
+    fleet = Counter(db.session.scalars(select(Coach.coach_type_id).where(Coach.active.is_(True))))
+    days = [scope.date_from + timedelta(n) for n in range((scope.date_to - scope.date_from).days + 1)]
+    return [
+        {"id": ct.id, "passenger_seats": ct.passenger_seats, "fixed_cost": ct.fixed_cost,
+         "cost_per_km": ct.cost_per_km, "available": {d.isoformat(): fleet[ct.id] for d in days}}
+        for ct in db.session.scalars(select(CoachType).order_by(CoachType.id))
+    ]  # fmt: skip
+
+
+def _sites(ids: set[str]) -> list[dict]:
+    sites = db.session.scalars(select(Site).where(Site.id.in_(ids)).order_by(Site.id))
+    return [{"id": s.id, "kind": s.kind, "name": s.name_zh, "lat": s.lat, "lon": s.lon} for s in sites]
+
+
+def build_problem(scope: Scope) -> dict[str, Any]:
+    """The open demand of the scope as a planner problem (PLANNER_FORMAT.md), in file form."""
+    if scope.date_to < scope.date_from:
+        raise PlanningError("the end date is before the start date")
+    groups, impossible = _groups(open_workers(scope), scope)
+    used = {g["pickup"] for g in groups} | {g["dropoff"] for g in groups}
+    return {
+        "format": "dispatch-problem/1",
+        "sites": _sites(used),
+        "distance": {"road_factor": 1.25},
+        "coach_types": _coach_types(scope),
+        "groups": groups,
+        "rules": {"max_pickup_stops": 3, "max_dropoff_stops": 2, "max_dropoff_spread_km": 150},
+        "fixed_trips": [],
+        "excluded_groups": impossible,  # extra key: readers ignore it
+    }
+
+
+def start_plan(scope: Scope, user: User | None) -> Plan:
+    """A plan row in state running, with its problem stored."""
+    problem = build_problem(scope)
+    plan = Plan(
+        status=t.PLAN_RUNNING, date_from=scope.date_from, date_to=scope.date_to,
+        scope={"counties": list(scope.counties), "destinations": list(scope.destinations)},
+        problem=problem, created_by_id=user.id if user else None,
+    )  # fmt: skip
+    db.session.add(plan)
+    db.session.flush()
+    audit.record(user, "plan.run", "plan", plan.id, {"from": str(scope.date_from), "to": str(scope.date_to)})
+    return plan
+
+
+def solve_plan(plan: Plan, time_limit_s: float, seed: int = 0, progress: Callable | None = None) -> dict:
+    """Run the planner on the plan's stored problem; returns the plan in file form."""
+    problem = planner.load_problem({k: v for k, v in plan.problem.items() if k != "excluded_groups"})
+    result = planner.solve(problem, time_limit_s=time_limit_s, seed=seed, progress=progress)
+    return planner.plan_to_dict(result)
+
+
+def store_result(plan: Plan, result: dict, departure: time, tz: str) -> None:
+    """Write the planner's trips, stops and seats under ``plan`` and mark it a draft."""
+    sites = {s["id"]: s for s in plan.problem["sites"]}
+    types = {ct.id: ct for ct in db.session.scalars(select(CoachType))}
+    for trip in result["trips"]:
+        _store_trip(plan, trip, sites, types[trip["coach_type"]], departure, tz)
+    summary = result["summary"]
+    plan.cost, plan.lower_bound_cost, plan.gap = summary["cost"], summary["lower_bound_cost"], summary["gap"]
+    plan.seconds = summary.get("seconds")
+    members = {g["id"]: g["members"] for g in plan.problem["groups"]}
+    excluded = [{"group": g["id"], "reason": "no common day in the members' departure windows",
+                 "workers": g["members"]} for g in plan.problem.get("excluded_groups", [])]  # fmt: skip
+    plan.unassigned = [{**u, "workers": members.get(u["group"], [])} for u in result["unassigned"]] + excluded
+    plan.status, plan.progress, plan.progress_message = t.PLAN_DRAFT, 1.0, ""
+    db.session.flush()
+
+
+def _store_trip(plan: Plan, data: dict, sites: dict, coach_type: CoachType, departure: time, tz: str):
+    day = date.fromisoformat(data["date"])
+    start = datetime.combine(day, departure, tzinfo=ZoneInfo(tz))
+    kinds = ["pickup" if stop["pickup"] else "dropoff" for stop in data["stops"]]
+    legs = [0.0] + [
+        planner_distance(sites[a["site"]], sites[b["site"]]) for a, b in zip(data["stops"], data["stops"][1:], strict=False)
+    ]
+    times = stop_times(start, legs, kinds)
+    trip = Trip(
+        plan=plan, code=data["id"], date=day, departure_at=start, coach_type_id=coach_type.id,
+        km=data["km"], cost=data["cost"], manifest_key=secrets.token_hex(8),
+    )  # fmt: skip
+    for seq, (stop, kind, km, eta) in enumerate(zip(data["stops"], kinds, legs, times, strict=True)):
+        trip.stops.append(TripStop(seq=seq, site_id=stop["site"], kind=kind, leg_km=round(km, 1), eta=eta))
+    for member, seat_no in sorted(data["seats"].items(), key=lambda kv: kv[1]):
+        trip.seats.append(SeatAssignment(plan_id=plan.id, seat_no=seat_no, worker_id=int(member[1:])))
+    db.session.add(trip)
+
+
+def planner_distance(a: dict, b: dict) -> float:
+    """Great-circle × 1.25, the planner's own rule when no matrix is given."""
+    from dispatch.planner.geometry import great_circle_km
+
+    return great_circle_km(a["lat"], a["lon"], b["lat"], b["lon"]) * 1.25
+
+
+def publish(plan: Plan, user: User | None) -> int:
+    """Make a draft the live plan: its seats become final; returns the number of seated workers."""
+    if plan.status != t.PLAN_DRAFT:
+        raise PlanningError(f"plan {plan.id} is {plan.status}, not a draft")
+    db.session.refresh(plan, with_for_update=True)  # one publisher at a time
+    seated = db.session.scalars(select(SeatAssignment).where(SeatAssignment.plan_id == plan.id)).all()
+    for seat in seated:
+        if seat.worker.status == REGISTERED:
+            seat.worker.status = ASSIGNED
+    others = select(Plan).where(
+        Plan.id != plan.id, Plan.status == t.PLAN_DRAFT,
+        Plan.date_from <= plan.date_to, Plan.date_to >= plan.date_from,
+    )  # fmt: skip
+    for other in db.session.scalars(others):
+        other.status = t.PLAN_SUPERSEDED  # its workers are seated now: it can no longer be published
+    plan.status, plan.published_at = t.PLAN_PUBLISHED, utcnow()
+    plan.published_by_id = user.id if user else None
+    audit.record(user, "plan.publish", "plan", plan.id, {"seats": len(seated)})
+    db.session.flush()
+    return len(seated)
