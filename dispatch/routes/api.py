@@ -159,3 +159,92 @@ def openapi():
     from dispatch.routes.openapi import spec
 
     return jsonify(spec())
+
+
+# --- Trips and seats ------------------------------------------------------------------
+
+
+def trip_json(trip: Trip, scope: set[str] | None) -> dict[str, Any]:
+    """A trip with its stops and seats; workers outside the user's counties stay anonymous."""
+    from dispatch.web import local_time
+
+    return {
+        "id": trip.id, "plan_id": trip.plan_id, "plan_status": trip.plan.status, "code": trip.code,
+        "date": trip.date.isoformat(), "departure_at": local_time(trip.departure_at, "%Y-%m-%dT%H:%M%z"),
+        "coach_type": trip.coach_type_id, "passenger_seats": trip.coach_type.passenger_seats,
+        "plate": trip.coach.plate if trip.coach else None, "locked": trip.locked, "version": trip.version,
+        "km": trip.km, "cost": trip.cost,
+        "stops": [{"seq": s.seq, "site": s.site_id, "name": s.site.name_zh, "kind": s.kind,
+                   "eta": local_time(s.eta, "%Y-%m-%dT%H:%M%z")} for s in trip.stops],
+        "seats": [_seat_json(s, scope) for s in trip.seats],
+    }  # fmt: skip
+
+
+def _seat_json(seat: SeatAssignment, scope: set[str] | None) -> dict[str, Any]:
+    visible = scope is None or seat.worker.county_id in scope
+    return {
+        "seat_no": seat.seat_no, "locked": seat.locked,
+        "worker_id": seat.worker_id if visible else None, "name": seat.worker.name if visible else None,
+    }  # fmt: skip
+
+
+def _trip_or_404(trip_id: int) -> Trip:
+    trip = db.session.get(Trip, trip_id)
+    if trip is None:
+        abort(404, _("No such trip."))
+    return trip
+
+
+@bp.get("/trips")
+def list_trips():
+    query = select(Trip).join(Plan).order_by(Trip.date, Trip.id)
+    plan_id = request.args.get("plan_id", type=int)
+    query = query.where(Trip.plan_id == plan_id) if plan_id else query.where(Plan.status == PLAN_PUBLISHED)
+    if request.args.get("date"):
+        try:
+            query = query.where(Trip.date == parse_date(request.args["date"]))
+        except ValueError:
+            abort(400, _("Not a date: write it as 2026-03-01."))
+    scope = g.api_user.county_ids()
+    return jsonify(items=[trip_json(t, scope) for t in db.session.scalars(query)])
+
+
+@bp.get("/trips/<int:trip_id>")
+def get_trip(trip_id: int):
+    return jsonify(trip_json(_trip_or_404(trip_id), g.api_user.county_ids()))
+
+
+@bp.put("/trips/<int:trip_id>/seats/<int:seat_no>")
+def put_seat(trip_id: int, seat_no: int):
+    from dispatch.services import seats
+
+    trip, body = _trip_or_404(trip_id), _json_body()
+    worker_id = body.get("worker_id")
+    if not isinstance(worker_id, int) or isinstance(worker_id, bool):
+        return api_error(422, _("Some fields are not valid."), {"worker_id": _("A worker id is required.")})
+    worker = _visible_or_404(worker_id)
+    try:
+        seats.place(trip, seat_no, worker, g.api_user, expected_version=body.get("version"),
+                    allow_split=bool(body.get("allow_split")))  # fmt: skip
+    except seats.SeatConflict:
+        return api_error(409, _("Someone else changed this trip in the meantime; reload and try again."))
+    except seats.SeatError as error:
+        return api_error(422, str(error), {"seat_no": str(error)})
+    return jsonify(trip_json(trip, g.api_user.county_ids()))
+
+
+@bp.delete("/trips/<int:trip_id>/seats/<int:seat_no>")
+def delete_seat(trip_id: int, seat_no: int):
+    from dispatch.services import seats
+
+    trip = _trip_or_404(trip_id)
+    seat = seats.seat_at(trip, seat_no)
+    if seat is not None and g.api_user.county_ids() is not None and seat.worker.county_id not in g.api_user.county_ids():
+        abort(404, _("No such worker."))
+    try:
+        seats.free(trip, seat_no, g.api_user, expected_version=request.args.get("version", type=int))
+    except seats.SeatConflict:
+        return api_error(409, _("Someone else changed this trip in the meantime; reload and try again."))
+    except seats.SeatError as error:
+        return api_error(422, str(error), {"seat_no": str(error)})
+    return jsonify(trip_json(trip, g.api_user.county_ids()))

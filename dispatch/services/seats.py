@@ -1,0 +1,179 @@
+"""Changing seats: place, move, swap, free, lock — never two workers in a seat, never two seats
+for a worker, never more passengers than seats.
+
+The database's unique keys (trip, seat_no) and (plan, worker) are the guarantee; every change
+also bumps the trip's version, so that an edit made on a stale seat map is refused.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
+
+from dispatch.extensions import db
+from dispatch.models import SeatAssignment, Trip, TripChange, User, Worker
+from dispatch.models.trips import PLAN_PUBLISHED
+from dispatch.models.workers import ASSIGNED, CANCELLED, REGISTERED
+from dispatch.services import audit
+
+
+class SeatError(ValueError):
+    """A seat change that breaks a rule (seat number, withdrawn worker, locked seat…)."""
+
+
+class SeatConflict(Exception):
+    """Someone else changed this trip first: reload and try again."""
+
+
+class GroupSplit(SeatError):
+    """The change would split a travel group; repeat it with ``allow_split`` to do it anyway."""
+
+
+def seat_at(trip: Trip, seat_no: int) -> SeatAssignment | None:
+    return next((s for s in trip.seats if s.seat_no == seat_no), None)
+
+
+def _check_seat_no(trip: Trip, seat_no: int) -> None:
+    if not 1 <= seat_no <= trip.coach_type.passenger_seats:
+        raise SeatError(f"seat {seat_no} does not exist on this coach (1–{trip.coach_type.passenger_seats})")
+
+
+def _check_version(trip: Trip, expected: int | None) -> None:
+    if expected is not None and trip.version != expected:
+        raise SeatConflict()
+
+
+def place(trip: Trip, seat_no: int, worker: Worker, user: User | None, *,
+          expected_version: int | None = None, allow_split: bool = False) -> None:  # fmt: skip
+    """Put ``worker`` in an empty seat of ``trip``, moving them if they sit elsewhere in the plan."""
+    _check_version(trip, expected_version)
+    _check_seat_no(trip, seat_no)
+    if worker.status == CANCELLED:
+        raise SeatError("a withdrawn worker cannot be seated")
+    current = db.session.scalar(select(SeatAssignment).filter_by(plan_id=trip.plan_id, worker_id=worker.id))
+    if current is not None and current.trip_id == trip.id and current.seat_no == seat_no:
+        return
+    if current is not None and current.locked:
+        raise SeatError("this worker's seat is locked")
+    _check_group(trip, worker, current, allow_split)
+    occupant = seat_at(trip, seat_no)
+    if occupant is not None:
+        raise SeatConflict()
+    old = (current.trip_id, current.seat_no) if current else None
+    _write(lambda: _move(current, trip, seat_no, worker), trip)
+    _record(trip, worker, old, seat_no, user)
+
+
+def _move(current: SeatAssignment | None, trip: Trip, seat_no: int, worker: Worker) -> None:
+    if current is not None:
+        db.session.delete(current)
+        db.session.flush()
+    db.session.add(SeatAssignment(plan_id=trip.plan_id, trip_id=trip.id, seat_no=seat_no, worker_id=worker.id))
+    if trip.plan.status == PLAN_PUBLISHED and worker.status == REGISTERED:
+        worker.status = ASSIGNED
+
+
+def _check_group(trip: Trip, worker: Worker, current: SeatAssignment | None, allow_split: bool) -> None:
+    if allow_split or not worker.group_code or current is None or current.trip_id == trip.id:
+        return
+    mates = db.session.scalars(
+        select(SeatAssignment).join(Worker).where(
+            SeatAssignment.trip_id == current.trip_id, Worker.group_code == worker.group_code,
+            Worker.id != worker.id,
+        )
+    ).all()  # fmt: skip
+    if mates:
+        raise GroupSplit("this would split a travel group")
+
+
+def swap(trip: Trip, seat_a: int, seat_b: int, user: User | None, *, expected_version: int | None = None) -> None:
+    """Exchange the occupants of two seats of one trip (either may be empty)."""
+    _check_version(trip, expected_version)
+    for seat_no in (seat_a, seat_b):
+        _check_seat_no(trip, seat_no)
+    first, second = seat_at(trip, seat_a), seat_at(trip, seat_b)
+    if any(s is not None and s.locked for s in (first, second)):
+        raise SeatError("a locked seat cannot be moved")
+
+    def exchange() -> None:
+        # Unique (trip, seat_no) is checked row by row: park one, move the other, then the first.
+        if first is not None:
+            first.seat_no = 10_000 + seat_a  # parked beyond any coach
+            db.session.flush()
+        if second is not None:
+            second.seat_no = seat_a
+            db.session.flush()
+        if first is not None:
+            first.seat_no = seat_b
+            db.session.flush()
+
+    _write(exchange, trip)
+    for moved, old, new in ((first, seat_a, seat_b), (second, seat_b, seat_a)):
+        if moved is not None:
+            _record(trip, moved.worker, (trip.id, old), new, user)
+
+
+def free(trip: Trip, seat_no: int, user: User | None, *, expected_version: int | None = None) -> None:
+    """Empty a seat; the worker goes back to waiting."""
+    _check_version(trip, expected_version)
+    seat = seat_at(trip, seat_no)
+    if seat is None:
+        return
+    if seat.locked:
+        raise SeatError("a locked seat cannot be freed")
+    worker = seat.worker
+    _write(lambda: db.session.delete(seat), trip)
+    if trip.plan.status == PLAN_PUBLISHED:
+        worker.status = REGISTERED
+        _change(trip, worker, "cancelled", f"{trip.code}/{seat_no}", None, user)
+    audit.record(user, "seat.free", "trip", trip.id, {"seat": seat_no, "worker": worker.id})
+
+
+def set_locked(trip: Trip, seat_no: int | None, locked: bool, user: User | None,
+               *, expected_version: int | None = None) -> None:  # fmt: skip
+    """Lock or unlock one seat, or the whole trip when ``seat_no`` is None."""
+    _check_version(trip, expected_version)
+    if seat_no is None:
+        trip.locked = locked
+        _write(lambda: None, trip)
+    else:
+        seat = seat_at(trip, seat_no)
+        if seat is None:
+            raise SeatError("an empty seat cannot be locked")
+        seat.locked = locked
+        _write(lambda: None, trip)
+    audit.record(user, "trip.lock" if locked else "trip.unlock", "trip", trip.id, {"seat": seat_no})
+
+
+def _write(change, trip: Trip) -> None:
+    """Apply ``change`` and bump the trip's version in one flush; conflicts become SeatConflict."""
+    try:
+        change()
+        flag_modified(trip, "locked")  # an UPDATE … WHERE version = old: a stale map fails here
+        db.session.flush()
+        db.session.expire(trip, ["seats"])
+    except (IntegrityError, StaleDataError) as error:
+        db.session.rollback()
+        raise SeatConflict() from error
+    except OperationalError as error:  # SQLite: another writer committed since we read
+        db.session.rollback()
+        if "locked" in str(error).lower() or "busy" in str(error).lower():
+            raise SeatConflict() from error
+        raise
+
+
+def _record(trip: Trip, worker: Worker, old: tuple[int, int] | None, seat_no: int, user: User | None) -> None:
+    audit.record(user, "seat.place", "trip", trip.id, {"seat": seat_no, "worker": worker.id})
+    if trip.plan.status != PLAN_PUBLISHED:
+        return
+    if old is None or old[0] != trip.id:
+        _change(trip, worker, "bus", str(old[0]) if old else None, trip.code, user)
+    _change(trip, worker, "seat", str(old[1]) if old else None, str(seat_no), user)
+
+
+def _change(trip: Trip, worker: Worker, field: str, old: str | None, new: str | None, user: User | None) -> None:
+    """A change to a published trip, for the notices (issue: SMS notifications)."""
+    db.session.add(TripChange(trip_id=trip.id, worker_id=worker.id, field=field, old_value=old,
+                              new_value=new, created_by_id=user.id if user else None))  # fmt: skip
