@@ -1,0 +1,86 @@
+"""A trip's page: stops, seat map, and seat changes by plain forms."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from dispatch.extensions import db
+from dispatch.models import SeatAssignment, Trip, Worker
+from dispatch.models.workers import REGISTERED
+from dispatch.routes.access import editor_required
+from dispatch.routes.workers import CsrfForm
+from dispatch.services import seats
+from dispatch.services import workers as worker_service
+
+bp = Blueprint("trips", __name__, url_prefix="/trips")
+
+
+def waiting_workers(trip: Trip) -> list[Worker]:
+    """Registered workers who could ride this bus and have no seat in its plan."""
+    dropoffs = [s.site_id for s in trip.stops if s.kind == "dropoff"]
+    seated = select(SeatAssignment.worker_id).where(SeatAssignment.plan_id == trip.plan_id)
+    query = worker_service.visible_workers(current_user).where(
+        Worker.status == REGISTERED, Worker.earliest_date <= trip.date, Worker.latest_date >= trip.date,
+        Worker.destination_site_id.in_(dropoffs), Worker.id.not_in(seated),
+    )  # fmt: skip
+    return list(db.session.scalars(query.order_by(Worker.name).limit(300)))
+
+
+def _render(trip: Trip, status: int = 200):
+    rows = [[seats.seat_at(trip, n) for n in range(r, r + 4)] for r in range(1, trip.coach_type.passenger_seats + 1, 4)]
+    scope = current_user.county_ids()
+    return render_template(
+        "trips/show.html", trip=trip, rows=rows, waiting=waiting_workers(trip), form=CsrfForm(),
+        capacity=trip.coach_type.passenger_seats, scope=scope,
+    ), status  # fmt: skip
+
+
+@bp.get("/<int:trip_id>")
+@login_required
+def show(trip_id: int):
+    return _render(db.session.get(Trip, trip_id) or abort(404))
+
+
+@bp.post("/<int:trip_id>/seats")
+@editor_required
+def change(trip_id: int) -> Response | tuple:
+    trip = db.session.get(Trip, trip_id) or abort(404)
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    try:
+        _apply(trip, request.form)
+    except seats.SeatConflict:
+        db.session.rollback()
+        flash(_("Changed by someone else (已被他人修改): here is the current seat map."), "error")
+        return _render(db.session.get(Trip, trip_id), 409)
+    except seats.GroupSplit:
+        flash(_("This would split a travel group. Tick “split the group” to do it anyway."), "warning")
+        return _render(trip, 422)
+    except seats.SeatError as error:
+        flash(str(error), "error")
+        return _render(trip, 422)
+    db.session.commit()
+    return redirect(url_for(".show", trip_id=trip.id))
+
+
+def _apply(trip: Trip, form) -> None:
+    action, version = form.get("action"), form.get("version", type=int)
+    seat_no = form.get("seat_no", type=int)
+    if action == "place":
+        worker = worker_service.get_visible(current_user, form.get("worker_id", type=int) or 0) or abort(404)
+        seats.place(trip, seat_no or 0, worker, current_user, expected_version=version,
+                    allow_split=form.get("allow_split") == "1")  # fmt: skip
+    elif action == "swap":
+        seats.swap(trip, seat_no or 0, form.get("other_seat", type=int) or 0, current_user, expected_version=version)
+    elif action == "free":
+        seats.free(trip, seat_no or 0, current_user, expected_version=version)
+    elif action in ("lock", "unlock"):
+        seats.set_locked(trip, seat_no or 0, action == "lock", current_user, expected_version=version)
+    elif action in ("lock_trip", "unlock_trip"):
+        seats.set_locked(trip, None, action == "lock_trip", current_user, expected_version=version)
+    else:
+        abort(400)
