@@ -1,0 +1,390 @@
+"""Linfen-like planner problems: 17 counties → Shanghai/Jiangsu sites (copied from reference/sites.csv)."""
+
+from __future__ import annotations
+
+import random
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from dispatch.planner.geometry import great_circle_km  # noqa: E402
+
+# id, kind, name, lat, lon, weight (how many workers leave from / go to it)
+SITES: tuple[tuple[str, str, str, float, float, float], ...] = (
+    ("yaodu", "pickup", "尧都区", 36.08, 111.52, 3.0),
+    ("houma", "pickup", "侯马市", 35.62, 111.35, 1.5),
+    ("huozhou", "pickup", "霍州市", 36.57, 111.72, 1.5),
+    ("quwo", "pickup", "曲沃县", 35.63, 111.47, 1.0),
+    ("yicheng", "pickup", "翼城县", 35.73, 111.72, 1.2),
+    ("xiangfen", "pickup", "襄汾县", 35.88, 111.43, 1.5),
+    ("hongtong", "pickup", "洪洞县", 36.25, 111.67, 2.0),
+    ("guxian", "pickup", "古县", 36.27, 111.92, 0.5),
+    ("anze", "pickup", "安泽县", 36.15, 112.25, 0.5),
+    ("fushan", "pickup", "浮山县", 35.97, 111.83, 0.6),
+    ("jixian", "pickup", "吉县", 36.10, 110.68, 0.5),
+    ("xiangning", "pickup", "乡宁县", 35.97, 110.83, 0.8),
+    ("daning", "pickup", "大宁县", 36.47, 110.75, 0.4),
+    ("xixian", "pickup", "隰县", 36.70, 110.93, 0.5),
+    ("yonghe", "pickup", "永和县", 36.77, 110.63, 0.4),
+    ("puxian", "pickup", "蒲县", 36.42, 111.08, 0.5),
+    ("fenxi", "pickup", "汾西县", 36.65, 111.57, 0.6),
+    ("sh-songjiang", "dropoff", "上海松江区", 31.03, 121.22, 1.5),
+    ("sh-jiading", "dropoff", "上海嘉定区", 31.38, 121.27, 1.2),
+    ("sh-pudong", "dropoff", "上海浦东新区", 31.22, 121.53, 1.0),
+    ("sh-zhangjiang", "dropoff", "浦东张江", 31.20, 121.59, 0.6),
+    ("js-kunshan", "dropoff", "昆山市", 31.38, 120.98, 1.5),
+    ("js-suzhou", "dropoff", "苏州市区", 31.30, 120.58, 1.2),
+    ("js-sip", "dropoff", "苏州工业园区", 31.31, 120.72, 1.0),
+    ("js-taicang", "dropoff", "太仓市", 31.45, 121.10, 0.6),
+    ("js-wuxi", "dropoff", "无锡市", 31.57, 120.30, 1.0),
+    ("js-changzhou", "dropoff", "常州市", 31.78, 119.95, 0.8),
+    ("js-nanjing-jiangning", "dropoff", "南京江宁区", 31.95, 118.85, 0.8),
+    ("js-nantong", "dropoff", "南通市", 31.98, 120.88, 0.6),
+)
+MOUNTAIN = ("jixian", "xiangning", "daning", "yonghe")
+MOUNTAIN_FACTOR = 1.45
+COACHES = (("c33", 31, 9000.0), ("c45", 43, 11000.0), ("c53", 51, 12500.0))
+FAMILY_SIZES = (2, 2, 2, 3, 3, 3, 4, 4, 5, 6, 7, 8, 9, 10)
+LIFTED = {"max_pickup_stops": None, "max_dropoff_stops": None, "max_dropoff_spread_km": None}
+
+
+def problem(
+    workers_per_day: int,
+    days: int = 1,
+    seed: int = 1,
+    window: int = 0,
+    fleet_per_day: int | None = None,
+) -> dict[str, Any]:
+    """A problem dict: `days` days of about `workers_per_day` each, windows up to `window` extra days."""
+    rng = random.Random(seed)
+    first = date(2026, 3, 1)
+    groups: list[dict[str, Any]] = []
+    for d in range(days):
+        groups += _day_groups(rng, workers_per_day, first + timedelta(days=d), window, len(groups))
+    dates = [first + timedelta(days=d) for d in range(days + window)]
+    return {
+        "format": "dispatch-problem/1",
+        "sites": [
+            {"id": s[0], "kind": s[1], "name": s[2], "lat": s[3], "lon": s[4]} for s in SITES
+        ],
+        "distance": {"road_factor": 1.25},
+        "matrix_km": _mountain_matrix(),
+        "coach_types": [_coach(c, dates, fleet_per_day) for c in COACHES],
+        "groups": groups,
+        "rules": {"max_pickup_stops": 3, "max_dropoff_stops": 2, "max_dropoff_spread_km": 150},
+        "fixed_trips": [],
+    }
+
+
+def lifted(data: dict[str, Any]) -> dict[str, Any]:
+    """The same problem with every stop rule lifted."""
+    return {**data, "rules": dict(LIFTED)}
+
+
+def _day_groups(
+    rng: random.Random, workers: int, day: date, window: int, start: int
+) -> list[dict[str, Any]]:
+    """Singles and families of 2–10 until the day has its workers."""
+    picks = [s for s in SITES if s[1] == "pickup"]
+    drops = [s for s in SITES if s[1] == "dropoff"]
+    out: list[dict[str, Any]] = []
+    left = workers
+    while left > 0:
+        size = min(left, 1 if rng.random() < 0.45 else rng.choice(FAMILY_SIZES))
+        n = start + len(out) + 1
+        late = day + timedelta(days=rng.randint(0, window)) if window else day
+        out.append(
+            {
+                "id": f"g{n}",
+                "size": size,
+                "pickup": rng.choices(picks, [s[5] for s in picks])[0][0],
+                "dropoff": rng.choices(drops, [s[5] for s in drops])[0][0],
+                "earliest": day.isoformat(),
+                "latest": late.isoformat(),
+                "members": [f"w{n}-{i + 1}" for i in range(size)],
+            }
+        )
+        left -= size
+    return out
+
+
+def _coach(spec: tuple[str, int, float], dates: list[date], per_day: int | None) -> dict[str, Any]:
+    """A coach type, limited to `per_day` buses a day when given."""
+    out: dict[str, Any] = {
+        "id": spec[0],
+        "passenger_seats": spec[1],
+        "fixed_cost": spec[2],
+        "cost_per_km": 3.0,
+    }
+    if per_day is not None:
+        out["available"] = {d.isoformat(): per_day for d in dates}
+    return out
+
+
+def _mountain_matrix() -> dict[str, dict[str, float]]:
+    """Slower mountain roads out of the western counties."""
+    out: dict[str, dict[str, float]] = {}
+    for a in SITES:
+        if a[0] not in MOUNTAIN:
+            continue
+        for b in SITES:
+            if a[0] != b[0]:
+                km = round(great_circle_km(a[3], a[4], b[3], b[4]) * MOUNTAIN_FACTOR, 1)
+                out.setdefault(a[0], {})[b[0]] = km
+                out.setdefault(b[0], {})[a[0]] = km
+    return out
+
+
+# ---------------------------------------------------------------- runner
+
+CASES = {"300": (300, 1, 0), "1000": (1000, 1, 0), "3000": (3000, 1, 0), "season": (1430, 14, 3)}
+
+
+def _plan_dict(trips: list[Any], bound: float, seconds: float) -> dict[str, Any]:
+    """A plan dict for peer trips, carrying our bound so that `check` tests it against them."""
+    from dispatch.planner.codec import trip_to_dict
+
+    cost = sum(t.cost for t in trips)
+    return {
+        "format": "dispatch-plan/1",
+        "trips": [trip_to_dict(t) for t in trips],
+        "unassigned": [],
+        "summary": {
+            "cost": cost,
+            "buses": len(trips),
+            "lower_bound_cost": bound,
+            "gap": (cost - bound) / cost if cost else 0.0,
+            "seconds": seconds,
+        },
+    }
+
+
+def vroom_plan(prob: Any, seconds: float, bound: float) -> dict[str, Any] | None:
+    """pyvroom on the problem (stop rules are not expressible there); None when not all groups fit."""
+    import time
+    from datetime import timedelta as td
+
+    import vroom
+
+    from dispatch.planner.buses import Bus, World, to_trip
+
+    world = World(prob)
+    ids = world.dist.ids
+    idx = {s: i for i, s in enumerate(ids)}
+    back = {
+        (a, b)
+        for a in ids
+        for b in ids
+        if prob.sites[a].kind == "dropoff" and prob.sites[b].kind == "pickup"
+    }
+    # Rule 4 keeps pickups before drop-offs: a drop-off → pickup leg is priced out of VROOM's reach.
+    km = [
+        [10**9 if (a, b) in back else int(round(world.dist.km[a][b] * 1000)) for b in ids] + [0]
+        for a in ids
+    ]
+    km.append([0] * (len(ids) + 1))
+    depot = len(ids)  # a free start: VROOM needs one, our trips start at their first pickup
+    inp = vroom.Input()
+    # Costs come from durations: one unit = 0.1 km, per_hour = per_km × 0.1 × 3600.
+    inp.set_durations_matrix("car", [[v // 100 for v in row] for row in km])
+    seats = sum(g.size for g in prob.groups.values())
+    vehicles, kinds = [], {}
+    for c in world.coaches:
+        for _ in range(seats // c.passenger_seats + 2):
+            vid = len(vehicles) + 1
+            kinds[vid] = c.id
+            vehicles.append(
+                vroom.Vehicle(
+                    vid,
+                    start=depot,
+                    capacity=vroom.Amount([c.passenger_seats]),
+                    costs=vroom.VehicleCosts(
+                        fixed=int(c.fixed_cost), per_hour=int(round(c.cost_per_km * 360))
+                    ),
+                )
+            )
+    inp.add_vehicle(vehicles)
+    gids = sorted(prob.groups)
+    for n, gid in enumerate(gids):
+        g = prob.groups[gid]
+        inp.add_shipment(
+            vroom.ShipmentStep(2 * n + 1, location=idx[g.pickup]),
+            vroom.ShipmentStep(2 * n + 2, location=idx[g.dropoff]),
+            amount=vroom.Amount([g.size]),
+        )
+    start = time.monotonic()
+    sol = inp.solve(exploration_level=5, nb_threads=2, timeout=td(seconds=seconds))
+    spent = time.monotonic() - start
+    routes = sol.routes
+    day = next(iter(prob.groups.values())).earliest
+    trips, served = [], set()
+    for vid, rows in routes.groupby("vehicle_id"):
+        gs = sorted(
+            {
+                gids[(int(r) - 1) // 2]
+                for r, t in zip(rows["id"], rows["type"], strict=True)
+                if t == "pickup"
+            }
+        )
+        if gs:
+            served.update(gs)
+            trip = to_trip(world, Bus(day, kinds[int(vid)], gs), f"V{vid}")
+            if trip is None:  # VROOM reloaded after drop-offs: more people than seats on one trip
+                return None
+            trips.append(trip)
+    if served != set(gids):
+        return None
+    return _plan_dict(trips, bound, spent)
+
+
+def run_case(name: str, seconds: float, seed: int, peers: bool) -> list[dict[str, Any]]:
+    """Our planner under default and lifted rules, VROOM on the lifted variant; every plan checked."""
+    import time
+
+    from dispatch.planner import check, load_problem, plan_from_dict, solve
+
+    workers, days, window = CASES[name]
+    fleet = 25 if name == "season" else None
+    base = problem(workers, days, seed, window, fleet)
+    rows = []
+    variants = (
+        [("default", base)] if name == "season" else [("default", base), ("lifted", lifted(base))]
+    )
+    for rules, data in variants:
+        prob = load_problem(data)
+        t0 = time.monotonic()
+        plan = solve(
+            prob, seconds * (4 if name == "season" else 2 if rules == "default" else 1), seed
+        )
+        spent = time.monotonic() - t0
+        faults = check(prob, plan)
+        s = plan.summary
+        rows.append(
+            _row(
+                name,
+                rules,
+                "dispatch",
+                s.cost,
+                s.buses,
+                s.lower_bound_cost,
+                spent,
+                faults,
+                len(plan.unassigned),
+            )
+        )
+        if peers and rules == "lifted":
+            peer = vroom_plan(prob, seconds, s.lower_bound_cost)
+            if peer is None:
+                rows.append(
+                    _row(
+                        name,
+                        rules,
+                        "vroom",
+                        float("nan"),
+                        0,
+                        s.lower_bound_cost,
+                        seconds,
+                        ["no plan within rule 3/4 (VROOM reloads after drop-offs)"],
+                        -1,
+                    )
+                )
+            else:
+                pp = plan_from_dict(peer)
+                pf = check(prob, pp)
+                rows.append(
+                    _row(
+                        name,
+                        rules,
+                        "vroom",
+                        pp.summary.cost,
+                        pp.summary.buses,
+                        s.lower_bound_cost,
+                        peer["summary"]["seconds"],
+                        pf,
+                        0,
+                    )
+                )
+    return rows
+
+
+def _row(
+    case: str,
+    rules: str,
+    solver: str,
+    cost: float,
+    buses: int,
+    bound: float,
+    secs: float,
+    faults: list[str],
+    missed: int,
+) -> dict[str, Any]:
+    """One table row."""
+    gap = (cost - bound) / cost if cost and cost == cost else float("nan")
+    return {
+        "case": case,
+        "rules": rules,
+        "solver": solver,
+        "cost": cost,
+        "buses": buses,
+        "bound": bound,
+        "gap": gap,
+        "seconds": secs,
+        "check": "ok" if not faults else f"{len(faults)} faults: {faults[0]}",
+        "unassigned": missed,
+    }
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """Markdown table of the rows."""
+    head = "| case | rules | solver | cost | buses | our bound | gap to bound | seconds | unassigned | check |\n|---|---|---|---:|---:|---:|---:|---:|---:|---|\n"
+    return head + "".join(
+        f"| {r['case']} | {r['rules']} | {r['solver']} | {r['cost']:,.0f} | {r['buses']} | {r['bound']:,.0f} | "
+        f"{r['gap']:.1%} | {r['seconds']:.1f} | {r['unassigned']} | {r['check']} |\n"
+        for r in rows
+    )
+
+
+def main() -> None:
+    """python bench/planner.py [--case 300|1000|3000|season]… [--quick] [--seconds S] [--no-peers] [--record]"""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--case", action="append", choices=sorted(CASES))
+    parser.add_argument("--quick", action="store_true", help="300 only, 5 s")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument(
+        "--record", action="store_true", help="write the table into bench/RESULTS.md"
+    )
+    args = parser.parse_args()
+    cases = ["300"] if args.quick else (args.case or ["300", "1000", "3000", "season"])
+    seconds = 5.0 if args.quick else args.seconds
+    rows = [r for c in cases for r in run_case(c, seconds, args.seed, not args.no_peers)]
+    text = table(rows)
+    print(text)
+    if args.record:
+        record(Path(__file__).with_name("RESULTS.md"), text)
+
+
+def record(path: Any, text: str) -> None:
+    """Replace the Planner section of RESULTS.md, keeping the others."""
+    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    head, _, rest = old.partition("\n## Planner\n")
+    tail = rest[rest.find("\n## ") :] if "\n## " in rest else ""
+    section = "\n## Planner\n\n" + PLANNER_NOTE + "\n" + text
+    path.write_text(head.rstrip("\n") + "\n" + section + tail, encoding="utf-8")
+
+
+PLANNER_NOTE = (
+    "`python bench/planner.py --record` (2 cores). Budgets: default rules 2× --seconds, lifted rules and "
+    "VROOM --seconds each, season 4× --seconds. Every plan scored by `dispatch.planner.check`; VROOM's "
+    "plans carry our bound for the lifted variant, so `check` also tests that bound against them.\n"
+)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""A proven lower bound on the cost of any plan that serves the given groups under the rules.
+
+Why it is valid:
+1. Blocks. Dates are split into blocks where no group's window joins two blocks. A bus runs on
+   one date and carries only groups whose window holds that date, so it serves one block only:
+   a plan's cost is the sum over blocks, and a bound per block adds up to a bound.
+2. Pooling the dates of a block. Within a block every bus is mapped to one imaginary day; each
+   coach type may then run as many buses as its availability summed over the block's dates
+   (unlimited when any date is). Every plan maps to a solution of this pooled problem with the
+   same cost, so the pooled optimum, and any lower bound on it, bounds the plan. For a block of
+   one date (no windows) pooling changes nothing.
+3. Per-bus cost. A bus's km along its stops is at least the shortest-path-closure km of the best
+   order of the sites where it picks up or drops someone (extra or empty stops only add km, and
+   the closure satisfies the triangle inequality even when matrix_km does not).
+4. Pattern bound (stop rules present): every bus is one pattern of patterns.py, so a plan is an
+   integer solution of the covering MIP in cover.py (seats as continuous flows, groups may even
+   split there — a relaxation); the MIP solver's proven dual bound is at most its optimum.
+5. Threshold bound (always): a bus carrying a group from c to d drives at least closure(c, d), so
+   it costs at least fixed + per_km × h with h the longest such distance among its groups. Buses
+   are charged at levels h; seats of commodities at distance ≥ h ride on buses of level ≥ h.
+   That small integer model is a relaxation for any rules, also with stop rules lifted.
+6. Bus count (stop rules present): a drop-off site d with demand from n_d counties is visited by
+   at least ceil(n_d / max_pickup_stops) buses, and a bus visits at most max_dropoff_stops drop-off
+   sites, so buses >= ceil(sum_d ceil(n_d / max_pickup) / max_dropoff); the same with pickups and
+   drop-offs swapped. Added to 5 as "total buses >= that", it stays a relaxation.
+The bound reported is the larger of the two per block, shaved by 1e-6 for solver tolerances.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+
+from dispatch.planner.buses import World
+from dispatch.planner.cover import CoverInput, solve_cover
+from dispatch.planner.mip import LinearModel, solve_linear
+from dispatch.planner.patterns import Commodity, enumerable, enumerate_patterns
+
+SAFETY = 1e-6
+LEVEL_KM = 25.0
+Block = tuple[tuple[date, ...], frozenset[str]]
+
+
+def blocks(world: World, groups: Iterable[str]) -> list[Block]:
+    """Dates joined by group windows, each with its groups."""
+    spans = sorted((world.groups[g].earliest, world.groups[g].latest, g) for g in groups)
+    out: list[tuple[date, date, list[str]]] = []
+    for early, late, g in spans:
+        if out and early <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], late), out[-1][2] + [g])
+        else:
+            out.append((early, late, [g]))
+    return [(_days(a, b), frozenset(gs)) for a, b, gs in out]
+
+
+def _days(first: date, last: date) -> tuple[date, ...]:
+    """Every date from first to last."""
+    return tuple(first + timedelta(days=i) for i in range((last - first).days + 1))
+
+
+def pooled_caps(world: World, days: Iterable[date]) -> dict[str, int | None]:
+    """Availability of each coach type summed over the days; None when unlimited on any."""
+    caps: dict[str, int | None] = {}
+    for coach in world.coaches:
+        counts = [coach.available_on(d) for d in days]
+        caps[coach.id] = None if any(n is None for n in counts) else sum(counts)  # type: ignore[misc]
+    return caps
+
+
+def demand(world: World, groups: Iterable[str]) -> Counter[Commodity]:
+    """Seats per county → drop-off commodity."""
+    seats: Counter[Commodity] = Counter()
+    for g in groups:
+        grp = world.groups[g]
+        seats[(grp.pickup, grp.dropoff)] += grp.size
+    return seats
+
+
+def lower_bound(
+    world: World, served: frozenset[str], seconds: float, known: Mapping[frozenset[str], float]
+) -> float:
+    """Sum over blocks of the best proven bound within `seconds`."""
+    total = 0.0
+    parts = blocks(world, served)
+    for i, (days, groups) in enumerate(parts):
+        share = seconds / max(1, len(parts) - i)
+        best = max(threshold_bound(world, days, groups), known.get(groups, -math.inf))
+        if groups not in known and share >= 0.5:
+            best = max(best, pattern_bound(world, days, groups, share))
+        seconds -= share
+        total += best
+    return max(0.0, total * (1 - SAFETY))
+
+
+def pattern_bound(
+    world: World, days: tuple[date, ...], groups: frozenset[str], seconds: float
+) -> float:
+    """Dual bound of the pooled covering MIP, or -inf when the rules make it too large to list."""
+    seats = demand(world, groups)
+    if not enumerable(world, seats):
+        return -math.inf
+    r = world.rules
+    patterns = enumerate_patterns(world, seats, r.max_pickup_stops or 0, r.max_dropoff_stops or 0)
+    task = CoverInput(patterns, world.coaches, pooled_caps(world, days), seats)
+    return solve_cover(task, seconds).bound
+
+
+def min_buses(world: World, seats: Mapping[Commodity, int]) -> int:
+    """Fewest buses the stop rules allow (point 6 of the module doc)."""
+    r = world.rules
+    if r.max_pickup_stops is None or r.max_dropoff_stops is None:
+        return 0
+    counties: Counter[str] = Counter(d for _, d in seats)
+    drops: Counter[str] = Counter(c for c, _ in seats)
+    visits_d = sum(-(-n // r.max_pickup_stops) for n in counties.values())
+    visits_c = sum(-(-n // r.max_dropoff_stops) for n in drops.values())
+    return max(-(-visits_d // r.max_dropoff_stops), -(-visits_c // r.max_pickup_stops))
+
+
+def threshold_bound(world: World, days: tuple[date, ...], groups: frozenset[str]) -> float:
+    """Buses charged at the longest closure distance they carry (point 5 of the module doc)."""
+    seats = demand(world, groups)
+    if not seats:
+        return 0.0
+    low = world.dist.lower
+    by_level: Counter[float] = Counter()
+    for (c, d), q in seats.items():
+        by_level[math.floor(low[c][d] / LEVEL_KM) * LEVEL_KM] += q  # rounding down keeps it a bound
+    levels = sorted(by_level)
+    caps = pooled_caps(world, days)
+    model = LinearModel()
+    cols = {
+        (h, c.id): model.column(
+            c.fixed_cost + c.cost_per_km * h, math.inf if caps[c.id] is None else caps[c.id], True
+        )
+        for h in levels
+        for c in world.coaches
+    }
+    seat_of = {c.id: c.passenger_seats for c in world.coaches}
+    for i, h in enumerate(levels):
+        need = sum(by_level[x] for x in levels[i:])
+        model.row(
+            [(j, float(seat_of[k])) for (lv, k), j in cols.items() if lv >= h], lower=float(need)
+        )
+    for c in world.coaches:
+        if caps[c.id] is not None:
+            model.row(
+                [(j, 1.0) for (_, k), j in cols.items() if k == c.id], upper=float(caps[c.id])
+            )  # type: ignore[arg-type]
+    fewest = min_buses(world, seats)
+    if fewest:
+        model.row([(j, 1.0) for j in cols.values()], lower=float(fewest))
+    result = solve_linear(model, 5.0, relative_gap=1e-3)
+    return result.bound if math.isfinite(result.bound) else 0.0

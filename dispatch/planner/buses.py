@@ -1,0 +1,121 @@
+"""Working buses while solving, the rules on their stops, and turning them into trips."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from dispatch.planner.geometry import Distances
+from dispatch.planner.model import CoachType, Group, Problem, Stop, Trip
+from dispatch.planner.seats import assign_seats
+
+
+@dataclass
+class Bus:
+    """A bus being filled: mutable while solving, never leaves the planner."""
+
+    date: date
+    coach: str
+    groups: list[str] = field(default_factory=list)
+    fixed_id: str | None = None
+    locked_seats: dict[str, int] = field(default_factory=dict)
+    locked_groups: frozenset[str] = frozenset()
+
+
+class World:
+    """A problem with its distances: the questions every solver stage asks."""
+
+    def __init__(self, problem: Problem, dist: Distances | None = None) -> None:
+        self.problem = problem
+        self.dist = dist or Distances(problem)
+        self.rules = problem.rules
+        self.groups = problem.groups
+        self.coaches = sorted(
+            problem.coach_types.values(), key=lambda c: (c.passenger_seats, c.fixed_cost, c.id)
+        )
+
+    def sites(self, groups: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
+        """Pickup and drop-off sites of some groups."""
+        gs = [self.groups[g] for g in groups]
+        return frozenset(g.pickup for g in gs), frozenset(g.dropoff for g in gs)
+
+    def allowed(self, pickups: frozenset[str], drops: frozenset[str]) -> bool:
+        """Stop counts and drop-off spread within the rules."""
+        r = self.rules
+        if r.max_pickup_stops is not None and len(pickups) > r.max_pickup_stops:
+            return False
+        if r.max_dropoff_stops is not None and len(drops) > r.max_dropoff_stops:
+            return False
+        return self.spread_ok(drops)
+
+    def spread_ok(self, drops: Iterable[str]) -> bool:
+        """Every two drop-off sites within the spread limit."""
+        limit = self.rules.max_dropoff_spread_km
+        if limit is None:
+            return True
+        ds = sorted(drops)
+        km = self.dist.km
+        return all(max(km[a][b], km[b][a]) <= limit for i, a in enumerate(ds) for b in ds[i + 1 :])
+
+    def route_km(self, pickups: frozenset[str], drops: frozenset[str]) -> float:
+        """Shortest km for these stops in the rules' order."""
+        return self.dist.order.best(pickups, drops)[1]
+
+    def cost(self, coach: CoachType, pickups: frozenset[str], drops: frozenset[str]) -> float:
+        """Cost of one bus of `coach` over these stops."""
+        return coach.fixed_cost + coach.cost_per_km * self.route_km(pickups, drops)
+
+    def load(self, groups: Iterable[str]) -> int:
+        """Seats taken by some groups."""
+        return sum(self.groups[g].size for g in groups)
+
+    def fits_window(self, groups: Iterable[str], day: date) -> bool:
+        """`day` lies in every group's window."""
+        return all(self.groups[g].earliest <= day <= self.groups[g].latest for g in groups)
+
+    def bus_cost(self, bus: Bus) -> float:
+        """Current cost of a working bus."""
+        return self.cost(self.problem.coach_types[bus.coach], *self.sites(bus.groups))
+
+
+def usage(buses: Iterable[Bus]) -> Counter[tuple[str, date]]:
+    """Buses per coach type and date."""
+    return Counter((b.coach, b.date) for b in buses)
+
+
+def has_room(world: World, coach: CoachType, day: date, used: Counter[tuple[str, date]]) -> bool:
+    """Another bus of this type may run on `day`."""
+    limit = coach.available_on(day)
+    return limit is None or used[(coach.id, day)] < limit
+
+
+def to_trip(world: World, bus: Bus, trip_id: str) -> Trip | None:
+    """The trip of a working bus, stops in best order and seats; None when seats cannot be given."""
+    coach = world.problem.coach_types[bus.coach]
+    pickups, drops = world.sites(bus.groups)
+    order, _ = world.dist.order.best(pickups, drops)
+    groups: list[Group] = sorted((world.groups[g] for g in bus.groups), key=lambda g: g.id)
+    stops = tuple(
+        Stop(
+            site,
+            tuple(g.id for g in groups if g.pickup == site),
+            tuple(g.id for g in groups if g.dropoff == site),
+        )
+        for site in order
+    )
+    by_drop = [[g for g in groups if g.dropoff == s.site] for s in stops if s.dropoff]
+    seats = assign_seats(by_drop, coach.passenger_seats, bus.locked_seats)
+    if seats is None:
+        return None
+    km = world.dist.path_km(order)
+    return Trip(
+        bus.fixed_id or trip_id,
+        bus.date,
+        coach.id,
+        stops,
+        seats,
+        km,
+        coach.fixed_cost + coach.cost_per_km * km,
+    )

@@ -1,0 +1,114 @@
+"""The pattern covering MIP: how many buses of each pattern and coach type, with seat flows.
+
+Variables: x[p,k] buses of pattern p and coach type k (integer); y[p,e] seats of commodity e
+(a county → drop-off pair) on pattern p's buses (continuous). Rows: each commodity's seats are
+carried; a pattern's flows fit its seats; buses per type within availability; and the valid
+link y[p,e] ≤ q_e · Σ_k x[p,k] (no seats on a pattern that runs no bus).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from dispatch.planner.mip import LinearModel, LinearResult, solve_linear
+from dispatch.planner.model import CoachType
+from dispatch.planner.patterns import Commodity, Pattern
+
+
+@dataclass(frozen=True)
+class CoverInput:
+    """Demand in seats per commodity: `mandatory` must go, `optional` may go and earns `reward` per seat."""
+
+    patterns: list[Pattern]
+    coaches: list[CoachType]
+    caps: Mapping[str, int | None]
+    mandatory: Mapping[Commodity, int]
+    optional: Mapping[Commodity, int] = field(default_factory=dict)
+    reward: Mapping[Commodity, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CoverResult:
+    """One (pattern, coach type id) per bus to run, the objective and the proven bound."""
+
+    buses: list[tuple[Pattern, str]]
+    objective: float
+    bound: float
+
+
+def solve_cover(task: CoverInput, seconds: float) -> CoverResult:
+    """Build and solve the covering MIP."""
+    model = LinearModel()
+    x = _bus_columns(model, task)
+    y = _flow_columns(model, task, x)
+    _demand_rows(model, task, y)
+    _cap_rows(model, task, x)
+    result = solve_linear(model, seconds)
+    return _read(task, x, result)
+
+
+def _bus_columns(model: LinearModel, task: CoverInput) -> dict[tuple[int, str], int]:
+    """x[p,k]: integer bus counts costed at fixed + per km × the pattern's shortest km."""
+    x = {}
+    for i, p in enumerate(task.patterns):
+        for c in task.coaches:
+            cap = task.caps.get(c.id)
+            if cap == 0:
+                continue
+            cost = c.fixed_cost + c.cost_per_km * p.km
+            x[(i, c.id)] = model.column(cost, math.inf if cap is None else cap, integer=True)
+    return x
+
+
+def _flow_columns(
+    model: LinearModel, task: CoverInput, x: dict[tuple[Pattern, str], int]
+) -> dict[tuple[int, Commodity], int]:
+    """y[p,e] seat flows, capacity rows and the link rows."""
+    seats = {c.id: c.passenger_seats for c in task.coaches}
+    biggest = max(seats.values())
+    y: dict[tuple[int, Commodity], int] = {}
+    for i, p in enumerate(task.patterns):
+        buses = [(x[(i, k)], seats[k]) for k in seats if (i, k) in x]
+        if not buses:
+            continue
+        flows = []
+        for e in p.commodities:
+            amount = task.mandatory.get(e, 0) + task.optional.get(e, 0)
+            if amount <= 0:
+                continue
+            j = model.column(-task.reward.get(e, 0.0), upper=amount)
+            y[(i, e)] = j
+            flows.append((j, 1.0))
+            if amount < biggest:
+                model.row([(j, 1.0)] + [(b, -float(amount)) for b, _ in buses], upper=0.0)
+        model.row(flows + [(b, -float(s)) for b, s in buses], upper=0.0)
+    return y
+
+
+def _demand_rows(model: LinearModel, task: CoverInput, y: dict[tuple[int, Commodity], int]) -> None:
+    """Mandatory seats carried, optional ones at most what exists."""
+    terms: dict[Commodity, list[tuple[int, float]]] = {}
+    for (_, e), j in y.items():
+        terms.setdefault(e, []).append((j, 1.0))
+    for e in set(task.mandatory) | set(task.optional):
+        lo, hi = task.mandatory.get(e, 0), task.mandatory.get(e, 0) + task.optional.get(e, 0)
+        model.row(terms.get(e, []), lower=float(lo), upper=float(hi))
+
+
+def _cap_rows(model: LinearModel, task: CoverInput, x: dict[tuple[int, str], int]) -> None:
+    """Buses of a type within its availability."""
+    for c in task.coaches:
+        cap = task.caps.get(c.id)
+        if cap is not None:
+            model.row([(j, 1.0) for (_, k), j in x.items() if k == c.id], upper=float(cap))
+
+
+def _read(task: CoverInput, x: dict[tuple[int, str], int], result: LinearResult) -> CoverResult:
+    """Buses to run from the integer counts."""
+    buses: list[tuple[Pattern, str]] = []
+    if result.values:
+        for (i, k), j in x.items():
+            buses += [(task.patterns[i], k)] * int(round(result.values[j]))
+    return CoverResult(buses, result.objective, result.bound)

@@ -1,0 +1,125 @@
+"""A fast constructive plan: cheapest insertion, new buses where needed, then smaller coaches."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from dispatch.planner.buses import Bus, World, has_room, to_trip, usage
+from dispatch.planner.model import Group, Unassigned
+
+
+def insert_groups(
+    world: World, buses: list[Bus], groups: Iterable[str], keep_order: bool = False
+) -> list[Unassigned]:
+    """Put each group on the cheapest bus that can take it, opening buses as needed."""
+    used = usage(buses)
+    missed: list[Unassigned] = []
+    order = (
+        list(groups) if keep_order else sorted(groups, key=lambda g: _order_key(world.groups[g]))
+    )
+    for gid in order:
+        bus = best_insertion(world, buses, gid)
+        if bus is not None:
+            bus.groups.append(gid)
+            continue
+        new = open_bus(world, buses, gid, used)
+        if new is None:
+            missed.append(Unassigned(gid, no_coach_reason(world, world.groups[gid], used)))
+            continue
+        buses.append(new)
+        used[(new.coach, new.date)] += 1
+    return missed
+
+
+def _order_key(group: Group) -> tuple[object, ...]:
+    """Tight windows first, then by destination and county so that buses fill together."""
+    return (group.latest, group.earliest, group.dropoff, group.pickup, -group.size, group.id)
+
+
+def best_insertion(world: World, buses: list[Bus], gid: str) -> Bus | None:
+    """The open bus where `gid` adds least cost, within the rules and seats."""
+    group = world.groups[gid]
+    best: tuple[float, int] | None = None
+    for i, bus in enumerate(buses):
+        extra = insertion_cost(world, bus, group)
+        if extra is not None and (best is None or extra < best[0]):
+            best = (extra, i)
+    return buses[best[1]] if best else None
+
+
+def insertion_cost(world: World, bus: Bus, group: Group) -> float | None:
+    """Added cost of `group` on `bus`, None when not allowed."""
+    coach = world.problem.coach_types[bus.coach]
+    if not group.earliest <= bus.date <= group.latest:
+        return None
+    if world.load(bus.groups) + group.size > coach.passenger_seats:
+        return None
+    pickups, drops = world.sites(bus.groups)
+    if bus.fixed_id is not None and not {group.pickup, group.dropoff} <= pickups | drops:
+        return None
+    new_p, new_d = pickups | {group.pickup}, drops | {group.dropoff}
+    if not world.allowed(new_p, new_d):
+        return None
+    if (
+        bus.fixed_id is not None
+        and to_trip(
+            world,
+            Bus(bus.date, bus.coach, [*bus.groups, group.id], bus.fixed_id, bus.locked_seats),
+            "x",
+        )
+        is None
+    ):
+        return None
+    return world.cost(coach, new_p, new_d) - world.cost(coach, pickups, drops)
+
+
+def window(group: Group) -> list[date]:
+    """Every date a group may leave."""
+    return [
+        group.earliest + timedelta(days=i) for i in range((group.latest - group.earliest).days + 1)
+    ]
+
+
+def open_bus(
+    world: World, buses: list[Bus], gid: str, used: Counter[tuple[str, date]]
+) -> Bus | None:
+    """A new bus of the largest type with room, on the window date where the same destination already goes."""
+    group = world.groups[gid]
+    heading = Counter(
+        b.date for b in buses for g in b.groups[:1] if world.groups[g].dropoff == group.dropoff
+    )
+    for day in sorted(window(group), key=lambda d: (-heading[d], d)):
+        for coach in reversed(world.coaches):
+            if coach.passenger_seats >= group.size and has_room(world, coach, day, used):
+                return Bus(day, coach.id, [gid])
+    return None
+
+
+def no_coach_reason(world: World, group: Group, used: Counter[tuple[str, date]]) -> str:
+    """Why no bus could be opened for a group, in words a coordinator can act on."""
+    days = window(group)
+    span = days[0].isoformat() if len(days) == 1 else f"{days[0]}..{days[-1]}"
+    big = [c for c in world.coaches if c.passenger_seats >= group.size]
+    if any(has_room(world, c, d, used) for c in world.coaches for d in days):
+        return f"no coach with {group.size} seats left on {span}"
+    return f"no coach left on {span}" if big else f"no coach with {group.size} seats"
+
+
+def downsize(world: World, buses: list[Bus]) -> None:
+    """Give each free bus the cheapest coach type that seats its load and has room that day."""
+    used = usage(buses)
+    for bus in buses:
+        if bus.fixed_id is not None:
+            continue
+        load, sites = world.load(bus.groups), world.sites(bus.groups)
+        used[(bus.coach, bus.date)] -= 1
+        fits = [
+            c
+            for c in world.coaches
+            if c.passenger_seats >= load and has_room(world, c, bus.date, used)
+        ]
+        if fits:
+            bus.coach = min(fits, key=lambda c: (world.cost(c, *sites), c.id)).id
+        used[(bus.coach, bus.date)] += 1
