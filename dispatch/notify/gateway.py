@@ -72,8 +72,16 @@ class ConsoleGateway:
         return SendResult("console", f"console-{sms.message_id}", "sent", count_segments(sms.body))
 
 
+def _twilio(config: Mapping[str, Any]) -> SmsGateway:
+    # Imported here so that only an app configured for Twilio loads the twilio package.
+    from dispatch.notify.twilio_backend import TwilioGateway
+
+    return TwilioGateway(config)
+
+
 BACKENDS: dict[str, Callable[[Mapping[str, Any]], SmsGateway]] = {
     "console": ConsoleGateway,
+    "twilio": _twilio,
 }
 
 

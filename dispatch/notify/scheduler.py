@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections import Counter
+from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -43,7 +45,7 @@ def tick_options(app: Flask) -> TickOptions:
     )
 
 
-def run_tick(app: Flask, now=None):
+def run_tick(app: Flask, now: datetime | None = None) -> Counter[str]:
     """One tick inside an app context; returns counts by outcome."""
     with app.app_context():
         gateway = app.extensions["sms_gateway"]
@@ -53,7 +55,7 @@ def run_tick(app: Flask, now=None):
         return counts
 
 
-def _add_tick(scheduler, app: Flask) -> None:
+def _add_tick(scheduler: BackgroundScheduler | BlockingScheduler, app: Flask) -> None:
     scheduler.add_job(
         run_tick,
         "interval",

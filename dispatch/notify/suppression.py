@@ -1,19 +1,64 @@
-"""What a provider's refusal says about the worker's number."""
+"""Who must not be sent to, and what a provider's refusal or a reply says about a number."""
 
 from __future__ import annotations
 
-from dispatch.models import OutboundMessage, utcnow
+import unicodedata
+from datetime import datetime
+
+from sqlalchemy import select
+
+from dispatch.extensions import db
+from dispatch.models import OutboundMessage, Worker
 
 UNSUBSCRIBED = {"21610"}
-INVALID_NUMBER = {"21211", "21614"}
+# 21211/21614: not a valid (mobile) number at creation; 30005/30006: unknown handset or
+# landline, reported later by the status callback.
+INVALID_NUMBER = {"21211", "21614", "30005", "30006"}
+# Opt-out replies (DOMAIN.md): 回T退订 and the newer 拒收请回复R, plus the English STOP.
+OPT_OUT_WORDS = {"stop", "t", "td", "退订", "r", "拒收"}
+_TRAILING = " \t\r\n.。!！"
 
 
-def apply_provider_error(message: OutboundMessage, code: str | None) -> None:
-    """Record an opt-out (21610) or a bad number (21211, 21614) on the worker."""
+def reason_not_to_send(message: OutboundMessage) -> str | None:
+    """Why this row must not go out (consent, opt-out, bad or changed number), or None."""
     worker = message.worker
+    if worker is None:  # drivers and other non-worker recipients carry no consent record
+        return None
+    if message.to_phone != worker.phone:
+        return "number changed since this notice was written; publish it again"
+    if not worker.sms_consent:
+        return "worker gave no consent to notification SMS"
+    if worker.opted_out_at is not None:
+        return f"worker opted out ({worker.opt_out_source or 'unknown source'})"
+    if worker.phone_invalid_at is not None:
+        return "number marked invalid (cannot receive SMS)"
+    return None
+
+
+def apply_provider_error(worker: Worker | None, code: str | None, now: datetime) -> None:
+    """Record an opt-out (21610) or a bad number (21211, 21614, 30005, 30006) on the worker."""
     if worker is None or code is None:
         return
     if code in UNSUBSCRIBED and worker.opted_out_at is None:
-        worker.opted_out_at, worker.opt_out_source = utcnow(), "provider"
+        worker.opted_out_at, worker.opt_out_source = now, "provider"
     elif code in INVALID_NUMBER and worker.phone_invalid_at is None:
-        worker.phone_invalid_at = utcnow()
+        worker.phone_invalid_at = now
+
+
+def is_opt_out_reply(body: str) -> bool:
+    """Whether a reply means "stop": STOP, T, TD, 退订… trimmed, any case, full-width too."""
+    word = unicodedata.normalize("NFKC", body).strip(_TRAILING).casefold()
+    return word in OPT_OUT_WORDS
+
+
+def record_opt_out_reply(from_phone: str, body: str, now: datetime) -> int:
+    """Opt out every worker on ``from_phone`` if ``body`` asks to stop; return how many."""
+    if not from_phone or not is_opt_out_reply(body):
+        return 0
+    workers = db.session.scalars(
+        select(Worker).where(Worker.phone == from_phone, Worker.opted_out_at.is_(None))
+    ).all()
+    for worker in workers:
+        worker.opted_out_at, worker.opt_out_source = now, "sms"
+    db.session.flush()
+    return len(workers)

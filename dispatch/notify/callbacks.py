@@ -1,0 +1,120 @@
+"""What Twilio's webhooks tell us: delivery status callbacks and inbound replies.
+
+Callbacks arrive late, twice, out of order or never, so a status only ever moves forward
+(queued < sending < sent < delivered/undelivered/failed) and anything we cannot place is
+answered 200 and ignored: Twilio would otherwise retry it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from dispatch.extensions import db
+from dispatch.models import OutboundMessage
+from dispatch.models import messages as m
+from dispatch.notify.suppression import apply_provider_error, record_opt_out_reply
+
+# Twilio's word → (how far along it is, our status).
+TWILIO_PROGRESS: dict[str, tuple[int, str]] = {
+    "accepted": (1, m.MSG_SENT),
+    "scheduled": (1, m.MSG_SENT),
+    "queued": (1, m.MSG_SENT),
+    "sending": (2, m.MSG_SENT),
+    "sent": (3, m.MSG_SENT),
+    "delivered": (4, m.MSG_DELIVERED),
+    "undelivered": (4, m.MSG_FAILED),
+    "failed": (4, m.MSG_FAILED),
+    "canceled": (4, m.MSG_CANCELLED),
+}
+# Rows a callback may still move: in flight, in doubt, or accepted but not yet final.
+MOVABLE = (m.MSG_SENDING, m.MSG_UNKNOWN, m.MSG_SENT)
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+
+
+def public_url(base: str, path: str, query: bytes | str) -> str:
+    """The address Twilio called (and signed): PUBLIC_BASE_URL + path + query, proxy or not."""
+    query = query.decode("latin-1") if isinstance(query, bytes) else query
+    return base.rstrip("/") + path + (f"?{query}" if query else "")
+
+
+def is_genuine(config: Mapping[str, Any], url: str, form: Any, signature: str | None) -> bool:
+    """Whether X-Twilio-Signature proves the request came from Twilio (our auth token)."""
+    from dispatch.notify.twilio_backend import signature_is_valid  # twilio only when needed
+
+    return signature_is_valid(
+        str(config.get("TWILIO_AUTH_TOKEN") or ""), url, form, signature or ""
+    )
+
+
+def apply_status_callback(form: Mapping[str, str], message_ref: str | None, now: datetime) -> str:
+    """Move the row a status callback names forward; return what happened (for logs/tests)."""
+    message = find_message(message_ref, form.get("MessageSid"))
+    if message is None:
+        return "unknown-message"
+    progress = TWILIO_PROGRESS.get((form.get("MessageStatus") or "").lower())
+    if progress is None or message.status not in MOVABLE:
+        return "ignored"
+    if progress[0] <= _progress_of(message):
+        return "ignored"  # a duplicate, or news older than what we know
+    if not _move(message, form, progress[1], now):
+        return "ignored"  # another callback moved it meanwhile
+    apply_provider_error(message.worker, form.get("ErrorCode") or None, now)
+    db.session.flush()
+    return progress[1]
+
+
+def find_message(message_ref: str | None, provider_sid: str | None) -> OutboundMessage | None:
+    """The row by our id (?m=) or, failing that, by Twilio's MessageSid; None if neither fits."""
+    message = None
+    if message_ref and message_ref.isdigit():
+        message = db.session.get(OutboundMessage, int(message_ref))
+    if message is None and provider_sid:
+        message = db.session.scalar(
+            select(OutboundMessage).where(OutboundMessage.provider_sid == provider_sid)
+        )
+    if message is not None and provider_sid and message.provider_sid not in (None, provider_sid):
+        return None  # our id, someone else's message: not ours to change
+    return message
+
+
+def record_inbound(form: Mapping[str, str], now: datetime) -> int:
+    """An inbound SMS: an opt-out word from a known number opts its workers out."""
+    return record_opt_out_reply(form.get("From", ""), form.get("Body", ""), now)
+
+
+def _progress_of(message: OutboundMessage) -> int:
+    if message.status != m.MSG_SENT:
+        return 0  # sending / unknown: any news from Twilio is news
+    return TWILIO_PROGRESS.get((message.provider_status or "").lower(), (0, ""))[0]
+
+
+def _move(message: OutboundMessage, form: Mapping[str, str], status: str, now: datetime) -> bool:
+    """Write the news if the row is still as we read it (a concurrent callback may not be undone)."""
+    word = form["MessageStatus"].lower()
+    values: dict[str, Any] = {
+        "status": status,
+        "provider_status": word,
+        "provider": message.provider or "twilio",
+        "provider_sid": message.provider_sid or form.get("MessageSid"),
+        "sent_at": message.sent_at or now,  # it reached Twilio, whatever we thought
+    }
+    if status == m.MSG_DELIVERED:
+        values["delivered_at"] = now
+    if code := form.get("ErrorCode"):
+        values["error_code"], values["error_message"] = code, f"Twilio {word} ({code})"
+    om = OutboundMessage
+    result = db.session.execute(
+        update(om)
+        .where(
+            om.id == message.id,
+            om.status == message.status,
+            func.coalesce(om.provider_status, "") == (message.provider_status or ""),
+        )
+        .values(**values),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount == 1

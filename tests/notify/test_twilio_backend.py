@@ -1,0 +1,135 @@
+"""TwilioGateway through the real twilio client against a Twilio-compatible server."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from dispatch.notify.gateway import (
+    OutgoingSms,
+    PermanentFailure,
+    TemporaryFailure,
+    UnknownOutcome,
+    build_gateway,
+)
+from dispatch.notify.twilio_backend import TwilioGateway
+from tests.notify.conftest import PUBLIC, twilio_config
+from tests.notify.fake_twilio import FakeTwilio
+
+TO = "+8613800138000"
+CHINESE_71 = "【临汾人社】" + "通" * 65  # 71 UCS-2 characters: two segments
+
+
+@pytest.fixture
+def gateway(fake_twilio: FakeTwilio) -> Iterator[TwilioGateway]:
+    gateway = TwilioGateway(twilio_config(fake_twilio))
+    yield gateway
+    gateway.close()
+
+
+def test_accepted_message_carries_callback_validity_and_segments(gateway, fake_twilio):
+    result = gateway.send(OutgoingSms(7, TO, CHINESE_71, validity_s=99999))
+    assert result.provider == "twilio" and result.provider_sid.startswith("SM")
+    assert result.segments == 2 and isinstance(result.segments, int)
+    assert result.status == "queued"
+    (form,) = fake_twilio.created
+    assert form["To"] == TO and form["Body"] == CHINESE_71 and form["From"] == "+15005550006"
+    assert form["StatusCallback"] == f"{PUBLIC}/webhooks/twilio/status?m=7"
+    assert form["ValidityPeriod"] == "36000"  # clamped to what Twilio accepts
+
+
+def test_validity_clamped_below_and_omitted_when_none(gateway, fake_twilio):
+    gateway.send(OutgoingSms(1, TO, "hello", validity_s=0))
+    gateway.send(OutgoingSms(2, TO, "hello again"))
+    assert fake_twilio.created[0]["ValidityPeriod"] == "1"
+    assert "ValidityPeriod" not in fake_twilio.created[1]
+
+
+def test_messaging_service_replaces_from(fake_twilio):
+    gateway = TwilioGateway(
+        twilio_config(fake_twilio, TWILIO_MESSAGING_SERVICE_SID="MG" + "2" * 32)
+    )
+    try:
+        gateway.send(OutgoingSms(1, TO, "hi"))
+    finally:
+        gateway.close()
+    (form,) = fake_twilio.created
+    assert form["MessagingServiceSid"] == "MG" + "2" * 32 and "From" not in form
+
+
+@pytest.mark.parametrize("code", ["21211", "21614", "21610"])
+def test_refusals_about_the_number_are_permanent_with_their_code(gateway, fake_twilio, code):
+    fake_twilio.behaviours[TO] = code
+    with pytest.raises(PermanentFailure) as caught:
+        gateway.send(OutgoingSms(1, TO, "hi"))
+    assert caught.value.code == code
+    assert fake_twilio.created == []
+
+
+@pytest.mark.parametrize("behaviour", ["429", "500"])
+def test_busy_or_broken_provider_is_temporary(gateway, fake_twilio, behaviour):
+    fake_twilio.behaviours[TO] = behaviour
+    with pytest.raises(TemporaryFailure):
+        gateway.send(OutgoingSms(1, TO, "hi"))
+    assert fake_twilio.created == []
+
+
+def test_wrong_credentials_are_temporary_not_a_verdict_on_the_message(fake_twilio):
+    gateway = TwilioGateway(twilio_config(fake_twilio, TWILIO_AUTH_TOKEN="wrong"))
+    try:
+        with pytest.raises(TemporaryFailure) as caught:
+            gateway.send(OutgoingSms(1, TO, "hi"))
+    finally:
+        gateway.close()
+    assert caught.value.code == "20003" and fake_twilio.created == []
+
+
+def test_answer_that_never_comes_is_unknown_after_the_timeout(gateway, fake_twilio):
+    fake_twilio.behaviours[TO] = "hang"
+    started = time.monotonic()
+    with pytest.raises(UnknownOutcome):
+        gateway.send(OutgoingSms(1, TO, "hi"))
+    assert time.monotonic() - started < 2.5  # TWILIO_TIMEOUT_S = 0.5 was honoured
+    assert fake_twilio.sent_to(TO) == 1  # Twilio did accept it: a retry would send it twice
+
+
+def test_connection_refused_is_temporary(fake_twilio):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    gateway = TwilioGateway(twilio_config(fake_twilio, TWILIO_BASE_URL=f"http://127.0.0.1:{port}"))
+    try:
+        with pytest.raises(TemporaryFailure):
+            gateway.send(OutgoingSms(1, TO, "hi"))
+    finally:
+        gateway.close()
+
+
+def test_missing_settings_are_refused_at_start(fake_twilio):
+    with pytest.raises(ValueError, match="TWILIO_ACCOUNT_SID"):
+        TwilioGateway(twilio_config(fake_twilio, TWILIO_AUTH_TOKEN=None))
+    with pytest.raises(ValueError, match="TWILIO_FROM"):
+        TwilioGateway(twilio_config(fake_twilio, TWILIO_FROM=None))
+
+
+def test_build_gateway_picks_twilio(fake_twilio):
+    gateway = build_gateway(twilio_config(fake_twilio))
+    try:
+        assert isinstance(gateway, TwilioGateway) and gateway.name == "twilio"
+    finally:
+        gateway.close()
+
+
+def test_console_app_never_imports_twilio(tmp_path):
+    code = (
+        "import sys; from dispatch import create_app; "
+        f"create_app({{'SECRET_KEY': 'x'}}, instance_path={str(tmp_path)!r}); "
+        "print('twilio' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
