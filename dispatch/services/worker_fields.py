@@ -229,7 +229,10 @@ def parse_date(raw: Any) -> date | None:
     parts = value.replace("/", "-").replace(".", "-").split(" ")[0].split("-")
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
         raise ValueError(value)
-    return date(int(parts[0]), int(parts[1]), int(parts[2]))
+    try:
+        return date(int(parts[0]), int(parts[1]), int(parts[2]))
+    except OverflowError:  # 99999999999-01-01: a year too large for the C date
+        raise ValueError(value) from None
 
 
 def _clean_dates(raw: Mapping[str, Any], out: Cleaned) -> None:

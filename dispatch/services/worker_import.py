@@ -22,6 +22,9 @@ from dispatch.services.workers import Candidate, check_groups
 REQUIRED = ("name", "id_number", "phone", "county", "destination", "earliest_date")
 TEXT_ONLY = ("id_number",)
 CHUNK = 900  # stay below SQLite's bound-parameter limit
+MAX_ROWS = 50_000  # data rows in one file
+MAX_COLUMNS = 64
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 
 
 class ImportFileError(ValueError):
@@ -172,10 +175,22 @@ HEADERS_ZH_BY_KEY = {v: k for k, v in HEADERS_ZH.items()}
 def _read_table(filename: str, data: bytes) -> Iterator[tuple]:
     name = filename.lower()
     if name.endswith(".csv"):
-        return iter([tuple(row) for row in csv.reader(io.StringIO(_decode(data)))])
+        return _read_csv(data)
     if name.endswith((".xlsx", ".xlsm")):
         return _read_xlsx(data)
     raise ImportFileError(_("Upload an .xlsx or .csv file."))
+
+
+def _read_csv(data: bytes) -> Iterator[tuple]:
+    try:
+        rows = [tuple(row) for row in csv.reader(io.StringIO(_decode(data)))]
+    except csv.Error:  # a cell past the csv module's size limit, a broken quote
+        raise ImportFileError(_("The CSV file could not be read: save it again as CSV.")) from None
+    if len(rows) > MAX_ROWS + 1:
+        raise ImportFileError(
+            _("The file has more than %(n)d rows: split it into smaller files.", n=MAX_ROWS)
+        )
+    return iter(rows)
 
 
 def _decode(data: bytes) -> str:
@@ -191,12 +206,11 @@ def _decode(data: bytes) -> str:
 
 
 def _read_xlsx(data: bytes) -> Iterator[tuple]:
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise ImportFileError(_("This is not a real .xlsx workbook."))
+    _check_archive(data)
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
-            rows = [tuple(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+            rows = _sheet_rows(book.worksheets[0])
         finally:
             book.close()
     except ImportFileError:
@@ -206,3 +220,27 @@ def _read_xlsx(data: bytes) -> Iterator[tuple]:
             _("The workbook could not be read safely; save it again as .xlsx.")
         ) from None
     return iter(rows)
+
+
+def _check_archive(data: bytes) -> None:
+    """Refuse what is not a zip, and zip bombs, before openpyxl unpacks anything."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        raise ImportFileError(_("This is not a real .xlsx workbook.")) from None
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ImportFileError(_("The workbook could not be read safely; save it again as .xlsx."))
+
+
+def _sheet_rows(sheet) -> list[tuple]:
+    # The sheet's declared size is not trusted: a 5 KB file can claim a cell at XFD1048576,
+    # and openpyxl would pad a million rows of 16,384 cells to reach it.
+    rows = []
+    for row in sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True):
+        if len(rows) > MAX_ROWS:
+            raise ImportFileError(
+                _("The file has more than %(n)d rows: split it into smaller files.", n=MAX_ROWS)
+            )
+        rows.append(row)
+    return rows
