@@ -60,8 +60,12 @@ def workbook(app, rows: int) -> bytes:
     from dispatch.models import County, Employer
 
     with app.app_context():
-        counties = [(c.region_code, c.name_zh) for c in db.session.query(County).order_by(County.id)]
-        employers = [(e.site.name_zh, e.name) for e in db.session.query(Employer).order_by(Employer.id)]
+        counties = [
+            (c.region_code, c.name_zh) for c in db.session.query(County).order_by(County.id)
+        ]
+        employers = [
+            (e.site.name_zh, e.name) for e in db.session.query(Employer).order_by(Employer.id)
+        ]
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("人员登记")
     sheet.append(HEADERS)

@@ -224,7 +224,9 @@ def get_visible(user: User, worker_id: int) -> Worker | None:
 
 def page_of(query: Select, page: int, per_page: int = PER_PAGE) -> tuple[list[Worker], int]:
     """One page of a query and the total count."""
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    total = (
+        db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    )
     page = min(max(page, 1), total // per_page + 1)  # ?page=10**30 must not overflow the offset
     items = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
     return list(items), total

@@ -19,6 +19,7 @@ from tests.workers.conftest import (
     audit_actions,
     csv_bytes,
     id_number,
+    mobile,
     worker_count,
     worker_row,
     workers_where,
@@ -27,7 +28,10 @@ from tests.workers.conftest import (
 
 BOMB_DTD = (
     '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
-    + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
+    + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
+        for i in range(1, 10)
+    )
     + "]>\n"
 )
 
@@ -44,12 +48,18 @@ def _commit_url(html: str) -> str:
 
 
 def _counts(html: str) -> dict[str, int]:
-    return {k: int(re.search(rf'id="count-{k}">(\d+)<', html).group(1)) for k in ("new", "existing", "error")}
+    return {
+        k: int(re.search(rf'id="count-{k}">(\d+)<', html).group(1))
+        for k in ("new", "existing", "error")
+    }
 
 
 def _error_rows(html: str) -> list[tuple[int, str]]:
     table = html.split('id="import-errors"', 1)[1].split("</table>", 1)[0]
-    return [(int(r), f) for r, f in re.findall(r'<td class="num">(\d+)</td><td>[^<]*</td><td>([^<]*)</td>', table)]
+    return [
+        (int(r), f)
+        for r, f in re.findall(r'<td class="num">(\d+)</td><td>[^<]*</td><td>([^<]*)</td>', table)
+    ]
 
 
 def _preview(demo_app, data: bytes, filename: str):
@@ -92,7 +102,10 @@ def test_reimporting_the_same_file_changes_nothing(admin_client, demo_app):
 def test_csv_in_utf8_with_or_without_bom_and_gb18030(demo_app, encoding, headers):
     from tests.workers.conftest import HEADERS_ZH
 
-    rows = [as_cells(worker_row(n, name=f"中文名{n}", county="洪洞县", destination="昆山市")) for n in (1, 2)]
+    rows = [
+        as_cells(worker_row(n, name=f"中文名{n}", county="洪洞县", destination="昆山市"))
+        for n in (1, 2)
+    ]
     data = csv_bytes(rows, headers or HEADERS_ZH, encoding)
     report = _preview(demo_app, data, "list.CSV")
     assert [r.status for r in report.rows] == ["new", "new"], [r.errors for r in report.rows]
@@ -142,14 +155,20 @@ def test_every_bad_row_is_listed_by_row_field_and_reason(admin_client, demo_app)
     html = _upload(admin_client, xlsx_bytes(rows), "mixed.xlsx").get_data(as_text=True)
     assert _counts(html) == {"new": 2, "existing": 0, "error": 4}
     assert sorted(_error_rows(html)) == [
-        (3, "手机号"), (5, "户籍县区"), (5, "身份证号"), (6, "身份证号"), (7, "身份证号")
+        (3, "手机号"),
+        (5, "户籍县区"),
+        (5, "身份证号"),
+        (6, "身份证号"),
+        (7, "身份证号"),
     ]
     duplicate = _preview(demo_app, xlsx_bytes(rows), "mixed.xlsx").rows[4]
     assert duplicate.row == 7 and "2" in duplicate.errors["id_number"]  # points at the first row
     before = worker_count(demo_app)
     admin_client.post(_commit_url(html))
     assert worker_count(demo_app) == before + 2
-    assert {w.name for w in workers_where(demo_app, county_id="hongtong") if w.name.startswith("测试")} == {"测试1", "测试6"}
+    assert {
+        w.name for w in workers_where(demo_app, county_id="hongtong") if w.name.startswith("测试")
+    } == {"测试1", "测试6"}
 
 
 def _asks_for_text(message: str) -> bool:
@@ -157,10 +176,14 @@ def _asks_for_text(message: str) -> bool:
 
 
 def test_numeric_id_cell_says_to_format_the_column_as_text(demo_app):
-    report = _preview(demo_app, xlsx_bytes([as_cells(worker_row(1, id_number=1.41081199201e17))]), "n.xlsx")
+    report = _preview(
+        demo_app, xlsx_bytes([as_cells(worker_row(1, id_number=1.41081199201e17))]), "n.xlsx"
+    )
     [row] = report.rows
     assert row.status == "error" and _asks_for_text(row.errors["id_number"])
-    csv_report = _preview(demo_app, csv_bytes([as_cells(worker_row(1, id_number="1.41081199201E+17"))]), "n.csv")
+    csv_report = _preview(
+        demo_app, csv_bytes([as_cells(worker_row(1, id_number="1.41081199201E+17"))]), "n.csv"
+    )
     assert _asks_for_text(csv_report.rows[0].errors["id_number"])
 
 
@@ -178,8 +201,13 @@ def test_ids_registered_already_are_left_unchanged(demo_app):
 def test_a_group_too_large_for_a_coach_is_refused_row_by_row(demo_app):
     rows = [as_cells(worker_row(n, group="BIG")) for n in range(1, 53)]
     report = _preview(demo_app, xlsx_bytes(rows), "g.xlsx")
-    assert {r.status for r in report.rows} == {"error"} and all("group" in r.errors for r in report.rows)
-    mixed = [as_cells(worker_row(1, group="M")), as_cells(worker_row(2, group="M", destination="js-wuxi"))]
+    assert {r.status for r in report.rows} == {"error"} and all(
+        "group" in r.errors for r in report.rows
+    )
+    mixed = [
+        as_cells(worker_row(1, group="M")),
+        as_cells(worker_row(2, group="M", destination="js-wuxi")),
+    ]
     assert {r.status for r in _preview(demo_app, xlsx_bytes(mixed), "m.xlsx").rows} == {"error"}
 
 
@@ -197,7 +225,9 @@ def test_formula_cells_never_become_data(admin_client, demo_app):
     admin_client.post(_commit_url(_upload(admin_client, data, "f.csv").get_data(as_text=True)))
     [worker] = workers_where(demo_app, id_number=id_number(2))
     assert worker.name == "=1+2"
-    exported = admin_client.get("/workers/export.csv", query_string={"q": "=1+2"}).data.decode("utf-8-sig")
+    exported = admin_client.get("/workers/export.csv", query_string={"q": "=1+2"}).data.decode(
+        "utf-8-sig"
+    )
     assert "'=1+2" in exported and "'@SUM(A1)" in exported
 
 
@@ -283,7 +313,11 @@ def test_xml_bomb_is_refused_by_the_parser_itself(demo_app):
 
 @pytest.mark.parametrize(
     ("filename", "data"),
-    [("list.txt", b"name\n"), ("list.xls", b"\xd0\xcf\x11\xe0"), ("list.csv", "姓名".encode("utf-16"))],
+    [
+        ("list.txt", b"name\n"),
+        ("list.xls", b"\xd0\xcf\x11\xe0"),
+        ("list.csv", "姓名".encode("utf-16")),
+    ],
 )
 def test_other_files_are_refused_with_a_reason(admin_client, filename, data):
     html = _upload(admin_client, data, filename).get_data(as_text=True)
@@ -310,15 +344,20 @@ def test_an_oversize_upload_gets_413(tmp_path):
         db.engine.dispose()
 
 
-def test_a_tiny_file_claiming_a_far_away_cell_is_refused_quickly(demo_app):
+def _far_cell(row: int, column: int) -> bytes:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(HEADERS)
-    sheet.cell(row=1_048_576, column=16_384).value = "x"  # a million padded rows if trusted
+    sheet.cell(row=row, column=column).value = "x"  # a million padded rows, if trusted
     out = io.BytesIO()
     book.save(out)
+    return out.getvalue()
+
+
+def test_a_tiny_file_claiming_a_far_away_cell_is_refused_quickly(demo_app):
     with pytest.raises(worker_import.ImportFileError):
-        _preview(demo_app, out.getvalue(), "far.xlsx")
+        _preview(demo_app, _far_cell(1_048_576, 1), "far.xlsx")
+    assert _preview(demo_app, _far_cell(3, 16_384), "wide.xlsx").rows == []
 
 
 def test_a_zip_bomb_is_refused_before_unpacking(demo_app, monkeypatch):
@@ -331,3 +370,39 @@ def test_a_csv_cell_past_the_csv_size_limit_is_refused_cleanly(admin_client):
     data = csv_bytes([as_cells(worker_row(1, notes="a" * 140_000))])
     html = _upload(admin_client, data, "huge-cell.csv").get_data(as_text=True)
     assert "flash-error" in html and "count-new" not in html
+
+
+def test_date_cells_numbers_and_shared_strings_read_as_excel_shows_them(demo_app):
+    from datetime import date, datetime
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["序号", *HEADERS])  # an extra leading column is ignored
+    row = as_cells(worker_row(1, phone=13903570001, sms_consent=True))
+    row[HEADERS.index("earliest_date")] = datetime(2026, 3, 2)
+    row[HEADERS.index("latest_date")] = date(2026, 3, 4)
+    sheet.append([1, *row])
+    sheet.append([None] * 14)
+    sheet.cell(row=5, column=1).value = 3  # a numbered but otherwise empty row
+    out = io.BytesIO()
+    book.save(out)
+    report = _preview(demo_app, out.getvalue(), "dates.xlsx")
+    assert [(r.row, r.status) for r in report.rows] == [(2, "new"), (5, "error")]
+    values = report.rows[0].values
+    assert values["earliest_date"] == date(2026, 3, 2) and values["latest_date"] == date(2026, 3, 4)
+    assert values["phone"] == "+8613903570001" and values["sms_consent"] is True
+
+
+def test_rows_keep_their_spreadsheet_numbers_across_gaps(demo_app):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(HEADERS)
+    for target, n in ((2, 1), (7, 2), (12, 3)):
+        for col, key in enumerate(HEADERS, start=1):
+            sheet.cell(row=target, column=col).value = (
+                worker_row(n, phone="1" if n == 2 else mobile(n))[key] or None
+            )
+    out = io.BytesIO()
+    book.save(out)
+    report = _preview(demo_app, out.getvalue(), "gaps.xlsx")
+    assert [(r.row, r.status) for r in report.rows] == [(2, "new"), (7, "error"), (12, "new")]

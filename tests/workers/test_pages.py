@@ -45,7 +45,9 @@ def test_errors_name_their_fields_and_keep_what_was_typed(admin_client, demo_app
 def test_registering_an_id_again_shows_the_existing_worker(admin_client, demo_app):
     admin_client.post("/workers/new", data=_form(3, name="原来的"))
     [worker] = workers_where(demo_app, id_number=id_number(3))
-    response = admin_client.post("/workers/new", data=_form(3, name="重复的", id_number=id_number(3).lower()))
+    response = admin_client.post(
+        "/workers/new", data=_form(3, name="重复的", id_number=id_number(3).lower())
+    )
     assert response.status_code == 302 and response.location.endswith(f"/workers/{worker.id}")
     assert len(workers_where(demo_app, id_number=id_number(3))) == 1
     assert "原来的" in admin_client.get(response.location).get_data(as_text=True)
@@ -70,9 +72,15 @@ def test_filters_narrow_the_list(admin_client, demo_app):
         q = db.session.query(Worker)
         hongtong = q.filter_by(county_id="hongtong").count()
         kunshan = q.filter_by(destination_site_id="js-kunshan").count()
-        on_day = q.filter(Worker.earliest_date <= "2026-03-03", Worker.latest_date >= "2026-03-03").count()
+        on_day = q.filter(
+            Worker.earliest_date <= "2026-03-03", Worker.latest_date >= "2026-03-03"
+        ).count()
+
     def total(**args):
-        return _listed_total(admin_client.get("/workers/", query_string=args).get_data(as_text=True))
+        return _listed_total(
+            admin_client.get("/workers/", query_string=args).get_data(as_text=True)
+        )
+
     assert total() == worker_count(demo_app) == 200
     assert total(county="hongtong") == hongtong
     assert total(destination="js-kunshan") == kunshan
@@ -86,7 +94,9 @@ def test_pagination_shows_fifty_per_page(admin_client):
     assert first.count('<td class="mono">') == 100  # 50 rows, two masked cells each
     assert last.count('<td class="mono">') == 100 and 'rel="next"' not in last
     assert 'rel="next"' in first
-    assert admin_client.get("/workers/?page=5").get_data(as_text=True).count('<td class="mono">') == 0
+    assert (
+        admin_client.get("/workers/?page=5").get_data(as_text=True).count('<td class="mono">') == 0
+    )
 
 
 def test_edit_changes_fields_and_is_audited(admin_client, demo_app):

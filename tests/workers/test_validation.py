@@ -33,7 +33,9 @@ def test_a_valid_worker_is_cleaned_with_derived_fields(ctx):
 
 def test_full_width_id_and_chinese_place_names_are_accepted(ctx):
     full_width = "".join(chr(ord(c) + 0xFEE0) for c in id_number(2))
-    cleaned = clean_worker(worker_row(2, id_number=full_width, county="洪洞县", destination="昆山市"), ctx)
+    cleaned = clean_worker(
+        worker_row(2, id_number=full_width, county="洪洞县", destination="昆山市"), ctx
+    )
     assert cleaned.ok, cleaned.errors
     assert cleaned.values["id_number"] == id_number(2)
     assert cleaned.values["county_id"] == "hongtong"
@@ -149,6 +151,8 @@ def test_registering_an_id_again_returns_the_existing_worker(demo_app):
     with demo_app.app_context():
         first = service.create_worker(worker_row(99), None, Lookups.load())
         with pytest.raises(service.DuplicateWorker) as caught:
-            service.create_worker(worker_row(99, name="别人", id_number=id_number(99).lower()), None, Lookups.load())
+            service.create_worker(
+                worker_row(99, name="别人", id_number=id_number(99).lower()), None, Lookups.load()
+            )
         assert caught.value.existing.id == first.id
         assert db.session.query(Worker).filter_by(id_number=id_number(99)).count() == 1
