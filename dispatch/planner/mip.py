@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ortools.linear_solver import pywraplp
@@ -67,6 +71,21 @@ def solve_linear(model: LinearModel, seconds: float, relative_gap: float = 1e-4)
     return _run(solver, cols, model, seconds, relative_gap)
 
 
+@contextlib.contextmanager
+def _no_banner() -> Iterator[None]:
+    """HiGHS prints a banner on the C-level stdout at its first solve; callers such as
+    `plan run` promise that stdout carries only their own lines, so send it to /dev/null."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _solver() -> pywraplp.Solver:
     """The first MIP backend the wheel has."""
     for name in BACKENDS:
@@ -90,7 +109,8 @@ def _run(
     solver.SetTimeLimit(max(1, int(seconds * 1000)))
     params = pywraplp.MPSolverParameters()
     params.SetDoubleParam(params.RELATIVE_MIP_GAP, gap)
-    status = solver.Solve(params)
+    with _no_banner():  # HiGHS prints its banner at the first Solve of a process
+        status = solver.Solve(params)
     has_solution = status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE)
     if not has_solution:
         return LinearResult([], math.inf, _safe_bound(solver, status), False)
