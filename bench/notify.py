@@ -245,6 +245,8 @@ def render(runs: list[Run], n: int) -> str:
         "",
         "Duplicates: the same number and text created twice at the server within a run. "
         "The 4-process run includes process start-up; the 1-process runs time the tick alone.",
+        f"Load average at the end: {os.getloadavg()[0]:.1f} (the machine is shared).",
+        "",
         "",
     ]
     return "\n".join(lines)

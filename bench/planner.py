@@ -182,7 +182,7 @@ def vroom_plan(prob: Any, seconds: float, bound: float) -> dict[str, Any] | None
     }
     # Rule 4 keeps pickups before drop-offs: a drop-off → pickup leg is priced out of VROOM's reach.
     km = [
-        [10**9 if (a, b) in back else int(round(world.dist.km[a][b] * 1000)) for b in ids] + [0]
+        [10**7 if (a, b) in back else int(round(world.dist.km[a][b] * 1000)) for b in ids] + [0]
         for a in ids
     ]
     km.append([0] * (len(ids) + 1))
@@ -261,6 +261,11 @@ def run_case(name: str, seconds: float, seed: int, peers: bool) -> list[dict[str
         )
         spent = time.monotonic() - t0
         faults = check(prob, plan)
+        print(
+            f"{name} {rules}: {plan.summary.cost:,.0f} ({plan.summary.buses} buses), bound "
+            f"{plan.summary.lower_bound_cost:,.0f}, {spent:.1f} s",
+            file=sys.stderr,
+        )
         s = plan.summary
         rows.append(
             _row(
