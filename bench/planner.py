@@ -182,14 +182,14 @@ def vroom_plan(prob: Any, seconds: float, bound: float) -> dict[str, Any] | None
     }
     # Rule 4 keeps pickups before drop-offs: a drop-off → pickup leg is priced out of VROOM's reach.
     km = [
-        [10**7 if (a, b) in back else int(round(world.dist.km[a][b] * 1000)) for b in ids] + [0]
+        [5000 if (a, b) in back else int(round(world.dist.km[a][b])) for b in ids] + [0]
         for a in ids
     ]
     km.append([0] * (len(ids) + 1))
     depot = len(ids)  # a free start: VROOM needs one, our trips start at their first pickup
     inp = vroom.Input()
-    # Costs come from durations: one unit = 0.1 km, per_hour = per_km × 0.1 × 3600.
-    inp.set_durations_matrix("car", [[v // 100 for v in row] for row in km])
+    # Costs come from durations: one unit = 1 km, per_hour = per_km × 3600.
+    inp.set_durations_matrix("car", km)
     seats = sum(g.size for g in prob.groups.values())
     vehicles, kinds = [], {}
     for c in world.coaches:
@@ -202,7 +202,7 @@ def vroom_plan(prob: Any, seconds: float, bound: float) -> dict[str, Any] | None
                     start=depot,
                     capacity=vroom.Amount([c.passenger_seats]),
                     costs=vroom.VehicleCosts(
-                        fixed=int(c.fixed_cost), per_hour=int(round(c.cost_per_km * 360))
+                        fixed=int(c.fixed_cost), per_hour=int(round(c.cost_per_km * 3600))
                     ),
                 )
             )

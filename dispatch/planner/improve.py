@@ -83,12 +83,12 @@ def _eliminate_pass(world: World, buses: list[Bus], deadline: float, rng: random
         if time.monotonic() > deadline:
             break
         bus = buses[i]
-        if bus.fixed_id is None and bus.groups and _try_empty(world, buses, i):
+        if bus.fixed_id is None and bus.groups and _try_empty(world, buses, i, deadline):
             changed = True
     return changed
 
 
-def _try_empty(world: World, buses: list[Bus], i: int) -> bool:
+def _try_empty(world: World, buses: list[Bus], i: int, deadline: float) -> bool:
     """Move all groups of bus i elsewhere when that costs less than the bus; undo otherwise."""
     bus = buses[i]
     saving = world.bus_cost(bus)
@@ -98,7 +98,7 @@ def _try_empty(world: World, buses: list[Bus], i: int) -> bool:
     groups, bus.groups = sorted(bus.groups, key=lambda g: -world.groups[g].size), []
     for gid in groups:
         move = _best_move(world, buses, world.groups[gid], used, skip=i)
-        if move is None or saving <= 0:
+        if move is None or saving <= 0 or time.monotonic() > deadline:
             break
         saving -= move[0]
         _apply(buses[move[1]], gid, move[2], used)
