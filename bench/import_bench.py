@@ -102,7 +102,8 @@ def run(rows: int) -> dict:
             preview_s = time.perf_counter() - started
             problems = [(r.row, r.errors) for r in report.errors][:3]
             started = time.perf_counter()
-            committed = worker_import.commit("bench.xlsx", data, Lookups.load(), None)
+            confirmed = worker_import.report_from_json(worker_import.report_to_json(report))
+            committed = worker_import.commit("bench.xlsx", data, Lookups.load(), None, confirmed)
             db.session.commit()
             commit_s = time.perf_counter() - started
             started = time.perf_counter()

@@ -113,6 +113,8 @@ def create_worker():
             _json_body(), g.api_user, Lookups.load(g.api_user.county_ids())
         )
     except service.DuplicateWorker as dup:
+        if service.get_visible(g.api_user, dup.existing.id) is None:  # another county's: no details
+            return api_error(409, _("This ID number is registered by another county's bureau."), code="duplicate")
         return api_error(409, _("This ID number is registered already."), {"id_number": str(dup.existing.id)},
                          code="duplicate")  # fmt: skip
     except service.InvalidWorker as invalid:

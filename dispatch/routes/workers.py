@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from datetime import date
 from pathlib import Path
 
@@ -97,8 +98,11 @@ def create() -> Response | str:
                 raw, current_user, Lookups.load(current_user.county_ids())
             )
         except service.DuplicateWorker as dup:
-            flash(_("This ID number is registered already: here is that worker."), "warning")
-            return redirect(url_for(".edit", worker_id=dup.existing.id))
+            if service.get_visible(current_user, dup.existing.id) is None:
+                errors = {"id_number": _("This ID number is registered by another county's bureau.")}
+            else:
+                flash(_("This ID number is registered already: here is that worker."), "warning")
+                return redirect(url_for(".edit", worker_id=dup.existing.id))
         except service.InvalidWorker as invalid:
             errors = invalid.errors
         else:
@@ -188,6 +192,14 @@ def template() -> Response:
     )
 
 
+def _forget_old_imports(max_age_s: int = 24 * 3600) -> None:
+    """Checked previews never confirmed hold personal data: drop them after a day."""
+    cutoff = time.time() - max_age_s
+    for path in _upload_dir().glob("*.json"):
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+
+
 def _upload_dir() -> Path:
     path = Path(current_app.instance_path) / "imports"
     path.mkdir(exist_ok=True)
@@ -208,7 +220,8 @@ def import_file() -> str:
         flash(str(error), "error")
         return render_template("workers/import.html", form=form, report=None)
     token = secrets.token_urlsafe(16)
-    (_upload_dir() / token).write_bytes(data)
+    _forget_old_imports()
+    (_upload_dir() / f"{token}.json").write_text(worker_import.report_to_json(report), encoding="utf-8")
     session["import"] = {"token": token, "filename": filename}
     return render_template(
         "workers/import.html", form=form, report=report, filename=filename, token=token
@@ -219,12 +232,13 @@ def import_file() -> str:
 @editor_required
 def import_commit(token: str) -> Response:
     pending = session.get("import") or {}
-    path = _upload_dir() / token
+    path = _upload_dir() / f"{token}.json"
     if pending.get("token") != token or not path.exists() or not CsrfForm().validate_on_submit():
         flash(_("This import has expired: upload the file again."), "error")
         return redirect(url_for(".import_file"))
     lookups = Lookups.load(current_user.county_ids())
-    report = worker_import.commit(pending["filename"], path.read_bytes(), lookups, current_user)
+    prepared = worker_import.report_from_json(path.read_text(encoding="utf-8"))
+    report = worker_import.commit(pending["filename"], b"", lookups, current_user, prepared)
     db.session.commit()
     path.unlink(missing_ok=True)
     session.pop("import", None)

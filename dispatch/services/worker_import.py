@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import xml.parsers.expat
 import zipfile
 from collections.abc import Iterator
@@ -17,7 +18,14 @@ from sqlalchemy import insert, select
 from dispatch.extensions import db
 from dispatch.models import AuditEvent, User, Worker, utcnow
 from dispatch.services import audit
-from dispatch.services.worker_fields import FIELDS, HEADERS_ZH, Lookups, NumericCell, clean_worker
+from dispatch.services.worker_fields import (
+    FIELDS,
+    HEADERS_ZH,
+    Cleaned,
+    Lookups,
+    NumericCell,
+    clean_worker,
+)
 from dispatch.services.workers import Candidate, check_groups
 
 REQUIRED = ("name", "id_number", "phone", "county", "destination", "earliest_date")
@@ -63,19 +71,41 @@ def preview(filename: str, data: bytes, lookups: Lookups) -> ImportReport:
         RowReport(number, "new", text_name(raw), values=raw)
         for number, raw in read_rows(filename, data)
     ]
-    candidates = [(report, Candidate(clean_worker(report.values, lookups))) for report in rows]
+    return _check([(report, Candidate(clean_worker(report.values, lookups))) for report in rows], lookups)
+
+
+def _check(candidates: list[tuple[RowReport, Candidate]], lookups: Lookups) -> ImportReport:
+    """The checks that depend on the database and on the other rows: duplicates and groups."""
     _mark_duplicates(candidates)
     check_groups([c for r, c in candidates if r.status == "new"], lookups)
     for report, candidate in candidates:
         if report.status == "new" and not candidate.cleaned.ok:
             report.status, report.errors = "error", candidate.cleaned.errors
         report.values = candidate.cleaned.values if report.status == "new" else {}
-    return ImportReport(rows)
+    return ImportReport([r for r, _c in candidates])
 
 
-def commit(filename: str, data: bytes, lookups: Lookups, user: User | None) -> ImportReport:
-    """Check again and write every good row in one transaction (the caller commits)."""
-    report = preview(filename, data, lookups)
+def recheck(prepared: ImportReport, lookups: Lookups) -> ImportReport:
+    """A preview's cleaned rows, checked again against the database as it is now.
+
+    Cleaning a row (ID checksum, phone parsing, place look-ups) depends only on the file and
+    the reference data, so a confirmation reuses it and repeats only what others may have
+    changed since: ID numbers registered meanwhile, and travel groups.
+    """
+    fresh = [(r, Candidate(Cleaned(values=dict(r.values)))) for r in prepared.rows if r.status == "new"]
+    kept = [r for r in prepared.rows if r.status == "error"]
+    checked = _check(fresh, lookups)
+    return ImportReport(sorted(kept + checked.rows, key=lambda r: r.row))
+
+
+def commit(
+    filename: str, data: bytes, lookups: Lookups, user: User | None, prepared: ImportReport | None = None
+) -> ImportReport:
+    """Write every good row in one transaction (the caller commits).
+
+    With ``prepared`` (the preview the user confirmed) the rows are re-checked, not re-read.
+    """
+    report = recheck(prepared, lookups) if prepared is not None else preview(filename, data, lookups)
     good = [r.values for r in report.rows if r.status == "new"]
     now = utcnow()
     for start in range(0, len(good), CHUNK):
@@ -89,6 +119,27 @@ def commit(filename: str, data: bytes, lookups: Lookups, user: User | None) -> I
     db.session.flush()
     report.written = len(good)
     return report
+
+
+DATE_KEYS = ("birth_date", "earliest_date", "latest_date")
+
+
+def report_to_json(report: ImportReport) -> str:
+    """A checked preview as JSON, to confirm it in a later request."""
+    rows = [
+        {"row": r.row, "status": r.status, "name": r.name, "errors": r.errors,
+         "values": {k: (v.isoformat() if k in DATE_KEYS else v) for k, v in r.values.items()}}
+        for r in report.rows if r.status != "existing"
+    ]  # fmt: skip
+    return json.dumps(rows, ensure_ascii=False)
+
+
+def report_from_json(text: str) -> ImportReport:
+    rows = []
+    for item in json.loads(text):
+        values = {k: (date.fromisoformat(v) if k in DATE_KEYS else v) for k, v in item["values"].items()}
+        rows.append(RowReport(item["row"], item["status"], item["name"], item["errors"], values))
+    return ImportReport(rows)
 
 
 def _audit_created(user: User | None, ids: list[int], now) -> None:

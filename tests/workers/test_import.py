@@ -95,6 +95,30 @@ def test_reimporting_the_same_file_changes_nothing(admin_client, demo_app):
     assert worker_count(demo_app) == count
 
 
+def test_confirmation_rechecks_what_changed_since_the_preview(admin_client, demo_app):
+    data = xlsx_bytes([as_cells(worker_row(n)) for n in range(1, 4)])
+    html = _upload(admin_client, data, "a.xlsx").get_data(as_text=True)
+    assert _counts(html)["new"] == 3
+    # Someone registers row 2's worker between the preview and the confirmation.
+    one = xlsx_bytes([as_cells(worker_row(2))])
+    with demo_app.app_context():
+        worker_import.commit("b.xlsx", one, Lookups.load(), None)
+        db.session.commit()
+    count = worker_count(demo_app)
+    assert admin_client.post(_commit_url(html)).status_code == 302
+    assert worker_count(demo_app) == count + 2  # never twice, never a failed transaction
+    assert len(workers_where(demo_app, id_number=id_number(2))) == 1
+
+
+def test_a_confirmed_preview_survives_its_json_form(demo_app):
+    data = xlsx_bytes([as_cells(worker_row(n)) for n in range(1, 4)] + [as_cells(worker_row(9, phone="123"))])
+    report = _preview(demo_app, data, "a.xlsx")
+    again = worker_import.report_from_json(worker_import.report_to_json(report))
+    assert [(r.row, r.status, r.values, r.errors) for r in again.rows] == [
+        (r.row, r.status, r.values, r.errors) for r in report.rows
+    ]
+
+
 @pytest.mark.parametrize(
     ("encoding", "headers"),
     [("utf-8", HEADERS), ("utf-8-sig", HEADERS), ("gb18030", None), ("utf-8-sig", None)],
