@@ -99,6 +99,21 @@ def publish(plan_id: int) -> Response:
     return redirect(url_for(".show", plan_id=plan.id))
 
 
+@bp.post("/<int:plan_id>/replan")
+@editor_required
+def replan(plan_id: int) -> Response:
+    """Plan again, keeping what the coordinator locked in this draft."""
+    base = db.session.get(Plan, plan_id) or abort(404)
+    if not CsrfForm().validate_on_submit() or base.status != "draft":
+        abort(400)
+    scope = planning.Scope(base.date_from, base.date_to, tuple(base.scope.get("counties", [])),
+                           tuple(base.scope.get("destinations", [])))  # fmt: skip
+    plan = planning.start_plan(scope, current_user, base)
+    db.session.commit()
+    plan_runner.launch(current_app._get_current_object(), plan.id, float(current_app.config["PLANNER_TIME_LIMIT_S"]))
+    return redirect(url_for(".show", plan_id=plan.id))
+
+
 @bp.app_template_filter("plan_status")
 def plan_status(status: str) -> str:
     labels = {

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db
-from dispatch.models import SeatAssignment, Trip, Worker
+from dispatch.models import Coach, Driver, SeatAssignment, Trip, Worker
 from dispatch.models.workers import REGISTERED
 from dispatch.routes.access import editor_required
 from dispatch.routes.workers import CsrfForm
-from dispatch.services import seats
+from dispatch.services import crew, seats
 from dispatch.services import workers as worker_service
 
 bp = Blueprint("trips", __name__, url_prefix="/trips")
@@ -35,7 +35,8 @@ def _render(trip: Trip, status: int = 200):
     scope = current_user.county_ids()
     return render_template(
         "trips/show.html", trip=trip, rows=rows, waiting=waiting_workers(trip), form=CsrfForm(),
-        capacity=trip.coach_type.passenger_seats, scope=scope,
+        capacity=trip.coach_type.passenger_seats, scope=scope, coaches=crew.coach_choices(trip),
+        drivers=db.session.scalars(select(Driver).order_by(Driver.name)).all(),
     ), status  # fmt: skip
 
 
@@ -80,6 +81,12 @@ def _apply(trip: Trip, form) -> None:
         seats.free(trip, seat_no or 0, current_user, expected_version=version)
     elif action in ("lock", "unlock"):
         seats.set_locked(trip, seat_no or 0, action == "lock", current_user, expected_version=version)
+    elif action == "crew":
+        ids = {k: form.get(k, type=int) for k in ("coach_id", "driver1_id", "driver2_id", "captain_worker_id")}
+        if ids["coach_id"] and not (ids["driver1_id"] or ids["driver2_id"]):
+            coach = db.session.get(Coach, ids["coach_id"])  # default to the coach's usual crew
+            ids["driver1_id"], ids["driver2_id"] = (coach.driver1_id, coach.driver2_id) if coach else (None, None)
+        crew.assign_crew(trip, crew.Crew(**ids), current_user, expected_version=version)
     elif action in ("lock_trip", "unlock_trip"):
         seats.set_locked(trip, None, action == "lock_trip", current_user, expected_version=version)
     else:

@@ -91,11 +91,77 @@ def _sites(ids: set[str]) -> list[dict]:
     return [{"id": s.id, "kind": s.kind, "name": s.name_zh, "lat": s.lat, "lon": s.lon} for s in sites]
 
 
-def build_problem(scope: Scope) -> dict[str, Any]:
-    """The open demand of the scope as a planner problem (PLANNER_FORMAT.md), in file form."""
+def _locked_seats(base: Plan | None) -> dict[int, list[SeatAssignment]]:
+    """Seats a coordinator locked in ``base`` (a whole locked trip locks all its seats), by trip."""
+    if base is None:
+        return {}
+    locked: dict[int, list[SeatAssignment]] = defaultdict(list)
+    for trip in base.trips:
+        for seat in trip.seats:
+            if trip.locked or seat.locked:
+                locked[trip.id].append(seat)
+    return locked
+
+
+def _fixed_trips(base: Plan, locked: dict[int, list[SeatAssignment]], sites: dict[str, Site]):
+    """Locked content of ``base`` as the planner's fixed trips, with the groups they carry."""
+    trips, groups = [], []
+    for trip in base.trips:
+        seats = locked.get(trip.id)
+        if not seats:
+            continue
+        by_key: dict[str, list[SeatAssignment]] = defaultdict(list)
+        for seat in seats:
+            code = seat.worker.group_code
+            by_key[f"g:{code}@{trip.code}" if code else f"w{seat.worker_id}"].append(seat)
+        trip_groups = [_fixed_group(key, members, trip) for key, members in by_key.items()]
+        groups += trip_groups
+        trips.append(_fixed_trip(trip, trip_groups, sites))
+    return trips, groups
+
+
+def _fixed_group(key: str, seats: list[SeatAssignment], trip: Trip) -> dict:
+    worker = seats[0].worker
+    return {
+        "id": key, "size": len(seats), "pickup": worker.pickup_site_id, "dropoff": worker.destination_site_id,
+        "earliest": trip.date.isoformat(), "latest": trip.date.isoformat(),
+        "members": [f"w{s.worker_id}" for s in seats], "seats": {f"w{s.worker_id}": s.seat_no for s in seats},
+    }  # fmt: skip
+
+
+def _fixed_trip(trip: Trip, groups: list[dict], sites: dict[str, Site]) -> dict:
+    order = [s.site_id for s in trip.stops]
+    pickups = sorted({g["pickup"] for g in groups}, key=order.index)
+    dropoffs = sorted({g["dropoff"] for g in groups}, key=order.index)
+    stops = [{"site": p, "pickup": sorted(g["id"] for g in groups if g["pickup"] == p), "dropoff": []} for p in pickups]
+    stops += [{"site": d, "pickup": [], "dropoff": sorted(g["id"] for g in groups if g["dropoff"] == d)} for d in dropoffs]
+    path = [sites[s["site"]] for s in stops]
+    km = round(sum(_km(a, b) for a, b in zip(path, path[1:], strict=False)), 1)
+    seats = {m: n for g in groups for m, n in g.pop("seats").items()}
+    cost = round(trip.coach_type.fixed_cost + trip.coach_type.cost_per_km * km, 2)
+    return {"id": trip.code, "date": trip.date.isoformat(), "coach_type": trip.coach_type_id, "stops": stops,
+            "seats": seats, "km": km, "cost": cost, "locked": trip.locked}  # fmt: skip
+
+
+def _km(a: Site, b: Site) -> float:
+    return planner_distance({"lat": a.lat, "lon": a.lon}, {"lat": b.lat, "lon": b.lon})
+
+
+def build_problem(scope: Scope, base: Plan | None = None) -> dict[str, Any]:
+    """The open demand of the scope as a planner problem (PLANNER_FORMAT.md), in file form.
+
+    With ``base`` (an earlier plan), its locked trips and seats go in as fixed trips and
+    their workers are not planned again.
+    """
     if scope.date_to < scope.date_from:
         raise PlanningError("the end date is before the start date")
-    groups, impossible = _groups(open_workers(scope), scope)
+    locked = _locked_seats(base)
+    kept = {seat.worker_id for seats in locked.values() for seat in seats}
+    workers = [w for w in open_workers(scope) if w.id not in kept]
+    groups, impossible = _groups(workers, scope)
+    site_rows = {s.id: s for s in db.session.scalars(select(Site))}
+    fixed, fixed_groups = _fixed_trips(base, locked, site_rows) if base is not None else ([], [])
+    groups += fixed_groups
     used = {g["pickup"] for g in groups} | {g["dropoff"] for g in groups}
     return {
         "format": "dispatch-problem/1",
@@ -104,14 +170,15 @@ def build_problem(scope: Scope) -> dict[str, Any]:
         "coach_types": _coach_types(scope),
         "groups": groups,
         "rules": {"max_pickup_stops": 3, "max_dropoff_stops": 2, "max_dropoff_spread_km": 150},
-        "fixed_trips": [],
+        "fixed_trips": fixed,
+        "base_plan": base.id if base is not None else None,  # extra key: readers ignore it
         "excluded_groups": impossible,  # extra key: readers ignore it
     }
 
 
-def start_plan(scope: Scope, user: User | None) -> Plan:
+def start_plan(scope: Scope, user: User | None, base: Plan | None = None) -> Plan:
     """A plan row in state running, with its problem stored."""
-    problem = build_problem(scope)
+    problem = build_problem(scope, base)
     plan = Plan(
         status=t.PLAN_RUNNING, date_from=scope.date_from, date_to=scope.date_to,
         scope={"counties": list(scope.counties), "destinations": list(scope.destinations)},
@@ -125,7 +192,7 @@ def start_plan(scope: Scope, user: User | None) -> Plan:
 
 def solve_plan(plan: Plan, time_limit_s: float, seed: int = 0, progress: Callable | None = None) -> dict:
     """Run the planner on the plan's stored problem; returns the plan in file form."""
-    problem = planner.load_problem({k: v for k, v in plan.problem.items() if k != "excluded_groups"})
+    problem = planner.load_problem(plan.problem)
     result = planner.solve(problem, time_limit_s=time_limit_s, seed=seed, progress=progress)
     return planner.plan_to_dict(result)
 
@@ -134,8 +201,13 @@ def store_result(plan: Plan, result: dict, departure: time, tz: str) -> None:
     """Write the planner's trips, stops and seats under ``plan`` and mark it a draft."""
     sites = {s["id"]: s for s in plan.problem["sites"]}
     types = {ct.id: ct for ct in db.session.scalars(select(CoachType))}
+    fixed = {f["id"]: f for f in plan.problem.get("fixed_trips", [])}
     for trip in result["trips"]:
-        _store_trip(plan, trip, sites, types[trip["coach_type"]], departure, tz)
+        stored = _store_trip(plan, trip, sites, types[trip["coach_type"]], departure, tz)
+        if trip["id"] in fixed:  # what the coordinator locked stays locked
+            stored.locked = bool(fixed[trip["id"]].get("locked"))
+            for seat in stored.seats:
+                seat.locked = f"w{seat.worker_id}" in fixed[trip["id"]]["seats"]
     summary = result["summary"]
     plan.cost, plan.lower_bound_cost, plan.gap = summary["cost"], summary["lower_bound_cost"], summary["gap"]
     plan.seconds = summary.get("seconds")
@@ -144,10 +216,13 @@ def store_result(plan: Plan, result: dict, departure: time, tz: str) -> None:
                  "workers": g["members"]} for g in plan.problem.get("excluded_groups", [])]  # fmt: skip
     plan.unassigned = [{**u, "workers": members.get(u["group"], [])} for u in result["unassigned"]] + excluded
     plan.status, plan.progress, plan.progress_message = t.PLAN_DRAFT, 1.0, ""
+    base = db.session.get(Plan, plan.problem.get("base_plan") or 0)
+    if base is not None and base.status == t.PLAN_DRAFT:
+        base.status = t.PLAN_SUPERSEDED  # the re-plan replaces the draft it started from
     db.session.flush()
 
 
-def _store_trip(plan: Plan, data: dict, sites: dict, coach_type: CoachType, departure: time, tz: str):
+def _store_trip(plan: Plan, data: dict, sites: dict, coach_type: CoachType, departure: time, tz: str) -> Trip:
     day = date.fromisoformat(data["date"])
     start = datetime.combine(day, departure, tzinfo=ZoneInfo(tz))
     kinds = ["pickup" if stop["pickup"] else "dropoff" for stop in data["stops"]]
@@ -164,6 +239,7 @@ def _store_trip(plan: Plan, data: dict, sites: dict, coach_type: CoachType, depa
     for member, seat_no in sorted(data["seats"].items(), key=lambda kv: kv[1]):
         trip.seats.append(SeatAssignment(plan_id=plan.id, seat_no=seat_no, worker_id=int(member[1:])))
     db.session.add(trip)
+    return trip
 
 
 def planner_distance(a: dict, b: dict) -> float:

@@ -62,7 +62,7 @@ def place(trip: Trip, seat_no: int, worker: Worker, user: User | None, *,
     if occupant is not None:
         raise SeatConflict()
     old = (current.trip_id, current.seat_no) if current else None
-    _write(lambda: _move(current, trip, seat_no, worker), trip)
+    write_trip(lambda: _move(current, trip, seat_no, worker), trip)
     _record(trip, worker, old, seat_no, user)
 
 
@@ -109,7 +109,7 @@ def swap(trip: Trip, seat_a: int, seat_b: int, user: User | None, *, expected_ve
             first.seat_no = seat_b
             db.session.flush()
 
-    _write(exchange, trip)
+    write_trip(exchange, trip)
     for moved, old, new in ((first, seat_a, seat_b), (second, seat_b, seat_a)):
         if moved is not None:
             _record(trip, moved.worker, (trip.id, old), new, user)
@@ -124,7 +124,7 @@ def free(trip: Trip, seat_no: int, user: User | None, *, expected_version: int |
     if seat.locked:
         raise SeatError("a locked seat cannot be freed")
     worker = seat.worker
-    _write(lambda: db.session.delete(seat), trip)
+    write_trip(lambda: db.session.delete(seat), trip)
     if trip.plan.status == PLAN_PUBLISHED:
         worker.status = REGISTERED
         _change(trip, worker, "cancelled", f"{trip.code}/{seat_no}", None, user)
@@ -137,17 +137,17 @@ def set_locked(trip: Trip, seat_no: int | None, locked: bool, user: User | None,
     _check_version(trip, expected_version)
     if seat_no is None:
         trip.locked = locked
-        _write(lambda: None, trip)
+        write_trip(lambda: None, trip)
     else:
         seat = seat_at(trip, seat_no)
         if seat is None:
             raise SeatError("an empty seat cannot be locked")
         seat.locked = locked
-        _write(lambda: None, trip)
+        write_trip(lambda: None, trip)
     audit.record(user, "trip.lock" if locked else "trip.unlock", "trip", trip.id, {"seat": seat_no})
 
 
-def _write(change, trip: Trip) -> None:
+def write_trip(change, trip: Trip) -> None:
     """Apply ``change`` and bump the trip's version in one flush; conflicts become SeatConflict."""
     try:
         change()

@@ -1,0 +1,81 @@
+"""A trip's coach, drivers and bus captain (车长)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from dispatch.extensions import db
+from dispatch.models import Coach, Driver, Trip, TripChange, User, Worker
+from dispatch.models.trips import PLAN_PUBLISHED
+from dispatch.services import audit
+from dispatch.services.seats import SeatConflict, SeatError, write_trip
+
+
+@dataclass(frozen=True)
+class Crew:
+    coach_id: int | None
+    driver1_id: int | None
+    driver2_id: int | None
+    captain_worker_id: int | None
+
+
+def assign_crew(trip: Trip, crew: Crew, user: User | None, *, expected_version: int | None = None) -> None:
+    """Give the trip its coach (plate), two drivers and a captain who rides on it."""
+    if expected_version is not None and trip.version != expected_version:
+        raise SeatConflict()
+    coach = _coach(trip, crew.coach_id)
+    drivers = [_driver(i) for i in (crew.driver1_id, crew.driver2_id)]
+    if drivers[0] is not None and drivers[1] is not None and drivers[0].id == drivers[1].id:
+        raise SeatError("the two drivers must be different people")
+    if crew.captain_worker_id and crew.captain_worker_id not in {s.worker_id for s in trip.seats}:
+        raise SeatError("the bus captain must be one of the passengers")
+    old_plate = trip.coach.plate if trip.coach else None
+    trip.coach_id = coach.id if coach else None
+    trip.driver1_id, trip.driver2_id = (d.id if d else None for d in drivers)
+    trip.captain_worker_id = crew.captain_worker_id or None
+    write_trip(lambda: None, trip)
+    new_plate = coach.plate if coach else None
+    if trip.plan.status == PLAN_PUBLISHED and old_plate != new_plate:
+        for seat in trip.seats:  # every passenger's bus (its plate) changed
+            db.session.add(TripChange(trip_id=trip.id, worker_id=seat.worker_id, field="bus",
+                                      old_value=old_plate, new_value=new_plate,
+                                      created_by_id=user.id if user else None))  # fmt: skip
+    audit.record(user, "trip.crew", "trip", trip.id, {"coach": new_plate, "captain": trip.captain_worker_id})
+
+
+def _coach(trip: Trip, coach_id: int | None) -> Coach | None:
+    if not coach_id:
+        return None
+    coach = db.session.get(Coach, coach_id)
+    if coach is None or not coach.active:
+        raise SeatError("no such coach")
+    if coach.coach_type_id != trip.coach_type_id:
+        raise SeatError("this coach is of another type than the one planned")
+    busy = db.session.scalar(
+        select(Trip.code).where(Trip.coach_id == coach.id, Trip.date == trip.date,
+                                Trip.plan_id == trip.plan_id, Trip.id != trip.id)
+    )  # fmt: skip
+    if busy:
+        raise SeatError(f"this coach already runs bus {busy} that day")
+    return coach
+
+
+def _driver(driver_id: int | None) -> Driver | None:
+    if not driver_id:
+        return None
+    driver = db.session.get(Driver, driver_id)
+    if driver is None:
+        raise SeatError("no such driver")
+    return driver
+
+
+def coach_choices(trip: Trip) -> list[Coach]:
+    """Active coaches of the planned type."""
+    query = select(Coach).where(Coach.coach_type_id == trip.coach_type_id, Coach.active.is_(True))
+    return list(db.session.scalars(query.order_by(Coach.plate)))
+
+
+def captain_choices(trip: Trip) -> list[Worker]:
+    return [s.worker for s in trip.seats]
