@@ -8,11 +8,12 @@ from datetime import date
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db
-from dispatch.models import County, Plan, Site, Worker
+from dispatch.models import County, Plan, SeatAssignment, Site, Trip, TripStop, Worker
 from dispatch.routes.access import editor_required
 from dispatch.routes.workers import CsrfForm
 from dispatch.services import plan_runner, planning
@@ -68,13 +69,20 @@ def create() -> Response:
 @login_required
 def show(plan_id: int) -> str:
     plan = db.session.get(Plan, plan_id) or abort(404)
+    trips = db.session.scalars(
+        select(Trip).where(Trip.plan_id == plan.id).order_by(Trip.date, Trip.id)
+        .options(selectinload(Trip.stops).joinedload(TripStop.site), joinedload(Trip.coach_type), joinedload(Trip.coach))
+    ).all()  # fmt: skip
+    occupied = dict(db.session.execute(
+        select(SeatAssignment.trip_id, func.count()).where(SeatAssignment.plan_id == plan.id).group_by(SeatAssignment.trip_id)
+    ).all())  # fmt: skip
     by_day = defaultdict(list)
-    for trip in plan.trips:
+    for trip in trips:
         by_day[trip.date].append(trip)
     names = {w.id: w for w in _unassigned_workers(plan)}
     return render_template(
-        "plans/show.html", plan=plan, by_day=sorted(by_day.items()), form=CsrfForm(),
-        unassigned_workers=names, seated=sum(len(t.seats) for t in plan.trips),
+        "plans/show.html", plan=plan, by_day=sorted(by_day.items()), form=CsrfForm(), buses=len(trips),
+        unassigned_workers=names, seated=sum(occupied.values()), occupied=occupied,
     )  # fmt: skip
 
 
