@@ -64,7 +64,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from dispatch.routes import api, auth, dashboard, plans, trips, webhooks, workers
+    from dispatch.routes import api, auth, dashboard, messages, plans, trips, webhooks, workers
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
@@ -73,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(plans.bp)
     app.register_blueprint(trips.bp)
+    app.register_blueprint(messages.bp)
 
 
 def _register_commands(app: Flask) -> None:

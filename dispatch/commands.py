@@ -177,7 +177,7 @@ def plan_publish(plan_id: int) -> None:
     if plan is None:
         raise click.ClickException(f"no plan {plan_id}")
     try:
-        seated = planning.publish(plan, None)
+        seated = planning.publish(plan, None, None, current_app.config)
     except planning.PlanningError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()

@@ -103,3 +103,124 @@ def test_trip_page_assigns_the_crew(client, demo_app):
     assert coach.plate in page
     stale = client.post(f"/trips/{trip_id}/seats", data={"action": "crew", "version": version, "coach_id": ""})
     assert stale.status_code == 409 and "已被他人修改" in stale.get_data(as_text=True)
+
+
+def _published_trip_with_two_pickups(demo_app):
+    plan = _run()
+    planning.publish(plan, None)
+    db.session.commit()
+    trip = next(t for t in plan.trips if len({s.site_id for s in t.stops if s.kind == "pickup"}) >= 2)
+    return plan, trip
+
+
+def _seat_a_newcomer(trip):
+    """A single worker of the bus's first county, seated in its first free seat."""
+    from dispatch.models import Worker
+
+    first = trip.stops[0].site_id
+    worker = Worker(name="新来", id_number="11010519491231002X", phone="+8613800138000", birth_date=date(1949, 12, 31),
+                    sex="F", county_id=first, pickup_site_id=first, earliest_date=trip.date, latest_date=trip.date,
+                    destination_site_id=trip.stops[-1].site_id)  # fmt: skip
+    db.session.add(worker)
+    db.session.flush()
+    taken = {s.seat_no for s in trip.seats}
+    free = next(n for n in range(1, trip.coach_type.passenger_seats + 1) if n not in taken)
+    seats.place(trip, free, worker, None)
+    db.session.commit()
+    return worker
+
+
+def test_a_new_departure_moves_every_estimate_and_is_recorded(demo_app):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    with demo_app.app_context():
+        _plan, trip = _published_trip_with_two_pickups(demo_app)
+        before = [s.eta for s in trip.stops]
+        later = datetime.combine(trip.date, time(10, 30), tzinfo=ZoneInfo("Asia/Shanghai"))
+        crew.set_departure(trip, later, None)
+        db.session.commit()
+        assert trip.departure_at == later and trip.stops[0].eta == later
+        shift = trip.stops[1].eta - before[1]  # legs are stored to 0.1 km: a few seconds apart
+        assert abs(shift - timedelta(hours=2, minutes=30)) < timedelta(minutes=1)
+        changes = db.session.scalars(select(TripChange).filter_by(trip_id=trip.id, field="time")).all()
+        assert {c.worker_id for c in changes} == {s.worker_id for s in trip.seats}
+        with pytest.raises(seats.SeatError):
+            crew.set_departure(trip, later + timedelta(days=1), None)
+
+
+def test_seated_worker_edits_must_fit_the_bus_and_pickup_changes_are_recorded(demo_app):
+    from dispatch.services import workers
+    from dispatch.services.worker_fields import Lookups
+
+    with demo_app.app_context():
+        _plan, trip = _published_trip_with_two_pickups(demo_app)
+        pickups = [s.site_id for s in trip.stops if s.kind == "pickup"]
+        worker = _seat_a_newcomer(trip)
+        other_pickup = next(p for p in pickups if p != worker.pickup_site_id)
+        served = {s.site_id for s in trip.stops}
+        elsewhere = next(d for d in ("js-nantong", "sh-pudong", "js-nanjing-jiangning") if d not in served)
+        with pytest.raises(workers.WorkerLocked):
+            workers.update_worker(worker, {"destination": elsewhere, "employer": None}, None, Lookups.load())
+        db.session.rollback()
+        workers.update_worker(worker, {"pickup_point": other_pickup}, None, Lookups.load())
+        db.session.commit()
+        change = db.session.scalars(select(TripChange).filter_by(worker_id=worker.id, field="pickup")).one()
+        assert change.new_value == other_pickup
+
+
+def test_withdrawing_a_seated_worker_frees_the_seat_for_a_cancellation_notice(demo_app):
+    from dispatch.models import SeatAssignment
+    from dispatch.services import workers
+
+    with demo_app.app_context():
+        _plan, trip = _published_trip_with_two_pickups(demo_app)
+        worker = trip.seats[0].worker
+        workers.withdraw_worker(worker, None)
+        db.session.commit()
+        assert db.session.scalar(select(SeatAssignment).filter_by(worker_id=worker.id)) is None
+        assert db.session.scalars(select(TripChange).filter_by(worker_id=worker.id, field="cancelled")).one()
+
+
+def test_publishing_queues_notices_and_a_seat_change_on_the_web_queues_a_change_notice(client, demo_app):
+    from datetime import UTC, datetime
+
+    import time_machine
+
+
+    with time_machine.travel(datetime(2026, 2, 20, 2, 0, tzinfo=UTC), tick=True):  # ten days before the trips
+        _publish_and_swap(client, demo_app)
+
+
+def _publish_and_swap(client, demo_app):
+    from dispatch.models import OutboundMessage
+    from tests.conftest import login
+
+    with demo_app.app_context():
+        plan = _run()
+        plan_id = plan.id
+    login(client)
+    page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
+    assert 'id="sms-estimate"' in page
+    assert client.post(f"/plans/{plan_id}/publish").status_code == 302
+    with demo_app.app_context():
+        plan = db.session.get(Plan, plan_id)
+        seated = sum(len(t.seats) for t in plan.trips)
+        departures = db.session.scalars(select(OutboundMessage).filter_by(kind="departure")).all()
+        assert len(departures) == seated
+        trip = plan.trips[0]
+        a, b = trip.seats[0], trip.seats[1]
+        trip_id, version, seat_a, seat_b, moved = trip.id, trip.version, a.seat_no, b.seat_no, {a.worker_id, b.worker_id}
+    response = client.post(f"/trips/{trip_id}/seats",
+                           data={"action": "swap", "seat_no": seat_a, "other_seat": seat_b, "version": version})
+    assert response.status_code == 302
+    with demo_app.app_context():
+        newer = db.session.scalars(select(OutboundMessage).where(OutboundMessage.version >= 2)).all()
+        assert {m.worker_id for m in newer} == moved  # only the two who moved get new notices
+        # nothing had been sent yet: their first notices are withdrawn, the new ones say it all
+        old = db.session.scalars(select(OutboundMessage).where(OutboundMessage.version == 1,
+                                                               OutboundMessage.worker_id.in_(moved))).all()  # fmt: skip
+        assert old and all(m.status == "cancelled" for m in old)
+        assert not db.session.scalars(select(TripChange).where(TripChange.notified_at.is_(None))).all()
+    result = demo_app.test_cli_runner().invoke(args=["notify", "tick", "--now", "2026-02-20T12:00"])
+    assert result.exit_code == 0 and "sent=" in result.output, result.output

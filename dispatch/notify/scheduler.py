@@ -49,10 +49,24 @@ def run_tick(app: Flask, now: datetime | None = None) -> Counter[str]:
     """One tick inside an app context; returns counts by outcome."""
     with app.app_context():
         gateway = app.extensions["sms_gateway"]
-        counts = send_due_messages(gateway, now or utcnow(), tick_options(app))
+        moment = now or utcnow()
+        announced = _announce_pending_changes(moment, app)
+        counts = send_due_messages(gateway, moment, tick_options(app))
+        if announced:
+            counts["announced"] = announced
         if counts:
             log.info("tick: %s", dict(counts))
         return counts
+
+
+def _announce_pending_changes(now: datetime, app: Flask) -> int:
+    """Changes made outside a web request (command line, scripts) still get their notices."""
+    from dispatch.extensions import db
+    from dispatch.notify.notices import schedule_pending_changes
+
+    created = schedule_pending_changes(now, app.config)
+    db.session.commit()
+    return created
 
 
 def _add_tick(scheduler: BackgroundScheduler | BlockingScheduler, app: Flask) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort
+from flask import abort, current_app
 from flask_login import current_user, login_required
 
 
@@ -30,3 +30,11 @@ def admin_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def announce_changes() -> None:
+    """Before a request that changed published trips commits: queue the notices of its changes."""
+    from dispatch.models import utcnow
+    from dispatch.notify.notices import schedule_pending_changes
+
+    schedule_pending_changes(utcnow(), current_app.config)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from dispatch.extensions import csrf, db
 from dispatch.models import Plan, SeatAssignment, Trip, Worker
 from dispatch.models.trips import PLAN_PUBLISHED
+from dispatch.routes.access import announce_changes
 from dispatch.routes.api_errors import api_error
 from dispatch.services import accounts
 from dispatch.services import workers as service
@@ -37,7 +38,8 @@ def _authenticate():
 
 @bp.after_request
 def _commit(response):
-    if response.status_code < 400:
+    if response.status_code < 400 and request.method != "GET":
+        announce_changes()
         db.session.commit()
     return response
 
@@ -59,17 +61,9 @@ def worker_json(worker: Worker) -> dict[str, Any]:
 
 
 def live_seat(worker_id: int) -> SeatAssignment | None:
-    """The worker's seat on a published plan, if any."""
-    return db.session.scalar(
-        select(SeatAssignment)
-        .join(Trip, Trip.id == SeatAssignment.trip_id)
-        .join(Plan, Plan.id == SeatAssignment.plan_id)
-        .where(
-            SeatAssignment.worker_id == worker_id,
-            Plan.status == PLAN_PUBLISHED,
-            Trip.cancelled_at.is_(None),
-        )
-    )
+    from dispatch.services.seats import live_seat as find
+
+    return find(worker_id)
 
 
 def _json_body() -> dict[str, Any]:
@@ -250,3 +244,22 @@ def delete_seat(trip_id: int, seat_no: int):
     except seats.SeatError as error:
         return api_error(422, str(error), {"seat_no": str(error)})
     return jsonify(trip_json(trip, g.api_user.county_ids()))
+
+
+# --- Messages -----------------------------------------------------------------------------
+
+
+@bp.get("/messages")
+def list_messages():
+    from dispatch.notify import reports
+
+    status = request.args.get("status", "")
+    if status and status not in reports.STATUSES:
+        abort(400, _("Unknown message status."))
+    page = request.args.get("page", 1, type=int) or 1
+    per_page = min(max(request.args.get("per_page", 50, type=int) or 50, 1), MAX_PER_PAGE)
+    filters = reports.MessageFilter(status=status, kind=request.args.get("kind", ""),
+                                    trip_id=request.args.get("trip_id", type=int))  # fmt: skip
+    query = reports.filtered_messages(g.api_user.county_ids(), filters)
+    items, total = reports.page_of(query, page, per_page)
+    return jsonify(items=[reports.message_json(m) for m in items], page=page, per_page=per_page, total=total)

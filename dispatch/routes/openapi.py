@@ -62,6 +62,49 @@ ERROR = {
         "fields": {"type": "object", "additionalProperties": {"type": "string"}},
     },
 }
+MESSAGE_STATUSES = [
+    "pending", "sending", "sent", "delivered", "failed", "unknown", "cancelled", "expired",
+    "suppressed",
+]  # fmt: skip
+NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+MESSAGE = {
+    "type": "object",
+    "required": ["id", "kind", "status", "due_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "kind": {"enum": ["departure", "reminder", "welfare", "change", "cancellation", "driver"]},
+        "version": {"type": "integer"},
+        "worker_id": {"type": ["integer", "null"]},
+        "driver_id": {"type": ["integer", "null"]},
+        "trip_id": {"type": ["integer", "null"]},
+        "to_phone": {"type": "string", "description": "E.164"},
+        "body": {"type": "string"},
+        "segments": {"type": "integer"},
+        "urgent": {"type": "boolean"},
+        "status": {"enum": MESSAGE_STATUSES},
+        "attempts": {"type": "integer"},
+        "due_at": {"type": "string", "format": "date-time"},
+        "expires_at": NULLABLE_TIME,
+        "sent_at": NULLABLE_TIME,
+        "delivered_at": NULLABLE_TIME,
+        "provider": NULLABLE_STR,
+        "provider_sid": NULLABLE_STR,
+        "provider_status": NULLABLE_STR,
+        "error_code": NULLABLE_STR,
+        "error_message": NULLABLE_STR,
+    },
+}
+MESSAGE_PARAMS = [
+    {"name": "status", "in": "query", "schema": {"enum": MESSAGE_STATUSES}},
+    {"name": "kind", "in": "query", "schema": {"type": "string"}},
+    {"name": "trip_id", "in": "query", "schema": {"type": "integer"}},
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+    {
+        "name": "per_page",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+    },
+]
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -101,6 +144,18 @@ WORKER_PAGE = {
 }
 
 
+def _page_of(name: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": _ref(name)},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+            "total": {"type": "integer"},
+        },
+    }
+
+
 def _paths() -> dict[str, Any]:
     body = {"required": True, "content": {"application/json": {"schema": _ref("WorkerInput")}}}
     return {
@@ -118,6 +173,11 @@ def _paths() -> dict[str, Any]:
             "delete": {"summary": "Withdraw (status cancelled; kept on record)",
                        "responses": {"200": _json(_ref("Worker")), **_errors(401, 403, 404)}},
         },
+        "/messages": {
+            "get": {"summary": "SMS outbox rows, newest first (a coordinator's counties only)",
+                    "parameters": MESSAGE_PARAMS,
+                    "responses": {"200": _json(_page_of("Message")), **_errors(400, 401)}},
+        },
     }  # fmt: skip
 
 
@@ -131,6 +191,11 @@ def spec() -> dict[str, Any]:
         "paths": _paths(),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Worker": WORKER, "WorkerInput": WORKER_INPUT, "Error": ERROR},
+            "schemas": {
+                "Worker": WORKER,
+                "WorkerInput": WORKER_INPUT,
+                "Error": ERROR,
+                "Message": MESSAGE,
+            },
         },
     }

@@ -13,7 +13,8 @@ from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db
-from dispatch.models import County, Plan, SeatAssignment, Site, Trip, TripStop, Worker
+from dispatch.models import County, Plan, SeatAssignment, Site, Trip, TripStop, Worker, utcnow
+from dispatch.notify.notices import estimate
 from dispatch.routes.access import editor_required
 from dispatch.routes.workers import CsrfForm
 from dispatch.services import plan_runner, planning
@@ -80,8 +81,9 @@ def show(plan_id: int) -> str:
     for trip in trips:
         by_day[trip.date].append(trip)
     names = {w.id: w for w in _unassigned_workers(plan)}
+    sms = estimate(plan) if plan.status == "draft" else None
     return render_template(
-        "plans/show.html", plan=plan, by_day=sorted(by_day.items()), form=CsrfForm(), buses=len(trips),
+        "plans/show.html", plan=plan, by_day=sorted(by_day.items()), form=CsrfForm(), buses=len(trips), sms=sms,
         unassigned_workers=names, seated=sum(occupied.values()), occupied=occupied,
     )  # fmt: skip
 
@@ -98,7 +100,7 @@ def publish(plan_id: int) -> Response:
     if not CsrfForm().validate_on_submit():
         abort(400)
     try:
-        seated = planning.publish(plan, current_user)
+        seated = planning.publish(plan, current_user, utcnow(), current_app.config)
     except planning.PlanningError:
         flash(_("Only a draft can be published."), "error")
         return redirect(url_for(".show", plan_id=plan.id))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -11,7 +14,7 @@ from werkzeug.wrappers import Response
 from dispatch.extensions import db
 from dispatch.models import Coach, Driver, SeatAssignment, Trip, Worker
 from dispatch.models.workers import REGISTERED
-from dispatch.routes.access import editor_required
+from dispatch.routes.access import announce_changes, editor_required
 from dispatch.routes.workers import CsrfForm
 from dispatch.services import crew, seats
 from dispatch.services import workers as worker_service
@@ -64,8 +67,17 @@ def change(trip_id: int) -> Response | tuple:
     except seats.SeatError as error:
         flash(str(error), "error")
         return _render(trip, 422)
+    announce_changes()
     db.session.commit()
     return redirect(url_for(".show", trip_id=trip.id))
+
+
+def _departure(trip: Trip, hhmm: str) -> datetime:
+    try:
+        local = time.fromisoformat(hhmm)
+    except ValueError:
+        raise seats.SeatError(_("Write the departure time as 07:30.")) from None
+    return datetime.combine(trip.date, local, tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
 
 
 def _apply(trip: Trip, form) -> None:
@@ -87,6 +99,8 @@ def _apply(trip: Trip, form) -> None:
             coach = db.session.get(Coach, ids["coach_id"])  # default to the coach's usual crew
             ids["driver1_id"], ids["driver2_id"] = (coach.driver1_id, coach.driver2_id) if coach else (None, None)
         crew.assign_crew(trip, crew.Crew(**ids), current_user, expected_version=version)
+    elif action == "departure":
+        crew.set_departure(trip, _departure(trip, form.get("departure", "")), current_user, expected_version=version)
     elif action in ("lock_trip", "unlock_trip"):
         seats.set_locked(trip, None, action == "lock_trip", current_user, expected_version=version)
     else:

@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.models import WORKER_STATUSES, County, Employer, Site
-from dispatch.routes.access import admin_required, editor_required
+from dispatch.routes.access import admin_required, announce_changes, editor_required
 from dispatch.services import audit, worker_export, worker_import
 from dispatch.services import workers as service
 from dispatch.services.worker_fields import FIELD_LABELS_ZH, Lookups, parse_date
@@ -135,6 +135,7 @@ def edit(worker_id: int) -> Response | str:
         except service.WorkerLocked as locked:
             flash(str(locked), "error")
         else:
+            announce_changes()
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for(".edit", worker_id=worker.id))
@@ -149,6 +150,7 @@ def withdraw(worker_id: int) -> Response:
     worker = service.get_visible(current_user, worker_id) or abort(404)
     if CsrfForm().validate_on_submit():
         service.withdraw_worker(worker, current_user)
+        announce_changes()
         db.session.commit()
         flash(_("Withdrawn: %(name)s is kept on record as cancelled.", name=worker.name), "success")
     return redirect(url_for(".edit", worker_id=worker.id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -11,6 +12,7 @@ from dispatch.models import Coach, Driver, Trip, TripChange, User, Worker
 from dispatch.models.trips import PLAN_PUBLISHED
 from dispatch.services import audit
 from dispatch.services.seats import SeatConflict, SeatError, write_trip
+from dispatch.services.timing import stop_times
 
 
 @dataclass(frozen=True)
@@ -79,3 +81,23 @@ def coach_choices(trip: Trip) -> list[Coach]:
 
 def captain_choices(trip: Trip) -> list[Worker]:
     return [s.worker for s in trip.seats]
+
+
+def set_departure(trip: Trip, departure: datetime, user: User | None, *, expected_version: int | None = None) -> None:
+    """Move the departure (an aware datetime on the trip's date) and every stop's estimate with it."""
+    if expected_version is not None and trip.version != expected_version:
+        raise SeatConflict()
+    if departure.date() != trip.date:
+        raise SeatError("the departure must stay on the trip's date; move the workers to another bus instead")
+    old = trip.departure_at
+    times = stop_times(departure, [s.leg_km for s in trip.stops], [s.kind for s in trip.stops])
+    for stop, eta in zip(trip.stops, times, strict=True):
+        stop.eta = eta
+    trip.departure_at = times[0]
+    write_trip(lambda: None, trip)
+    if trip.plan.status == PLAN_PUBLISHED and old != trip.departure_at:
+        for seat in trip.seats:
+            db.session.add(TripChange(trip_id=trip.id, worker_id=seat.worker_id, field="time",
+                                      old_value=old.isoformat(), new_value=trip.departure_at.isoformat(),
+                                      created_by_id=user.id if user else None))  # fmt: skip
+    audit.record(user, "trip.departure", "trip", trip.id, {"departure": trip.departure_at.isoformat()})

@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import select
 
 from dispatch import planner
@@ -28,6 +29,7 @@ from dispatch.models import (
 )  # fmt: skip
 from dispatch.models import trips as t
 from dispatch.models.workers import ASSIGNED, REGISTERED
+from dispatch.notify.notices import schedule_for_published_plan
 from dispatch.services import audit
 from dispatch.services.timing import stop_times
 
@@ -249,8 +251,11 @@ def planner_distance(a: dict, b: dict) -> float:
     return great_circle_km(a["lat"], a["lon"], b["lat"], b["lon"]) * 1.25
 
 
-def publish(plan: Plan, user: User | None) -> int:
-    """Make a draft the live plan: its seats become final; returns the number of seated workers."""
+def publish(plan: Plan, user: User | None, now: datetime | None = None, settings=None) -> int:
+    """Make a draft the live plan: its seats become final and its notices are scheduled.
+
+    Returns the number of seated workers. ``settings``: the app's configuration (SMS settings).
+    """
     if plan.status != t.PLAN_DRAFT:
         raise PlanningError(f"plan {plan.id} is {plan.status}, not a draft")
     db.session.refresh(plan, with_for_update=True)  # one publisher at a time
@@ -268,4 +273,5 @@ def publish(plan: Plan, user: User | None) -> int:
     plan.published_by_id = user.id if user else None
     audit.record(user, "plan.publish", "plan", plan.id, {"seats": len(seated)})
     db.session.flush()
+    schedule_for_published_plan(plan, now or utcnow(), settings if settings is not None else current_app.config)
     return len(seated)

@@ -7,13 +7,14 @@ also bumps the trip's version, so that an edit made on a stale seat map is refus
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch.extensions import db
-from dispatch.models import SeatAssignment, Trip, TripChange, User, Worker
+from dispatch.models import Plan, SeatAssignment, Trip, TripChange, User, Worker
 from dispatch.models.trips import PLAN_PUBLISHED
 from dispatch.models.workers import ASSIGNED, CANCELLED, REGISTERED
 from dispatch.services import audit
@@ -29,6 +30,51 @@ class SeatConflict(Exception):
 
 class GroupSplit(SeatError):
     """The change would split a travel group; repeat it with ``allow_split`` to do it anyway."""
+
+
+def live_seat(worker_id: int) -> SeatAssignment | None:
+    """The worker's seat on a published plan's running trip, if any."""
+    return db.session.scalar(
+        select(SeatAssignment)
+        .join(Trip, Trip.id == SeatAssignment.trip_id)
+        .join(Plan, Plan.id == SeatAssignment.plan_id)
+        .where(SeatAssignment.worker_id == worker_id, Plan.status == PLAN_PUBLISHED, Trip.cancelled_at.is_(None))
+    )
+
+
+def check_worker_edit(worker: Worker, new: dict, user: User | None) -> None:
+    """A seated worker's pickup, destination and dates must still fit the bus; a new pickup
+    point the bus already serves is recorded as a pickup change."""
+    seat = live_seat(worker.id)
+    if seat is None:
+        return
+    trip = seat.trip
+    pickups = {s.site_id for s in trip.stops if s.kind == "pickup"}
+    dropoffs = {s.site_id for s in trip.stops if s.kind == "dropoff"}
+    fits = (
+        new["pickup_site_id"] in pickups and new["destination_site_id"] in dropoffs
+        and new["earliest_date"] <= trip.date <= new["latest_date"]
+    )  # fmt: skip
+    if not fits:
+        raise SeatError(
+            _("This worker has a seat on bus %(bus)s, which does not fit the change: move the worker first.",
+              bus=trip.code)
+        )  # fmt: skip
+    if new["pickup_site_id"] != worker.pickup_site_id:
+        _change(trip, worker, "pickup", worker.pickup_site_id, new["pickup_site_id"], user)
+
+
+def release_withdrawn(worker: Worker, user: User | None) -> None:
+    """A withdrawn worker's live seat is freed and the change recorded for a cancellation notice."""
+    seat = live_seat(worker.id)
+    if seat is None:
+        return
+    trip, seat_no = seat.trip, seat.seat_no
+    db.session.delete(seat)
+    _change(trip, worker, "cancelled", f"{trip.code}/{seat_no}", None, user)
+    if trip.captain_worker_id == worker.id:
+        trip.captain_worker_id = None
+    write_trip(lambda: None, trip)
 
 
 def seat_at(trip: Trip, seat_no: int) -> SeatAssignment | None:

@@ -158,6 +158,8 @@ def update_worker(
     if not cleaned.ok:
         raise InvalidWorker(cleaned.errors)
     changed = [k for k, v in cleaned.values.items() if getattr(worker, k) != v]
+    if set(changed) & {"pickup_site_id", "destination_site_id", "earliest_date", "latest_date"}:
+        _check_seat_still_fits(worker, cleaned.values, user)
     for key in changed:
         setattr(worker, key, cleaned.values[key])
     if "phone" in changed:
@@ -168,9 +170,21 @@ def update_worker(
     return changed
 
 
+def _check_seat_still_fits(worker: Worker, values: dict[str, Any], user: User | None) -> None:
+    from dispatch.services import seats
+
+    try:
+        seats.check_worker_edit(worker, values, user)
+    except seats.SeatError as error:
+        raise WorkerLocked(str(error)) from None
+
+
 def withdraw_worker(worker: Worker, user: User | None) -> None:
-    """Withdraw a registration: status cancelled, the record kept."""
+    """Withdraw a registration: status cancelled, the record kept, a live seat freed."""
     if worker.status != CANCELLED:
+        from dispatch.services import seats
+
+        seats.release_withdrawn(worker, user)
         worker.status = CANCELLED
         audit.record(user, "worker.withdraw", "worker", worker.id, {"name": worker.name})
         db.session.flush()

@@ -1,0 +1,175 @@
+"""Changes to a published trip turned into notices: a new version per worker, the old
+unsent ones withdrawn, a cancellation when the worker no longer travels (no writes but
+the withdrawals; the caller inserts the drafts)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from dispatch.extensions import db
+from dispatch.models import OutboundMessage, SeatAssignment, Trip, TripChange, Worker
+from dispatch.models import messages as m
+from dispatch.models.workers import CANCELLED
+from dispatch.notify import texts
+from dispatch.notify.journeys import (
+    CANCELLATION,
+    CHANGE,
+    DEPARTURE,
+    REMINDER,
+    WELFARE,
+    Journey,
+    NoticeSettings,
+    journey_drafts,
+    journey_facts,
+    journey_of,
+    pickup_stop,
+    send_timing,
+    welfare_handouts,
+    worker_draft,
+)
+from dispatch.notify.writer import Draft
+
+# Went out (or a coordinator was told to phone): the worker knows what that row said.
+TOLD = (m.MSG_SENDING, m.MSG_SENT, m.MSG_DELIVERED, m.MSG_UNKNOWN, m.MSG_SUPPRESSED)
+JOURNEY_KINDS = (DEPARTURE, REMINDER, CHANGE, CANCELLATION)
+
+
+def change_drafts(trip: Trip, now: datetime, s: NoticeSettings) -> list[Draft]:
+    """The notices the trip's unnotified changes call for; the changes are marked notified."""
+    changes = db.session.scalars(
+        select(TripChange)
+        .where(TripChange.trip_id == trip.id, TripChange.notified_at.is_(None))
+        .order_by(TripChange.id)
+    ).all()
+    drafts: list[Draft] = []
+    for worker_id, fields in fields_by_worker(trip, changes).items():
+        worker = db.session.get(Worker, worker_id)
+        if worker is not None:
+            drafts += worker_changes(trip, worker, fields, now, s)
+    for change in changes:
+        change.notified_at = now
+    db.session.flush()
+    return drafts
+
+
+def fields_by_worker(trip: Trip, changes: Iterable[TripChange]) -> dict[int, set[str]]:
+    """Changed fields per affected worker; a change naming no worker affects everyone seated."""
+    seated = [seat.worker_id for seat in trip.seats]
+    fields: dict[int, set[str]] = {}
+    for change in changes:
+        for worker_id in [change.worker_id] if change.worker_id is not None else seated:
+            fields.setdefault(worker_id, set()).add(change.field)
+    return fields
+
+
+def worker_changes(
+    trip: Trip, worker: Worker, fields: set[str], now: datetime, s: NoticeSettings
+) -> list[Draft]:
+    """The notices one worker needs after ``fields`` of their journey on ``trip`` changed."""
+    trip_ids = [t.id for t in trip.plan.trips]
+    seat = _live_seat(trip.plan_id, worker.id)
+    if seat is not None and seat.trip_id != trip.id:
+        _cancel_pending(worker.id, [trip.id], "moved to another bus")
+        return []  # that bus's own changes say where the worker now sits
+    told = _was_told(worker.id, trip_ids)
+    version = _next_version(worker.id, trip.id)
+    cancelled = _cancel_pending(worker.id, trip_ids, f"superseded by version {version}")
+    if worker.status == CANCELLED:
+        return []
+    if seat is None:
+        return _cancellation(trip, worker, version, now, s) if told else []
+    j = journey_of(seat)
+    handouts = welfare_handouts(trip.plan)
+    if not told:  # nothing reached the worker yet: the whole set, as at publishing
+        return journey_drafts(j, version, now, s, handouts)
+    renewed = [k for k in (REMINDER, WELFARE) if k in cancelled]
+    change = _change(j, version, now, s, fields, rewrite_all=CHANGE in cancelled)
+    return ([change] if change else []) + journey_drafts(j, version, now, s, handouts, renewed)
+
+
+def _change(
+    j: Journey, version: int, now: datetime, s: NoticeSettings, fields: set[str], rewrite_all: bool
+) -> Draft | None:
+    if j.pickup_at <= now:
+        return None
+    facts = journey_facts(j, s)
+    everything = rewrite_all or bool(fields & {"bus", "cancelled"})  # re-seated: say it all
+    body = texts.render_change(
+        signature=s.signature,
+        date=facts["date"],
+        time=facts["time"] if everything or fields & {"time", "pickup"} else None,
+        pickup=facts["pickup"] if "pickup" in fields else None,
+        plate=facts["plate"] if everything else None,
+        seat=facts["seat"] if everything or "seat" in fields else None,
+    )
+    due, urgent = send_timing(now, j.pickup_at, now, s)
+    return worker_draft(CHANGE, j, version, body, due, j.pickup_at, urgent)
+
+
+def _cancellation(
+    trip: Trip, worker: Worker, version: int, now: datetime, s: NoticeSettings
+) -> list[Draft]:
+    stop = pickup_stop(trip, worker)
+    pickup_at = stop.eta if stop is not None else trip.departure_at
+    if pickup_at <= now:
+        return []
+    local = s.local(pickup_at)
+    body = texts.render_cancellation(
+        signature=s.signature, date=local.date(), time=local.time(), hotline=s.hotline
+    )
+    j = Journey(worker, trip, 0, pickup_at, "")
+    due, urgent = send_timing(now, pickup_at, now, s)
+    return [worker_draft(CANCELLATION, j, version, body, due, pickup_at, urgent)]
+
+
+def _live_seat(plan_id: int, worker_id: int) -> SeatAssignment | None:
+    return db.session.scalar(
+        select(SeatAssignment)
+        .join(Trip, Trip.id == SeatAssignment.trip_id)
+        .where(
+            SeatAssignment.plan_id == plan_id,
+            SeatAssignment.worker_id == worker_id,
+            Trip.cancelled_at.is_(None),
+        )
+    )
+
+
+def _was_told(worker_id: int, trip_ids: list[int]) -> bool:
+    """Whether the last journey notice that reached the worker (or a coordinator) still stands."""
+    last = db.session.scalar(
+        select(OutboundMessage.kind)
+        .where(
+            OutboundMessage.worker_id == worker_id,
+            OutboundMessage.trip_id.in_(trip_ids),
+            OutboundMessage.kind.in_(JOURNEY_KINDS),
+            OutboundMessage.status.in_(TOLD),
+        )
+        .order_by(OutboundMessage.id.desc())
+        .limit(1)
+    )
+    return last is not None and last != CANCELLATION
+
+
+def _next_version(worker_id: int, trip_id: int) -> int:
+    latest = db.session.scalar(
+        select(func.max(OutboundMessage.version)).where(
+            OutboundMessage.worker_id == worker_id, OutboundMessage.trip_id == trip_id
+        )
+    )
+    return (latest or 0) + 1
+
+
+def _cancel_pending(worker_id: int, trip_ids: list[int], reason: str) -> set[str]:
+    """Withdraw the worker's unsent notices for these trips; the kinds withdrawn."""
+    om = OutboundMessage
+    result = db.session.execute(
+        update(om)
+        .where(om.worker_id == worker_id, om.trip_id.in_(trip_ids), om.status == m.MSG_PENDING)
+        .values(status=m.MSG_CANCELLED, error_message=reason)
+        .returning(om.kind),
+        execution_options={"synchronize_session": False},
+    )
+    return set(result.scalars())

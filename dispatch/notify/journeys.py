@@ -1,0 +1,273 @@
+"""One worker's journey and the notices it calls for: timing, texts, suppression (no writes).
+
+Due times: the departure notice now; the reminder at 18:00 local the evening before the
+pickup (skipped when that has passed: the departure notice just said the same); the
+welfare-pack reminder at 18:00 the evening before the handout, or now if that has passed
+and the handout has not begun. Non-urgent rows are never due inside quiet hours (moved to
+their end). A notice is urgent when the journey is today, or when waiting for the end of
+quiet hours would make it arrive after the pickup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from dispatch.extensions import db
+from dispatch.models import Plan, SeatAssignment, Trip, TripStop, WelfareHandout, Worker
+from dispatch.models import messages as m
+from dispatch.notify import texts
+from dispatch.notify.outbox import TickOptions, in_quiet_hours
+from dispatch.notify.scheduler import parse_quiet_hours
+from dispatch.notify.writer import Draft
+
+DEPARTURE, REMINDER, WELFARE = "departure", "reminder", "welfare"
+CHANGE, CANCELLATION, DRIVER = "change", "cancellation", "driver"
+KINDS = (DEPARTURE, REMINDER, WELFARE, CHANGE, CANCELLATION, DRIVER)
+NO_PLATE = "待定"
+EVENING = time(18, 0)
+DEFAULT_HANDOUT = timedelta(hours=1)  # before departure, at the pickup point
+
+
+@dataclass(frozen=True)
+class NoticeSettings:
+    """The configuration values the notices need (CONTRACTS.md §2)."""
+
+    signature: str = "【临汾人社】"
+    tz: str = "Asia/Shanghai"
+    quiet: tuple[int, int] | None = (22 * 60, 7 * 60)
+    hotline: str = "0357-12333"
+    price_per_segment: float = 0.05
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any] | NoticeSettings) -> NoticeSettings:
+        """From app.config (or any mapping with the same keys); a NoticeSettings passes through."""
+        if isinstance(config, NoticeSettings):
+            return config
+        return cls(
+            signature=str(config.get("SMS_SIGNATURE", cls.signature)),
+            tz=str(config.get("TIMEZONE", cls.tz)),
+            quiet=parse_quiet_hours(config.get("SMS_QUIET_HOURS", "22:00-07:00")),
+            hotline=str(config.get("EMERGENCY_PHONE", cls.hotline)),
+            price_per_segment=float(config.get("SMS_PRICE_PER_SEGMENT", cls.price_per_segment)),
+        )
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(ZoneInfo(self.tz))
+
+    def at_local(self, day: date, clock: time) -> datetime:
+        return datetime.combine(day, clock, tzinfo=ZoneInfo(self.tz))
+
+
+Settings = Mapping[str, Any] | NoticeSettings
+
+
+@dataclass(frozen=True)
+class Journey:
+    """One worker's seat on one trip, with the facts the texts need."""
+
+    worker: Worker
+    trip: Trip
+    seat_no: int
+    pickup_at: datetime
+    pickup_place: str
+
+
+def journey_drafts(
+    j: Journey,
+    version: int,
+    now: datetime,
+    s: NoticeSettings,
+    handouts: Mapping[tuple[str, date], WelfareHandout],
+    kinds: Iterable[str] = (DEPARTURE, REMINDER, WELFARE),
+) -> list[Draft]:
+    """The departure notice, reminder and welfare reminder of one journey (those still useful)."""
+    if j.pickup_at <= now:
+        return []
+    makers = {
+        DEPARTURE: lambda: _departure(j, version, now, s),
+        REMINDER: lambda: _reminder(j, version, now, s),
+        WELFARE: lambda: _welfare(j, version, now, s, handouts),
+    }
+    return [d for kind in kinds if kind in makers and (d := makers[kind]()) is not None]
+
+
+def driver_drafts(trip: Trip, now: datetime, s: NoticeSettings) -> list[Draft]:
+    """The driver notice to each driver set on the trip."""
+    if trip.departure_at <= now:
+        return []
+    drivers = {d.id: d for d in (trip.driver1, trip.driver2) if d is not None}
+    body = texts.render_driver(
+        signature=s.signature,
+        date=s.local(trip.departure_at).date(),
+        plate=plate_of(trip),
+        passengers=len(trip.seats),
+        link_hint=f"乘客名单请联系调度{texts.cn_phone(s.hotline)}",
+    )
+    due, urgent = send_timing(now, trip.departure_at, now, s)
+    return [
+        Draft(
+            dedupe_key=f"{DRIVER}:d{driver.id}:t{trip.id}:v1",
+            kind=DRIVER,
+            version=1,
+            worker_id=None,
+            driver_id=driver.id,
+            trip_id=trip.id,
+            to_phone=driver.phone,
+            body=body,
+            urgent=urgent,
+            due_at=due,
+            expires_at=trip.departure_at,
+        )
+        for driver in drivers.values()
+    ]
+
+
+def journey_of(seat: SeatAssignment) -> Journey:
+    """The journey a seat stands for: the worker's pickup stop on that trip, or its first stop."""
+    stop = pickup_stop(seat.trip, seat.worker)
+    site = stop.site if stop is not None else seat.worker.pickup_site
+    place = site.address if site.address.startswith(site.name_zh) else site.name_zh + site.address
+    pickup_at = stop.eta if stop is not None else seat.trip.departure_at
+    return Journey(seat.worker, seat.trip, seat.seat_no, pickup_at, place)
+
+
+def pickup_stop(trip: Trip, worker: Worker) -> TripStop | None:
+    pickups = [stop for stop in trip.stops if stop.kind == "pickup"]
+    own = [stop for stop in pickups if stop.site_id == worker.pickup_site_id]
+    return (own or pickups or [None])[0]
+
+
+def _departure(j: Journey, version: int, now: datetime, s: NoticeSettings) -> Draft:
+    body = texts.render_departure(signature=s.signature, **journey_facts(j, s))
+    due, urgent = send_timing(now, j.pickup_at, now, s)
+    return worker_draft(DEPARTURE, j, version, body, due, j.pickup_at, urgent)
+
+
+def _reminder(j: Journey, version: int, now: datetime, s: NoticeSettings) -> Draft | None:
+    wanted = s.at_local(s.local(j.pickup_at).date() - timedelta(days=1), EVENING)
+    if wanted <= now:
+        return None  # the departure or change notice sent now says the same
+    body = texts.render_reminder(signature=s.signature, **journey_facts(j, s))
+    due, urgent = send_timing(wanted, j.pickup_at, now, s)
+    return worker_draft(REMINDER, j, version, body, due, j.pickup_at, urgent)
+
+
+def _welfare(
+    j: Journey,
+    version: int,
+    now: datetime,
+    s: NoticeSettings,
+    handouts: Mapping[tuple[str, date], WelfareHandout],
+) -> Draft | None:
+    handout = handouts.get((_pickup_site_id(j), s.local(j.pickup_at).date()))
+    if handout is not None:
+        place, opens, closes = handout.place, handout.starts_at, handout.ends_at
+    else:
+        opens = j.trip.departure_at - DEFAULT_HANDOUT
+        place, closes = j.pickup_place, j.trip.departure_at
+    if opens <= now:
+        return None
+    wanted = max(now, s.at_local(s.local(opens).date() - timedelta(days=1), EVENING))
+    body = texts.render_welfare(
+        signature=s.signature,
+        place=place,
+        date=s.local(opens).date(),
+        opens=s.local(opens).time(),
+        closes=s.local(closes).time(),
+    )
+    due, urgent = send_timing(wanted, opens, now, s)
+    return worker_draft(WELFARE, j, version, body, due, closes, urgent)
+
+
+def welfare_handouts(plan: Plan) -> dict[tuple[str, date], WelfareHandout]:
+    rows = db.session.scalars(
+        select(WelfareHandout).where(
+            WelfareHandout.date >= plan.date_from - timedelta(days=1),
+            WelfareHandout.date <= plan.date_to + timedelta(days=1),
+        )
+    )
+    return {(h.site_id, h.date): h for h in rows}
+
+
+def _pickup_site_id(j: Journey) -> str:
+    stop = pickup_stop(j.trip, j.worker)
+    return stop.site_id if stop is not None else j.worker.pickup_site_id
+
+
+def plate_of(trip: Trip) -> str:
+    return trip.coach.plate if trip.coach is not None else NO_PLATE
+
+
+def journey_facts(j: Journey, s: NoticeSettings) -> dict[str, Any]:
+    local = s.local(j.pickup_at)
+    driver = j.trip.driver1
+    return {
+        "date": local.date(),
+        "time": local.time().replace(second=0, microsecond=0),
+        "pickup": j.pickup_place,
+        "plate": plate_of(j.trip),
+        "seat": j.seat_no,
+        "driver_phone": driver.phone if driver is not None else s.hotline,
+    }
+
+
+def send_timing(
+    wanted: datetime, deadline: datetime, now: datetime, s: NoticeSettings
+) -> tuple[datetime, bool]:
+    """(due, urgent): ``wanted`` moved out of quiet hours, unless the journey is today or the
+    end of quiet hours would come too late for ``deadline``."""
+    wanted = max(wanted, now)
+    if s.local(deadline).date() == s.local(now).date():
+        return wanted, True
+    options = TickOptions(quiet=s.quiet, tz=s.tz)
+    if s.quiet is None or not in_quiet_hours(wanted, options):
+        return wanted, False
+    end = s.local(wanted).replace(
+        hour=s.quiet[1] // 60, minute=s.quiet[1] % 60, second=0, microsecond=0
+    )
+    if end <= s.local(wanted):
+        end += timedelta(days=1)
+    return (wanted, True) if end >= deadline else (end.astimezone(wanted.tzinfo), False)
+
+
+def worker_draft(
+    kind: str,
+    j: Journey,
+    version: int,
+    body: str,
+    due: datetime,
+    expires: datetime,
+    urgent: bool,
+) -> Draft:
+    draft = Draft(
+        dedupe_key=f"{kind}:w{j.worker.id}:t{j.trip.id}:v{version}",
+        kind=kind,
+        version=version,
+        worker_id=j.worker.id,
+        driver_id=None,
+        trip_id=j.trip.id,
+        to_phone=j.worker.phone,
+        body=body,
+        urgent=urgent,
+        due_at=due,
+        expires_at=expires,
+    )
+    refusal = refusal_of(j.worker)
+    return replace(draft, status=m.MSG_SUPPRESSED, error_message=refusal) if refusal else draft
+
+
+def refusal_of(worker: Worker) -> str | None:
+    """Why a worker must not be sent SMS (same words as the tick's screening), or None."""
+    if not worker.sms_consent:
+        return "worker gave no consent to notification SMS"
+    if worker.opted_out_at is not None:
+        return f"worker opted out ({worker.opt_out_source or 'unknown source'})"
+    if worker.phone_invalid_at is not None:
+        return "number marked invalid (cannot receive SMS)"
+    return None

@@ -1,0 +1,122 @@
+"""Notices for workers and drivers, written to the outbox (the tick sends them; nothing here does).
+
+The services the rest of dispatch calls: ``schedule_for_published_plan`` after publishing,
+``schedule_changes`` after seat changes on a published trip, ``estimate`` before publishing.
+They take ``now`` and the configuration (app.config or a NoticeSettings), flush, and leave
+the commit to the caller.
+
+Every row carries ``dedupe_key`` = ``kind:w<worker>:t<trip>:v<version>`` (drivers:
+``driver:d<driver>:t<trip>:v<version>``), so scheduling twice writes nothing new. Version 1
+is what publishing says; each round of changes to a worker's journey on a trip is the next.
+
+A worker who cannot receive SMS (no consent, opted out, number invalid) still gets the row,
+with status ``suppressed`` and the reason, never sent: the messages page and the manifest
+show from these rows who must be phoned, and the text is there to read out. Due times and
+urgency: journeys.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from dispatch.extensions import db
+from dispatch.models import Plan, SeatAssignment, Trip, TripStop, Worker, utcnow
+from dispatch.models import messages as m
+from dispatch.models.workers import CANCELLED
+from dispatch.notify.changes import change_drafts
+from dispatch.notify.journeys import (
+    CANCELLATION,
+    CHANGE,
+    DEPARTURE,
+    DRIVER,
+    KINDS,
+    REMINDER,
+    WELFARE,
+    NoticeSettings,
+    driver_drafts,
+    journey_drafts,
+    journey_of,
+    pickup_stop,
+    welfare_handouts,
+)
+from dispatch.notify.writer import Draft, insert_drafts
+
+__all__ = [
+    "CANCELLATION", "CHANGE", "DEPARTURE", "DRIVER", "KINDS", "REMINDER", "WELFARE",
+    "Estimate", "NoticeSettings", "estimate", "pickup_stop", "publish_drafts",
+    "schedule_changes", "schedule_for_published_plan",
+]  # fmt: skip
+
+Settings = Mapping[str, Any] | NoticeSettings
+
+
+class Estimate(NamedTuple):
+    messages: int  # rows that would be sent (suppressed ones are not)
+    segments: int
+    cost_cny: float
+
+
+def schedule_for_published_plan(plan: Plan, now: datetime, settings: Settings) -> int:
+    """Write the publish notices of every seated worker and every set driver; rows created."""
+    return insert_drafts(publish_drafts(plan, now, NoticeSettings.from_config(settings)))
+
+
+def schedule_changes(trip: Trip, now: datetime, settings: Settings) -> int:
+    """Turn the trip's unnotified TripChange rows into notices; mark them notified; rows created."""
+    return insert_drafts(change_drafts(trip, now, NoticeSettings.from_config(settings)))
+
+
+def estimate(plan: Plan, settings: Settings | None = None, now: datetime | None = None) -> Estimate:
+    """What publishing ``plan`` at ``now`` would send: (messages, segments, cost in CNY).
+
+    Without ``settings`` it reads current_app.config, without ``now`` the clock: for pages.
+    """
+    if settings is None:
+        from flask import current_app
+
+        settings = current_app.config
+    s = NoticeSettings.from_config(settings)
+    drafts = [d for d in publish_drafts(plan, now or utcnow(), s) if d.status == m.MSG_PENDING]
+    segments = sum(d.segments for d in drafts)
+    return Estimate(len(drafts), segments, round(segments * s.price_per_segment, 2))
+
+
+def publish_drafts(plan: Plan, now: datetime, s: NoticeSettings) -> list[Draft]:
+    """Every notice publishing ``plan`` calls for (nothing written)."""
+    seats = db.session.scalars(
+        select(SeatAssignment)
+        .join(Trip, Trip.id == SeatAssignment.trip_id)
+        .where(SeatAssignment.plan_id == plan.id, Trip.cancelled_at.is_(None))
+        .options(
+            selectinload(SeatAssignment.worker).selectinload(Worker.pickup_site),
+            selectinload(SeatAssignment.trip).selectinload(Trip.stops).selectinload(TripStop.site),
+        )
+        .order_by(SeatAssignment.trip_id, SeatAssignment.seat_no)
+    ).all()
+    handouts = welfare_handouts(plan)
+    drafts: list[Draft] = []
+    for seat in seats:
+        if seat.worker.status != CANCELLED:
+            drafts += journey_drafts(journey_of(seat), 1, now, s, handouts)
+    for trip in plan.trips:
+        if trip.cancelled_at is None:
+            drafts += driver_drafts(trip, now, s)
+    return drafts
+
+
+def schedule_pending_changes(now: datetime, settings: Settings) -> int:
+    """Turn every change not yet announced, on any published trip, into notices."""
+    from dispatch.models import TripChange
+
+    trip_ids = db.session.scalars(select(TripChange.trip_id).where(TripChange.notified_at.is_(None)).distinct())
+    created = 0
+    for trip_id in sorted(set(trip_ids)):
+        trip = db.session.get(Trip, trip_id)
+        if trip is not None and trip.plan.status == "published":
+            created += schedule_changes(trip, now, settings)
+    return created

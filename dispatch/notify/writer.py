@@ -1,0 +1,92 @@
+"""Writing notices into the outbox exactly once: ``dedupe_key`` is unique, and a key that
+exists already (or that a concurrent writer inserts first) is skipped, never an error."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select
+
+from dispatch.extensions import db
+from dispatch.models import OutboundMessage
+from dispatch.models import messages as m
+from dispatch.models.types import utcnow
+from dispatch.notify.texts import count_segments
+
+CHUNK = 500  # keys per IN (…) and rows per INSERT
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An outbox row not yet written."""
+
+    dedupe_key: str
+    kind: str
+    version: int
+    worker_id: int | None
+    driver_id: int | None
+    trip_id: int | None
+    to_phone: str
+    body: str
+    urgent: bool
+    due_at: datetime
+    expires_at: datetime | None
+    status: str = m.MSG_PENDING
+    error_message: str | None = None
+
+    @property
+    def segments(self) -> int:
+        return count_segments(self.body)
+
+
+def insert_drafts(drafts: Sequence[Draft]) -> int:
+    """Insert the drafts whose keys are new (flushed, not committed); how many were written."""
+    unique = list({d.dedupe_key: d for d in drafts}.values())
+    existing = _existing_keys([d.dedupe_key for d in unique])
+    rows = [_row(d) for d in unique if d.dedupe_key not in existing]
+    db.session.flush()
+    written = 0
+    for start in range(0, len(rows), CHUNK):
+        written += _insert(rows[start : start + CHUNK])
+    return written
+
+
+def _existing_keys(keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        found.update(
+            db.session.scalars(
+                select(OutboundMessage.dedupe_key).where(OutboundMessage.dedupe_key.in_(chunk))
+            )
+        )
+    return found
+
+
+def _insert(rows: list[dict]) -> int:
+    if not rows:
+        return 0
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # keys were filtered above; only a concurrent writer could still collide
+        return len(
+            db.session.execute(insert(OutboundMessage).returning(OutboundMessage.id), rows).all()
+        )
+    statement = (
+        dialect_insert(OutboundMessage)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboundMessage.id)
+    )
+    return len(db.session.execute(statement, rows).all())
+
+
+def _row(draft: Draft) -> dict:
+    row = asdict(draft)
+    row["segments"] = draft.segments
+    row["created_at"] = utcnow()
+    return row

@@ -1,0 +1,147 @@
+"""The messages page and GET /api/v1/messages: what a coordinator sees of the outbox."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from dispatch.extensions import db
+from dispatch.models import OutboundMessage, Plan, User, Worker
+from dispatch.models import messages as m
+from dispatch.notify import notices
+from dispatch.notify.reports import DeliveryRate
+from dispatch.services.accounts import create_token
+from tests.conftest import COORD_PASSWORD, login
+
+NOW = datetime(2026, 2, 26, 2, 0, tzinfo=UTC)
+
+
+def _prepare(app) -> dict:
+    """Schedule the plan's notices, send the departures, and give a few rows trouble."""
+    with app.app_context():
+        notices.schedule_for_published_plan(
+            db.session.get(Plan, app.config["TEST_PLAN_ID"]), NOW, app.config
+        )
+        db.session.commit()
+    app.test_cli_runner().invoke(args=["notify", "tick", "--now", NOW.isoformat()])
+    with app.app_context():
+        sent = db.session.scalars(
+            select(OutboundMessage).filter_by(status=m.MSG_SENT).order_by(OutboundMessage.id)
+        ).all()
+        sent[0].status, sent[0].error_message = m.MSG_UNKNOWN, "no answer from Twilio"
+        sent[1].status, sent[1].error_code = m.MSG_FAILED, "30003"
+        sent[2].status = m.MSG_DELIVERED
+        opted = db.session.get(Worker, sent[3].worker_id)
+        opted.opted_out_at, opted.opt_out_source = NOW, "hotline"
+        facts = {
+            "unknown": sent[0].worker.name,
+            "failed": sent[1].worker.name,
+            "opted": opted.name,
+            "trip": sent[0].trip_id,
+            "total": db.session.query(OutboundMessage).count(),
+            "by_status": Counter(db.session.scalars(select(OutboundMessage.status))),
+        }
+        db.session.commit()
+    return facts
+
+
+def _table(html: str, table_id: str) -> str:
+    match = re.search(rf'<table class="grid" id="{table_id}">(.*?)</table>', html, re.S)
+    assert match, f"no table {table_id}"
+    return match.group(1)
+
+
+def _statuses(html: str) -> Counter:
+    return Counter(re.findall(r'data-status="(\w+)"', _table(html, "messages")))
+
+
+def test_the_page_lists_messages_newest_first_with_filters_and_attention(published_app):
+    facts = _prepare(published_app)
+    client = published_app.test_client()
+    login(client)
+    response = client.get("/messages/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert f"({facts['total']})" in html
+    assert len(re.findall(r"data-message=", html)) == 100  # one page of 100
+    ids = [int(i) for i in re.findall(r'data-message="(\d+)"', html)]
+    assert ids == sorted(ids, reverse=True)
+    attention = html[html.index('id="attention"') : html.index('id="messages"')]
+    assert facts["unknown"] in attention and facts["failed"] in attention
+    assert facts["opted"] in _table(html, "attention-workers")
+    assert "+86" not in html and "****" in html  # phones masked
+    assert 'id="rates-trip"' in html and 'id="rates-county"' in html
+
+    pending = client.get("/messages/?status=pending").get_data(as_text=True)
+    assert set(_statuses(pending)) == {"pending"}
+    assert f"({facts['by_status']['pending']})" in pending
+    page_two = client.get("/messages/?status=pending&page=2").get_data(as_text=True)
+    assert set(re.findall(r'data-message="(\d+)"', page_two)).isdisjoint(
+        re.findall(r'data-message="(\d+)"', pending)
+    )
+    reminders = client.get("/messages/?kind=reminder").get_data(as_text=True)
+    assert "明日出发提醒" not in reminders  # bodies are not shown, kinds are
+    assert _statuses(reminders) == Counter({"pending": len(re.findall("data-message=", reminders))})
+    with published_app.app_context():
+        on_trip = db.session.query(OutboundMessage).filter_by(trip_id=facts["trip"]).count()
+    by_trip = client.get(f"/messages/?trip={facts['trip']}").get_data(as_text=True)
+    assert f"({on_trip})" in by_trip
+
+
+def test_a_coordinator_sees_only_their_counties(published_app):
+    facts = _prepare(published_app)
+    with published_app.app_context():
+        hong = (
+            db.session.query(OutboundMessage)
+            .join(Worker, Worker.id == OutboundMessage.worker_id)
+            .filter(Worker.county_id == "hongtong")
+            .count()
+        )
+    assert 0 < hong < facts["total"]
+    client = published_app.test_client()
+    login(client, "hong", COORD_PASSWORD)
+    html = client.get("/messages/").get_data(as_text=True)
+    assert f"({hong})" in html
+    assert f"({hong})" in client.get("/messages/?county=hongtong").get_data(as_text=True)
+    assert "(0)" in client.get("/messages/?county=xixian").get_data(as_text=True)  # not theirs
+    rates = _table(html, "rates-county")
+    assert rates.count("<tr>") == 2  # the header and Hongtong alone
+
+
+def test_the_page_needs_a_login(published_app):
+    response = published_app.test_client().get("/messages/")
+    assert response.status_code == 302 and "/login" in response.location
+
+
+def test_delivery_rate_counts_only_what_reached_the_provider():
+    rate = DeliveryRate("T1", "T1", Counter(delivered=3, sent=1, failed=1, pending=7, suppressed=2))
+    assert rate.rate == 3 / 5 and rate.total == 14
+    assert DeliveryRate("T2", "T2", Counter(pending=4)).rate is None
+
+
+def test_the_api_lists_messages_by_status_scoped_by_county(published_app):
+    facts = _prepare(published_app)
+    with published_app.app_context():
+        admin = db.session.scalar(select(User).filter_by(username="admin"))
+        hong = db.session.scalar(select(User).filter_by(username="hong"))
+        admin_auth = {"Authorization": f"Bearer {create_token(admin)}"}
+        hong_auth = {"Authorization": f"Bearer {create_token(hong)}"}
+        hong_ids = set(db.session.scalars(select(Worker.id).filter_by(county_id="hongtong")))
+        db.session.commit()
+    client = published_app.test_client()
+    assert client.get("/api/v1/messages").status_code == 401
+    body = client.get("/api/v1/messages?status=pending&per_page=20", headers=admin_auth).get_json()
+    assert body["total"] == facts["by_status"]["pending"] and body["per_page"] == 20
+    assert len(body["items"]) == 20 and {i["status"] for i in body["items"]} == {"pending"}
+    assert {"kind", "due_at", "segments", "provider_sid", "error_code"} <= set(body["items"][0])
+    unknown = client.get("/api/v1/messages?status=unknown", headers=admin_auth).get_json()
+    assert unknown["total"] == 1 and unknown["items"][0]["error_message"]
+    mine = client.get("/api/v1/messages?per_page=200", headers=hong_auth).get_json()
+    assert mine["total"] > 0 and {i["worker_id"] for i in mine["items"]} <= hong_ids
+    bad = client.get("/api/v1/messages?status=lost", headers=admin_auth)
+    assert bad.status_code == 400 and bad.get_json()["error"]
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert "/messages" in spec["paths"] and "Message" in spec["components"]["schemas"]
