@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.models import SeatAssignment, Trip
-from tests.conftest import ADMIN_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, LiveServer, make_app, seed_demo
 
 pytestmark = pytest.mark.browser
 
@@ -54,8 +54,32 @@ def test_plan_then_swap_and_lock_on_the_seat_map(page, demo_app):
         assert db.session.get(Trip, trip_id).locked
 
 
-def test_two_coordinators_race_for_one_seat(chromium, live_server, demo_app):
-    contexts = [chromium.new_context(locale="zh-CN", base_url=live_server.url) for _ in range(2)]
+@pytest.fixture(params=["sqlite", "postgres"])
+def racing_app(request, tmp_path):
+    """The demo on SQLite, and the same demo on a throwaway PostgreSQL."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("demo_app")
+        return
+    request.applymarker(pytest.mark.postgres)
+    app = make_app(tmp_path, request.getfixturevalue("pg_url"))
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_two_coordinators_race_for_one_seat(chromium, racing_app):
+    server = LiveServer(racing_app)
+    try:
+        _race(chromium, server.url, racing_app)
+    finally:
+        server.stop()
+
+
+def _race(chromium, url, demo_app):
+    contexts = [chromium.new_context(locale="zh-CN", base_url=url) for _ in range(2)]
     pages = [c.new_page() for c in contexts]
     for p in pages:
         _login(p)
@@ -68,7 +92,7 @@ def test_two_coordinators_race_for_one_seat(chromium, live_server, demo_app):
     for p in pages:
         p.goto(f"/trips/{trip_id}")
     for i, p in enumerate(pages):  # each picks a different worker already on the bus
-        option = p.locator("#f-worker optgroup").nth(1).locator("option").nth(i)
+        option = p.locator("#grp-here option").nth(i)
         p.locator("#f-worker").select_option(option.get_attribute("value"))
         p.locator("#f-seat").fill(str(free))
     pages[0].locator("#place-form button[type=submit]").click()
@@ -85,3 +109,38 @@ def test_two_coordinators_race_for_one_seat(chromium, live_server, demo_app):
         assert len(rows) == 1
     for c in contexts:
         c.close()
+
+
+def test_move_a_worker_to_a_free_seat_then_lock_and_plan_again(page, demo_app):
+    _login(page)
+    _plan(page)
+    with demo_app.app_context():
+        from dispatch.models import Plan
+
+        plan = db.session.scalars(select(Plan)).one()
+        target = next(t for t in plan.trips if len(t.seats) < t.coach_type.passenger_seats)
+        taken = {s.seat_no for s in target.seats}
+        free = max(n for n in range(1, target.coach_type.passenger_seats + 1) if n not in taken)
+        target_id, worker_id, plan_id = target.id, target.seats[0].worker_id, plan.id
+    page.goto(f"/trips/{target_id}")
+    page.locator("#f-worker").select_option(str(worker_id))
+    page.locator("#f-seat").fill(str(free))
+    page.locator("#place-form button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator(f'.seat[data-seat="{free}"] .seat-name').inner_text()
+    with demo_app.app_context():
+        seat = db.session.scalar(select(SeatAssignment).filter_by(worker_id=worker_id, plan_id=plan_id))
+        assert (seat.trip_id, seat.seat_no) == (target_id, free)
+    page.locator("#lock-trip").click()
+    page.locator("#trip-locked").wait_for()
+    with demo_app.app_context():
+        locked_seats = {s.worker_id: s.seat_no for s in db.session.get(Trip, target_id).seats}
+        code = db.session.get(Trip, target_id).code
+    page.goto(f"/plans/{plan_id}")
+    page.locator("#replan").click()
+    page.locator("#plan-buses").wait_for(timeout=60_000)
+    with demo_app.app_context():
+        newest = db.session.scalars(select(Plan).order_by(Plan.id.desc())).first()
+        assert newest.id != plan_id and db.session.get(Plan, plan_id).status == "superseded"
+        kept = next(t for t in newest.trips if t.code == code)
+        assert kept.locked and {s.worker_id: s.seat_no for s in kept.seats} == locked_seats

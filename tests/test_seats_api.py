@@ -25,14 +25,16 @@ def planned(demo_app):
     return demo_app, {"Authorization": f"Bearer {token}"}
 
 
-def _waiting_worker(app) -> int:
+def _waiting_worker(app, trip_id: int) -> int:
+    """A new registered worker who fits the bus: its first pickup, its last drop-off, its day."""
     with app.app_context():
         seated = select(SeatAssignment.worker_id)
+        trip = db.session.get(Trip, trip_id)
+        first, last = trip.stops[0].site_id, trip.stops[-1].site_id
         worker = Worker(name="候补", id_number="11010519491231002X", phone="+8613800138000",
-                        birth_date=__import__("datetime").date(1949, 12, 31), sex="F", county_id="hongtong",
-                        pickup_site_id="hongtong", destination_site_id="js-kunshan",
-                        earliest_date=__import__("datetime").date(2026, 3, 1),
-                        latest_date=__import__("datetime").date(2026, 3, 1))  # fmt: skip
+                        birth_date=__import__("datetime").date(1949, 12, 31), sex="F", county_id=first,
+                        pickup_site_id=first, destination_site_id=last,
+                        earliest_date=trip.date, latest_date=trip.date)  # fmt: skip
         db.session.add(worker)
         db.session.commit()
         assert worker.id not in set(db.session.scalars(seated))
@@ -68,8 +70,8 @@ def test_trips_list_and_detail(planned):
 def test_put_then_conflict_then_delete(planned):
     app, auth = planned
     client = app.test_client()
-    worker_id = _waiting_worker(app)
     trip_id, seat_no, _version = _trip_with_free_seat(app)
+    worker_id = _waiting_worker(app, trip_id)
     url = f"/api/v1/trips/{trip_id}/seats/{seat_no}"
     ok = client.put(url, json={"worker_id": worker_id}, headers=auth)
     assert ok.status_code == 200, ok.get_json()
@@ -101,8 +103,8 @@ def test_put_then_conflict_then_delete(planned):
 def test_stale_version_is_refused(planned):
     app, auth = planned
     client = app.test_client()
-    worker_id = _waiting_worker(app)
     trip_id, seat_no, version = _trip_with_free_seat(app)
+    worker_id = _waiting_worker(app, trip_id)
     response = client.put(
         f"/api/v1/trips/{trip_id}/seats/{seat_no}",
         json={"worker_id": worker_id, "version": version - 1},
@@ -114,7 +116,7 @@ def test_stale_version_is_refused(planned):
 def test_two_clients_racing_for_one_seat_one_wins(planned):
     app, auth = planned
     trip_id, seat_no, _version = _trip_with_free_seat(app)
-    first = _waiting_worker(app)
+    first = _waiting_worker(app, trip_id)
     with app.app_context():
         second = Worker(**{c.key: getattr(db.session.get(Worker, first), c.key)
                            for c in Worker.__table__.columns if c.key not in ("id", "id_number", "version")},
@@ -144,3 +146,18 @@ def test_two_clients_racing_for_one_seat_one_wins(planned):
             )
         )
         assert count == 1
+
+
+def test_a_bus_that_does_not_serve_the_worker_is_refused(planned):
+    app, auth = planned
+    client = app.test_client()
+    trip_id, seat_no, _version = _trip_with_free_seat(app)
+    worker_id = _waiting_worker(app, trip_id)
+    with app.app_context():
+        trip = db.session.get(Trip, trip_id)
+        served = {s.site_id for s in trip.stops}
+        worker = db.session.get(Worker, worker_id)
+        worker.destination_site_id = next(d for d in ("js-nantong", "sh-pudong", "js-wuxi") if d not in served)
+        db.session.commit()
+    response = client.put(f"/api/v1/trips/{trip_id}/seats/{seat_no}", json={"worker_id": worker_id}, headers=auth)
+    assert response.status_code == 422 and "seat_no" in response.get_json()["fields"]

@@ -25,12 +25,27 @@ bp = Blueprint("trips", __name__, url_prefix="/trips")
 def waiting_workers(trip: Trip) -> list[Worker]:
     """Registered workers who could ride this bus and have no seat in its plan."""
     dropoffs = [s.site_id for s in trip.stops if s.kind == "dropoff"]
+    pickups = [s.site_id for s in trip.stops if s.kind == "pickup"]
     seated = select(SeatAssignment.worker_id).where(SeatAssignment.plan_id == trip.plan_id)
     query = worker_service.visible_workers(current_user).where(
         Worker.status == REGISTERED, Worker.earliest_date <= trip.date, Worker.latest_date >= trip.date,
-        Worker.destination_site_id.in_(dropoffs), Worker.id.not_in(seated),
+        Worker.destination_site_id.in_(dropoffs), Worker.pickup_site_id.in_(pickups), Worker.id.not_in(seated),
     )  # fmt: skip
     return list(db.session.scalars(query.order_by(Worker.name).limit(300)))
+
+
+def other_buses_workers(trip: Trip) -> list[SeatAssignment]:
+    """Workers seated on the plan's other buses that day who could ride this one instead."""
+    dropoffs = [s.site_id for s in trip.stops if s.kind == "dropoff"]
+    pickups = [s.site_id for s in trip.stops if s.kind == "pickup"]
+    query = (
+        select(SeatAssignment).join(Trip, Trip.id == SeatAssignment.trip_id).join(Worker)
+        .where(SeatAssignment.plan_id == trip.plan_id, Trip.date == trip.date, Trip.id != trip.id,
+               Worker.destination_site_id.in_(dropoffs), Worker.pickup_site_id.in_(pickups))
+        .order_by(Trip.code, SeatAssignment.seat_no)
+    )  # fmt: skip
+    scope = current_user.county_ids()
+    return [s for s in db.session.scalars(query) if scope is None or s.worker.county_id in scope]
 
 
 def _render(trip: Trip, status: int = 200):
@@ -38,6 +53,7 @@ def _render(trip: Trip, status: int = 200):
     scope = current_user.county_ids()
     return render_template(
         "trips/show.html", trip=trip, rows=rows, waiting=waiting_workers(trip), form=CsrfForm(),
+        elsewhere=other_buses_workers(trip),
         capacity=trip.coach_type.passenger_seats, scope=scope, coaches=crew.coach_choices(trip),
         drivers=db.session.scalars(select(Driver).order_by(Driver.name)).all(),
     ), status  # fmt: skip

@@ -98,6 +98,7 @@ def place(trip: Trip, seat_no: int, worker: Worker, user: User | None, *,
     _check_seat_no(trip, seat_no)
     if worker.status == CANCELLED:
         raise SeatError("a withdrawn worker cannot be seated")
+    _check_fits(trip, worker)
     current = db.session.scalar(select(SeatAssignment).filter_by(plan_id=trip.plan_id, worker_id=worker.id))
     if current is not None and current.trip_id == trip.id and current.seat_no == seat_no:
         return
@@ -119,6 +120,15 @@ def _move(current: SeatAssignment | None, trip: Trip, seat_no: int, worker: Work
     db.session.add(SeatAssignment(plan_id=trip.plan_id, trip_id=trip.id, seat_no=seat_no, worker_id=worker.id))
     if trip.plan.status == PLAN_PUBLISHED and worker.status == REGISTERED:
         worker.status = ASSIGNED
+
+
+def _check_fits(trip: Trip, worker: Worker) -> None:
+    """The bus must stop at the worker's pickup point and destination, on a day they can travel."""
+    stops = {(s.kind, s.site_id) for s in trip.stops}
+    if ("pickup", worker.pickup_site_id) not in stops or ("dropoff", worker.destination_site_id) not in stops:
+        raise SeatError(_("This bus does not stop at the worker's pickup point and destination."))
+    if not worker.earliest_date <= trip.date <= worker.latest_date:
+        raise SeatError(_("This bus leaves outside the worker's departure window."))
 
 
 def _check_group(trip: Trip, worker: Worker, current: SeatAssignment | None, allow_split: bool) -> None:
