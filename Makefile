@@ -47,6 +47,9 @@ extract-messages: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/pip install --quiet -r requirements-bench.txt
 	$(BIN)/python bench/planner.py
+	$(BIN)/python bench/import_bench.py
+	$(BIN)/python bench/board.py
+	$(BIN)/python bench/notify.py
 
 clean:
 	rm -rf $(VENV) $(MO)

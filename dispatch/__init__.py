@@ -17,7 +17,17 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     _init_extensions(app)
     _register_blueprints(app)
     _register_commands(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind PROXY_COUNT reverse proxies, take the client's address, scheme and host from them."""
+    count = int(app.config.get("PROXY_COUNT") or 0)
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def _load_config(app: Flask, test_config: dict[str, Any] | None) -> None:

@@ -19,6 +19,7 @@ TWILIO_MESSAGING_SERVICE_SID: str | None = None
 TWILIO_BASE_URL = "https://api.twilio.com"
 TWILIO_TIMEOUT_S = 10
 PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+PROXY_COUNT = 0  # reverse proxies in front (TLS terminator): 1 applies werkzeug's ProxyFix
 SMS_SIGNATURE = "【临汾人社】"
 SMS_QUIET_HOURS = "22:00-07:00"
 SMS_MAX_PER_SECOND = 1
