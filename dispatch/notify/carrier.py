@@ -52,29 +52,12 @@ class Candidate:
 def check_carrier_rules(
     candidate: Candidate, now: datetime, tz: str, owner: str
 ) -> CarrierVerdict | None:
-    """What the carrier rules say about sending ``candidate`` at ``now``; None: send it."""
+    """What the carrier rules say about sending ``candidate`` at ``now``; None: send it.
+
+    One query per candidate; the outbox uses ``BatchCarrierRules`` (one per claimed batch)."""
     day_start, next_day = local_day_bounds(now, tz)
     distinct_today, same_today, same_24h = _history(candidate, now, day_start, owner)
-    if same_24h >= MAX_IDENTICAL_PER_24H:
-        return CarrierVerdict(
-            "suppress",
-            "carrier:repeat",
-            "same text already sent twice in 24 h; carriers reject a third",
-        )
-    if same_today == 0 and distinct_today >= MAX_DISTINCT_PER_DAY:
-        if candidate.urgent:
-            return CarrierVerdict(
-                "suppress",
-                "carrier:daily",
-                "4 distinct SMS already sent today (carrier limit): phone the worker instead",
-            )
-        return CarrierVerdict(
-            "hold",
-            "carrier:daily",
-            "held to the next day: 4 distinct SMS already sent today",
-            next_day,
-        )
-    return None
+    return _verdict(candidate, distinct_today, same_today, same_24h, next_day)
 
 
 def local_day_bounds(now: datetime, tz: str) -> tuple[datetime, datetime]:
@@ -129,6 +112,107 @@ def _history_query(by_worker: bool) -> Select:
     ).where(
         om.id != bindparam("id"),
         recipient,
+        or_(om.sent_at.is_not(None), om.status.in_((m.MSG_SENDING, m.MSG_UNKNOWN))),
+        ~mine_unsent,
+        moment >= bindparam("since", type_=UTCDateTime()),
+    )
+
+
+class BatchCarrierRules:
+    """The carrier rules for one claimed batch: one history query, then bookkeeping in memory.
+
+    The history is read once, after the batch's claim is committed, so the ordering that
+    makes concurrent ticks safe is kept (a tick that claims later sees our claims, as
+    ``sending``, when it reads its own history). Our batch's own rows are left out of that
+    query (they are not sent yet); what this batch hands to the provider is added with
+    ``record_handed`` as it goes, so a worker's 5th distinct text in one batch is still held.
+    """
+
+    def __init__(self, candidates: list[Candidate], now: datetime, tz: str, owner: str) -> None:
+        self.now = now
+        self.day_start, self.next_day = local_day_bounds(now, tz)
+        self.window_start = now - IDENTICAL_WINDOW
+        # recipient key -> [(body, to_phone, moment)] for rows that were or may have been sent
+        self.history: dict[tuple[str, object], list[tuple[str, str, datetime]]] = {}
+        worker_ids = {c.worker_id for c in candidates if c.worker_id is not None}
+        phones = {c.to_phone for c in candidates if c.worker_id is None}
+        since = min(self.day_start, self.window_start)
+        if worker_ids:
+            for worker_id, body, to_phone, moment in db.session.execute(
+                _batch_history_query(by_worker=True),
+                {"keys": list(worker_ids), "owner": owner, "since": since},
+            ):
+                self.history.setdefault(("w", worker_id), []).append((body, to_phone, moment))
+        if phones:
+            for _worker_id, body, to_phone, moment in db.session.execute(
+                _batch_history_query(by_worker=False),
+                {"keys": list(phones), "owner": owner, "since": since},
+            ):
+                self.history.setdefault(("p", to_phone), []).append((body, to_phone, moment))
+
+    @staticmethod
+    def _key(candidate: Candidate) -> tuple[str, object]:
+        if candidate.worker_id is not None:
+            return ("w", candidate.worker_id)
+        return ("p", candidate.to_phone)
+
+    def check(self, candidate: Candidate) -> CarrierVerdict | None:
+        """Same verdicts as ``check_carrier_rules``, counting what this batch already handed over."""
+        rows = self.history.get(self._key(candidate), ())
+        bodies_today: set[str] = set()
+        same_today = same_24h = 0
+        for body, to_phone, moment in rows:
+            today = moment >= self.day_start
+            if today:
+                bodies_today.add(body)
+            if body == candidate.body and to_phone == candidate.to_phone:
+                same_today += today
+                same_24h += moment >= self.window_start
+        return _verdict(candidate, len(bodies_today), same_today, same_24h, self.next_day)
+
+    def record_handed(self, candidate: Candidate, moment: datetime) -> None:
+        """``candidate`` was (or may have been) handed to the provider at ``moment``."""
+        entry = (candidate.body, candidate.to_phone, moment)
+        self.history.setdefault(self._key(candidate), []).append(entry)
+        if candidate.worker_id is not None:
+            # A driver's history is matched by number, whoever the row belongs to.
+            self.history.get(("p", candidate.to_phone), []).append(entry)
+
+
+def _verdict(
+    candidate: Candidate, distinct_today: int, same_today: int, same_24h: int, next_day: datetime
+) -> CarrierVerdict | None:
+    if same_24h >= MAX_IDENTICAL_PER_24H:
+        return CarrierVerdict(
+            "suppress",
+            "carrier:repeat",
+            "same text already sent twice in 24 h; carriers reject a third",
+        )
+    if same_today == 0 and distinct_today >= MAX_DISTINCT_PER_DAY:
+        if candidate.urgent:
+            return CarrierVerdict(
+                "suppress",
+                "carrier:daily",
+                "4 distinct SMS already sent today (carrier limit): phone the worker instead",
+            )
+        return CarrierVerdict(
+            "hold",
+            "carrier:daily",
+            "held to the next day: 4 distinct SMS already sent today",
+            next_day,
+        )
+    return None
+
+
+@cache
+def _batch_history_query(by_worker: bool) -> Select:
+    """Rows counted by the rules for a set of workers (or of numbers, for non-workers)."""
+    om = OutboundMessage
+    moment = func.coalesce(om.sent_at, om.claimed_at)
+    key = om.worker_id if by_worker else om.to_phone
+    mine_unsent = (om.status == m.MSG_SENDING) & (om.claimed_by == bindparam("owner"))
+    return select(om.worker_id, om.body, om.to_phone, moment).where(
+        key.in_(bindparam("keys", expanding=True)),
         or_(om.sent_at.is_not(None), om.status.in_((m.MSG_SENDING, m.MSG_UNKNOWN))),
         ~mine_unsent,
         moment >= bindparam("since", type_=UTCDateTime()),

@@ -168,9 +168,9 @@ def _welfare(
     handout = handouts.get((_pickup_site_id(j), s.local(j.pickup_at).date()))
     if handout is not None:
         place, opens, closes = handout.place, handout.starts_at, handout.ends_at
-    else:
-        opens = j.trip.departure_at - DEFAULT_HANDOUT
-        place, closes = j.pickup_place, j.trip.departure_at
+    else:  # the hour before the bus reaches this worker's pickup point, there
+        opens = j.pickup_at - DEFAULT_HANDOUT
+        place, closes = j.pickup_place, j.pickup_at
     if opens <= now:
         return None
     wanted = max(now, s.at_local(s.local(opens).date() - timedelta(days=1), EVENING))

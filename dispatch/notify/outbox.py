@@ -3,7 +3,7 @@
 Rows are claimed by a conditional UPDATE (pending → sending) committed before the send,
 so two tick processes never both send one; on PostgreSQL candidates are locked with
 FOR UPDATE SKIP LOCKED so several ticks drain in parallel without waiting on each other.
-Unpaced ticks claim a few rows per statement (TickOptions.claim_batch), paced ones one.
+Unpaced ticks claim a batch of rows per statement (TickOptions.claim_batch), paced ones one.
 Twilio has no idempotency key, so a row whose fate is uncertain (a timeout after the
 request left, or a claim left in ``sending`` by a process that died) is never retried:
 it becomes ``unknown`` and a person looks. Claims that surely never reached the gateway
@@ -16,7 +16,14 @@ Quiet hours (local time, may cross midnight) leave non-urgent rows pending.
 Every write after the claim is conditional on the row still being ``sending``: a status
 callback may overtake the tick (Twilio can report ``delivered`` before we record ``sent``)
 and must not be undone.
+
+Per claimed batch (not per message) the carrier history is read once, after the claim is
+committed, and what the batch hands over is counted in memory; the outcomes are written
+together in one transaction after the batch's sends. A crash before that write leaves the
+rows handed over ``sending``: like a crash between claim and send they become ``unknown``,
+never sent twice.
 """
+
 from __future__ import annotations
 
 import logging
@@ -25,16 +32,17 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, case, func, null, select, update
 from sqlalchemy.orm import joinedload
 
 from dispatch.extensions import db
 from dispatch.models import OutboundMessage, Worker
 from dispatch.models import messages as m
-from dispatch.notify.carrier import Candidate, check_carrier_rules
+from dispatch.notify.carrier import BatchCarrierRules, Candidate
 from dispatch.notify.gateway import (
     OutgoingSms,
     PermanentFailure,
@@ -63,7 +71,7 @@ class TickOptions:
     quiet: tuple[int, int] | None = None  # (start minute, end minute) local time
     tz: str = "Asia/Shanghai"
     owner: str = "tick"
-    claim_batch: int = 10  # rows claimed per statement when unpaced (see _Drain.claim_size)
+    claim_batch: int = 50  # rows claimed per statement when unpaced (see _Drain.claim_size)
     budget_s: float = 240  # stop claiming after this much wall time; the next tick goes on
 
 
@@ -192,7 +200,8 @@ def load_claimed(ids: list[int]) -> list[ClaimedSms]:
 
 
 class _Drain:
-    """One tick's pass over the due rows: claim a few, then screen, pace, send, record each."""
+    """One tick's pass over the due rows: claim a batch, screen, pace and send each row,
+    then record the batch's outcomes in one transaction."""
 
     def __init__(
         self, gateway: SmsGateway, now: datetime, options: TickOptions, urgent_only: bool
@@ -223,7 +232,8 @@ class _Drain:
 
     def claim_size(self, left: int) -> int:
         # Paced sending is in no hurry: claim one at a time, so a killed process leaves at
-        # most one row in doubt. Unpaced, a few at a time halves the database round trips.
+        # most one row in doubt. Unpaced, a batch at a time: claim, carrier check and the
+        # outcome write are then one round trip each per batch, not per message.
         return 1 if self.options.per_second > 0 else min(left, self.options.claim_batch)
 
     def must_stop(self) -> bool:
@@ -233,45 +243,63 @@ class _Drain:
         return time.monotonic() - self.started > self.options.budget_s
 
     def process_batch(self, batch: list[ClaimedSms]) -> None:
+        """Screen and send each row; write the outcomes together (still conditional on
+        ``sending``). A crash before that write leaves the handed rows ``sending``: they
+        become ``unknown`` after STALE_CLAIM, never sent twice (as a crash before a send)."""
+        screenable = [s.candidate for s in batch if s.refusal is None]
+        rules = BatchCarrierRules(screenable, self.now, self.options.tz, self.owner)
+        db.session.commit()  # end the read transaction before the (slow) sends
+        pending = _Outcomes()
         for index, sms in enumerate(batch):
             if self.must_stop():
+                pending.write()
                 release_claims([s.id for s in batch[index:]], self.owner)
-                return
+                break
             try:
-                outcome = self.process(sms)
+                outcome = self.process(sms, rules, pending)
             except BaseException:
                 # The row in hand is in doubt (left to the stale check); the rest never left.
                 db.session.rollback()
-                release_claims([s.id for s in batch[index + 1 :]], self.owner)
+                try:
+                    pending.write()
+                finally:
+                    release_claims([s.id for s in batch[index + 1 :]], self.owner)
                 raise
-            self.outcomes[outcome] += 1
             self.streak = self.streak + 1 if outcome == "retry" else 0
+        else:
+            pending.write()
+        self.outcomes.update(pending.counts)
 
-    def process(self, sms: ClaimedSms) -> str:
-        refusal = self.screen(sms)
+    def process(self, sms: ClaimedSms, rules: BatchCarrierRules, pending: _Outcomes) -> str:
+        refusal = self.screen(sms, rules, pending)
         if refusal is not None:
             return refusal
         self.pace()
-        return send_claimed(self.gateway, sms, self.clock())
+        moment = self.clock()
+        outcome = send_claimed(self.gateway, sms, moment, pending)
+        if outcome in ("sent", "unknown"):
+            rules.record_handed(sms.candidate, moment)  # it counts for the carrier from now on
+        return outcome
 
-    def screen(self, sms: ClaimedSms) -> str | None:
+    def screen(self, sms: ClaimedSms, rules: BatchCarrierRules, pending: _Outcomes) -> str | None:
         """Expiry, suppression and carrier rules; the outcome if the row must not go now."""
         if sms.expires_at is not None and sms.expires_at <= self.now:
-            return _finish(sms.id, "expired", status=m.MSG_EXPIRED)
-        if sms.refusal is not None:
-            return _finish(sms.id, "suppressed", status=m.MSG_SUPPRESSED, error_message=sms.refusal)
-        verdict = check_carrier_rules(sms.candidate, self.now, self.options.tz, self.owner)
+            return pending.add(sms.id, "expired", status=m.MSG_EXPIRED)
+        refusal = sms.refusal or pending.refused.get(sms.candidate.worker_id)
+        if refusal is not None:
+            return pending.add(sms.id, "suppressed", status=m.MSG_SUPPRESSED, error_message=refusal)
+        verdict = rules.check(sms.candidate)
         if verdict is None:
             return None
         if verdict.action == "suppress":
-            return _finish(
+            return pending.add(
                 sms.id,
                 "suppressed",
                 status=m.MSG_SUPPRESSED,
                 error_code=verdict.code,
                 error_message=verdict.reason,
             )
-        return _finish(
+        return pending.add(
             sms.id,
             "held",
             status=m.MSG_PENDING,
@@ -292,6 +320,80 @@ class _Drain:
         self.last_send = time.monotonic()
 
 
+class _Outcomes:
+    """A batch's outcomes, written in one transaction, each row only if still ``sending``."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, str, dict[str, Any]]] = []
+        self.sent: list[dict[str, Any]] = []
+        self.counts: Counter[str] = Counter()
+        # worker id -> why later rows of this batch must not go (the provider refused them)
+        self.refused: dict[int | None, str] = {}
+
+    def add(self, message_id: int, outcome: str, **values: Any) -> str:
+        """Queue ``values`` for the row (written only if it is still ``sending``)."""
+        self.rows.append((message_id, outcome, values))
+        return outcome
+
+    def add_sent(self, message_id: int, result: SendResult, now: datetime) -> str:
+        """Queue an accepted send: status only if still ``sending``, the facts in any case
+        (a status callback may have got there first: it keeps its status, we add our facts)."""
+        self.sent.append(
+            {
+                "m_id": message_id,
+                "m_provider": result.provider,
+                "m_sid": result.provider_sid,
+                "m_segments": result.segments,
+                "m_sent_at": now,
+                "m_provider_status": result.status,
+            }
+        )
+        return "sent"
+
+    def write(self) -> None:
+        if self.sent:
+            # One statement for all accepted sends (executemany: one round trip on psycopg).
+            db.session.execute(_record_sent_statement(), self.sent)
+            self.counts["sent"] += len(self.sent)
+        for message_id, outcome, values in self.rows:
+            result = db.session.execute(
+                update(TABLE)
+                .where(TABLE.c.id == message_id, TABLE.c.status == m.MSG_SENDING)
+                .values(**values)
+            )
+            self.counts[outcome if result.rowcount == 1 else "overtaken"] += 1
+        db.session.commit()  # also commits a worker changed by a provider error
+        self.rows, self.sent = [], []
+
+
+@cache
+def _record_sent_statement() -> Any:
+    """UPDATE for one accepted send: SET expressions see the row as it was, so ``status``,
+    ``provider_status`` and the error columns change only if the row was still ``sending``."""
+    still_ours = TABLE.c.status == m.MSG_SENDING
+
+    def if_ours(column: Any, value: Any) -> Any:
+        return case((still_ours, value), else_=column)
+
+    return (
+        update(TABLE)
+        .where(TABLE.c.id == bindparam("m_id"))
+        .values(
+            provider=bindparam("m_provider"),
+            provider_sid=bindparam("m_sid"),
+            segments=bindparam("m_segments"),
+            sent_at=bindparam("m_sent_at", type_=TABLE.c.sent_at.type),
+            status=if_ours(TABLE.c.status, m.MSG_SENT),
+            provider_status=if_ours(
+                TABLE.c.provider_status,
+                bindparam("m_provider_status", type_=TABLE.c.provider_status.type),
+            ),
+            error_code=if_ours(TABLE.c.error_code, null()),
+            error_message=if_ours(TABLE.c.error_message, null()),
+        )
+    )
+
+
 def release_claims(ids: list[int], owner: str) -> None:
     """Give back claims that were never handed to the gateway (surely unsent)."""
     if not ids:
@@ -306,54 +408,38 @@ def release_claims(ids: list[int], owner: str) -> None:
     db.session.commit()
 
 
-def send_claimed(gateway: SmsGateway, sms: ClaimedSms, now: datetime) -> str:
-    """Hand one claimed row to the gateway and record what became of it."""
+def send_claimed(gateway: SmsGateway, sms: ClaimedSms, now: datetime, pending: _Outcomes) -> str:
+    """Hand one claimed row to the gateway and queue what became of it in ``pending``."""
     facts = sms.candidate
     outgoing = OutgoingSms(facts.id, facts.to_phone, facts.body, _validity_s(sms.expires_at, now))
     try:
         result = gateway.send(outgoing)
     except TemporaryFailure as error:
-        return _retry_later(sms, error, now)
+        return _retry_later(sms, error, now, pending)
     except PermanentFailure as error:
         worker = db.session.get(Worker, facts.worker_id) if facts.worker_id else None
         apply_provider_error(worker, error.code, now)
-        return _finish(sms.id, "failed", status=m.MSG_FAILED, **_error(error))
+        db.session.commit()  # the opt-out or bad number is kept even if the tick dies later
+        if worker is not None and (worker.opted_out_at or worker.phone_invalid_at) is not None:
+            # Later rows of this batch for the worker were screened before this answer.
+            pending.refused[worker.id] = f"provider refused the number ({error.code})"
+        return pending.add(sms.id, "failed", status=m.MSG_FAILED, **_error(error))
     except UnknownOutcome as error:
-        return _finish(sms.id, "unknown", status=m.MSG_UNKNOWN, **_error(error))
+        return pending.add(sms.id, "unknown", status=m.MSG_UNKNOWN, **_error(error))
     except Exception as error:  # a bug in a backend: it may have sent, so never retry
         log.exception("SMS gateway crashed on message %s", sms.id)
-        return _finish(
+        return pending.add(
             sms.id, "unknown", status=m.MSG_UNKNOWN, error_message=f"gateway error: {error!r}"[:300]
         )
-    return _record_sent(sms.id, result, now)
+    return pending.add_sent(sms.id, result, now)
 
 
-def _record_sent(message_id: int, result: SendResult, now: datetime) -> str:
-    facts = {
-        "provider": result.provider,
-        "provider_sid": result.provider_sid,
-        "segments": result.segments,
-        "sent_at": now,
-    }
-    moved = _finish(
-        message_id,
-        "sent",
-        status=m.MSG_SENT,
-        provider_status=result.status,
-        error_code=None,
-        error_message=None,
-        **facts,
-    )
-    if moved != "sent":  # a status callback got there first: keep its status, add our facts
-        db.session.execute(update(TABLE).where(TABLE.c.id == message_id).values(**facts))
-        db.session.commit()
-    return "sent"
-
-
-def _retry_later(sms: ClaimedSms, error: TemporaryFailure, now: datetime) -> str:
+def _retry_later(
+    sms: ClaimedSms, error: TemporaryFailure, now: datetime, pending: _Outcomes
+) -> str:
     if sms.attempts >= MAX_ATTEMPTS:
-        return _finish(sms.id, "failed", status=m.MSG_FAILED, **_error(error))
-    return _finish(
+        return pending.add(sms.id, "failed", status=m.MSG_FAILED, **_error(error))
+    return pending.add(
         sms.id,
         "retry",
         status=m.MSG_PENDING,
@@ -362,18 +448,6 @@ def _retry_later(sms: ClaimedSms, error: TemporaryFailure, now: datetime) -> str
         claimed_by=None,
         **_error(error),
     )
-
-
-def _finish(message_id: int, outcome: str, **values: Any) -> str:
-    """Write ``values`` if the row is still ours (sending) and commit; ``outcome`` or "overtaken"."""
-    # Core, not ORM: this runs twice per SMS and the ORM's bookkeeping buys nothing here.
-    result = db.session.execute(
-        update(TABLE)
-        .where(TABLE.c.id == message_id, TABLE.c.status == m.MSG_SENDING)
-        .values(**values)
-    )
-    db.session.commit()
-    return outcome if result.rowcount == 1 else "overtaken"
 
 
 def _error(error: Exception) -> dict[str, Any]:

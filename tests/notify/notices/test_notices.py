@@ -217,6 +217,9 @@ def test_moving_a_worker_to_another_bus_and_freeing_a_seat(published_app):
         )
         mover, leaver = source.seats[0].worker, source.seats[1].worker
         free_seat = min(set(range(1, 60)) - {s.seat_no for s in target.seats})
+        # the target bus must serve the mover (seats.place checks it): as if their plans changed
+        mover.pickup_site_id, mover.destination_site_id = target.stops[0].site_id, target.stops[-1].site_id
+        mover.earliest_date = mover.latest_date = target.date
         seats.place(target, free_seat, mover, None, allow_split=True)
         seats.free(source, source.seats[1].seat_no, None)
         db.session.commit()
