@@ -24,6 +24,7 @@ from dispatch.models import messages as m
 from dispatch.notify import texts
 from dispatch.notify.outbox import TickOptions, in_quiet_hours
 from dispatch.notify.scheduler import parse_quiet_hours
+from dispatch.notify.suppression import refusal_of
 from dispatch.notify.writer import Draft
 
 DEPARTURE, REMINDER, WELFARE = "departure", "reminder", "welfare"
@@ -260,14 +261,3 @@ def worker_draft(
     )
     refusal = refusal_of(j.worker)
     return replace(draft, status=m.MSG_SUPPRESSED, error_message=refusal) if refusal else draft
-
-
-def refusal_of(worker: Worker) -> str | None:
-    """Why a worker must not be sent SMS (same words as the tick's screening), or None."""
-    if not worker.sms_consent:
-        return "worker gave no consent to notification SMS"
-    if worker.opted_out_at is not None:
-        return f"worker opted out ({worker.opt_out_source or 'unknown source'})"
-    if worker.phone_invalid_at is not None:
-        return "number marked invalid (cannot receive SMS)"
-    return None

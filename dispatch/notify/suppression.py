@@ -26,6 +26,11 @@ def reason_not_to_send(message: OutboundMessage) -> str | None:
         return None
     if message.to_phone != worker.phone:
         return "number changed since this notice was written; publish it again"
+    return refusal_of(worker)
+
+
+def refusal_of(worker: Worker) -> str | None:
+    """Why a worker must not be sent SMS at all (consent, opt-out, invalid number), or None."""
     if not worker.sms_consent:
         return "worker gave no consent to notification SMS"
     if worker.opted_out_at is not None:
