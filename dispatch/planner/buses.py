@@ -11,6 +11,8 @@ from dispatch.planner.geometry import Distances
 from dispatch.planner.model import CoachType, Group, Problem, Stop, Trip
 from dispatch.planner.seats import assign_seats
 
+MEMO_LIMIT = 100_000
+
 
 @dataclass
 class Bus:
@@ -32,14 +34,44 @@ class World:
         self.dist = dist or Distances(problem)
         self.rules = problem.rules
         self.groups = problem.groups
+        self._memo: dict[tuple[str, ...], tuple[frozenset[str], frozenset[str], int]] = {}
         self.coaches = sorted(
             problem.coach_types.values(), key=lambda c: (c.passenger_seats, c.fixed_cost, c.id)
         )
 
+    def tour_rank(self) -> dict[str, int]:
+        """Each site's place on a nearest-neighbour tour of the pickup sites, then the drop-offs."""
+        km = self.dist.km
+        rank: dict[str, int] = {}
+        for kind in ("pickup", "dropoff"):
+            left = sorted(s for s, site in self.problem.sites.items() if site.kind == kind)
+            at = left[0] if left else None
+            while left:
+                left.remove(at)
+                rank[at] = len(rank)
+                if left:
+                    at = min(left, key=lambda s, a=at: (km[a][s], s))
+        return rank
+
     def sites(self, groups: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
         """Pickup and drop-off sites of some groups."""
-        gs = [self.groups[g] for g in groups]
-        return frozenset(g.pickup for g in gs), frozenset(g.dropoff for g in gs)
+        return self._profile(groups)[:2]  # type: ignore[return-value]
+
+    def _profile(self, groups: Iterable[str]) -> tuple[frozenset[str], frozenset[str], int]:
+        """Sites and seats of some groups, remembered: the searches ask about the same buses often."""
+        key = tuple(groups)
+        hit = self._memo.get(key)
+        if hit is None:
+            gs = [self.groups[g] for g in key]
+            hit = (
+                frozenset(g.pickup for g in gs),
+                frozenset(g.dropoff for g in gs),
+                sum(g.size for g in gs),
+            )
+            if len(self._memo) > MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[key] = hit
+        return hit
 
     def allowed(self, pickups: frozenset[str], drops: frozenset[str]) -> bool:
         """Stop counts and drop-off spread within the rules."""
@@ -69,7 +101,7 @@ class World:
 
     def load(self, groups: Iterable[str]) -> int:
         """Seats taken by some groups."""
-        return sum(self.groups[g].size for g in groups)
+        return self._profile(groups)[2]
 
     def fits_window(self, groups: Iterable[str], day: date) -> bool:
         """`day` lies in every group's window."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from itertools import combinations
 
 from dispatch.planner.model import Problem
 
@@ -68,12 +67,14 @@ class RouteOrder:
     def __init__(self, km: dict[str, dict[str, float]]) -> None:
         self.km = km
         self.best = lru_cache(maxsize=200_000)(self._best)
+        # Pickup and drop-off sets recur in many combinations: their paths are cached apart.
+        self._paths = lru_cache(maxsize=100_000)(lambda sites, reverse: _paths(km, sites, reverse))
 
     def _best(
         self, pickups: frozenset[str], drops: frozenset[str]
     ) -> tuple[tuple[str, ...], float]:
-        ends = _paths(self.km, pickups, reverse=True)
-        starts = _paths(self.km, drops, reverse=False)
+        ends = self._paths(pickups, True)
+        starts = self._paths(drops, False)
         best: tuple[float, tuple[str, ...]] | None = None
         for p_last, (p_km, p_path) in sorted(ends.items()):
             for d_first, (d_km, d_path) in sorted(starts.items()):
@@ -92,35 +93,44 @@ def _paths(
     if len(ordered) > EXACT_ORDER_LIMIT:
         return _heuristic_paths(km, ordered, reverse)
     if reverse:
-        dist = {(a, b): km[b][a] for a in ordered for b in ordered}
+        dist = [[km[b][a] for b in ordered] for a in ordered]
     else:
-        dist = {(a, b): km[a][b] for a in ordered for b in ordered}
-    table = _held_karp(dist, ordered)
-    full = frozenset(ordered)
+        dist = [[km[a][b] for b in ordered] for a in ordered]
     out = {}
-    for site in ordered:
-        cost, path = table[(full, site)]
-        out[site] = (cost, tuple(reversed(path)) if reverse else path)
+    for first, (cost, path) in enumerate(_held_karp(dist)):
+        real = tuple(ordered[i] for i in path)
+        out[ordered[first]] = (cost, tuple(reversed(real)) if reverse else real)
     return out
 
 
-def _held_karp(
-    dist: dict[tuple[str, str], float], ordered: list[str]
-) -> dict[tuple[frozenset[str], str], tuple[float, tuple[str, ...]]]:
-    """Open-path dynamic programme: best path covering a subset, starting at its key site."""
-    table: dict[tuple[frozenset[str], str], tuple[float, tuple[str, ...]]] = {}
-    for s in ordered:
-        table[(frozenset([s]), s)] = (0.0, (s,))
-    for size in range(2, len(ordered) + 1):
-        for subset in combinations(ordered, size):
-            fs = frozenset(subset)
-            for first in subset:
-                rest = fs - {first}
-                table[(fs, first)] = min(
-                    (table[(rest, nxt)][0] + dist[(first, nxt)], (first,) + table[(rest, nxt)][1])
-                    for nxt in sorted(rest)
-                )
-    return table
+def _held_karp(dist: list[list[float]]) -> list[tuple[float, list[int]]]:
+    """Open-path dynamic programme over bit masks: for each first site, the best path through all."""
+    n = len(dist)
+    full = (1 << n) - 1
+    best = [[math.inf] * n for _ in range(full + 1)]
+    after = [[-1] * n for _ in range(full + 1)]
+    for i in range(n):
+        best[1 << i][i] = 0.0
+    for mask in range(1, full + 1):
+        row = best[mask]
+        for i in range(n):
+            bit = 1 << i
+            rest = mask ^ bit
+            if not mask & bit or not rest:
+                continue
+            here, nxt_row, di = math.inf, best[rest], dist[i]
+            for j in range(n):
+                if rest >> j & 1 and di[j] + nxt_row[j] < here:
+                    here, after[mask][i] = di[j] + nxt_row[j], j
+            row[i] = here
+    out = []
+    for first in range(n):
+        path, mask, at = [first], full, first
+        while after[mask][at] >= 0:
+            mask, at = mask ^ (1 << at), after[mask][at]
+            path.append(at)
+        out.append((best[full][first], path))
+    return out
 
 
 def _heuristic_paths(
@@ -135,9 +145,37 @@ def _heuristic_paths(
             nxt = min(left, key=lambda s: (km[path[-1]][s], s))
             path.append(nxt)
             left.remove(nxt)
-        real = tuple(reversed(path)) if reverse else tuple(path)
+        real = _two_opt(km, tuple(reversed(path)) if reverse else tuple(path), keep_last=reverse)
         out[start] = (_length(km, real), real)
     return out
+
+
+def _two_opt(
+    km: dict[str, dict[str, float]], path: tuple[str, ...], keep_last: bool
+) -> tuple[str, ...]:
+    """Reverse stretches of an open path while that shortens it; its fixed end stays put."""
+    n = len(path)
+    lo, hi = (0, n - 1) if keep_last else (1, n)  # positions that may move: lo .. hi-1
+    best, length = path, _length(km, path)
+    improved = True
+    while improved:
+        improved = False
+        for i in range(lo, hi - 1):
+            for j in range(i + 1, hi):
+                cand = best[:i] + best[i : j + 1][::-1] + best[j + 1 :]
+                if _edge_gain(km, best, i, j) > 1e-9 and (new := _length(km, cand)) < length - 1e-9:
+                    best, length, improved = cand, new, True
+    return best
+
+
+def _edge_gain(km: dict[str, dict[str, float]], path: tuple[str, ...], i: int, j: int) -> float:
+    """Km saved at the two cut edges when path[i..j] is reversed (exact for symmetric km)."""
+    gain = 0.0
+    if i > 0:
+        gain += km[path[i - 1]][path[i]] - km[path[i - 1]][path[j]]
+    if j + 1 < len(path):
+        gain += km[path[j]][path[j + 1]] - km[path[i]][path[j + 1]]
+    return gain
 
 
 def _length(km: dict[str, dict[str, float]], path: Iterable[str]) -> float:

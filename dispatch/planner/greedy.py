@@ -33,6 +33,21 @@ def insert_groups(
     return missed
 
 
+def by_county(world: World, groups: Iterable[str]) -> list[str]:
+    """Tight windows first, then counties and drop-off sites in tour order, biggest first.
+
+    The second construction: buses that pick up at few neighbouring counties, which suits lifted
+    stop rules (the drop-off side is compact, the western counties are far apart).
+    """
+    rank = world.tour_rank()
+
+    def key(gid: str) -> tuple[object, ...]:
+        g = world.groups[gid]
+        return (g.latest, g.earliest, rank[g.pickup], rank[g.dropoff], -g.size, g.id)
+
+    return sorted(groups, key=key)
+
+
 def _order_key(group: Group) -> tuple[object, ...]:
     """Tight windows first, then by destination and county so that buses fill together."""
     return (group.latest, group.earliest, group.dropoff, group.pickup, -group.size, group.id)

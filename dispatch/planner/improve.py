@@ -1,10 +1,12 @@
-"""Local search on a plan: empty buses into others, move single groups, give cheaper coaches.
+"""Local search on a plan: empty buses into others, move single groups, trade groups between
+buses (swap.py), give cheaper coaches; then ruin-and-recreate rounds (related buses, or one stop's
+groups across a date's buses).
 
 Moves keep every rule: a group only goes to a bus on a date in its window, within the stop rules,
 seats (a bigger coach type may be taken when one is free that day) and, for locked trips, their
 stops and seats. The search is deterministic for a seed: fixed orders, ties broken by ids, a seeded
-random generator and at most MAX_ROUNDS ruin-and-recreate rounds; only a clock that runs out
-first makes two runs differ (they then stop after different numbers of rounds).
+random generator and at most MAX_ROUNDS ruin-and-recreate rounds, fewer when MAX_KICKS kicks
+have not paid; only a clock that runs out first makes two runs differ.
 """
 
 from __future__ import annotations
@@ -17,31 +19,69 @@ from datetime import date
 from dispatch.planner.buses import Bus, World, has_room, to_trip, usage
 from dispatch.planner.greedy import downsize, insert_groups
 from dispatch.planner.model import CoachType, Group
+from dispatch.planner.swap import swap_pass
 
 Move = tuple[float, int, str]  # added cost, bus index, coach type id
-MAX_ROUNDS = 2_000
+MAX_ROUNDS = 50_000
+STALL_ROUNDS = 1_000  # rounds without a better plan before a kick, or the end after MAX_KICKS
+MAX_KICKS = 20
+KICK_ROUNDS = 2  # ruin-and-recreate rounds taken regardless of cost in a kick
+POLISH_SHARE = 0.1
 
 
 def improve(world: World, buses: list[Bus], seconds: float, seed: int) -> None:
-    """Local search, then ruin-and-recreate rounds while time is left; in place."""
+    """Local search, then ruin-and-recreate rounds while time is left, then local search; in place.
+
+    Rounds are cheap (no local search inside), so thousands fit; a round is kept only when the
+    plan gets cheaper. When rounds stop paying, a kick restarts from the best plan shaken by a few
+    rounds taken regardless of cost. (A record-to-record threshold was tried instead: worse.)
+    """
     deadline = time.monotonic() + seconds
     rng = random.Random(seed)
     descend(world, buses, deadline, rng)
-    best = _cost(world, buses)
-    for _ in range(MAX_ROUNDS):
-        if time.monotonic() > deadline or not buses:
+    best = current = _cost(world, buses)
+    kept, last_best, kicks = copy_buses(buses), 0, 0
+    stop = deadline - POLISH_SHARE * seconds
+    for n in range(MAX_ROUNDS):
+        if time.monotonic() > stop or not buses:
             break
-        saved = [
-            Bus(b.date, b.coach, list(b.groups), b.fixed_id, b.locked_seats, b.locked_groups)
-            for b in buses
-        ]
+        if n - last_best > STALL_ROUNDS:
+            if kicks == MAX_KICKS:
+                break
+            kicks, last_best = kicks + 1, n
+            current = _kick(world, buses, kept, rng)
+            continue
+        saved = copy_buses(buses)
         complete = _ruin_recreate(world, buses, rng)
-        descend(world, buses, deadline, rng)
         cost = _cost(world, buses)
-        if complete and cost < best - 1e-6:
-            best = cost
+        if complete and cost < best - 1e-6 and swap_pass(world, buses, stop):
+            cost = _cost(world, buses)
+        if complete and cost < current - 1e-6:
+            current = cost
+            if cost < best - 1e-6:
+                best, kept, last_best = cost, copy_buses(buses), n
         else:
             buses[:] = saved
+    buses[:] = kept
+    descend(world, buses, deadline, rng)
+
+
+def _kick(world: World, buses: list[Bus], kept: list[Bus], rng: random.Random) -> float:
+    """The best plan shaken by a few ruin-and-recreate rounds whatever they cost; its cost."""
+    buses[:] = copy_buses(kept)
+    for _ in range(KICK_ROUNDS):
+        saved = copy_buses(buses)
+        if not _ruin_recreate(world, buses, rng):
+            buses[:] = saved
+    return _cost(world, buses)
+
+
+def copy_buses(buses: list[Bus]) -> list[Bus]:
+    """Working copies that later moves cannot change."""
+    return [
+        Bus(b.date, b.coach, list(b.groups), b.fixed_id, b.locked_seats, b.locked_groups)
+        for b in buses
+    ]
 
 
 def _cost(world: World, buses: list[Bus]) -> float:
@@ -55,24 +95,58 @@ def descend(world: World, buses: list[Bus], deadline: float, rng: random.Random)
     while improved and time.monotonic() < deadline:
         improved = _eliminate_pass(world, buses, deadline, rng)
         improved = _relocate_pass(world, buses, deadline) or improved
+        improved = swap_pass(world, buses, deadline) or improved
     buses[:] = [b for b in buses if b.groups or b.fixed_id]
 
 
 def _ruin_recreate(world: World, buses: list[Bus], rng: random.Random) -> bool:
-    """Take the groups off a few buses of one date and put them back; False if some found no seat."""
-    free = [b for b in buses if b.fixed_id is None]
+    """Take related groups off one date's buses and put them back; False if some found no seat."""
+    free = [b for b in buses if b.fixed_id is None and b.groups]
     if not free:
         return False
-    day = rng.choice(sorted({b.date for b in free}))
-    todays = [b for b in free if b.date == day]
-    victims = rng.sample(todays, min(len(todays), rng.randint(2, 4)))
-    loose = [g for b in victims for g in b.groups]
-    buses[:] = [b for b in buses if b not in victims]
+    seed_bus = rng.choice(free)
+    todays = [b for b in free if b.date == seed_bus.date]
+    if rng.random() < 0.5:
+        loose = _ruin_buses(world, seed_bus, todays, rng)
+    else:
+        loose = _ruin_site(world, seed_bus, todays, rng)
+    buses[:] = [b for b in buses if b.groups or b.fixed_id]
     order = sorted(loose)
     rng.shuffle(order)
+    if rng.random() < 0.5:  # biggest first, ties in random order
+        order.sort(key=lambda g: -world.groups[g].size)
     missed = insert_groups(world, buses, order, keep_order=True)
     downsize(world, buses)
     return not missed
+
+
+def _ruin_buses(world: World, seed_bus: Bus, todays: list[Bus], rng: random.Random) -> list[str]:
+    """Empty the seed bus and the 1–4 buses sharing most stops with it."""
+    pickups, drops = world.sites(seed_bus.groups)
+
+    def shared(bus: Bus) -> float:
+        p, d = world.sites(bus.groups)
+        return -(len(p & pickups) + len(d & drops)) + rng.random()
+
+    others = sorted((b for b in todays if b is not seed_bus), key=shared)
+    loose: list[str] = []
+    for bus in [seed_bus, *others[: rng.randint(1, 4)]]:
+        loose += bus.groups
+        bus.groups = []
+    return loose
+
+
+def _ruin_site(world: World, seed_bus: Bus, todays: list[Bus], rng: random.Random) -> list[str]:
+    """Take every group boarding or leaving at one of the seed bus's stops off that date's buses."""
+    pickups, drops = world.sites(seed_bus.groups)
+    site = rng.choice(sorted(pickups | drops))
+    loose: list[str] = []
+    for bus in todays:
+        out = [g for g in bus.groups if site in (world.groups[g].pickup, world.groups[g].dropoff)]
+        if out:
+            loose += out
+            bus.groups = [g for g in bus.groups if g not in out]
+    return loose
 
 
 def _eliminate_pass(world: World, buses: list[Bus], deadline: float, rng: random.Random) -> bool:

@@ -157,3 +157,32 @@ def test_plan_round_trips_through_its_file_form() -> None:
     again = plan_from_dict(plan_to_dict(plan))
     assert check(problem, again) == []
     assert plan_to_dict(again) == plan_to_dict(plan)
+
+
+def test_stop_order_is_the_shortest_and_long_lists_only_get_shorter() -> None:
+    import itertools
+    import random
+
+    from dispatch.planner.geometry import _held_karp, _length, _two_opt
+
+    rng = random.Random(7)
+    for n in range(1, 7):
+        dist = [[0.0 if i == j else rng.uniform(1, 9) for j in range(n)] for i in range(n)]
+        for first, (cost, path) in enumerate(_held_karp(dist)):
+            brute = min(
+                sum(dist[p[k]][p[k + 1]] for k in range(n - 1))
+                for p in itertools.permutations(range(n))
+                if p[0] == first
+            )
+            assert sorted(path) == list(range(n)) and path[0] == first
+            assert abs(cost - brute) < 1e-9
+    names = [f"s{i}" for i in range(12)]
+    spots = {s: (rng.random(), rng.random()) for s in names}
+    km = {
+        a: {b: abs(spots[a][0] - spots[b][0]) + abs(spots[a][1] - spots[b][1]) for b in names}
+        for a in names
+    }
+    for keep_last in (False, True):
+        better = _two_opt(km, tuple(names), keep_last)
+        assert sorted(better) == sorted(names) and _length(km, better) <= _length(km, names)
+        assert (better[-1] == names[-1]) if keep_last else (better[0] == names[0])
