@@ -15,6 +15,7 @@ from dispatch.routes.access import announce_changes
 from dispatch.routes.api_errors import api_error
 from dispatch.services import accounts
 from dispatch.services import workers as service
+from dispatch.services.seats import live_seat
 from dispatch.services.worker_fields import Lookups, parse_date
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -58,12 +59,6 @@ def worker_json(worker: Worker) -> dict[str, Any]:
         "opted_out": worker.opted_out_at is not None, "phone_invalid": worker.phone_invalid_at is not None,
         "trip_id": seat.trip_id if seat else None, "seat_no": seat.seat_no if seat else None,
     }  # fmt: skip
-
-
-def live_seat(worker_id: int) -> SeatAssignment | None:
-    from dispatch.services.seats import live_seat as find
-
-    return find(worker_id)
 
 
 def _json_body() -> dict[str, Any]:

@@ -27,11 +27,14 @@ bp = Blueprint("plans", __name__, url_prefix="/plans")
 @login_required
 def index() -> str:
     plans = db.session.scalars(select(Plan).order_by(Plan.id.desc()).limit(100)).all()
+    buses = dict(db.session.execute(  # one count query, not every plan's trips loaded
+        select(Trip.plan_id, func.count()).where(Trip.plan_id.in_([p.id for p in plans])).group_by(Trip.plan_id)
+    ).all())  # fmt: skip
     scope = current_user.county_ids()
     counties = [c for c in db.session.scalars(select(County).order_by(County.id)) if scope is None or c.id in scope]
     destinations = db.session.scalars(select(Site).filter_by(kind="dropoff").order_by(Site.id)).all()
     return render_template(
-        "plans/index.html", plans=plans, form=CsrfForm(), counties=counties, destinations=destinations,
+        "plans/index.html", plans=plans, buses=buses, form=CsrfForm(), counties=counties, destinations=destinations,
         time_limit=current_app.config["PLANNER_TIME_LIMIT_S"],
     )  # fmt: skip
 
