@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from dispatch import ratelimit  # noqa: F401  (registers the database:// limiter storage)
 from dispatch.extensions import db, login_manager
 from dispatch.identity import mask_id_number, mask_phone
 
@@ -80,6 +81,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _security_headers(response):
+    """On every response, errors included: only our own scripts and styles, never framed."""
     headers = response.headers
     headers.setdefault(
         "Content-Security-Policy",
@@ -89,6 +91,10 @@ def _security_headers(response):
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
+    if request.path.startswith("/api/"):
+        headers.setdefault("Cache-Control", "no-store")  # answers carry personal data
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 
 
@@ -131,6 +137,7 @@ NAV = (  # endpoint, label, admins only
     ("dashboard.index", _l("Dashboard"), False),
     ("workers.index", _l("Workers"), False),
     ("plans.index", _l("Plans"), False),
+    ("boarding.index", _l("Boarding"), False),
     ("messages.index", _l("Messages"), False),
     ("workers.audit_log", _l("Audit"), True),
 )

@@ -3,6 +3,7 @@
 from dispatch.models.accounts import ADMIN, COORDINATOR, ROLES, VIEWER, ApiToken, AuditEvent, User
 from dispatch.models.fleet import Coach, CoachType, Driver
 from dispatch.models.messages import OutboundMessage
+from dispatch.models.ratelimit import RateLimitCounter
 from dispatch.models.reference import DROPOFF, PICKUP, County, Employer, Site, WelfareHandout
 from dispatch.models.trips import Plan, SeatAssignment, Trip, TripChange, TripStop
 from dispatch.models.types import utcnow
@@ -25,6 +26,7 @@ __all__ = [
     "Employer",
     "OutboundMessage",
     "Plan",
+    "RateLimitCounter",
     "SeatAssignment",
     "Site",
     "Trip",

@@ -2,29 +2,52 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from flask import Blueprint, abort, g, jsonify, request
+from flask import Blueprint, abort, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from dispatch.extensions import csrf, db
+from dispatch.extensions import csrf, db, limiter
 from dispatch.models import Plan, SeatAssignment, Trip, Worker
 from dispatch.models.trips import PLAN_PUBLISHED
+from dispatch.models.workers import WORKER_STATUSES
+from dispatch.routes import openapi as document
 from dispatch.routes.access import announce_changes
 from dispatch.routes.api_errors import api_error
+from dispatch.routes.api_input import MAX_ID, body_errors, choice_arg, date_arg, int_arg, text_arg
 from dispatch.services import accounts
 from dispatch.services import workers as service
 from dispatch.services.seats import live_seat
-from dispatch.services.worker_fields import Lookups, parse_date
+from dispatch.services.worker_fields import Lookups
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 MAX_PER_PAGE = 200
 
 
+def _token_key() -> str:
+    """Requests are counted per API token (by its hash), or per address without one."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return "token:" + hashlib.sha256(header[7:].strip().encode()).hexdigest()
+    return "addr:" + (request.remote_addr or "")
+
+
+limiter.shared_limit(
+    lambda: f"{current_app.config['API_REQUESTS_PER_MINUTE']} per minute",
+    scope="api",
+    key_func=_token_key,
+    exempt_when=lambda: not current_app.config["API_REQUESTS_PER_MINUTE"],
+)(bp)
+
+
 @bp.before_request
 def _authenticate():
+    # One byte over the limit: werkzeug stops a streamed (chunked) body at the limit without a
+    # 413, so _json_body tells "exactly at the limit" from "cut off" by that extra byte.
+    request.max_content_length = current_app.config["API_MAX_BODY_BYTES"] + 1
     if request.endpoint == "api.openapi":
         return None
     header = request.headers.get("Authorization", "")
@@ -57,50 +80,55 @@ def worker_json(worker: Worker) -> dict[str, Any]:
         "group": worker.group_code, "sms_consent": worker.sms_consent, "notes": worker.notes,
         "status": worker.status, "birth_date": worker.birth_date.isoformat(), "sex": worker.sex,
         "opted_out": worker.opted_out_at is not None, "phone_invalid": worker.phone_invalid_at is not None,
+        "anonymised": worker.anonymised_at is not None,
         "trip_id": seat.trip_id if seat else None, "seat_no": seat.seat_no if seat else None,
     }  # fmt: skip
 
 
-def _json_body() -> dict[str, Any]:
+def _json_body(schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The request's JSON object; 400 if it is none, 422 naming fields that break ``schema``."""
+    if len(request.get_data(cache=True)) > current_app.config["API_MAX_BODY_BYTES"]:
+        abort(413)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         abort(400, _("The request body must be a JSON object."))
+    errors = body_errors(body, schema) if schema else {}
+    if errors:
+        abort(api_error(422, _("Some fields are not valid."), errors))
     return body
 
 
 def _visible_or_404(worker_id: int) -> Worker:
-    worker = service.get_visible(g.api_user, worker_id)
+    worker = service.get_visible(g.api_user, worker_id) if 0 < worker_id <= MAX_ID else None
     if worker is None:
         abort(404, _("No such worker."))
     return worker
 
 
+def _paging() -> tuple[int, int]:
+    """Page and page size; a page past the end is empty and more than 200 a page gives 200."""
+    return int_arg("page", 1, high=None), min(int_arg("per_page", 50, high=None), MAX_PER_PAGE)
+
+
 def _filters() -> service.WorkerFilter:
-    try:
-        day = parse_date(request.args.get("date"))
-    except ValueError:
-        abort(400, _("Not a date: write it as 2026-03-01."))
-    args = request.args
     return service.WorkerFilter(
-        q=args.get("q", ""), county=args.get("county", ""), destination=args.get("destination", ""),
-        status=args.get("status", ""), day=day,
+        q=text_arg("q"), county=text_arg("county"), destination=text_arg("destination"),
+        status=choice_arg("status", WORKER_STATUSES), day=date_arg(),
     )  # fmt: skip
 
 
 @bp.get("/workers")
 def list_workers():
-    page = request.args.get("page", 1, type=int) or 1
-    per_page = min(max(request.args.get("per_page", 50, type=int) or 50, 1), MAX_PER_PAGE)
+    page, per_page = _paging()
     items, total = service.page_of(service.filtered_query(g.api_user, _filters()), page, per_page)
     return jsonify(items=[worker_json(w) for w in items], page=page, per_page=per_page, total=total)
 
 
 @bp.post("/workers")
 def create_worker():
+    body = _json_body(document.NEW_WORKER)
     try:
-        worker = service.create_worker(
-            _json_body(), g.api_user, Lookups.load(g.api_user.county_ids())
-        )
+        worker = service.create_worker(body, g.api_user, Lookups.load(g.api_user.county_ids()))
     except service.DuplicateWorker as dup:
         if service.get_visible(g.api_user, dup.existing.id) is None:  # another county's: no details
             return api_error(409, _("This ID number is registered by another county's bureau."), code="duplicate")
@@ -119,14 +147,7 @@ def get_worker(worker_id: int):
 @bp.patch("/workers/<int:worker_id>")
 def update_worker(worker_id: int):
     worker = _visible_or_404(worker_id)
-    changes = _json_body()
-    unknown = sorted(set(changes) - set(service.as_raw(worker)))
-    if unknown:
-        return api_error(
-            422,
-            _("Some fields are not valid."),
-            dict.fromkeys(unknown, _("Unknown or read-only field.")),
-        )
+    changes = _json_body(document.WORKER_INPUT)
     try:
         service.update_worker(worker, changes, g.api_user, Lookups.load(g.api_user.county_ids()))
     except service.DuplicateWorker:
@@ -147,9 +168,7 @@ def withdraw_worker(worker_id: int):
 
 @bp.get("/openapi.json")
 def openapi():
-    from dispatch.routes.openapi import spec
-
-    return jsonify(spec())
+    return jsonify(document.spec())
 
 
 # --- Trips and seats ------------------------------------------------------------------
@@ -180,7 +199,7 @@ def _seat_json(seat: SeatAssignment, scope: set[str] | None) -> dict[str, Any]:
 
 
 def _trip_or_404(trip_id: int) -> Trip:
-    trip = db.session.get(Trip, trip_id)
+    trip = db.session.get(Trip, trip_id) if 0 < trip_id <= MAX_ID else None
     if trip is None:
         abort(404, _("No such trip."))
     return trip
@@ -189,13 +208,10 @@ def _trip_or_404(trip_id: int) -> Trip:
 @bp.get("/trips")
 def list_trips():
     query = select(Trip).join(Plan).order_by(Trip.date, Trip.id)
-    plan_id = request.args.get("plan_id", type=int)
+    plan_id, day = int_arg("plan_id"), date_arg()
     query = query.where(Trip.plan_id == plan_id) if plan_id else query.where(Plan.status == PLAN_PUBLISHED)
-    if request.args.get("date"):
-        try:
-            query = query.where(Trip.date == parse_date(request.args["date"]))
-        except ValueError:
-            abort(400, _("Not a date: write it as 2026-03-01."))
+    if day:
+        query = query.where(Trip.date == day)
     scope = g.api_user.county_ids()
     return jsonify(items=[trip_json(t, scope) for t in db.session.scalars(query)])
 
@@ -209,11 +225,10 @@ def get_trip(trip_id: int):
 def put_seat(trip_id: int, seat_no: int):
     from dispatch.services import seats
 
-    trip, body = _trip_or_404(trip_id), _json_body()
-    worker_id = body.get("worker_id")
-    if not isinstance(worker_id, int) or isinstance(worker_id, bool):
+    trip, body = _trip_or_404(trip_id), _json_body(document.SEAT_INPUT)
+    if "worker_id" not in body:
         return api_error(422, _("Some fields are not valid."), {"worker_id": _("A worker id is required.")})
-    worker = _visible_or_404(worker_id)
+    worker = _visible_or_404(body["worker_id"])
     try:
         seats.place(trip, seat_no, worker, g.api_user, expected_version=body.get("version"),
                     allow_split=bool(body.get("allow_split")))  # fmt: skip
@@ -233,7 +248,7 @@ def delete_seat(trip_id: int, seat_no: int):
     if seat is not None and g.api_user.county_ids() is not None and seat.worker.county_id not in g.api_user.county_ids():
         abort(404, _("No such worker."))
     try:
-        seats.free(trip, seat_no, g.api_user, expected_version=request.args.get("version", type=int))
+        seats.free(trip, seat_no, g.api_user, expected_version=int_arg("version", low=0))
     except seats.SeatConflict:
         return api_error(409, _("Someone else changed this trip in the meantime; reload and try again."))
     except seats.SeatError as error:
@@ -248,13 +263,10 @@ def delete_seat(trip_id: int, seat_no: int):
 def list_messages():
     from dispatch.notify import reports
 
-    status = request.args.get("status", "")
-    if status and status not in reports.STATUSES:
-        abort(400, _("Unknown message status."))
-    page = request.args.get("page", 1, type=int) or 1
-    per_page = min(max(request.args.get("per_page", 50, type=int) or 50, 1), MAX_PER_PAGE)
-    filters = reports.MessageFilter(status=status, kind=request.args.get("kind", ""),
-                                    trip_id=request.args.get("trip_id", type=int))  # fmt: skip
+    page, per_page = _paging()
+    filters = reports.MessageFilter(status=choice_arg("status", reports.STATUSES),
+                                    kind=choice_arg("kind", document.MESSAGE_KINDS),
+                                    trip_id=int_arg("trip_id"))  # fmt: skip
     query = reports.filtered_messages(g.api_user.county_ids(), filters)
     items, total = reports.page_of(query, page, per_page)
     return jsonify(items=[reports.message_json(m) for m in items], page=page, per_page=per_page, total=total)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import Response, jsonify
 from flask_babel import gettext as _
 
 ERROR_CODES = {
@@ -20,16 +20,37 @@ ERROR_CODES = {
 }
 
 
-def api_error(status: int, message: str, fields: dict[str, str] | None = None, code: str = ""):
+def api_error(status: int, message: str, fields: dict[str, str] | None = None, code: str = "") -> Response:
     """A JSON error response: {"error", "message", "fields"}."""
     body = {"error": code or ERROR_CODES.get(status, "error"), "message": message}
     if fields:
         body["fields"] = fields
-    return jsonify(body), status
+    response = jsonify(body)
+    response.status_code = status
+    return response
 
 
-def api_error_response(error):
-    """Map an HTTP exception raised under /api/ to the JSON error shape."""
+def _message(status: int, description: str | None) -> str:
+    if status == 413:
+        return _("The request body is too large.")
+    if status == 429:
+        return _("Too many requests: wait a minute and try again.")
+    if status == 405:
+        return _("This method is not allowed here.")
+    if status == 400 and not description:
+        return _("The request could not be understood.")
+    if status == 404 and not description:
+        return _("Not found.")
+    return description or _("Something went wrong.")
+
+
+def api_error_response(error) -> Response:
+    """Map an HTTP exception raised under /api/ to the JSON error shape, keeping its headers."""
     status = getattr(error, "code", 500) or 500
-    description = getattr(error, "description", None) if status != 500 else None
-    return api_error(status, str(description or _("Something went wrong.")))
+    description = getattr(error, "description", None)
+    if status == 500 or description == type(error).description:
+        description = None  # werkzeug's stock English text: ours is translated
+    response = api_error(status, _message(status, str(description) if description else None))
+    if getattr(error, "valid_methods", None):  # 405 must say what is allowed
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
