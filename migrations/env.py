@@ -55,6 +55,16 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_object_for(dialect):
+    """Leave out of autogenerate the items declared for another dialect (PostgreSQL-only indexes)."""
+    from dispatch.models.types import exists_on
+
+    def include_object(obj, name, type_, reflected, compare_to):
+        return reflected or exists_on(obj, dialect)
+
+    return include_object
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -96,6 +106,7 @@ def run_migrations_online():
 
     conf_args = current_app.extensions['migrate'].configure_args
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_object", include_object_for(get_engine().dialect.name))
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

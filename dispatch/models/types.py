@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
+
+ONLY_ON = "only_on"  # key in a schema item's ``info``: the one dialect it exists on
 
 
 def utcnow() -> datetime:
@@ -31,3 +34,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def exists_on(item: Any, dialect: str) -> bool:
+    """Whether a schema item (index, constraint) exists on ``dialect``; for autogenerate's include_object."""
+    only_on = getattr(item, "info", {}).get(ONLY_ON)
+    return only_on is None or only_on == dialect

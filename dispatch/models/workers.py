@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import DDL, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.extensions import db
 from dispatch.models.reference import County, Employer, Site
-from dispatch.models.types import UTCDateTime, utcnow
+from dispatch.models.types import ONLY_ON, UTCDateTime, utcnow
 
 REGISTERED = "registered"
 ASSIGNED = "assigned"
@@ -20,12 +20,26 @@ CANCELLED = "cancelled"
 WORKER_STATUSES = (REGISTERED, ASSIGNED, NOTIFIED, BOARDED, NO_SHOW, CANCELLED)
 
 
+def _trigram_index(column: str) -> Index:
+    """PostgreSQL only: a trigram index serves the search's ``LIKE '%text%'`` (a B-tree cannot)."""
+    return Index(
+        f"ix_worker_{column}_trgm",
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column: "gin_trgm_ops"},
+        info={ONLY_ON: "postgresql"},
+    ).ddl_if(dialect="postgresql")
+
+
 class Worker(db.Model):
     """A person registered to travel; ``group_code`` binds those who travel together."""
 
     __table_args__ = (
         Index("ix_worker_county_status", "county_id", "status"),
         Index("ix_worker_dates", "earliest_date", "latest_date"),
+        _trigram_index("name"),
+        _trigram_index("phone"),
+        _trigram_index("id_number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,3 +82,11 @@ class Worker(db.Model):
         """Age in whole years on ``day``."""
         before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
         return day.year - self.birth_date.year - before_birthday
+
+
+# The trigram indexes need the pg_trgm extension (a trusted extension since PostgreSQL 13).
+event.listen(
+    Worker.__table__,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)

@@ -1,7 +1,8 @@
-"""The scheduler: one APScheduler job that drains the outbox every SCHEDULER_TICK_S seconds.
+"""The scheduler: one APScheduler job that drains the outbox every SCHEDULER_TICK_S seconds,
+and one that runs the retention rule daily at RETENTION_TIME (local time).
 
 The outbox table holds the durable state; the scheduler only decides when to look, so
-a job lost to a restart loses nothing.
+a job lost to a restart loses nothing (retention catches up on its next run).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import socket
 from collections import Counter
 from datetime import datetime
+from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -18,6 +20,7 @@ from flask import Flask
 
 from dispatch.models import utcnow
 from dispatch.notify.outbox import TickOptions, send_due_messages
+from dispatch.services import retention
 
 log = logging.getLogger("dispatch.scheduler")
 
@@ -69,6 +72,44 @@ def _announce_pending_changes(now: datetime, app: Flask) -> int:
     return created
 
 
+def run_retention(
+    app: Flask, now: datetime | None = None, dry_run: bool = False
+) -> retention.RetentionReport | None:
+    """The retention rule once, inside an app context; None when RETENTION_DAYS is unset."""
+    days = app.config.get("RETENTION_DAYS")
+    if not days:
+        return None
+    with app.app_context():
+        report = retention.run_retention(
+            now or utcnow(),
+            int(days),
+            app.config["TIMEZONE"],
+            imports_dir=Path(app.instance_path) / "imports",
+            dry_run=dry_run,
+        )
+        if report.changed:
+            log.info("retention: %s", report)
+        return report
+
+
+def _add_retention(scheduler: BackgroundScheduler | BlockingScheduler, app: Flask) -> None:
+    if not app.config.get("RETENTION_DAYS"):
+        return
+    hour, minute = divmod(_minutes(app.config["RETENTION_TIME"]), 60)
+    scheduler.add_job(
+        run_retention,
+        "cron",
+        args=[app],
+        hour=hour,
+        minute=minute,
+        timezone=app.config["TIMEZONE"],
+        id="retention",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=3600,
+    )
+
+
 def _add_tick(scheduler: BackgroundScheduler | BlockingScheduler, app: Flask) -> None:
     scheduler.add_job(
         run_tick,
@@ -87,6 +128,7 @@ def start_scheduler(app: Flask) -> BackgroundScheduler:
     """Start the tick in a background thread of this process (single-process mode)."""
     scheduler = BackgroundScheduler(timezone=app.config["TIMEZONE"])
     _add_tick(scheduler, app)
+    _add_retention(scheduler, app)
     scheduler.start()
     return scheduler
 
@@ -95,4 +137,5 @@ def run_scheduler_forever(app: Flask) -> None:
     """Run the tick as a process of its own (deployments with several web processes)."""
     scheduler = BlockingScheduler(timezone=app.config["TIMEZONE"])
     _add_tick(scheduler, app)
+    _add_retention(scheduler, app)
     scheduler.start()

@@ -149,6 +149,8 @@ def update_worker(
     worker: Worker, changes: Mapping[str, Any], user: User | None, lookups: Lookups
 ) -> list[str]:
     """Apply changed fields to a worker; returns the names of the columns that changed."""
+    if worker.anonymised_at is not None:
+        raise WorkerLocked(_("An anonymised worker cannot be changed."))
     if worker.status == CANCELLED:
         raise WorkerLocked(_("A withdrawn worker cannot be changed."))
     cleaned = validate({**as_raw(worker), **changes}, lookups, worker.id)
