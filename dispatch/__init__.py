@@ -74,7 +74,18 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from dispatch.routes import api, auth, dashboard, messages, plans, trips, webhooks, workers
+    from dispatch.routes import (
+        api,
+        auth,
+        boarding,
+        dashboard,
+        manifest,
+        messages,
+        plans,
+        trips,
+        webhooks,
+        workers,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
@@ -84,6 +95,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(plans.bp)
     app.register_blueprint(trips.bp)
     app.register_blueprint(messages.bp)
+    app.register_blueprint(manifest.bp)
+    app.register_blueprint(boarding.bp)
 
 
 def _register_commands(app: Flask) -> None:

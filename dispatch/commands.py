@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -57,12 +58,13 @@ def create_token(name: str) -> None:
 @click.option("--workers", default=200, show_default=True, type=click.IntRange(min=0))
 @click.option("--seed", default=2026, show_default=True)
 @click.option("--if-empty", is_flag=True, help="Only when the database has no data yet.")
-def load_demo(workers: int, seed: int, if_empty: bool) -> None:
+@click.option("--day", type=click.DateTime(["%Y-%m-%d"]), help="Travel around this day (default 2026-03-01).")
+def load_demo(workers: int, seed: int, if_empty: bool, day) -> None:
     """Load reference data, fleet and demo workers (idempotent)."""
     if if_empty and not demo.database_is_empty():
         click.echo("Data already present; demo not loaded.")
         return
-    report = demo.load_demo(workers=workers, seed=seed)
+    report = demo.load_demo(workers=workers, seed=seed, day=day.date() if day else demo.DEMO_DAY)
     db.session.commit()
     click.echo(
         f"{report.counties} counties, {report.sites} sites, {report.employers} employers, "
@@ -221,6 +223,57 @@ def scheduler_run() -> None:
     run_scheduler_forever(current_app._get_current_object())
 
 
+retention_cli = AppGroup("retention", help="Data retention (PIPL): anonymise past workers.")
+
+
+@retention_cli.command("run")
+@click.option("--dry-run", is_flag=True, help="Only count what is due; change nothing.")
+@click.option("--now", "now_text", help="ISO 8601 moment (default: now); naive means TIMEZONE.")
+def retention_run(dry_run: bool, now_text: str | None) -> None:
+    """Anonymise workers RETENTION_DAYS after their trip; print the counts."""
+    from dispatch.notify.scheduler import run_retention
+
+    app = current_app._get_current_object()
+    report = run_retention(app, _parse_now(now_text, app.config["TIMEZONE"]), dry_run=dry_run)
+    if report is None:
+        raise click.ClickException("RETENTION_DAYS is not set: retention is off")
+    if dry_run:
+        click.echo(f"{report.workers} workers due, with {report.messages} SMS; nothing changed.")
+        return
+    click.echo(
+        f"{report.workers} workers anonymised; {report.messages} SMS, {report.audit_events} audit "
+        f"entries, {report.import_previews} import previews scrubbed."
+    )
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(path: Path) -> None:
+    """Back up the database to PATH (SQLite online backup, or pg_dump custom format)."""
+    from dispatch.services import backup
+
+    try:
+        backup.backup(db.engine.url, path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up to {path} ({path.stat().st_size:,} bytes).")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.confirmation_option(prompt="Replace ALL data in the database with this backup?")
+def db_restore(path: Path) -> None:
+    """Replace the database's content with the backup at PATH (stop the app first)."""
+    from dispatch.services import backup
+
+    db.engine.dispose()  # no pooled connection holds the database while it is replaced
+    try:
+        backup.restore(db.engine.url, path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored from {path}.")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -236,6 +289,29 @@ def serve(host: str, port: int) -> None:
             scheduler.shutdown(wait=False)
 
 
+trips_cli = AppGroup("trips", help="Trips and their drivers' manifests.")
+
+
+@trips_cli.command("driver-link")
+@click.argument("trip_id", type=int)
+@click.option("--rotate", is_flag=True, help="Make a new link first; earlier links stop working.")
+def trip_driver_link(trip_id: int, rotate: bool) -> None:
+    """Print the signed manifest address for the trip's driver (PUBLIC_BASE_URL/m/…)."""
+    from dispatch.models import Trip
+    from dispatch.services import driver_links
+
+    trip = db.session.get(Trip, trip_id)
+    if trip is None:
+        raise click.ClickException(f"no trip {trip_id}")
+    if rotate:
+        driver_links.rotate(trip, None)
+    link = driver_links.link_for(trip, current_app.secret_key, current_app.config["PUBLIC_BASE_URL"])
+    db.session.commit()
+    click.echo(link)
+    if trip.plan.status != "published":
+        click.echo(f"note: plan {trip.plan_id} is {trip.plan.status}; the link opens once it is published", err=True)
+
+
 def _start_scheduler(app: Flask):
     from dispatch.notify.scheduler import start_scheduler
 
@@ -243,7 +319,12 @@ def _start_scheduler(app: Flask):
 
 
 def init_app(app: Flask) -> None:
+    from flask_migrate.cli import db as migrate_db_cli
+
+    migrate_db_cli.add_command(db_backup)  # flask --app dispatch db backup PATH
+    migrate_db_cli.add_command(db_restore)
     for command in (
         users_cli, tokens_cli, demo_cli, workers_cli, planner_cli, plan_cli, notify_cli, scheduler_cli, serve,
+        retention_cli, trips_cli,
     ):  # fmt: skip
         app.cli.add_command(command)

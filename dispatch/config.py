@@ -27,6 +27,10 @@ SMS_PRICE_PER_SEGMENT = 0.05  # CNY, for the cost estimate shown before publishi
 
 SCHEDULER_ENABLED = False
 SCHEDULER_TICK_S = 30
+# Retention (PIPL): a worker's personal data is anonymised this many days after their trip
+# (or their latest departure date / withdrawal when never carried); None turns the job off.
+RETENTION_DAYS: int | None = 90
+RETENTION_TIME = "03:30"  # local time of the scheduler's daily retention run
 PLANNER_TIME_LIMIT_S = 30
 DEPARTURE_TIME = "08:00"  # local time a coach leaves its first pickup point
 
@@ -41,10 +45,21 @@ REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
 SESSION_PROTECTION = "strong"
 WTF_CSRF_TIME_LIMIT = 8 * 3600
-MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads (worker import files); larger → 413
+API_MAX_BODY_BYTES = 64 * 1024  # a JSON body of the API; larger → 413
+API_REQUESTS_PER_MINUTE = 600  # per API token; 0: no limit
 LOGIN_FAILURES_PER_MINUTE = 5
-RATELIMIT_STORAGE_URI = "memory://"
+# Rate-limit counters live in the database (dispatch/ratelimit.py), which every gunicorn
+# worker shares; "memory://" keeps them per process (one process only).
+RATELIMIT_STORAGE_URI = "database://"
 RATELIMIT_HEADERS_ENABLED = True
 
 # Emergency contact printed on manifests
 EMERGENCY_PHONE = "0357-12333"
+
+# Driver manifests: the driver's notice carries the signed manifest link (/m/<token>). Set
+# false when the link's domain is not registered with the SMS provider (links to Chinese
+# numbers are blocked otherwise); the notice then says to ask the coordinator for it.
+DRIVER_SMS_LINK = True
+# Chromium prints the manifest PDF; without it the PDF export answers 503 (browser print works).
+CHROMIUM_PATH = "/usr/bin/chromium"

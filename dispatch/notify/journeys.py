@@ -26,6 +26,7 @@ from dispatch.notify.outbox import TickOptions, in_quiet_hours
 from dispatch.notify.scheduler import parse_quiet_hours
 from dispatch.notify.suppression import refusal_of
 from dispatch.notify.writer import Draft
+from dispatch.services import driver_links
 
 DEPARTURE, REMINDER, WELFARE = "departure", "reminder", "welfare"
 CHANGE, CANCELLATION, DRIVER = "change", "cancellation", "driver"
@@ -44,6 +45,11 @@ class NoticeSettings:
     quiet: tuple[int, int] | None = (22 * 60, 7 * 60)
     hotline: str = "0357-12333"
     price_per_segment: float = 0.05
+    # The driver's notice carries the manifest link when set (DRIVER_SMS_LINK): drivers are
+    # few and known, and the link's domain is registered with the SMS provider. Workers'
+    # notices never carry links (carriers block unregistered URLs to Chinese numbers).
+    driver_link_base: str = ""  # PUBLIC_BASE_URL, or "" for no link
+    secret_key: str = ""
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | NoticeSettings) -> NoticeSettings:
@@ -56,6 +62,8 @@ class NoticeSettings:
             quiet=parse_quiet_hours(config.get("SMS_QUIET_HOURS", "22:00-07:00")),
             hotline=str(config.get("EMERGENCY_PHONE", cls.hotline)),
             price_per_segment=float(config.get("SMS_PRICE_PER_SEGMENT", cls.price_per_segment)),
+            driver_link_base=str(config.get("PUBLIC_BASE_URL", "")) if config.get("DRIVER_SMS_LINK") else "",
+            secret_key=str(config.get("SECRET_KEY") or ""),
         )
 
     def local(self, moment: datetime) -> datetime:
@@ -98,24 +106,28 @@ def journey_drafts(
     return [d for kind in kinds if kind in makers and (d := makers[kind]()) is not None]
 
 
-def driver_drafts(trip: Trip, now: datetime, s: NoticeSettings) -> list[Draft]:
-    """The driver notice to each driver set on the trip."""
+def driver_drafts(trip: Trip, now: datetime, s: NoticeSettings, version: int = 1) -> list[Draft]:
+    """The driver notice to each driver set on the trip, with the manifest link if configured."""
     if trip.departure_at <= now:
         return []
     drivers = {d.id: d for d in (trip.driver1, trip.driver2) if d is not None}
+    link = ""
+    if s.driver_link_base and s.secret_key:
+        link = driver_links.link_for(trip, s.secret_key, s.driver_link_base)
     body = texts.render_driver(
         signature=s.signature,
         date=s.local(trip.departure_at).date(),
         plate=plate_of(trip),
         passengers=len(trip.seats),
         link_hint=f"乘客名单请联系调度{texts.cn_phone(s.hotline)}",
+        link=link,
     )
     due, urgent = send_timing(now, trip.departure_at, now, s)
     return [
         Draft(
-            dedupe_key=f"{DRIVER}:d{driver.id}:t{trip.id}:v1",
+            dedupe_key=f"{DRIVER}:d{driver.id}:t{trip.id}:v{version}",
             kind=DRIVER,
-            version=1,
+            version=version,
             worker_id=None,
             driver_id=driver.id,
             trip_id=trip.id,

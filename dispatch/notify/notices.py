@@ -21,11 +21,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from dispatch.extensions import db
-from dispatch.models import Plan, SeatAssignment, Trip, TripStop, Worker, utcnow
+from dispatch.models import OutboundMessage, Plan, SeatAssignment, Trip, TripStop, Worker, utcnow
 from dispatch.models import messages as m
 from dispatch.models.workers import CANCELLED
 from dispatch.notify.changes import change_drafts
@@ -49,7 +49,7 @@ from dispatch.notify.writer import Draft, insert_drafts
 __all__ = [
     "CANCELLATION", "CHANGE", "DEPARTURE", "DRIVER", "KINDS", "REMINDER", "WELFARE",
     "Estimate", "NoticeSettings", "estimate", "pickup_stop", "publish_drafts",
-    "schedule_changes", "schedule_for_published_plan",
+    "schedule_changes", "schedule_driver_notices", "schedule_for_published_plan",
 ]  # fmt: skip
 
 Settings = Mapping[str, Any] | NoticeSettings
@@ -69,6 +69,32 @@ def schedule_for_published_plan(plan: Plan, now: datetime, settings: Settings) -
 def schedule_changes(trip: Trip, now: datetime, settings: Settings) -> int:
     """Turn the trip's unnotified TripChange rows into notices; mark them notified; rows created."""
     return insert_drafts(change_drafts(trip, now, NoticeSettings.from_config(settings)))
+
+
+def schedule_driver_notices(trip: Trip, now: datetime, settings: Settings, *, fresh: bool = False) -> int:
+    """Tell the trip's drivers (of a published plan) about it; rows created.
+
+    Without ``fresh`` only drivers who were never told get a notice (a driver newly put on
+    the trip). With ``fresh`` (the manifest link was rotated) every driver gets the next
+    version, and their unsent older notices, which carry the revoked link, are withdrawn.
+    """
+    if trip.plan.status != "published" or trip.cancelled_at is not None:
+        return 0
+    s = NoticeSettings.from_config(settings)
+    if not fresh:
+        return insert_drafts(driver_drafts(trip, now, s))
+    om = OutboundMessage
+    driver_ids = [d.id for d in (trip.driver1, trip.driver2) if d is not None]
+    version = 1 + (db.session.scalar(
+        select(func.max(om.version)).where(om.trip_id == trip.id, om.driver_id.in_(driver_ids))
+    ) or 0)  # fmt: skip
+    db.session.execute(
+        update(om)
+        .where(om.trip_id == trip.id, om.kind == DRIVER, om.status == m.MSG_PENDING)
+        .values(status=m.MSG_CANCELLED, error_message="manifest link rotated; a new notice replaces it"),
+        execution_options={"synchronize_session": False},
+    )
+    return insert_drafts(driver_drafts(trip, now, s, version))
 
 
 def estimate(plan: Plan, settings: Settings | None = None, now: datetime | None = None) -> Estimate:

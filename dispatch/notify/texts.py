@@ -1,7 +1,8 @@
 """SMS texts: segment counting and the Chinese notices (pure: plain values in, text out).
 
 Every notice starts with the signature, ends with the opt-out convention 回T退订, carries
-no URL (carriers block them on Chinese numbers) and fits in two segments: when the
+no URL (carriers block them on Chinese numbers; the one exception is the driver's signed
+manifest link, see ``render_driver``) and fits in two segments: when the
 values are too long, the least important parts are shortened first (DOMAIN.md, SMS).
 """
 
@@ -159,16 +160,31 @@ def render_cancellation(
 
 
 def render_driver(
-    *, signature: str, date: date, plate: str, passengers: int, link_hint: str
+    *, signature: str, date: date, plate: str, passengers: int, link_hint: str, link: str = ""
 ) -> str:
-    """The driver's notice; the manifest link itself never goes by SMS (no URLs to CN numbers)."""
+    """The driver's notice, with the signed manifest ``link`` when one is given.
+
+    That link is the one URL an SMS here may carry: drivers are few and known, and a bureau
+    that sends it registers its domain with the SMS provider (DRIVER_SMS_LINK). A link is
+    never shortened (half a link opens nothing): if it does not fit whole, the notice goes
+    without it and ``link_hint`` says whom to ask.
+    """
+    if link:
+        try:
+            return _fit(signature, _driver_text(date, passengers, f"乘车名单 {link} "), {"plate": plate},
+                        [("plate", 1)], allowed_url=link)  # fmt: skip
+        except ValueError:
+            pass
     values = {"plate": plate, "hint": link_hint}
+    return _fit(signature, _driver_text(date, passengers, None), values, [("hint", 0), ("plate", 1)])
 
+
+def _driver_text(day: date, passengers: int, tail: str | None) -> Callable[[Mapping[str, str]], str]:
     def text(v: Mapping[str, str]) -> str:
-        hint = f"{v['hint']}。" if v["hint"] else ""
-        return f"出车通知：{cn_date(date)}车辆{v['plate']}，乘客{passengers}人。{hint}"
+        rest = tail if tail is not None else (f"{v['hint']}。" if v["hint"] else "")
+        return f"出车通知：{cn_date(day)}车辆{v['plate']}，乘客{passengers}人。{rest}"
 
-    return _fit(signature, text, values, [("hint", 0), ("plate", 1)])
+    return text
 
 
 # Shorten the pickup place first (the worker knows their county's point), drop the advice,
@@ -190,6 +206,7 @@ def _fit(
     text: Callable[[Mapping[str, str]], str],
     values: dict[str, str],
     shrink: Shrinkable,
+    allowed_url: str = "",
 ) -> str:
     """Render, shortening ``values`` in ``shrink`` order until the SMS fits in two segments."""
     values = dict(values)
@@ -207,7 +224,7 @@ def _fit(
     result = whole()
     if count_segments(result) > MAX_SEGMENTS:
         raise ValueError("SMS cannot fit in two segments; shorten the signature")
-    if _URL.search(result):
+    if _URL.search(result.replace(allowed_url, "") if allowed_url else result):
         raise ValueError("no URLs in SMS to Chinese numbers (carriers block them)")
     return result
 

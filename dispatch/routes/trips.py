@@ -12,8 +12,9 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db
-from dispatch.models import Coach, Driver, SeatAssignment, Trip, Worker
+from dispatch.models import Coach, Driver, SeatAssignment, Trip, Worker, utcnow
 from dispatch.models.workers import REGISTERED
+from dispatch.notify.notices import schedule_driver_notices
 from dispatch.routes.access import announce_changes, editor_required
 from dispatch.routes.workers import CsrfForm
 from dispatch.services import crew, seats
@@ -83,6 +84,8 @@ def change(trip_id: int) -> Response | tuple:
     except seats.SeatError as error:
         flash(str(error), "error")
         return _render(trip, 422)
+    if request.form.get("action") == "crew":  # a driver newly on a published trip is told (with the link)
+        schedule_driver_notices(trip, utcnow(), current_app.config)
     announce_changes()
     db.session.commit()
     return redirect(url_for(".show", trip_id=trip.id))

@@ -34,8 +34,8 @@ def assign_crew(trip: Trip, crew: Crew, user: User | None, *, expected_version: 
     if crew.captain_worker_id and crew.captain_worker_id not in {s.worker_id for s in trip.seats}:
         raise SeatError("the bus captain must be one of the passengers")
     old_plate = trip.coach.plate if trip.coach else None
-    trip.coach_id = coach.id if coach else None
-    trip.driver1_id, trip.driver2_id = (d.id if d else None for d in drivers)
+    trip.coach = coach  # the relationships, not just the ids: notices read them in this request
+    trip.driver1, trip.driver2 = drivers
     trip.captain_worker_id = crew.captain_worker_id or None
     write_trip(lambda: None, trip)
     new_plate = coach.plate if coach else None

@@ -48,14 +48,18 @@ class DemoReport:
     workers_added: int
 
 
-def load_demo(workers: int = 200, seed: int = 2026) -> DemoReport:
-    """Load reference data, employers, fleet and ``workers`` demo workers; safe to repeat."""
+def load_demo(workers: int = 200, seed: int = 2026, day: date = DEMO_DAY) -> DemoReport:
+    """Load reference data, employers, fleet and ``workers`` demo workers; safe to repeat.
+
+    The workers want to leave around ``day`` (the spring 2026 dispatch by default; a coming
+    day shows the SMS and the drivers' links working, which only serve journeys ahead).
+    """
     sites = _load_sites()
     counties = _load_counties()
     employers = _load_employers(seed)
     coaches = _load_fleet()
     db.session.flush()
-    added = _load_workers(workers, seed) if workers else 0
+    added = _load_workers(workers, seed, day) if workers else 0
     return DemoReport(counties, sites, employers, coaches, added)
 
 
@@ -144,7 +148,7 @@ def _mobile(rng: random.Random) -> str:
             continue
 
 
-def _load_workers(count: int, seed: int) -> int:
+def _load_workers(count: int, seed: int, day: date) -> int:
     """Add demo workers in families and singles; the same seed gives the same people."""
     rng = random.Random(seed)
     counties = db.session.scalars(select(County).order_by(County.id)).all()
@@ -153,7 +157,7 @@ def _load_workers(count: int, seed: int) -> int:
     added = made = 0
     while made < count:
         size = min(count - made, rng.choice((1, 1, 1, 1, 2, 2, 3, 4, 5)))
-        template = _trip_wish(rng, counties, employers)
+        template = _trip_wish(rng, counties, employers, day)
         code = f"demo-{seed}-{made + 1}" if size > 1 else None
         for _ in range(size):
             worker = _demo_worker(rng, template, code)
@@ -165,10 +169,10 @@ def _load_workers(count: int, seed: int) -> int:
     return added
 
 
-def _trip_wish(rng: random.Random, counties: list[County], employers: list[Employer]) -> dict:
+def _trip_wish(rng: random.Random, counties: list[County], employers: list[Employer], day: date) -> dict:
     county = rng.choice(counties)
     employer = rng.choice(employers)
-    earliest = DEMO_DAY + timedelta(days=rng.choice((-1, 0, 0, 0, 1)))
+    earliest = day + timedelta(days=rng.choice((-1, 0, 0, 0, 1)))
     return {
         "county": county,
         "employer": employer,

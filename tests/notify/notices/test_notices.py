@@ -23,7 +23,7 @@ from dispatch.models import (
 from dispatch.models import messages as m
 from dispatch.notify import notices
 from dispatch.notify.texts import OPT_OUT, cn_phone, count_segments
-from dispatch.services import seats
+from dispatch.services import driver_links, seats
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 2, 26, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, days before every trip
@@ -93,7 +93,11 @@ def test_texts_carry_plate_seat_time_place_and_stay_within_two_segments(publishe
         for row in _rows():
             assert count_segments(row.body) <= 2 and row.segments == count_segments(row.body)
             assert row.body.startswith("【临汾人社】") and row.body.endswith(OPT_OUT)
-            assert "http" not in row.body and "www." not in row.body
+            if row.kind != "driver":  # workers' notices never carry a link
+                assert "http" not in row.body and "www." not in row.body
+        for row in _rows(kind="driver"):  # the driver's carries the signed manifest link only
+            link = f"http://127.0.0.1:5000/m/{driver_links.token_for(trip, published_app.secret_key)}"
+            assert f"乘车名单 {link} " in row.body and row.body.count("http") == 1
         for seat in trip.seats:
             stop = notices.pickup_stop(trip, seat.worker)
             departure = _rows(kind="departure", worker_id=seat.worker_id)[0]

@@ -1,0 +1,200 @@
+"""Manifests (乘车名单): for coordinators under /trips/<id>/manifest, for drivers at /m/<token>.
+
+The driver's address needs no account (driver_links.py says how it is checked); both
+serve the same printable page, which is also the phone check-in: each mark is one small
+JSON request that sets a state, so retrying it is always safe.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from dispatch.extensions import csrf, db
+from dispatch.models import Trip, utcnow
+from dispatch.notify.notices import schedule_driver_notices
+from dispatch.routes.access import editor_required
+from dispatch.routes.workers import CsrfForm
+from dispatch.services import driver_links, manifest_export
+from dispatch.services import manifest as manifests
+
+bp = Blueprint("manifest", __name__)
+CSS = Path(__file__).resolve().parent.parent / "static" / "manifest.css"
+
+
+def _full_view(trip: Trip) -> bool:
+    """Whether the signed-in user may see every passenger of this bus (and so hand the list on)."""
+    scope = current_user.county_ids()
+    return scope is None or all(s.worker.county_id in scope for s in trip.seats)
+
+
+def _page(trip: Trip, *, token: str | None = None, for_pdf: bool = False) -> str:
+    scope = None if token else current_user.county_ids()
+    config = current_app.config
+    if token:
+        mark_url = url_for(".driver_mark", token=token)
+    elif current_user.can_edit:
+        mark_url = url_for(".coordinator_mark", trip_id=trip.id)
+    else:
+        mark_url = None
+    full = token is not None or _full_view(trip)
+    return render_template(
+        "manifest/manifest.html", trip=trip, manifest=manifests.build(trip), scope=scope, token=token,
+        mark_url=mark_url, emergency_phone=config["EMERGENCY_PHONE"], for_pdf=for_pdf,
+        embedded_css=CSS.read_text(encoding="utf-8") if for_pdf else None,
+        valid_until=driver_links.valid_until(trip.date, config["TIMEZONE"]),
+        driver_link=(driver_links.link_for(trip, current_app.secret_key, config["PUBLIC_BASE_URL"])
+                     if not token and full and current_user.can_edit else None),
+        full_view=full, form=None if token else CsrfForm(),
+    )  # fmt: skip
+
+
+def _private(response: Response, *, driver: bool = False) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    if driver:  # the token is the key: never hand it on in a Referer
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _driver_trip(token: str) -> Trip:
+    config = current_app.config
+    try:
+        return driver_links.trip_for_token(token, current_app.secret_key, utcnow(), config["TIMEZONE"])
+    except driver_links.LinkNotFound:
+        abort(404)
+    except driver_links.LinkExpired:
+        abort(410)
+
+
+def _pdf(trip: Trip, html: str, driver: bool) -> Response:
+    try:
+        data = manifest_export.to_pdf(html, current_app.config["CHROMIUM_PATH"])
+    except manifest_export.PdfUnavailable as error:
+        current_app.logger.warning("manifest PDF unavailable: %s", error)
+        abort(503, _("The PDF cannot be made on this server; open the manifest and print it from the browser."))
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="manifest-{trip.date:%Y%m%d}-{trip.code}.pdf"'
+    return _private(response, driver=driver)
+
+
+def _error(code: str, message: str, status: int) -> Response:
+    response = jsonify(error=code, message=message, fields={})
+    response.status_code = status
+    return response
+
+
+def _mark(trip: Trip, user, source: str) -> Response:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("worker_id"), int) \
+            or body.get("mark") not in manifests.MARKS or not isinstance(body.get("value"), bool):  # fmt: skip
+        return _error("bad_request", _("A mark needs worker_id, mark and value."), 400)
+    scope = None if user is None else user.county_ids()
+    seat = next((s for s in trip.seats if s.worker_id == body["worker_id"]), None)
+    if scope is not None and seat is not None and seat.worker.county_id not in scope:
+        return _error("forbidden", _("This passenger is not in your counties."), 403)
+    try:
+        seat = manifests.set_mark(trip, body["worker_id"], body["mark"], body["value"], utcnow(), user, source)
+    except manifests.MarkError:
+        db.session.rollback()
+        return _error("conflict", _("This passenger is no longer on this bus, or the trip is not running: reload the list."), 409)  # noqa: E501
+    db.session.commit()
+    return jsonify(worker_id=seat.worker_id, state=manifests.seat_state(seat), counts=manifests.counts(trip).as_dict())
+
+
+@bp.get("/trips/<int:trip_id>/manifest")
+@login_required
+def show(trip_id: int) -> Response:
+    trip = db.session.get(Trip, trip_id) or abort(404)
+    return _private(Response(_page(trip), mimetype="text/html"))
+
+
+@bp.get("/trips/<int:trip_id>/manifest.pdf")
+@login_required
+def pdf(trip_id: int) -> Response:
+    trip = db.session.get(Trip, trip_id) or abort(404)
+    if not _full_view(trip):
+        abort(403)
+    return _pdf(trip, _page(trip, for_pdf=True), driver=False)
+
+
+@bp.get("/trips/<int:trip_id>/manifest.xlsx")
+@login_required
+def xlsx(trip_id: int) -> Response:
+    trip = db.session.get(Trip, trip_id) or abort(404)
+    if not _full_view(trip):
+        abort(403)
+    data = manifest_export.to_xlsx(manifests.build(trip), _title(trip), _facts(trip))
+    response = Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.headers["Content-Disposition"] = f'attachment; filename="manifest-{trip.date:%Y%m%d}-{trip.code}.xlsx"'
+    return _private(response)
+
+
+@bp.post("/trips/<int:trip_id>/marks")
+@editor_required
+def coordinator_mark(trip_id: int):
+    trip = db.session.get(Trip, trip_id) or abort(404)
+    return _private(_mark(trip, current_user, "coordinator"))
+
+
+@bp.post("/trips/<int:trip_id>/driver-link")
+@editor_required
+def rotate_link(trip_id: int) -> Response:
+    """A new driver link: the old one stops working; the drivers are sent the new one."""
+    trip = db.session.get(Trip, trip_id) or abort(404)
+    if not CsrfForm().validate_on_submit() or not _full_view(trip):
+        abort(403)
+    driver_links.rotate(trip, current_user)
+    sent = schedule_driver_notices(trip, utcnow(), current_app.config, fresh=True)
+    db.session.commit()
+    flash(_("New driver link made; the old one no longer opens.") + (" " + _("The drivers will get it by SMS.") if sent else ""), "success")  # noqa: E501
+    return redirect(url_for(".show", trip_id=trip.id))
+
+
+@bp.get("/m/<token>")
+def driver_view(token: str) -> Response:
+    trip = _driver_trip(token)
+    return _private(Response(_page(trip, token=token), mimetype="text/html"), driver=True)
+
+
+@bp.get("/m/<token>/manifest.pdf")
+def driver_pdf(token: str) -> Response:
+    trip = _driver_trip(token)
+    return _pdf(trip, _page(trip, token=token, for_pdf=True), driver=True)
+
+
+@bp.post("/m/<token>/marks")
+@csrf.exempt  # the unguessable token in the path is what authorises, not a session
+def driver_mark(token: str):
+    trip = _driver_trip(token)
+    return _private(_mark(trip, None, "driver"), driver=True)
+
+
+def _title(trip: Trip) -> str:
+    plate = trip.coach.plate if trip.coach else "车牌待定"
+    return f"乘车名单 {trip.code} · {trip.date:%Y-%m-%d} · {plate}"
+
+
+def _facts(trip: Trip) -> list[tuple[str, str]]:
+    drivers = "、".join(f"{d.name} {d.phone.removeprefix('+86')}" for d in (trip.driver1, trip.driver2) if d)
+    captain = next((f"{s.worker.name}（{s.seat_no}号座）" for s in trip.seats if s.worker_id == trip.captain_worker_id), "")
+    return [
+        ("车型", trip.coach_type.name), ("驾驶员", drivers or "待定"), ("车长", captain or "待定"),
+        ("紧急联系电话", current_app.config["EMERGENCY_PHONE"]),
+        ("发车", f"{trip.departure_at.astimezone(ZoneInfo(current_app.config['TIMEZONE'])):%H:%M}"),
+    ]  # fmt: skip

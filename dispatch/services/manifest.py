@@ -1,0 +1,148 @@
+"""A trip's manifest (乘车名单) and the boarding check-in marks made from it.
+
+The manifest is what a driver needs on paper: the stops with their times and how many get
+on or off at each, the seat map, and the passengers grouped by the stop where they board.
+Check-in marks are idempotent: each request *sets* a state (boarded, no-show, pack handed
+out) rather than toggling it, so a phone that retries a request it believes failed can
+never undo what it meant to do.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from dispatch.extensions import db
+from dispatch.models import SeatAssignment, Trip, TripStop, User, Worker
+from dispatch.models.trips import PLAN_PUBLISHED
+from dispatch.models.workers import ASSIGNED, BOARDED, NO_SHOW
+from dispatch.notify.suppression import refusal_of
+from dispatch.services import audit
+
+MARKS = ("boarded", "no_show", "pack")
+
+
+class MarkError(Exception):
+    """A mark that cannot be made (not on this bus any more, trip cancelled…)."""
+
+
+@dataclass
+class Passenger:
+    seat: SeatAssignment
+    worker: Worker
+    age: int
+    dropoff: TripStop | None
+    sms_unreachable: bool  # no consent, opted out or invalid number: phone them
+    captain: bool
+
+
+@dataclass
+class StopLine:
+    stop: TripStop
+    boarding: int = 0
+    leaving: int = 0
+    passengers: list[Passenger] = field(default_factory=list)  # who boards here
+
+
+@dataclass
+class Counts:
+    expected: int  # 应到
+    boarded: int  # 实到
+    no_show: int
+    packs: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"expected": self.expected, "boarded": self.boarded, "no_show": self.no_show, "packs": self.packs}
+
+
+@dataclass
+class Manifest:
+    trip: Trip
+    stops: list[StopLine]
+    seat_rows: list[list[tuple[int, Passenger | None]]]  # 2+2 rows, front to back
+    counts: Counts
+    open_for_marks: bool
+
+
+def build(trip: Trip) -> Manifest:
+    """Everything the manifest page shows, in print order."""
+    lines = [StopLine(stop) for stop in trip.stops]
+    pickups = {line.stop.site_id: line for line in lines if line.stop.kind == "pickup"}
+    dropoffs = {line.stop.site_id: line for line in lines if line.stop.kind == "dropoff"}
+    by_seat: dict[int, Passenger] = {}
+    for seat in sorted(trip.seats, key=lambda s: s.seat_no):
+        worker = seat.worker
+        board = pickups.get(worker.pickup_site_id) or (lines[0] if lines else None)
+        leave = dropoffs.get(worker.destination_site_id)
+        passenger = Passenger(
+            seat=seat, worker=worker, age=worker.age_on(trip.date), dropoff=leave.stop if leave else None,
+            sms_unreachable=refusal_of(worker) is not None, captain=trip.captain_worker_id == worker.id,
+        )  # fmt: skip
+        by_seat[seat.seat_no] = passenger
+        if board is not None:
+            board.boarding += 1
+            board.passengers.append(passenger)
+        if leave is not None:
+            leave.leaving += 1
+    capacity = trip.coach_type.passenger_seats
+    rows = [
+        [(n, by_seat.get(n)) for n in range(first, min(first + 4, capacity + 1))]
+        for first in range(1, capacity + 1, 4)
+    ]
+    return Manifest(trip, lines, rows, counts(trip), open_for_marks=is_open(trip))
+
+
+def counts(trip: Trip) -> Counts:
+    tally = Counter()
+    for seat in trip.seats:
+        tally["boarded"] += seat.boarded_at is not None
+        tally["no_show"] += seat.no_show_at is not None
+        tally["packs"] += seat.pack_given_at is not None
+    return Counts(len(trip.seats), tally["boarded"], tally["no_show"], tally["packs"])
+
+
+def is_open(trip: Trip) -> bool:
+    """Marks are taken on live trips of a published plan."""
+    return trip.cancelled_at is None and trip.plan.status == PLAN_PUBLISHED
+
+
+def set_mark(trip: Trip, worker_id: int, mark: str, value: bool, now: datetime,
+             user: User | None, source: str) -> SeatAssignment:  # fmt: skip
+    """Set one mark of one passenger (flushed, not committed) and keep the worker's status.
+
+    Boarded and no-show exclude each other: setting one clears the other.
+    """
+    if mark not in MARKS:
+        raise MarkError("unknown mark")
+    if not is_open(trip):
+        raise MarkError("this trip is not running (cancelled or not published)")
+    seat = next((s for s in trip.seats if s.worker_id == worker_id), None)
+    if seat is None:
+        raise MarkError("this passenger is no longer on this bus: reload the list")
+    before = (seat.boarded_at, seat.no_show_at, seat.pack_given_at)
+    if mark == "pack":
+        seat.pack_given_at = (seat.pack_given_at or now) if value else None
+    elif mark == "boarded":
+        seat.boarded_at = (seat.boarded_at or now) if value else None
+        if value:
+            seat.no_show_at = None
+    else:
+        seat.no_show_at = (seat.no_show_at or now) if value else None
+        if value:
+            seat.boarded_at = None
+    worker = seat.worker
+    worker.status = BOARDED if seat.boarded_at else NO_SHOW if seat.no_show_at else ASSIGNED
+    if before != (seat.boarded_at, seat.no_show_at, seat.pack_given_at):
+        audit.record(user, f"seat.{mark}", "trip", trip.id,
+                     {"worker": worker_id, "seat": seat.seat_no, "value": value, "by": source})  # fmt: skip
+    db.session.flush()
+    return seat
+
+
+def seat_state(seat: SeatAssignment) -> dict[str, bool]:
+    return {
+        "boarded": seat.boarded_at is not None,
+        "no_show": seat.no_show_at is not None,
+        "pack": seat.pack_given_at is not None,
+    }

@@ -1,0 +1,38 @@
+"""Fixtures: the published demo plan of tests/notify/notices, and one bus filled to its last seat."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from dispatch.extensions import db
+from dispatch.models import SeatAssignment, Trip
+from tests.notify.notices.conftest import published_app, published_template  # noqa: F401
+
+BEFORE_DEPARTURE = datetime(2026, 2, 27, 6, 0, tzinfo=UTC)  # the demo plan runs 2026-02-28…03-03
+
+
+def busiest_trip(app: Flask) -> int:
+    with app.app_context():
+        return max(db.session.scalars(select(Trip)), key=lambda t: len(t.seats)).id
+
+
+@pytest.fixture
+def full_bus(published_app: Flask) -> int:  # noqa: F811
+    """A 51-seat bus of the published plan with every seat taken (passengers moved from other buses)."""
+    with published_app.app_context():
+        trips = list(db.session.scalars(select(Trip).order_by(Trip.id)))
+        trip = max((t for t in trips if t.coach_type.passenger_seats == 51), key=lambda t: len(t.seats))
+        free = [n for n in range(1, 52) if n not in {s.seat_no for s in trip.seats}]
+        others = db.session.scalars(
+            select(SeatAssignment).where(SeatAssignment.trip_id != trip.id).order_by(SeatAssignment.id)
+        ).all()
+        for seat_no, seat in zip(free, others, strict=False):
+            seat.trip_id, seat.seat_no = trip.id, seat_no
+            db.session.flush()
+        db.session.commit()
+        assert len(db.session.get(Trip, trip.id).seats) == 51
+        return trip.id

@@ -1,0 +1,250 @@
+"""Manifests: signed driver links, the page's contents, check-in marks and the .xlsx export."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import time_machine
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from dispatch.extensions import db
+from dispatch.identity import mask_id_number, mask_phone
+from dispatch.models import AuditEvent, Coach, OutboundMessage, Plan, SeatAssignment, Trip, Worker
+from dispatch.notify import texts
+from dispatch.services import driver_links
+from tests.conftest import COORD_PASSWORD, login
+from tests.manifest.conftest import BEFORE_DEPARTURE, busiest_trip
+
+
+def _token(app, trip_id: int) -> str:
+    with app.app_context():
+        return driver_links.token_for(db.session.get(Trip, trip_id), app.secret_key)
+
+
+def test_a_driver_link_opens_until_the_day_after_the_trip_and_never_when_tampered(published_app):
+    trip_id = busiest_trip(published_app)
+    token = _token(published_app, trip_id)
+    client = published_app.test_client()
+    with published_app.app_context():
+        trip_date = db.session.get(Trip, trip_id).date
+    last_minute = datetime(trip_date.year, trip_date.month, trip_date.day + 1, 15, 59, tzinfo=UTC)  # 23:59 local
+    with time_machine.travel(BEFORE_DEPARTURE, tick=False):
+        page = client.get(f"/m/{token}")
+        assert page.status_code == 200
+        assert page.headers["Cache-Control"] == "no-store"
+        assert page.headers["Referrer-Policy"] == "no-referrer"
+        assert "乘车名单" in page.text
+        for bad in (token[:-1] + ("A" if token[-1] != "A" else "B"), token.split(".")[0], "x" * 40):
+            assert client.get(f"/m/{bad}").status_code == 404
+        other = driver_links.URLSafeSerializer("another-secret", salt=driver_links.SALT)
+        assert client.get(f"/m/{other.dumps([trip_id, 'guess'])}").status_code == 404
+    with time_machine.travel(last_minute, tick=False):
+        assert client.get(f"/m/{token}").status_code == 200
+    with time_machine.travel(last_minute.replace(minute=59, hour=16), tick=False):  # 00:59 two days on
+        assert client.get(f"/m/{token}").status_code == 410
+
+
+def test_rotating_the_link_revokes_the_old_one_and_sends_the_drivers_the_new(published_app):
+    trip_id = busiest_trip(published_app)
+    with published_app.app_context():
+        trip = db.session.get(Trip, trip_id)
+        coach = db.session.scalars(select(Coach).where(Coach.coach_type_id == trip.coach_type_id)).first()
+        trip.coach_id, trip.driver1_id, trip.driver2_id = coach.id, coach.driver1_id, coach.driver2_id
+        drivers = {coach.driver1_id, coach.driver2_id}
+        db.session.commit()
+    old = _token(published_app, trip_id)
+    client = published_app.test_client()
+    with time_machine.travel(BEFORE_DEPARTURE, tick=False):
+        login(client)  # inside the travel: a session signed "later" would not be accepted
+        manifest = client.get(f"/trips/{trip_id}/manifest")
+        assert f"/m/{old}" in manifest.text  # the coordinator can copy the driver's link
+        response = client.post(f"/trips/{trip_id}/driver-link")
+        assert response.status_code == 302
+        new = _token(published_app, trip_id)
+        assert new != old
+        assert client.get(f"/m/{old}").status_code == 404
+        assert client.get(f"/m/{new}").status_code == 200
+    with published_app.app_context():
+        rows = db.session.scalars(select(OutboundMessage).where(OutboundMessage.kind == "driver")).all()
+        assert {r.driver_id for r in rows} == drivers
+        assert all(f"/m/{new} " in r.body and r.version == 1 for r in rows)
+        assert db.session.scalar(select(AuditEvent).filter_by(action="trip.driver_link_rotated")) is not None
+    with time_machine.travel(BEFORE_DEPARTURE, tick=False):  # rotating again withdraws the unsent notices
+        client.post(f"/trips/{trip_id}/driver-link")
+    with published_app.app_context():
+        rows = db.session.scalars(select(OutboundMessage).where(OutboundMessage.kind == "driver")).all()
+        assert sorted((r.version, r.status) for r in rows) == [(1, "cancelled")] * 2 + [(2, "pending")] * 2
+
+
+def test_links_of_plans_not_published_do_not_open(published_app):
+    trip_id = busiest_trip(published_app)
+    token = _token(published_app, trip_id)
+    with published_app.app_context():
+        db.session.get(Trip, trip_id).plan.status = "superseded"
+        db.session.commit()
+    with time_machine.travel(BEFORE_DEPARTURE, tick=False):
+        assert published_app.test_client().get(f"/m/{token}").status_code == 404
+
+
+def test_the_cli_prints_the_full_address_and_can_rotate(published_app):
+    trip_id = busiest_trip(published_app)
+    published_app.config["PUBLIC_BASE_URL"] = "https://dispatch.example.cn/"
+    runner = published_app.test_cli_runner()
+    first = runner.invoke(args=["trips", "driver-link", str(trip_id)])
+    assert first.exit_code == 0, first.output
+    assert first.output.strip() == f"https://dispatch.example.cn/m/{_token(published_app, trip_id)}"
+    rotated = runner.invoke(args=["trips", "driver-link", str(trip_id), "--rotate"])
+    assert rotated.exit_code == 0 and rotated.output.strip() != first.output.strip()
+    assert runner.invoke(args=["trips", "driver-link", "999999"]).exit_code != 0
+
+
+def test_the_manifest_lists_passengers_by_stop_masked_with_who_to_phone(published_app, full_bus):
+    with published_app.app_context():
+        trip = db.session.get(Trip, full_bus)
+        unreachable = trip.seats[3].worker
+        unreachable.sms_consent = False
+        trip.captain_worker_id = trip.seats[0].worker_id
+        db.session.commit()
+        workers = [s.worker for s in trip.seats]
+        ids = [(w.id_number, w.phone[3:], mask_id_number(w.id_number), mask_phone(w.phone)) for w in workers]
+        stops = [s.site.name_zh for s in trip.stops]
+        unreachable_id = unreachable.id
+    client = published_app.test_client()
+    login(client)
+    html = client.get(f"/trips/{full_bus}/manifest").text
+    for full_id, full_phone, masked_id, masked_phone in ids:
+        assert full_id not in html and full_phone not in html
+        assert masked_id in html and masked_phone in html
+    assert html.count('<tr class="passenger') == 51
+    assert all(name in html for name in stops)
+    assert f'data-worker="{unreachable_id}"' in html
+    row = html.split(f'data-worker="{unreachable_id}"')[1].split("</tr>")[0]
+    assert "☎" in row
+    assert "车长" in html and "0357-12333" in html
+    assert "应到" in html and "51" in html
+
+
+def test_check_in_marks_are_idempotent_exclusive_and_counted(published_app):
+    trip_id = busiest_trip(published_app)
+    token = _token(published_app, trip_id)
+    with published_app.app_context():
+        seats = db.session.get(Trip, trip_id).seats
+        first, second = seats[0].worker_id, seats[1].worker_id
+    client = published_app.test_client()
+    url = f"/m/{token}/marks"
+    with time_machine.travel(BEFORE_DEPARTURE, tick=False):
+        for _ in range(2):  # a retried request changes nothing more
+            done = client.post(url, json={"worker_id": first, "mark": "boarded", "value": True})
+            assert done.status_code == 200 and done.json["state"] == {"boarded": True, "no_show": False, "pack": False}
+        assert done.json["counts"]["boarded"] == 1
+        client.post(url, json={"worker_id": first, "mark": "pack", "value": True})
+        missing = client.post(url, json={"worker_id": second, "mark": "no_show", "value": True})
+        assert missing.json["counts"] == {"expected": len(seats), "boarded": 1, "no_show": 1, "packs": 1}
+        turned_up = client.post(url, json={"worker_id": second, "mark": "boarded", "value": True})
+        assert turned_up.json["state"] == {"boarded": True, "no_show": False, "pack": False}
+        assert client.post(url, json={"worker_id": first, "mark": "boarded", "value": False}).status_code == 200
+        assert client.post(url, json={"worker_id": first, "mark": "fly"}).status_code == 400
+        assert client.post(url, data="nonsense").status_code == 400
+        assert client.post(url, json={"worker_id": -1, "mark": "boarded", "value": True}).status_code == 409
+    with published_app.app_context():
+        one, two = db.session.get(Worker, first), db.session.get(Worker, second)
+        assert (one.status, two.status) == ("assigned", "boarded")
+        seat = db.session.scalar(select(SeatAssignment).filter_by(worker_id=first))
+        assert seat.boarded_at is None and seat.pack_given_at is not None
+        assert db.session.scalar(select(AuditEvent).filter_by(action="seat.boarded")) is not None
+        trip = db.session.get(Trip, trip_id)
+        trip.cancelled_at = BEFORE_DEPARTURE
+        db.session.commit()
+    with time_machine.travel(BEFORE_DEPARTURE, tick=False):
+        cancelled = client.post(url, json={"worker_id": second, "mark": "pack", "value": True})
+        assert cancelled.status_code == 409 and cancelled.json["error"] == "conflict"
+
+
+def test_coordinators_mark_only_their_own_counties_and_viewers_not_at_all(published_app):
+    trip_id = busiest_trip(published_app)
+    with published_app.app_context():
+        seats = db.session.get(Trip, trip_id).seats
+        outside = next(s.worker_id for s in seats if s.worker.county_id != "hongtong")
+        inside = next((s.worker_id for s in seats if s.worker.county_id == "hongtong"), None)
+    url = f"/trips/{trip_id}/marks"
+    hong = published_app.test_client()
+    login(hong, "hong", COORD_PASSWORD)
+    assert hong.post(url, json={"worker_id": outside, "mark": "boarded", "value": True}).status_code == 403
+    if inside is not None:
+        assert hong.post(url, json={"worker_id": inside, "mark": "boarded", "value": True}).status_code == 200
+    assert hong.get(f"/trips/{trip_id}/manifest.xlsx").status_code == 403  # other counties' people aboard
+    redacted = hong.get(f"/trips/{trip_id}/manifest").text
+    assert "其他县区乘客" in redacted and f'data-worker="{outside}"' not in redacted
+    assert "/m/" not in redacted  # no driver link for someone who may not see the whole bus
+    viewer = published_app.test_client()
+    login(viewer, "viewer", COORD_PASSWORD)
+    assert viewer.post(url, json={"worker_id": outside, "mark": "boarded", "value": True}).status_code == 403
+    assert published_app.test_client().post(url, json={}).status_code in (302, 401)
+
+
+def test_the_xlsx_export_is_masked_formula_safe_and_prints_its_titles(published_app, full_bus):
+    with published_app.app_context():
+        trip = db.session.get(Trip, full_bus)
+        trip.seats[0].worker.name = "=HYPERLINK(1)"
+        db.session.commit()
+        full = [(s.worker.id_number, s.worker.phone[3:]) for s in trip.seats]
+    client = published_app.test_client()
+    login(client)
+    response = client.get(f"/trips/{full_bus}/manifest.xlsx")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
+    text = "\n".join(cells)
+    for id_number, phone in full:
+        assert id_number not in text and phone not in text
+    assert not any(c.startswith("=") for c in cells)
+    assert "'=HYPERLINK(1)" in cells
+    assert sheet.print_title_rows == "$1:$3"
+    assert int(sheet.page_setup.paperSize) == 9  # A4
+    assert sum(1 for c in cells if c.startswith("1410") and "*" in c) == 51
+
+
+def test_the_driver_notice_carries_the_link_only_whole():
+    link = "https://dispatch.example.cn/m/WzEyMywiYWJjZGVmZ2hpamtsIl0.abcdefghijklmnopqrstuvwxyz0"
+    day = datetime(2026, 3, 1).date()
+    kwargs = {"signature": "【临汾人社】", "date": day, "plate": "晋L·A1234", "passengers": 51, "link_hint": "名单找调度"}
+    with_link = texts.render_driver(**kwargs, link=link)
+    assert f" {link} " in with_link and texts.count_segments(with_link) <= 2
+    too_long = texts.render_driver(**kwargs, link=link + "x" * 80)
+    assert "http" not in too_long and "名单找调度" in too_long
+
+
+def test_a_draft_plan_has_a_manifest_for_coordinators_but_takes_no_marks(demo_app):
+    runner = demo_app.test_cli_runner()
+    result = runner.invoke(args=["plan", "run", "--from", "2026-02-28", "--to", "2026-03-03", "--time-limit", "2"])
+    plan_id = int(result.output.splitlines()[0])
+    with demo_app.app_context():
+        plan = db.session.get(Plan, plan_id)
+        trip = plan.trips[0]
+        trip_id, worker_id = trip.id, trip.seats[0].worker_id
+    client = demo_app.test_client()
+    login(client)
+    page = client.get(f"/trips/{trip_id}/manifest")
+    assert page.status_code == 200 and "data-mark-url" not in page.text
+    refused = client.post(f"/trips/{trip_id}/marks", json={"worker_id": worker_id, "mark": "boarded", "value": True})
+    assert refused.status_code == 409
+
+
+def test_a_driver_put_on_a_published_trip_is_sent_the_link(published_app):
+    trip_id = busiest_trip(published_app)
+    with published_app.app_context():
+        trip = db.session.get(Trip, trip_id)
+        coach = db.session.scalars(select(Coach).where(Coach.coach_type_id == trip.coach_type_id)).first()
+        version, coach_id, driver_id = trip.version, coach.id, coach.driver1_id
+    client = published_app.test_client()
+    with time_machine.travel(BEFORE_DEPARTURE, tick=False):
+        login(client)
+        form = {"action": "crew", "version": version, "coach_id": coach_id}
+        assert client.post(f"/trips/{trip_id}/seats", data=form).status_code == 302
+    with published_app.app_context():
+        rows = db.session.scalars(select(OutboundMessage).where(OutboundMessage.kind == "driver")).all()
+        token = driver_links.token_for(db.session.get(Trip, trip_id), published_app.secret_key)
+        assert driver_id in {r.driver_id for r in rows} and len(rows) == 2
+        assert all(f"/m/{token} " in r.body and "晋" in r.body for r in rows)
