@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from dispatch.extensions import db
@@ -30,9 +31,9 @@ def assign_crew(trip: Trip, crew: Crew, user: User | None, *, expected_version: 
     coach = _coach(trip, crew.coach_id)
     drivers = [_driver(i) for i in (crew.driver1_id, crew.driver2_id)]
     if drivers[0] is not None and drivers[1] is not None and drivers[0].id == drivers[1].id:
-        raise SeatError("the two drivers must be different people")
+        raise SeatError(_("The two drivers must be different people."))
     if crew.captain_worker_id and crew.captain_worker_id not in {s.worker_id for s in trip.seats}:
-        raise SeatError("the bus captain must be one of the passengers")
+        raise SeatError(_("The bus captain must be one of the passengers."))
     old_plate = trip.coach.plate if trip.coach else None
     trip.coach = coach  # the relationships, not just the ids: notices read them in this request
     trip.driver1, trip.driver2 = drivers
@@ -52,15 +53,15 @@ def _coach(trip: Trip, coach_id: int | None) -> Coach | None:
         return None
     coach = db.session.get(Coach, coach_id)
     if coach is None or not coach.active:
-        raise SeatError("no such coach")
+        raise SeatError(_("There is no such coach."))
     if coach.coach_type_id != trip.coach_type_id:
-        raise SeatError("this coach is of another type than the one planned")
+        raise SeatError(_("This coach is of another type than the one planned."))
     busy = db.session.scalar(
         select(Trip.code).where(Trip.coach_id == coach.id, Trip.date == trip.date,
                                 Trip.plan_id == trip.plan_id, Trip.id != trip.id)
     )  # fmt: skip
     if busy:
-        raise SeatError(f"this coach already runs bus {busy} that day")
+        raise SeatError(_("This coach already runs bus %(bus)s that day.", bus=busy))
     return coach
 
 
@@ -69,7 +70,7 @@ def _driver(driver_id: int | None) -> Driver | None:
         return None
     driver = db.session.get(Driver, driver_id)
     if driver is None:
-        raise SeatError("no such driver")
+        raise SeatError(_("There is no such driver."))
     return driver
 
 
@@ -88,7 +89,7 @@ def set_departure(trip: Trip, departure: datetime, user: User | None, *, expecte
     if expected_version is not None and trip.version != expected_version:
         raise SeatConflict()
     if departure.date() != trip.date:
-        raise SeatError("the departure must stay on the trip's date; move the workers to another bus instead")
+        raise SeatError(_("The departure must stay on the trip's date; move the workers to another bus instead."))
     old = trip.departure_at
     times = stop_times(departure, [s.leg_km for s in trip.stops], [s.kind for s in trip.stops])
     for stop, eta in zip(trip.stops, times, strict=True):

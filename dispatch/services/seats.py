@@ -83,7 +83,7 @@ def seat_at(trip: Trip, seat_no: int) -> SeatAssignment | None:
 
 def _check_seat_no(trip: Trip, seat_no: int) -> None:
     if not 1 <= seat_no <= trip.coach_type.passenger_seats:
-        raise SeatError(f"seat {seat_no} does not exist on this coach (1–{trip.coach_type.passenger_seats})")
+        raise SeatError(_("Seat %(n)d does not exist on this coach (1–%(max)d).", n=seat_no, max=trip.coach_type.passenger_seats))
 
 
 def _check_version(trip: Trip, expected: int | None) -> None:
@@ -97,13 +97,13 @@ def place(trip: Trip, seat_no: int, worker: Worker, user: User | None, *,
     _check_version(trip, expected_version)
     _check_seat_no(trip, seat_no)
     if worker.status == CANCELLED:
-        raise SeatError("a withdrawn worker cannot be seated")
+        raise SeatError(_("A withdrawn worker cannot be seated."))
     _check_fits(trip, worker)
     current = db.session.scalar(select(SeatAssignment).filter_by(plan_id=trip.plan_id, worker_id=worker.id))
     if current is not None and current.trip_id == trip.id and current.seat_no == seat_no:
         return
     if current is not None and current.locked:
-        raise SeatError("this worker's seat is locked")
+        raise SeatError(_("This worker's seat is locked."))
     _check_group(trip, worker, current, allow_split)
     occupant = seat_at(trip, seat_no)
     if occupant is not None:
@@ -151,7 +151,7 @@ def swap(trip: Trip, seat_a: int, seat_b: int, user: User | None, *, expected_ve
         _check_seat_no(trip, seat_no)
     first, second = seat_at(trip, seat_a), seat_at(trip, seat_b)
     if any(s is not None and s.locked for s in (first, second)):
-        raise SeatError("a locked seat cannot be moved")
+        raise SeatError(_("A locked seat cannot be moved."))
 
     def exchange() -> None:
         # Unique (trip, seat_no) is checked row by row: park one, move the other, then the first.
@@ -178,7 +178,7 @@ def free(trip: Trip, seat_no: int, user: User | None, *, expected_version: int |
     if seat is None:
         return
     if seat.locked:
-        raise SeatError("a locked seat cannot be freed")
+        raise SeatError(_("A locked seat cannot be freed."))
     worker = seat.worker
     write_trip(lambda: db.session.delete(seat), trip)
     if trip.plan.status == PLAN_PUBLISHED:
@@ -197,7 +197,7 @@ def set_locked(trip: Trip, seat_no: int | None, locked: bool, user: User | None,
     else:
         seat = seat_at(trip, seat_no)
         if seat is None:
-            raise SeatError("an empty seat cannot be locked")
+            raise SeatError(_("An empty seat cannot be locked."))
         seat.locked = locked
         write_trip(lambda: None, trip)
     audit.record(user, "trip.lock" if locked else "trip.unlock", "trip", trip.id, {"seat": seat_no})
