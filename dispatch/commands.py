@@ -303,7 +303,7 @@ def trip_driver_link(trip_id: int, rotate: bool) -> None:
     trip = db.session.get(Trip, trip_id)
     if trip is None:
         raise click.ClickException(f"no trip {trip_id}")
-    if rotate:
+    if rotate or not trip.manifest_key:
         driver_links.rotate(trip, None)
     link = driver_links.link_for(trip, current_app.secret_key, current_app.config["PUBLIC_BASE_URL"])
     db.session.commit()

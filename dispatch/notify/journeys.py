@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -62,7 +63,7 @@ class NoticeSettings:
             quiet=parse_quiet_hours(config.get("SMS_QUIET_HOURS", "22:00-07:00")),
             hotline=str(config.get("EMERGENCY_PHONE", cls.hotline)),
             price_per_segment=float(config.get("SMS_PRICE_PER_SEGMENT", cls.price_per_segment)),
-            driver_link_base=str(config.get("PUBLIC_BASE_URL", "")) if config.get("DRIVER_SMS_LINK") else "",
+            driver_link_base=_link_base(config),
             secret_key=str(config.get("SECRET_KEY") or ""),
         )
 
@@ -74,6 +75,15 @@ class NoticeSettings:
 
 
 Settings = Mapping[str, Any] | NoticeSettings
+
+
+def _link_base(config: Mapping[str, Any]) -> str:
+    """PUBLIC_BASE_URL when links may go by SMS: DRIVER_SMS_LINK, https and a public host
+    (a forgotten default of http://127.0.0.1 must not send drivers a link that opens nothing)."""
+    base = str(config.get("PUBLIC_BASE_URL") or "")
+    parts = urlsplit(base)
+    public = parts.scheme == "https" and parts.hostname not in (None, "localhost", "127.0.0.1", "::1")
+    return base if config.get("DRIVER_SMS_LINK") and public else ""
 
 
 @dataclass(frozen=True)
@@ -112,7 +122,7 @@ def driver_drafts(trip: Trip, now: datetime, s: NoticeSettings, version: int = 1
         return []
     drivers = {d.id: d for d in (trip.driver1, trip.driver2) if d is not None}
     link = ""
-    if s.driver_link_base and s.secret_key:
+    if s.driver_link_base and s.secret_key and trip.manifest_key:
         link = driver_links.link_for(trip, s.secret_key, s.driver_link_base)
     body = texts.render_driver(
         signature=s.signature,

@@ -58,8 +58,9 @@ def _page(trip: Trip, *, token: str | None = None, for_pdf: bool = False) -> str
         mark_url=mark_url, emergency_phone=config["EMERGENCY_PHONE"], for_pdf=for_pdf,
         embedded_css=CSS.read_text(encoding="utf-8") if for_pdf else None,
         valid_until=driver_links.valid_until(trip.date, config["TIMEZONE"]),
+        can_share=not token and full and current_user.can_edit,
         driver_link=(driver_links.link_for(trip, current_app.secret_key, config["PUBLIC_BASE_URL"])
-                     if not token and full and current_user.can_edit else None),
+                     if not token and full and current_user.can_edit and trip.manifest_key else None),
         full_view=full, form=None if token else CsrfForm(),
     )  # fmt: skip
 
@@ -102,7 +103,7 @@ def _error(code: str, message: str, status: int) -> Response:
 def _mark(trip: Trip, user, source: str) -> Response:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("worker_id"), int) \
-            or body.get("mark") not in manifests.MARKS or not isinstance(body.get("value"), bool):  # fmt: skip
+            or not manifests.valid_mark(body.get("mark"), body.get("value")):  # fmt: skip
         return _error("bad_request", _("A mark needs worker_id, mark and value."), 400)
     scope = None if user is None else user.county_ids()
     seat = next((s for s in trip.seats if s.worker_id == body["worker_id"]), None)

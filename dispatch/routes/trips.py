@@ -17,7 +17,7 @@ from dispatch.models.workers import REGISTERED
 from dispatch.notify.notices import schedule_driver_notices
 from dispatch.routes.access import announce_changes, editor_required
 from dispatch.routes.workers import CsrfForm
-from dispatch.services import crew, seats
+from dispatch.services import crew, driver_links, seats
 from dispatch.services import workers as worker_service
 
 bp = Blueprint("trips", __name__, url_prefix="/trips")
@@ -72,6 +72,7 @@ def change(trip_id: int) -> Response | tuple:
     trip = db.session.get(Trip, trip_id) or abort(404)
     if not CsrfForm().validate_on_submit():
         abort(400)
+    drivers_before = {trip.driver1_id, trip.driver2_id} - {None}
     try:
         _apply(trip, request.form)
     except seats.SeatConflict:
@@ -84,11 +85,24 @@ def change(trip_id: int) -> Response | tuple:
     except seats.SeatError as error:
         flash(str(error), "error")
         return _render(trip, 422)
-    if request.form.get("action") == "crew":  # a driver newly on a published trip is told (with the link)
-        schedule_driver_notices(trip, utcnow(), current_app.config)
+    if request.form.get("action") == "crew":
+        _tell_drivers(trip, drivers_before)
     announce_changes()
     db.session.commit()
     return redirect(url_for(".show", trip_id=trip.id))
+
+
+def _tell_drivers(trip: Trip, before: set[int]) -> None:
+    """A driver newly on a published bus is sent its link; a driver taken off loses it.
+
+    Taking a driver off rotates the manifest key (the old link stops opening) and sends the
+    drivers who remain the new one.
+    """
+    if before - ({trip.driver1_id, trip.driver2_id} - {None}):
+        driver_links.rotate(trip, current_user)
+        schedule_driver_notices(trip, utcnow(), current_app.config, fresh=True)
+    else:
+        schedule_driver_notices(trip, utcnow(), current_app.config)
 
 
 def _departure(trip: Trip, hhmm: str) -> datetime:

@@ -100,19 +100,19 @@ def handout_points(day: date, trips: Iterable[Trip], scope: set[str] | None) -> 
             worker = seat.worker
             if scope is not None and worker.county_id not in scope:
                 continue
-            stop = stops.get(worker.pickup_site_id) or trip.stops[0]
-            point = points.get(stop.site_id)
+            stop = stops.get(worker.pickup_site_id)  # the worker's own point even if off the route
+            site, eta = (stop.site, stop.eta) if stop else (worker.pickup_site, trip.departure_at)
+            point = points.get(site.id)
             if point is None:
-                handout = handouts.get(stop.site_id)
+                handout = handouts.get(site.id)
                 if handout is not None:
-                    point = HandoutPoint(stop.site, handout.place, handout.starts_at, handout.ends_at)
+                    point = HandoutPoint(site, handout.place, handout.starts_at, handout.ends_at)
                 else:
-                    point = HandoutPoint(stop.site, stop.site.address or stop.site.name_zh,
-                                         stop.eta - DEFAULT_HANDOUT, stop.eta)  # fmt: skip
-                points[stop.site_id] = point
-            elif handouts.get(stop.site_id) is None:  # several buses: from before the first to the last
-                point.opens = min(point.opens, stop.eta - DEFAULT_HANDOUT)
-                point.closes = max(point.closes, stop.eta)
+                    point = HandoutPoint(site, site.address or site.name_zh, eta - DEFAULT_HANDOUT, eta)
+                points[site.id] = point
+            elif handouts.get(site.id) is None:  # several buses: from before the first to the last
+                point.opens = min(point.opens, eta - DEFAULT_HANDOUT)
+                point.closes = max(point.closes, eta)
             point.seats.append(seat)
     for point in points.values():
         point.seats.sort(key=lambda s: (s.trip.code, s.seat_no))

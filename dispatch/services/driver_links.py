@@ -47,9 +47,9 @@ def new_key() -> str:
 
 
 def token_for(trip: Trip, secret_key: str) -> str:
-    """The token of the trip's current link (a key is given to the trip if it has none)."""
+    """The token of the trip's current link (reading only: a trip without a key has no link)."""
     if not trip.manifest_key:
-        trip.manifest_key = new_key()
+        raise LinkNotFound("this trip has no driver link yet: make one")
     return _serializer(secret_key).dumps([trip.id, trip.manifest_key])
 
 

@@ -13,14 +13,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import func, literal, update
+
 from dispatch.extensions import db
 from dispatch.models import SeatAssignment, Trip, TripStop, User, Worker
 from dispatch.models.trips import PLAN_PUBLISHED
-from dispatch.models.workers import ASSIGNED, BOARDED, NO_SHOW
+from dispatch.models.types import UTCDateTime
+from dispatch.models.workers import ASSIGNED, BOARDED, NO_SHOW, NOTIFIED
 from dispatch.notify.suppression import refusal_of
 from dispatch.services import audit
 
 MARKS = ("boarded", "no_show", "pack")
+ATTENDANCE = "attendance"  # one mark for both: boarded, no_show or none
+ATTENDANCE_VALUES = ("boarded", "no_show", "none")
 
 
 class MarkError(Exception):
@@ -63,6 +68,7 @@ class Manifest:
     seat_rows: list[list[tuple[int, Passenger | None]]]  # 2+2 rows, front to back
     counts: Counts
     open_for_marks: bool
+    off_route: list[Passenger]  # whose pickup point the bus does not serve: to be sorted out
 
 
 def build(trip: Trip) -> Manifest:
@@ -71,9 +77,10 @@ def build(trip: Trip) -> Manifest:
     pickups = {line.stop.site_id: line for line in lines if line.stop.kind == "pickup"}
     dropoffs = {line.stop.site_id: line for line in lines if line.stop.kind == "dropoff"}
     by_seat: dict[int, Passenger] = {}
+    off_route: list[Passenger] = []
     for seat in sorted(trip.seats, key=lambda s: s.seat_no):
         worker = seat.worker
-        board = pickups.get(worker.pickup_site_id) or (lines[0] if lines else None)
+        board = pickups.get(worker.pickup_site_id)  # None: not on the route, listed apart
         leave = dropoffs.get(worker.destination_site_id)
         passenger = Passenger(
             seat=seat, worker=worker, age=worker.age_on(trip.date), dropoff=leave.stop if leave else None,
@@ -83,6 +90,8 @@ def build(trip: Trip) -> Manifest:
         if board is not None:
             board.boarding += 1
             board.passengers.append(passenger)
+        else:
+            off_route.append(passenger)
         if leave is not None:
             leave.leaving += 1
     capacity = trip.coach_type.passenger_seats
@@ -90,7 +99,7 @@ def build(trip: Trip) -> Manifest:
         [(n, by_seat.get(n)) for n in range(first, min(first + 4, capacity + 1))]
         for first in range(1, capacity + 1, 4)
     ]
-    return Manifest(trip, lines, rows, counts(trip), open_for_marks=is_open(trip))
+    return Manifest(trip, lines, rows, counts(trip), open_for_marks=is_open(trip), off_route=off_route)
 
 
 def counts(trip: Trip) -> Counts:
@@ -107,37 +116,73 @@ def is_open(trip: Trip) -> bool:
     return trip.cancelled_at is None and trip.plan.status == PLAN_PUBLISHED
 
 
-def set_mark(trip: Trip, worker_id: int, mark: str, value: bool, now: datetime,
+def valid_mark(mark: object, value: object) -> bool:
+    """``attendance`` takes boarded/no_show/none; ``boarded``, ``no_show`` and ``pack`` take a bool."""
+    if mark == ATTENDANCE:
+        return value in ATTENDANCE_VALUES
+    return mark in MARKS and isinstance(value, bool)
+
+
+def set_mark(trip: Trip, worker_id: int, mark: str, value: bool | str, now: datetime,
              user: User | None, source: str) -> SeatAssignment:  # fmt: skip
     """Set one mark of one passenger (flushed, not committed) and keep the worker's status.
 
-    Boarded and no-show exclude each other: setting one clears the other.
+    Boarded and no-show exclude each other. Each mark is one UPDATE that writes both
+    attendance columns at once, so two marks racing on one seat (a driver and a coordinator,
+    or a retried request) leave one of the two states, never both.
     """
-    if mark not in MARKS:
+    if not valid_mark(mark, value):
         raise MarkError("unknown mark")
     if not is_open(trip):
         raise MarkError("this trip is not running (cancelled or not published)")
     seat = next((s for s in trip.seats if s.worker_id == worker_id), None)
     if seat is None:
         raise MarkError("this passenger is no longer on this bus: reload the list")
-    before = (seat.boarded_at, seat.no_show_at, seat.pack_given_at)
-    if mark == "pack":
-        seat.pack_given_at = (seat.pack_given_at or now) if value else None
-    elif mark == "boarded":
-        seat.boarded_at = (seat.boarded_at or now) if value else None
-        if value:
-            seat.no_show_at = None
-    else:
-        seat.no_show_at = (seat.no_show_at or now) if value else None
-        if value:
-            seat.boarded_at = None
-    worker = seat.worker
-    worker.status = BOARDED if seat.boarded_at else NO_SHOW if seat.no_show_at else ASSIGNED
-    if before != (seat.boarded_at, seat.no_show_at, seat.pack_given_at):
+    before = seat_state(seat)
+    db.session.flush()
+    sa = SeatAssignment
+    result = db.session.execute(
+        update(sa).where(sa.id == seat.id, sa.trip_id == trip.id, sa.worker_id == worker_id)
+        .values(**_columns(mark, value, now)), execution_options={"synchronize_session": False},
+    )  # fmt: skip
+    if result.rowcount != 1:  # moved by someone else since this request read the bus
+        raise MarkError("this passenger is no longer on this bus: reload the list")
+    db.session.refresh(seat)
+    after = seat_state(seat)
+    if mark != "pack":
+        _follow_status(seat.worker, after)
+    if before != after:
         audit.record(user, f"seat.{mark}", "trip", trip.id,
                      {"worker": worker_id, "seat": seat.seat_no, "value": value, "by": source})  # fmt: skip
     db.session.flush()
     return seat
+
+
+def _columns(mark: str, value: bool | str, now: datetime) -> dict:
+    """The columns one mark writes; a time already set stays (a retried request changes nothing)."""
+    sa, stamp = SeatAssignment, literal(now, UTCDateTime())
+    if mark == "pack":
+        return {"pack_given_at": func.coalesce(sa.pack_given_at, stamp) if value else None}
+    wanted = value if mark == ATTENDANCE else (mark if value else None)
+    if wanted == "boarded":
+        return {"boarded_at": func.coalesce(sa.boarded_at, stamp), "no_show_at": None}
+    if wanted == "no_show":
+        return {"no_show_at": func.coalesce(sa.no_show_at, stamp), "boarded_at": None}
+    if mark == ATTENDANCE:  # none
+        return {"boarded_at": None, "no_show_at": None}
+    return {f"{mark}_at": None}  # boarded=false or no_show=false clears that state only
+
+
+def _follow_status(worker: Worker, state: dict[str, bool]) -> None:
+    """Boarded or no-show shows in the worker's status; clearing both restores assigned."""
+    if worker.status not in (ASSIGNED, NOTIFIED, BOARDED, NO_SHOW):
+        return
+    if state["boarded"]:
+        worker.status = BOARDED
+    elif state["no_show"]:
+        worker.status = NO_SHOW
+    elif worker.status in (BOARDED, NO_SHOW):
+        worker.status = ASSIGNED
 
 
 def seat_state(seat: SeatAssignment) -> dict[str, bool]:

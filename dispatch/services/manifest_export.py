@@ -31,7 +31,7 @@ class PdfUnavailable(Exception):
     """No Chromium on this server (or it failed to start)."""
 
 
-def to_pdf(html: str, chromium_path: str, timeout_s: float = 60) -> bytes:
+def to_pdf(html: str, chromium_path: str, timeout_s: float = 20) -> bytes:
     """Print ``html`` (a complete page with its CSS inline) to an A4 PDF with Chromium.
 
     Playwright's sync API runs in a thread of its own, so that it never meets an event
@@ -39,8 +39,13 @@ def to_pdf(html: str, chromium_path: str, timeout_s: float = 60) -> bytes:
     """
     if not Path(chromium_path).exists():
         raise PdfUnavailable(f"no Chromium at {chromium_path}")
-    with _PDF_SLOTS, ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(_print, html, chromium_path, timeout_s).result()
+    if not _PDF_SLOTS.acquire(timeout=timeout_s):
+        raise PdfUnavailable("every Chromium slot stayed busy")
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(_print, html, chromium_path, timeout_s).result()
+    finally:
+        _PDF_SLOTS.release()
 
 
 def _print(html: str, chromium_path: str, timeout_s: float) -> bytes:
@@ -82,12 +87,13 @@ def to_xlsx(manifest: Manifest, title: str, facts: list[tuple[str, str]]) -> byt
     for cell in sheet[3]:
         cell.font = bold
     thin = Side(style="thin")
-    for line in manifest.stops:
-        if not line.passengers:
-            continue
-        sheet.append([safe_text(f"上车点：{line.stop.site.name_zh}（{len(line.passengers)}人）")])
+    groups = [(f"上车点：{line.stop.site.name_zh}", line.passengers) for line in manifest.stops if line.passengers]
+    if manifest.off_route:
+        groups.append(("上车点不在本车路线上，请与调度核实", manifest.off_route))
+    for label, passengers in groups:
+        sheet.append([safe_text(f"{label}（{len(passengers)}人）")])
         sheet.cell(sheet.max_row, 1).font = bold
-        for p in line.passengers:
+        for p in passengers:
             w = p.worker
             sheet.append([
                 p.seat.seat_no, safe_text(w.name + ("（车长）" if p.captain else "")),

@@ -7,7 +7,7 @@
   var stamp = document.getElementById("refreshed");
 
   function update(data) {
-    var totals = { boarded: 0, no_show: 0 };
+    var totals = { expected: 0, boarded: 0, no_show: 0, waiting: 0, packs: 0 };
     data.buses.forEach(function (bus) {
       var row = table.querySelector('tr[data-trip="' + bus.trip_id + '"]');
       if (!row) { return; }
@@ -17,26 +17,29 @@
       });
       var bar = row.querySelector("progress");
       if (bar) { bar.value = bus.boarded; }
-      totals.boarded += bus.boarded;
-      totals.no_show += bus.no_show;
+      Object.keys(totals).forEach(function (field) { totals[field] += bus[field]; });
     });
-    var boarded = document.getElementById("total-boarded");
-    if (boarded) { boarded.textContent = totals.boarded; }
-    var noShow = document.getElementById("total-no-show");
-    if (noShow) { noShow.textContent = totals.no_show; }
+    Object.keys(totals).forEach(function (field) {
+      var cell = document.querySelector('[data-total="' + field + '"]');
+      if (cell) { cell.textContent = totals[field]; }
+    });
     var list = document.getElementById("no-show-list");
-    if (data.no_shows.length) {
-      list.textContent = "";
-      data.no_shows.forEach(function (s) {
-        var item = document.createElement("li");
-        var link = document.createElement("a");
-        link.href = s.url;
-        link.textContent = s.name;
-        item.appendChild(link);
-        item.appendChild(document.createTextNode(" · " + s.county + " · " + s.trip + " / " + s.seat));
-        list.appendChild(item);
-      });
+    list.textContent = "";
+    if (!data.no_shows.length) {
+      var none = document.createElement("li");
+      none.className = "muted empty-item";
+      none.textContent = list.dataset.empty;
+      list.appendChild(none);
     }
+    data.no_shows.forEach(function (s) {
+      var item = document.createElement("li");
+      var link = document.createElement("a");
+      link.href = s.url;
+      link.textContent = s.name;
+      item.appendChild(link);
+      item.appendChild(document.createTextNode(" · " + s.county + " · " + s.trip + " / " + s.seat));
+      list.appendChild(item);
+    });
     stamp.textContent = stamp.dataset.label + " " + new Date().toTimeString().slice(0, 8);
   }
 

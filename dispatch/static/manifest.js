@@ -1,10 +1,12 @@
 // Manifest page: print and copy buttons, and the boarding check-in.
 //
-// Each tap sets one mark (boarded, no-show, pack) of one passenger with one small request.
-// Per passenger and mark there is at most one request in flight; the request always carries
-// the latest wanted value, so a slow or retried request can never undo a later tap. A failed
-// request stays visibly marked and is retried with back-off until it is saved; marks not yet
-// saved survive a reload of the page (localStorage).
+// Per passenger there are two marks: attendance (boarded, no_show or none) and the welfare
+// pack (true/false). Each tap sets what is wanted; one request per mark is in flight at a
+// time and it always carries the latest wish, so an old request or a retry can never undo a
+// later tap. After a failure the server's value is unknown (the request may have arrived),
+// so the next wish is always sent. A request that fails is visibly retried with back-off
+// (and after 10 s without an answer it counts as failed); wishes not yet saved survive a
+// reload for 12 hours. A request refused for good (409, a signed-out session) stops and says so.
 (function () {
   "use strict";
   var body = document.body;
@@ -26,114 +28,159 @@
   if (!url) { return; }
   var csrf = document.querySelector('meta[name="csrf-token"]');
   var storeKey = "dispatch-marks:" + url;
+  var KEEP_MS = 12 * 3600 * 1000;
+  var TIMEOUT_MS = 10000;
+  var UNKNOWN = {};  // the server's value after a failed request
   var status = document.getElementById("sync-status");
-  var jobs = {};  // "worker:mark" -> {worker, mark, want, saved, busy, attempt, timer}
+  var jobs = {};  // "worker:kind" -> {worker, kind, want, confirmed, busy, attempt, timer, at, dead}
 
-  function button(worker, mark) {
-    return document.querySelector('tr[data-worker="' + worker + '"] button[data-mark="' + mark + '"]');
+  function row(worker) { return document.querySelector('tr[data-worker="' + worker + '"]'); }
+
+  function shown(worker, kind, value) {
+    var tr = row(worker);
+    if (!tr) { return; }
+    if (kind === "pack") {
+      tr.querySelector('button[data-mark="pack"]').setAttribute("aria-pressed", value ? "true" : "false");
+      return;
+    }
+    tr.querySelector('button[data-mark="boarded"]').setAttribute("aria-pressed", value === "boarded" ? "true" : "false");
+    tr.querySelector('button[data-mark="no_show"]').setAttribute("aria-pressed", value === "no_show" ? "true" : "false");
+    tr.classList.toggle("is-boarded", value === "boarded");
+    tr.classList.toggle("is-no-show", value === "no_show");
   }
+
+  function current(worker, kind) {
+    var tr = row(worker);
+    if (kind === "pack") { return tr.querySelector('button[data-mark="pack"]').getAttribute("aria-pressed") === "true"; }
+    if (tr.querySelector('button[data-mark="boarded"]').getAttribute("aria-pressed") === "true") { return "boarded"; }
+    if (tr.querySelector('button[data-mark="no_show"]').getAttribute("aria-pressed") === "true") { return "no_show"; }
+    return "none";
+  }
+
+  function buttons(job) {
+    var tr = row(job.worker);
+    return job.kind === "pack" ? [tr.querySelector('button[data-mark="pack"]')]
+      : [tr.querySelector('button[data-mark="boarded"]'), tr.querySelector('button[data-mark="no_show"]')];
+  }
+
+  function classes(job, pending, retrying) {
+    buttons(job).forEach(function (btn) {
+      btn.classList.toggle("pending", pending);
+      btn.classList.toggle("retrying", retrying);
+    });
+  }
+
+  function open(job) { return !job.dead && job.want !== job.confirmed; }
 
   function remember() {
     var unsaved = {};
     Object.keys(jobs).forEach(function (key) {
       var job = jobs[key];
-      if (job.want !== job.saved) { unsaved[key] = job.want; }
+      if (open(job) || (job.keep && job.want !== job.confirmed)) { unsaved[key] = { value: job.want, at: job.at }; }
     });
     try { localStorage.setItem(storeKey, JSON.stringify(unsaved)); } catch (e) { /* private mode */ }
   }
 
-  function showStatus() {
-    var keys = Object.keys(jobs);
-    var open = keys.filter(function (k) { return jobs[k].want !== jobs[k].saved; });
-    var retrying = open.filter(function (k) { return jobs[k].attempt > 0; });
-    status.className = "sync screen-only" + (retrying.length ? " retrying" : "");
-    status.textContent = retrying.length ? body.dataset.msgRetrying + " (" + retrying.length + ")"
-      : open.length ? body.dataset.msgSaving : keys.length ? body.dataset.msgSaved : "";
+  function say(text, kind) {
+    status.className = "sync screen-only" + (kind ? " " + kind : "");
+    status.textContent = text;
   }
 
-  function paint(worker, state) {
-    ["boarded", "no_show", "pack"].forEach(function (mark) {
-      var job = jobs[worker + ":" + mark];
-      var btn = button(worker, mark);
-      if (!btn || (job && job.want !== job.saved)) { return; }  // a newer tap is on its way
-      if (job) { job.want = job.saved = !!state[mark]; }
-      btn.setAttribute("aria-pressed", state[mark] ? "true" : "false");
-    });
-    var row = document.querySelector('tr[data-worker="' + worker + '"]');
-    row.classList.toggle("is-boarded", !!state.boarded);
-    row.classList.toggle("is-no-show", !!state.no_show);
+  function showStatus() {
+    var keys = Object.keys(jobs);
+    var waiting = keys.filter(function (k) { return open(jobs[k]); });
+    var retrying = waiting.filter(function (k) { return jobs[k].attempt > 0; });
+    if (keys.some(function (k) { return jobs[k].dead; })) { return; }  // a refusal stays on screen
+    if (retrying.length) { say(body.dataset.msgRetrying + " (" + retrying.length + ")", "retrying"); }
+    else if (waiting.length) { say(body.dataset.msgSaving); }
+    else if (keys.length) { say(body.dataset.msgSaved); }
   }
 
   function counts(values) {
-    Object.keys(values).forEach(function (name) {
-      var cell = document.querySelector('[data-count="' + name + '"]');
-      if (cell) { cell.textContent = values[name]; }
+    Object.keys(values || {}).forEach(function (name) {
+      document.querySelectorAll('[data-count="' + name + '"]').forEach(function (cell) { cell.textContent = values[name]; });
     });
+  }
+
+  function serverValue(kind, state) {
+    if (kind === "pack") { return !!state.pack; }
+    return state.boarded ? "boarded" : state.no_show ? "no_show" : "none";
+  }
+
+  function refuse(job, message) {
+    job.dead = true;
+    classes(job, false, false);
+    say(body.dataset.msgFailed + " " + message, "failed");
+  }
+
+  function retry(job) {
+    job.attempt += 1;
+    job.confirmed = UNKNOWN;
+    classes(job, false, true);
+    showStatus();
+    clearTimeout(job.timer);
+    job.timer = setTimeout(function () { send(job); }, Math.min(30000, 1000 * Math.pow(2, job.attempt - 1)));
   }
 
   function send(job) {
-    if (job.busy || job.want === job.saved) { return; }
+    if (job.busy || !open(job)) { return; }
     job.busy = true;
     var value = job.want;
-    var btn = button(job.worker, job.mark);
-    btn.classList.add("pending");
+    classes(job, true, job.attempt > 0);
     var headers = { "Content-Type": "application/json", "Accept": "application/json" };
     if (csrf) { headers["X-CSRFToken"] = csrf.content; }
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = setTimeout(function () { if (controller) { controller.abort(); } }, TIMEOUT_MS);
     fetch(url, {
-      method: "POST", headers: headers, credentials: "same-origin",
-      body: JSON.stringify({ worker_id: job.worker, mark: job.mark, value: value })
+      method: "POST", headers: headers, credentials: "same-origin", redirect: "manual",
+      signal: controller ? controller.signal : undefined,
+      body: JSON.stringify({ worker_id: job.worker, mark: job.kind, value: value })
     }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        return { ok: response.ok, status: response.status, data: data };
+      return response.json().catch(function () { return null; }).then(function (data) {
+        return { status: response.status, ok: response.ok, data: data };
       });
     }).then(function (result) {
+      clearTimeout(timer);
       job.busy = false;
-      if (result.ok) {
-        job.saved = value;
+      var state = result.data && result.data.state;
+      if (result.ok && state) {
+        job.confirmed = serverValue(job.kind, state);
         job.attempt = 0;
-        btn.classList.remove("pending", "retrying");
-        paint(job.worker, result.data.state);
+        classes(job, false, false);
+        if (!open(job)) { shown(job.worker, job.kind, job.confirmed); }
         counts(result.data.counts);
-      } else if (result.status >= 400 && result.status < 500 && result.status !== 408 && result.status !== 429) {
-        // refused for good (passenger moved, trip cancelled, link revoked): say so, stop trying
-        job.want = job.saved = !value;
-        btn.classList.remove("pending", "retrying");
-        btn.setAttribute("aria-pressed", value ? "false" : "true");
-        status.className = "sync screen-only failed";
-        status.textContent = body.dataset.msgFailed + " " + ((result.data && result.data.message) || result.status);
         remember();
-        return;
-      } else {
-        throw new Error("HTTP " + result.status);
+        showStatus();
+        send(job);  // tapped again meanwhile
+      } else if (result.status === 408 || result.status === 429 || result.status >= 500) {
+        retry(job);
+      } else if (result.status === 0 || result.status === 401) {  // signed out: keep the wish for later
+        job.keep = true;
+        refuse(job, body.dataset.msgSignIn);
+        remember();
+      } else {  // refused for good: passenger moved, trip stopped, link revoked or expired
+        refuse(job, (result.data && result.data.message) || body.dataset.msgReload);
+        remember();
       }
-      remember();
-      showStatus();
-      send(job);  // tapped again meanwhile
     }).catch(function () {
+      clearTimeout(timer);
       job.busy = false;
-      job.attempt += 1;
-      btn.classList.add("retrying");
-      showStatus();
-      clearTimeout(job.timer);
-      job.timer = setTimeout(function () { send(job); }, Math.min(30000, 1000 * Math.pow(2, job.attempt - 1)));
+      retry(job);
     });
   }
 
-  function want(worker, mark, value) {
-    var key = worker + ":" + mark;
-    var btn = button(worker, mark);
-    if (!btn) { return; }
+  function want(worker, kind, value, at) {
+    if (!row(worker)) { return; }
+    var key = worker + ":" + kind;
     var job = jobs[key];
     if (!job) {
-      job = jobs[key] = { worker: worker, mark: mark, saved: btn.getAttribute("aria-pressed") === "true",
-                          busy: false, attempt: 0, timer: null };
+      job = jobs[key] = { worker: worker, kind: kind, confirmed: current(worker, kind), busy: false, attempt: 0, timer: null };
     }
     job.want = value;
-    btn.setAttribute("aria-pressed", value ? "true" : "false");
-    if (value && (mark === "boarded" || mark === "no_show")) {  // the two exclude each other
-      var other = button(worker, mark === "boarded" ? "no_show" : "boarded");
-      if (other) { other.setAttribute("aria-pressed", "false"); }
-    }
+    job.at = at || Date.now();
+    job.dead = false;
+    job.keep = false;
+    shown(worker, kind, value);
     remember();
     showStatus();
     clearTimeout(job.timer);
@@ -144,18 +191,23 @@
     var btn = event.target.closest("button[data-mark]");
     if (!btn) { return; }
     var worker = parseInt(btn.closest("tr").dataset.worker, 10);
-    want(worker, btn.dataset.mark, btn.getAttribute("aria-pressed") !== "true");
+    var mark = btn.dataset.mark;
+    if (mark === "pack") { want(worker, "pack", btn.getAttribute("aria-pressed") !== "true"); }
+    else { want(worker, "attendance", btn.getAttribute("aria-pressed") === "true" ? "none" : mark); }
   });
 
   window.addEventListener("online", function () {
     Object.keys(jobs).forEach(function (key) { clearTimeout(jobs[key].timer); send(jobs[key]); });
   });
 
-  try {  // marks a reload interrupted
+  try {  // wishes a reload interrupted (not older than 12 hours)
     var unsaved = JSON.parse(localStorage.getItem(storeKey) || "{}");
     Object.keys(unsaved).forEach(function (key) {
       var parts = key.split(":");
-      want(parseInt(parts[0], 10), parts[1], unsaved[key]);
+      var entry = unsaved[key];
+      if (entry && typeof entry.at === "number" && Date.now() - entry.at < KEEP_MS) {
+        want(parseInt(parts[0], 10), parts[1], entry.value, entry.at);
+      }
     });
   } catch (e) { /* nothing stored */ }
 })();

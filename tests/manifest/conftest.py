@@ -30,8 +30,13 @@ def full_bus(published_app: Flask) -> int:  # noqa: F811
         others = db.session.scalars(
             select(SeatAssignment).where(SeatAssignment.trip_id != trip.id).order_by(SeatAssignment.id)
         ).all()
-        for seat_no, seat in zip(free, others, strict=False):
+        pickups = [s.site_id for s in trip.stops if s.kind == "pickup"]
+        dropoffs = [s.site_id for s in trip.stops if s.kind == "dropoff"]
+        for index, (seat_no, seat) in enumerate(zip(free, others, strict=False)):
             seat.trip_id, seat.seat_no = trip.id, seat_no
+            # as if they had registered for this bus's route: every passenger gets on and off on it
+            seat.worker.pickup_site_id = pickups[index % len(pickups)]
+            seat.worker.destination_site_id = dropoffs[index % len(dropoffs)]
             db.session.flush()
         db.session.commit()
         assert len(db.session.get(Trip, trip.id).seats) == 51

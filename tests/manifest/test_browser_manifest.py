@@ -100,7 +100,7 @@ def test_check_in_on_a_phone_marks_each_passenger_and_retries_what_failed(chromi
         assert box["height"] >= 44 and box["width"] >= 44  # a thumb can hit it
         board.tap()
         page.wait_for_selector(f'tr[data-worker="{first}"].is-boarded')
-        assert page.locator('[data-count="boarded"]').first.inner_text() == "1"
+        expect(page.locator('[data-count="boarded"]').first).to_have_text("1")  # the server's count
 
         failures = {"left": 2}
 
@@ -148,3 +148,88 @@ def test_the_boarding_page_follows_marks_as_they_happen(chromium, server, publis
         expect(row.locator('[data-field="no_show"]')).to_have_text("1")  # refreshed without a reload
         expect(page.locator("#no-show-list")).to_contain_text(absent_name)
     context.close()
+
+
+def _seats(app, trip_id: int) -> dict[int, SeatAssignment]:
+    with app.app_context():
+        return {s.worker_id: s for s in db.session.scalars(select(SeatAssignment).filter_by(trip_id=trip_id))}
+
+
+def _driver_page(chromium, server, app):
+    trip_id = busiest_trip(app)
+    with app.app_context():
+        trip = db.session.get(Trip, trip_id)
+        token = driver_links.token_for(trip, app.secret_key)
+        workers = [s.worker_id for s in trip.seats[:3]]
+    context = _context(chromium, server, **PHONE)
+    page = context.new_page()
+    page.goto(f"/m/{token}")
+    return context, page, trip_id, workers
+
+
+def test_a_late_retry_never_undoes_a_later_tap(chromium, server, published_app):
+    with time_machine.travel(BEFORE_DEPARTURE):
+        context, page, trip_id, (worker, *_) = _driver_page(chromium, server, published_app)
+        calls = []
+
+        def first_fails(route):
+            calls.append(route.request.post_data_json)
+            route.abort("internetdisconnected") if len(calls) == 1 else route.continue_()
+
+        page.route("**/marks", first_fails)
+        row = page.locator(f'tr[data-worker="{worker}"]')
+        row.locator('button[data-mark="boarded"]').tap()  # fails, a retry is due in a second
+        expect(row.locator('button[data-mark="boarded"].retrying')).to_be_visible()
+        row.locator('button[data-mark="no_show"]').tap()  # the driver changes their mind
+        expect(row).to_have_class(re.compile("is-no-show"))
+        expect(page.locator("#sync-status")).to_contain_text("已保存")
+        page.wait_for_timeout(2500)  # long past the retry that was due
+        assert [c["value"] for c in calls] == ["boarded", "no_show"]
+        context.close()
+    seat = _seats(published_app, trip_id)[worker]
+    assert seat.no_show_at is not None and seat.boarded_at is None
+
+
+def test_an_answer_lost_on_the_way_back_does_not_hide_an_undo(chromium, server, published_app):
+    with time_machine.travel(BEFORE_DEPARTURE):
+        context, page, trip_id, (_, worker, _) = _driver_page(chromium, server, published_app)
+        lost = {"left": 1}
+
+        def answer_lost(route):
+            if lost["left"]:
+                lost["left"] -= 1
+                route.fetch()  # the server records the pack…
+                route.abort("connectionreset")  # …and the phone never hears back
+            else:
+                route.continue_()
+
+        page.route("**/marks", answer_lost)
+        pack = page.locator(f'tr[data-worker="{worker}"] button[data-mark="pack"]')
+        pack.tap()
+        expect(page.locator(f'tr[data-worker="{worker}"] button[data-mark="pack"].retrying')).to_be_visible()
+        assert _seats(published_app, trip_id)[worker].pack_given_at is not None
+        pack.tap()  # taken back before the retry: must reach the server
+        expect(pack).to_have_attribute("aria-pressed", "false")
+        expect(page.locator("#sync-status")).to_contain_text("已保存")
+        context.close()
+    assert _seats(published_app, trip_id)[worker].pack_given_at is None
+
+
+def test_a_coordinator_signed_out_is_told_and_the_mark_is_kept_for_later(chromium, server, published_app):
+    trip_id = busiest_trip(published_app)
+    with published_app.app_context():
+        worker = db.session.get(Trip, trip_id).seats[0].worker_id
+    with time_machine.travel(BEFORE_DEPARTURE):
+        context = _context(chromium, server)
+        page = context.new_page()
+        _log_in(page)
+        page.goto(f"/trips/{trip_id}/manifest")
+        context.clear_cookies()  # the session is gone (expired, or another network on the phone)
+        page.locator(f'tr[data-worker="{worker}"] button[data-mark="boarded"]').click()
+        expect(page.locator("#sync-status")).to_contain_text("退出登录")
+        assert _seats(published_app, trip_id)[worker].boarded_at is None
+        _log_in(page)
+        page.goto(f"/trips/{trip_id}/manifest")  # the kept mark is sent once the page is back
+        expect(page.locator("#sync-status")).to_contain_text("已保存")
+        context.close()
+    assert _seats(published_app, trip_id)[worker].boarded_at is not None

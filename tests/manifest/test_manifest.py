@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, time, timedelta
 
+import pytest
 import time_machine
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.identity import mask_id_number, mask_phone
-from dispatch.models import AuditEvent, Coach, OutboundMessage, Plan, SeatAssignment, Trip, Worker
+from dispatch.models import (
+    AuditEvent,
+    Coach,
+    OutboundMessage,
+    Plan,
+    SeatAssignment,
+    Site,
+    Trip,
+    Worker,
+)
 from dispatch.notify import texts
+from dispatch.notify.journeys import NoticeSettings, driver_drafts
 from dispatch.services import driver_links
+from dispatch.services import manifest as manifests
 from tests.conftest import COORD_PASSWORD, login
 from tests.manifest.conftest import BEFORE_DEPARTURE, busiest_trip
+
+PUBLIC = "https://dispatch.example.cn"  # driver links go by SMS only from a public https address
 
 
 def _token(app, trip_id: int) -> str:
@@ -29,7 +44,7 @@ def test_a_driver_link_opens_until_the_day_after_the_trip_and_never_when_tampere
     client = published_app.test_client()
     with published_app.app_context():
         trip_date = db.session.get(Trip, trip_id).date
-    last_minute = datetime(trip_date.year, trip_date.month, trip_date.day + 1, 15, 59, tzinfo=UTC)  # 23:59 local
+    last_minute = datetime.combine(trip_date + timedelta(days=1), time(15, 59), tzinfo=UTC)  # 23:59 local
     with time_machine.travel(BEFORE_DEPARTURE, tick=False):
         page = client.get(f"/m/{token}")
         assert page.status_code == 200
@@ -47,6 +62,7 @@ def test_a_driver_link_opens_until_the_day_after_the_trip_and_never_when_tampere
 
 
 def test_rotating_the_link_revokes_the_old_one_and_sends_the_drivers_the_new(published_app):
+    published_app.config["PUBLIC_BASE_URL"] = PUBLIC
     trip_id = busiest_trip(published_app)
     with published_app.app_context():
         trip = db.session.get(Trip, trip_id)
@@ -107,6 +123,7 @@ def test_the_manifest_lists_passengers_by_stop_masked_with_who_to_phone(publishe
         unreachable.sms_consent = False
         trip.captain_worker_id = trip.seats[0].worker_id
         db.session.commit()
+        captain_id, captain_name, captain_seat = trip.seats[0].worker_id, trip.seats[0].worker.name, trip.seats[0].seat_no
         workers = [s.worker for s in trip.seats]
         ids = [(w.id_number, w.phone[3:], mask_id_number(w.id_number), mask_phone(w.phone)) for w in workers]
         stops = [s.site.name_zh for s in trip.stops]
@@ -122,8 +139,12 @@ def test_the_manifest_lists_passengers_by_stop_masked_with_who_to_phone(publishe
     assert f'data-worker="{unreachable_id}"' in html
     row = html.split(f'data-worker="{unreachable_id}"')[1].split("</tr>")[0]
     assert "☎" in row
-    assert "车长" in html and "0357-12333" in html
-    assert "应到" in html and "51" in html
+    captain_row = html.split(f'data-worker="{captain_id}"')[1].split("</tr>")[0]
+    assert f"{captain_name} <span class=\"tag\">车长</span>" in captain_row
+    assert f"{captain_name} ({captain_seat}号座)" in html.split('class="facts"')[1]  # in the header too
+    on = re.findall(r'<td class="num">(\d*)</td><td class="num">(\d*)</td></tr>', html.split('class="stops"')[1])
+    assert sum(int(a or 0) for a, _ in on) == 51 and sum(int(b or 0) for _, b in on) == 51
+    assert "应到 <b>51</b>" in html.split('class="totals"')[1]
 
 
 def test_check_in_marks_are_idempotent_exclusive_and_counted(published_app):
@@ -232,7 +253,8 @@ def test_a_draft_plan_has_a_manifest_for_coordinators_but_takes_no_marks(demo_ap
     assert refused.status_code == 409
 
 
-def test_a_driver_put_on_a_published_trip_is_sent_the_link(published_app):
+def test_a_driver_put_on_a_published_trip_is_sent_the_link_and_one_taken_off_loses_it(published_app):
+    published_app.config["PUBLIC_BASE_URL"] = PUBLIC
     trip_id = busiest_trip(published_app)
     with published_app.app_context():
         trip = db.session.get(Trip, trip_id)
@@ -247,4 +269,72 @@ def test_a_driver_put_on_a_published_trip_is_sent_the_link(published_app):
         rows = db.session.scalars(select(OutboundMessage).where(OutboundMessage.kind == "driver")).all()
         token = driver_links.token_for(db.session.get(Trip, trip_id), published_app.secret_key)
         assert driver_id in {r.driver_id for r in rows} and len(rows) == 2
-        assert all(f"/m/{token} " in r.body and "晋" in r.body for r in rows)
+        assert all(f"{PUBLIC}/m/{token} " in r.body and "晋" in r.body for r in rows)
+        version, kept = db.session.get(Trip, trip_id).version, coach.driver2_id
+    with time_machine.travel(BEFORE_DEPARTURE, tick=False):  # the first driver is taken off
+        form = {"action": "crew", "version": version, "coach_id": coach_id, "driver1_id": kept}
+        assert client.post(f"/trips/{trip_id}/seats", data=form).status_code == 302
+        assert client.get(f"/m/{token}").status_code == 404  # the old link no longer opens
+    with published_app.app_context():
+        new = driver_links.token_for(db.session.get(Trip, trip_id), published_app.secret_key)
+        rows = db.session.scalars(select(OutboundMessage).where(OutboundMessage.kind == "driver")).all()
+        live = [(r.driver_id, r.version) for r in rows if r.status == "pending"]
+        assert live == [(kept, 2)] and f"/m/{new} " in next(r.body for r in rows if r.status == "pending")
+
+
+def test_driver_links_go_by_sms_only_from_a_public_https_address(published_app):
+    trip_id = busiest_trip(published_app)
+    with published_app.app_context():
+        trip = db.session.get(Trip, trip_id)
+        coach = db.session.scalars(select(Coach).where(Coach.coach_type_id == trip.coach_type_id)).first()
+        trip.coach_id, trip.driver1_id = coach.id, coach.driver1_id
+        db.session.commit()
+        for base, sms_link, linked in [("http://127.0.0.1:5000", True, False), ("https://localhost", True, False),
+                                       ("https://dispatch.example.cn", False, False), (PUBLIC, True, True)]:  # fmt: skip
+            settings = {**published_app.config, "PUBLIC_BASE_URL": base, "DRIVER_SMS_LINK": sms_link}
+            (draft,) = driver_drafts(db.session.get(Trip, trip_id), BEFORE_DEPARTURE, NoticeSettings.from_config(settings))
+            assert ("/m/" in draft.body) == linked, base
+            assert linked or "乘客名单请联系调度" in draft.body
+
+
+def test_passengers_whose_pickup_the_bus_does_not_serve_are_listed_apart(published_app):
+    trip_id = busiest_trip(published_app)
+    with published_app.app_context():
+        trip = db.session.get(Trip, trip_id)
+        served = {s.site_id for s in trip.stops}
+        elsewhere = db.session.scalars(select(Site).where(Site.kind == "pickup", Site.id.not_in(served))).first()
+        stray = trip.seats[0].worker
+        stray.pickup_site_id = elsewhere.id
+        db.session.commit()
+        stray_id = stray.id
+    client = published_app.test_client()
+    login(client)
+    html = client.get(f"/trips/{trip_id}/manifest").text
+    group = html.split("off-route")[1].split("</tbody>")[0]
+    assert f'data-worker="{stray_id}"' in group and "上车点不在本车路线上" in group
+
+
+def test_attendance_is_one_state_even_when_two_marks_race_from_stale_reads(published_app):
+    trip_id = busiest_trip(published_app)
+    with published_app.app_context():
+        worker_id = db.session.get(Trip, trip_id).seats[0].worker_id
+    with published_app.app_context():  # the driver's request has read the bus…
+        driver_trip = db.session.get(Trip, trip_id)
+        assert manifests.seat_state(driver_trip.seats[0]) == {"boarded": False, "no_show": False, "pack": False}
+        with published_app.app_context():  # …when a coordinator marks a no-show and commits
+            manifests.set_mark(db.session.get(Trip, trip_id), worker_id, "no_show", True, BEFORE_DEPARTURE, None, "c")
+            db.session.commit()
+        seat = manifests.set_mark(driver_trip, worker_id, "attendance", "boarded", BEFORE_DEPARTURE, None, "driver")
+        db.session.commit()
+        assert manifests.seat_state(seat) == {"boarded": True, "no_show": False, "pack": False}
+    with published_app.app_context():
+        seat = db.session.scalar(select(SeatAssignment).filter_by(worker_id=worker_id))
+        assert (seat.boarded_at is not None, seat.no_show_at is None) == (True, True)
+        manifests.set_mark(seat.trip, worker_id, "attendance", "none", BEFORE_DEPARTURE, None, "driver")
+        assert manifests.seat_state(seat) == {"boarded": False, "no_show": False, "pack": False}
+        assert seat.worker.status == "assigned"
+        manifests.set_mark(seat.trip, worker_id, "pack", True, BEFORE_DEPARTURE, None, "driver")
+        assert seat.worker.status == "assigned"  # a pack says nothing about attendance
+        for bad in (("attendance", True), ("attendance", "late"), ("pack", "yes"), ("sleep", True)):
+            with pytest.raises(manifests.MarkError):
+                manifests.set_mark(seat.trip, worker_id, *bad, BEFORE_DEPARTURE, None, "driver")

@@ -84,6 +84,7 @@ def test_publishing_writes_one_row_per_worker_and_kind_with_the_right_due_times(
 
 
 def test_texts_carry_plate_seat_time_place_and_stay_within_two_segments(published_app):
+    published_app.config["PUBLIC_BASE_URL"] = "https://dispatch.example.cn"
     with published_app.app_context():
         trip = _busy_trip(published_app)
         coach = db.session.scalars(select(Coach).limit(1)).one()
@@ -96,7 +97,7 @@ def test_texts_carry_plate_seat_time_place_and_stay_within_two_segments(publishe
             if row.kind != "driver":  # workers' notices never carry a link
                 assert "http" not in row.body and "www." not in row.body
         for row in _rows(kind="driver"):  # the driver's carries the signed manifest link only
-            link = f"http://127.0.0.1:5000/m/{driver_links.token_for(trip, published_app.secret_key)}"
+            link = f"https://dispatch.example.cn/m/{driver_links.token_for(trip, published_app.secret_key)}"
             assert f"乘车名单 {link} " in row.body and row.body.count("http") == 1
         for seat in trip.seats:
             stop = notices.pickup_stop(trip, seat.worker)
