@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sys
+from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -295,11 +296,77 @@ def vroom_plan(prob: Any, seconds: float, bound: float) -> dict[str, Any] | None
     return _plan_dict(trips, bound, spent)
 
 
-def run_case(name: str, seconds: float, seed: int, peers: bool) -> list[dict[str, Any]]:
-    """Our planner under default and lifted rules, VROOM on the lifted variant; every plan checked."""
+def pyvrp_plan(prob: Any, seconds: float, bound: float, seed: int) -> dict[str, Any] | None:
+    """PyVRP with one shipment per group, a vehicle type per coach type, the same free depot and
+    one-way `max_distance` as VROOM; MaxRuntime(seconds). None when it leaves a group out."""
     import time
 
-    from dispatch.planner import check, load_problem, plan_from_dict, solve
+    from pyvrp import Model
+    from pyvrp.stop import MaxRuntime
+
+    from dispatch.planner.buses import World
+
+    world = World(prob)
+    ids = world.dist.ids
+    model = Model()
+    depot_at = model.add_location(x=0, y=0, name="depot")
+    at = {s: model.add_location(x=0, y=0, name=s) for s in ids}
+    depot = model.add_depot(depot_at)
+    for a in ids:  # units of 100 m; the depot is 0 km from everywhere (free start, no end)
+        model.add_edge(depot_at, at[a], 0)
+        model.add_edge(at[a], depot_at, 0)
+        for b in ids:
+            model.add_edge(at[a], at[b], int(round(world.dist.km[a][b] * 10)))
+    model.add_edge(depot_at, depot_at, 0)
+    cap = int(one_way_km(world, prob) * 10)
+    fleet = {cid: n for cid, n in Counter(cid for cid, _ in _fleet(world, prob)).items()}
+    kinds = []
+    for c in world.coaches:
+        # Costs in tenths of a CNY: fixed × 10, and per 100 m exactly the per-km price. (In metres
+        # and thousandths a bus cost ~1.6e7; PyVRP warned that its penalties hit their maximum
+        # and ended with 54 buses at 1,000 workers.)
+        kinds.append(c.id)
+        model.add_vehicle_type(
+            num_available=fleet[c.id],
+            capacity=[c.passenger_seats],
+            start_depot=depot,
+            end_depot=depot,
+            fixed_cost=int(round(c.fixed_cost * 10)),
+            unit_distance_cost=int(round(c.cost_per_km)),
+            max_distance=cap,
+            name=c.id,
+        )
+    gids = sorted(prob.groups)
+    for gid in gids:
+        g = prob.groups[gid]
+        model.add_shipment(at[g.pickup], at[g.dropoff], amount=[g.size], name=gid)
+    start = time.monotonic()
+    result = model.solve(stop=MaxRuntime(seconds), seed=seed, display=False)
+    spent = time.monotonic() - start
+    best = result.best
+    if not best.is_complete():
+        return None
+    ships = model.data().shipments()
+    day = next(iter(prob.groups.values())).earliest
+    trips = []
+    for n, route in enumerate(best.routes(), start=1):
+        steps = [
+            (ids[ships[a.idx].pickup.location - 1], gids[a.idx], True)
+            if a.is_pickup()
+            else (ids[ships[a.idx].delivery.location - 1], gids[a.idx], False)
+            for a in route
+            if a.is_shipment()
+        ]
+        if steps:
+            trips.append(_peer_trip(world, day, kinds[route.vehicle_type()], steps, f"P{n}"))
+    return _plan_dict(trips, bound, spent)
+
+
+def run_case(name: str, seconds: float, seed: int, peers: bool) -> list[dict[str, Any]]:
+    """Our planner under default and lifted rules, the peers on the lifted variant; every plan checked."""
+    import time
+
+    from dispatch.planner import check, load_problem, solve
     from dispatch.planner.buses import World
 
     workers, days, window = CASES[name]
@@ -338,42 +405,36 @@ def run_case(name: str, seconds: float, seed: int, peers: bool) -> list[dict[str
         )
         if peers and rules == "lifted":
             print(
-                f"  longest trip {max(t.km for t in plan.trips):,.0f} km; VROOM cap "
+                f"  longest trip {max(t.km for t in plan.trips):,.0f} km; peers' cap "
                 f"{one_way_km(World(prob), prob):,.0f} km",
                 file=sys.stderr,
             )
-            peer = vroom_plan(prob, seconds, s.lower_bound_cost)
-            if peer is None:
-                rows.append(
-                    _row(
-                        name,
-                        rules,
-                        "vroom",
-                        float("nan"),
-                        0,
-                        s.lower_bound_cost,
-                        seconds,
-                        ["VROOM left groups unassigned"],
-                        -1,
-                    )
-                )
-            else:
-                pp = plan_from_dict(peer)
-                pf = check(prob, pp)
-                rows.append(
-                    _row(
-                        name,
-                        rules,
-                        "vroom",
-                        pp.summary.cost,
-                        pp.summary.buses,
-                        s.lower_bound_cost,
-                        peer["summary"]["seconds"],
-                        pf,
-                        0,
-                    )
-                )
+            for peer in PEERS:
+                rows.append(_peer_row(peer, name, prob, seconds, s.lower_bound_cost, seed))
     return rows
+
+
+def _peer_row(
+    peer: str, case: str, prob: Any, seconds: float, bound: float, seed: int
+) -> dict[str, Any]:
+    """Run one peer on the lifted variant and score its plan with `check` (carrying our bound)."""
+    from dispatch.planner import check, plan_from_dict
+
+    if peer == "vroom":
+        out = vroom_plan(prob, seconds, bound)
+    else:
+        out = pyvrp_plan(prob, seconds, bound, seed)
+    if out is None:
+        fault = [f"{peer} left groups unassigned"]
+        return _row(case, "lifted", peer, float("nan"), 0, bound, seconds, fault, -1)
+    plan = plan_from_dict(out)
+    faults = check(prob, plan)
+    print(f"  {peer}: {plan.summary.cost:,.0f} ({plan.summary.buses} buses)", file=sys.stderr)
+    s = plan.summary
+    return _row(case, "lifted", peer, s.cost, s.buses, bound, out["summary"]["seconds"], faults, 0)
+
+
+PEERS = ("vroom", "pyvrp")
 
 
 def _row(
@@ -446,23 +507,24 @@ def record(path: Any, text: str) -> None:
 
 
 PLANNER_NOTE = (
-    "`python bench/planner.py --record`, Python 3.11, 2 CPUs shared with other engineers' runs, seed 1. "
+    "`python bench/planner.py --record`, Python 3.11, 2 CPUs shared with other engineers' runs "
+    "(load average 3–5 while this round was measured), seed 1. "
     "Generated Linfen days: 17 counties → 12 Shanghai/Jiangsu sites, 45 % singles, families of 2–10, "
     "coaches 31/43/51 seats at 9,000/11,000/12,500 CNY + 3 CNY/km, western mountain counties via "
     "`matrix_km` (× 1.45). Budgets: default rules (≤ 3 pickups, ≤ 2 drop-offs, 150 km spread) 2× "
-    "--seconds = 60 s; lifted rules (all null) and VROOM --seconds = 30 s each; season (14 days × "
-    "~1,430 workers, windows 0–3 extra days, 25 coaches of each type a day) 4× = 120 s.\n\n"
-    "Peers, lifted variant only (neither can limit stops): pyvroom 1.15.2 with one shipment per group, "
-    "vehicles of every coach type with capacity, fixed cost and per-km cost, a free start (0 km to "
-    "every site), no end, and `max_distance` = 2 × (shortest pickup → drop-off) + (shortest drop-off → "
-    "pickup) − 1 km = 2,873 km, so that no vehicle can pick up again after a drop-off (rule 4); our "
-    "longest lifted trip is printed next to it. VROOM's routes are converted to our trip form "
-    "(pickup sites then drop-off sites, each at its first visit; a route that broke rule 4 would keep "
-    "its raw order so that `check` reports it) and scored with `dispatch.planner.check`, carrying our "
-    "bound, so `check` also tests our bound against their cost. `seconds` is wall time, also when a "
-    "solver overran its budget. PyVRP 0.14.1 is not wired up.\n"
+    "--seconds = 60 s; lifted rules (all null), VROOM and PyVRP --seconds = 30 s each; season (14 "
+    "days × ~1,430 workers, windows 0–3 extra days, 25 coaches of each type a day) 4× = 120 s.\n\n"
+    "Peers, lifted variant only (neither can limit stops): pyvroom 1.15.2 (exploration level 5, 2 "
+    "threads) and PyVRP 0.14.1 (MaxRuntime, 1 thread), each with one shipment per group, vehicles of "
+    "every coach type with capacity, fixed cost and per-km cost, a free start (0 km to every site), "
+    "no end (PyVRP: a free return), and a `max_distance` of 2 × (shortest pickup → drop-off) + "
+    "(shortest drop-off → pickup) − 1 km = 2,873 km, so that no vehicle can pick up again after a "
+    "drop-off (rule 4); our longest lifted trip is printed next to it. Their routes are converted to "
+    "our trip form (pickup sites then drop-off sites, each at its first visit; a route that broke "
+    "rule 4 would keep its raw order so that `check` reports it) and scored with "
+    "`dispatch.planner.check`, carrying our bound, so `check` also tests our bound against their "
+    "cost. `seconds` is wall time, also when a solver overran its budget.\n"
 )
-
 
 if __name__ == "__main__":
     main()

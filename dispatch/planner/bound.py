@@ -15,6 +15,12 @@ Why it is valid:
 4. Pattern bound (stop rules present): every bus is one pattern of patterns.py, so a plan is an
    integer solution of the covering MIP in cover.py (seats as continuous flows, groups may even
    split there — a relaxation); the MIP solver's proven dual bound is at most its optimum.
+   When the patterns are too many for that MIP (a full Linfen day), colgen.py bounds the same
+   pattern model, strengthened by visit rows, with a Lagrangian bound from column generation
+   that holds at every iteration (its module doc has the proof). Its bus-count cap uses the
+   plan at hand: an optimal plan costs at most `spent` (the cost of the plan's buses in the
+   block) and every bus at least `cheapest_bus`, so it runs at most spent / cheapest_bus buses;
+   the bound is of the optimum, hence of every plan.
 5. Threshold bound (always): a bus carrying a group from c to d drives at least closure(c, d), so
    it costs at least fixed + per_km × h with h the longest such distance among its groups. Buses
    are charged at levels h; seats of commodities at distance ≥ h ride on buses of level ≥ h.
@@ -29,16 +35,20 @@ The bound reported is the larger of the two per block, shaved by 1e-6 for solver
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 
 from dispatch.planner.buses import World
+from dispatch.planner.colgen import BoundInput, ColumnResult, Seed, column_bound
 from dispatch.planner.cover import CoverInput, solve_cover
 from dispatch.planner.mip import LinearModel, solve_linear
-from dispatch.planner.patterns import Commodity, enumerable, enumerate_patterns
+from dispatch.planner.patterns import Commodity, count_patterns, enumerable, enumerate_patterns
 
 SAFETY = 1e-6
+COLUMN_PATTERN_LIMIT = 150_000  # enumerating 50,000 patterns takes 1.5–4 s
+COLUMN_MIN_SECONDS = 3.0
 LEVEL_KM = 25.0
 Block = tuple[tuple[date, ...], frozenset[str]]
 
@@ -79,32 +89,83 @@ def demand(world: World, groups: Iterable[str]) -> Counter[Commodity]:
 
 
 def lower_bound(
-    world: World, served: frozenset[str], seconds: float, known: Mapping[frozenset[str], float]
+    world: World,
+    served: frozenset[str],
+    seconds: float,
+    known: Mapping[frozenset[str], float],
+    spent: Mapping[date, float] | None = None,
 ) -> float:
-    """Sum over blocks of the best proven bound within `seconds`."""
+    """Sum over blocks of the best proven bound within `seconds`; `spent` is the plan's cost per date."""
     total = 0.0
     parts = blocks(world, served)
+    deadline = time.monotonic() + seconds
     for i, (days, groups) in enumerate(parts):
-        share = seconds / max(1, len(parts) - i)
+        share = max(0.0, deadline - time.monotonic()) / max(1, len(parts) - i)
         best = max(threshold_bound(world, days, groups), known.get(groups, -math.inf))
         if groups not in known and share >= 0.5:
-            best = max(best, pattern_bound(world, days, groups, share))
-        seconds -= share
+            ceiling = sum(spent.get(d, 0.0) for d in days) if spent else math.inf
+            best = max(best, pattern_bound(world, days, groups, share, ceiling))
         total += best
     return max(0.0, total * (1 - SAFETY))
 
 
 def pattern_bound(
-    world: World, days: tuple[date, ...], groups: frozenset[str], seconds: float
+    world: World,
+    days: tuple[date, ...],
+    groups: frozenset[str],
+    seconds: float,
+    spent: float = math.inf,
 ) -> float:
-    """Dual bound of the pooled covering MIP, or -inf when the rules make it too large to list."""
+    """Dual bound of the pooled pattern model, or -inf when the rules make it too large to list."""
     seats = demand(world, groups)
-    if not enumerable(world, seats):
-        return -math.inf
     r = world.rules
-    patterns = enumerate_patterns(world, seats, r.max_pickup_stops or 0, r.max_dropoff_stops or 0)
-    task = CoverInput(patterns, world.coaches, pooled_caps(world, days), seats)
-    return solve_cover(task, seconds).bound
+    if r.max_pickup_stops is None or r.max_dropoff_stops is None:
+        return -math.inf
+    if enumerable(world, seats):
+        patterns = enumerate_patterns(world, seats, r.max_pickup_stops, r.max_dropoff_stops)
+        task = CoverInput(patterns, world.coaches, pooled_caps(world, days), seats)
+        return solve_cover(task, seconds).bound
+    if seconds < COLUMN_MIN_SECONDS or count_patterns(world, seats) > COLUMN_PATTERN_LIMIT:
+        return -math.inf
+    return column_pattern_bound(world, days, groups, seconds, spent).bound
+
+
+def column_pattern_bound(
+    world: World,
+    days: tuple[date, ...],
+    groups: frozenset[str],
+    seconds: float,
+    spent: float = math.inf,
+    seeds: tuple[Seed, ...] = (),
+    split: bool = True,
+) -> ColumnResult:
+    """The column-generation bound of colgen.py for one block (stop rules required), and its LP."""
+    start = time.monotonic()
+    seats = demand(world, groups)
+    r = world.rules
+    assert r.max_pickup_stops is not None and r.max_dropoff_stops is not None
+    patterns = enumerate_patterns(world, seats, r.max_pickup_stops, r.max_dropoff_stops)
+    most = len(groups)
+    if math.isfinite(spent):
+        most = min(most, math.floor(spent / cheapest_bus(world, seats) + 1e-9))
+    task = BoundInput(
+        patterns,
+        world.coaches,
+        pooled_caps(world, days),
+        seats,
+        r.max_dropoff_stops,
+        r.max_pickup_stops,
+        max(min_buses(world, seats), 1),
+        most,
+        seeds,
+    )
+    return column_bound(task, seconds - (time.monotonic() - start), split)
+
+
+def cheapest_bus(world: World, seats: Mapping[Commodity, int]) -> float:
+    """No bus that carries anyone costs less: the cheapest type over the shortest closure km."""
+    km = min(world.dist.lower[c][d] for c, d in seats)
+    return min(c.fixed_cost + c.cost_per_km * km for c in world.coaches)
 
 
 def min_buses(world: World, seats: Mapping[Commodity, int]) -> int:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from ortools.linear_solver import pywraplp
 
 BACKENDS = ("HIGHS", "SCIP", "CBC")
+LP_BACKEND = "GLOP"
 
 
 @dataclass
@@ -129,3 +130,70 @@ def _safe_bound(solver: pywraplp.Solver, status: int) -> float:
     except Exception:  # noqa: BLE001 - a backend without a bound proves nothing
         return -math.inf
     return bound if math.isfinite(bound) else -math.inf
+
+
+@dataclass(frozen=True)
+class LpResult:
+    """Primal values, objective and row duals of a linear programme (empty when unsolved)."""
+
+    values: list[float]
+    objective: float
+    duals: list[float]
+
+
+class GrowingLp:
+    """A minimisation LP (GLOP) that grows by columns and re-solves from its last basis."""
+
+    def __init__(self, rows: list[tuple[float, float]]) -> None:
+        self._limits = list(rows)
+        self._data: list[tuple[float, list[tuple[int, float]]]] = []
+        self._fresh()
+
+    def _fresh(self) -> None:
+        """A new solver holding every row and column so far."""
+        self._solver = pywraplp.Solver.CreateSolver(LP_BACKEND)
+        self._inf = self._solver.infinity()
+        self._rows = [
+            self._solver.RowConstraint(*self._bounds(lo, up), "") for lo, up in self._limits
+        ]
+        self._cols: list[pywraplp.Variable] = []
+        self._solver.Objective().SetMinimization()
+        for cost, terms in self._data:
+            self._extract(cost, terms)
+
+    def _bounds(self, lo: float, up: float) -> tuple[float, float]:
+        return (-self._inf if math.isinf(lo) else lo, self._inf if math.isinf(up) else up)
+
+    def column(self, cost: float, terms: list[tuple[int, float]]) -> int:
+        """Add a column x ≥ 0 with its row coefficients; return its index."""
+        self._data.append((cost, terms))
+        self._extract(cost, terms)
+        return len(self._cols) - 1
+
+    def _extract(self, cost: float, terms: list[tuple[int, float]]) -> None:
+        var = self._solver.NumVar(0.0, self._inf, "")
+        self._solver.Objective().SetCoefficient(var, cost)
+        for r, coef in terms:
+            self._rows[r].SetCoefficient(var, coef)
+        self._cols.append(var)
+
+    def set_row(self, r: int, lo: float, up: float) -> None:
+        """Change the limits of row r."""
+        self._limits[r] = (lo, up)
+        self._rows[r].SetBounds(*self._bounds(lo, up))
+
+    def solve(self, seconds: float) -> LpResult:
+        """Solve; the duals of every row, or empty lists when not optimal."""
+        self._solver.SetTimeLimit(max(1, int(seconds * 1000)))
+        status = self._solver.Solve()
+        if status == pywraplp.Solver.ABNORMAL:  # GLOP lost its way from the warm start
+            self._fresh()
+            self._solver.SetTimeLimit(max(1, int(seconds * 1000)))
+            status = self._solver.Solve()
+        if status != pywraplp.Solver.OPTIMAL:
+            return LpResult([], math.inf, [])
+        return LpResult(
+            [v.solution_value() for v in self._cols],
+            self._solver.Objective().Value(),
+            [ct.dual_value() for ct in self._rows],
+        )

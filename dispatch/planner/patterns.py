@@ -10,6 +10,7 @@ bound a bound on every plan (see bound.py).
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,16 +32,18 @@ class Pattern:
 
 
 def enumerable(world: World, demand: Mapping[Commodity, int], limit: int = 3_000) -> bool:
-    """Whether the stop rules keep the pattern space small enough to list."""
+    """Whether the stop rules keep the pattern space small enough for the covering MIP."""
+    return count_patterns(world, demand) <= limit
+
+
+def count_patterns(world: World, demand: Mapping[Commodity, int]) -> float:
+    """At most how many patterns the stop rules allow (infinite without stop limits)."""
     r = world.rules
     if r.max_pickup_stops is None or r.max_dropoff_stops is None:
-        return False
+        return math.inf
     n_pick = len({c for c, _ in demand})
     n_drop = len({d for _, d in demand})
-    return (
-        _choose_upto(n_pick, r.max_pickup_stops) * _choose_upto(n_drop, r.max_dropoff_stops)
-        <= limit
-    )
+    return _choose_upto(n_pick, r.max_pickup_stops) * _choose_upto(n_drop, r.max_dropoff_stops)
 
 
 def _choose_upto(n: int, k: int) -> int:

@@ -1,15 +1,19 @@
-"""solve(): greedy plan first, then pattern optimisation and local search, then the bound."""
+"""solve(): greedy plan first, then pattern optimisation (a covering MIP, or column generation on
+full days), local search, then the bound."""
 
 from __future__ import annotations
 
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from dispatch.planner.bound import lower_bound
 from dispatch.planner.buses import Bus, World, to_trip
 from dispatch.planner.greedy import by_county, downsize, insert_groups
+from dispatch.planner.guided import guide, worth_guiding
 from dispatch.planner.improve import copy_buses, descend, improve
 from dispatch.planner.model import Plan, Problem, Summary, Trip, Unassigned
 from dispatch.planner.optimise import optimise
@@ -17,6 +21,7 @@ from dispatch.planner.optimise import optimise
 Progress = Callable[[float, str], None]
 OPTIMISE_SHARE = 0.75
 IMPROVE_SHARE = 0.85
+GUIDE_SHARE = 0.75  # column generation wants 10–30 s on a full day; local search stalls sooner
 DESCEND_SECONDS = 2.0  # per construction; a descent took 0.2–1.2 s at 1,000 workers
 
 
@@ -49,6 +54,9 @@ def solve(
     buses, missed = _greedy(world, buses, free, min(DESCEND_SECONDS, budget.share(0.1)))
     report(0.1, "optimising")
     buses, missed, known = optimise(world, buses, missed, budget, OPTIMISE_SHARE)
+    if not known and worth_guiding(world, [g for b in buses for g in b.groups]):
+        report(0.3, "column generation")
+        buses, missed, known = guide(world, buses, missed, budget, GUIDE_SHARE)
     report(0.7, "improving")
     improve(world, buses, budget.share(IMPROVE_SHARE), seed)
     report(0.9, "lower bound")
@@ -95,7 +103,10 @@ def _plan(
     """Trips with fresh ids, the unserved groups, and the summary with the bound."""
     trips = _trips(world, buses)
     served = frozenset(g for t in trips for g in t.group_ids())
-    bound = lower_bound(world, served, budget.share(1.0), known)
+    spent: Counter[date] = Counter()
+    for t in trips:
+        spent[t.date] += t.cost
+    bound = lower_bound(world, served, budget.share(1.0), known, spent)
     cost = sum(t.cost for t in trips)
     gap = (cost - bound) / cost if cost > 0 else 0.0
     summary = Summary(cost, len(trips), bound, gap, time.monotonic() - budget.start)

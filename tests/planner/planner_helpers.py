@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from dispatch.planner import Problem, load_problem
@@ -101,3 +104,13 @@ def _bus_cost(world: World, block: list[str]) -> float:
 def load(groups: list[dict[str, Any]], **extra: Any) -> Problem:
     """A validated problem."""
     return load_problem(problem_dict(groups, **extra))
+
+
+def bench_module() -> ModuleType:
+    """bench/planner.py (its problem generator and the peers' adapters), loaded as a module."""
+    path = Path(__file__).resolve().parents[2] / "bench" / "planner.py"
+    spec = importlib.util.spec_from_file_location("bench_planner", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

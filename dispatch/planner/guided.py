@@ -1,0 +1,110 @@
+"""LP-guided plans for full days: the column-generation LP's buses, rounded, packed, then filled.
+
+Used where the stop rules leave too many patterns for the covering MIP of optimise.py (a full
+Linfen day). Column generation (colgen.py) runs once per date block on the greedy plan's
+groups; its proven bound is kept for the final summary and its LP says which patterns buses
+should run. On a single-date block without locked trips, the patterns the LP runs half a bus or
+more of become buses, the packing MIP seats whole groups on them, the rest is inserted greedily
+and a short local search tidies up; the result replaces the greedy block when it is cheaper.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections import Counter
+from datetime import date
+from typing import Protocol
+
+from dispatch.planner.bound import COLUMN_PATTERN_LIMIT, blocks, column_pattern_bound, demand
+from dispatch.planner.buses import Bus, World
+from dispatch.planner.colgen import ColumnResult, Seed
+from dispatch.planner.greedy import downsize, insert_groups
+from dispatch.planner.improve import descend
+from dispatch.planner.model import Unassigned
+from dispatch.planner.packing import PackTask, pack
+from dispatch.planner.patterns import Pattern, count_patterns
+
+PACK_SHARE = 0.2  # of the block's time, at most, for the packing MIP (6 s at 3,000 workers)
+DESCEND_SECONDS = 3.0
+
+
+class Clock(Protocol):
+    """What the guided step needs of the solve budget."""
+
+    def share(self, fraction: float) -> float: ...
+
+
+def worth_guiding(world: World, groups: list[str]) -> bool:
+    """Stop rules present and a pattern space column generation can price in time."""
+    r = world.rules
+    if not groups or r.max_pickup_stops is None or r.max_dropoff_stops is None:
+        return False
+    return count_patterns(world, demand(world, groups)) <= COLUMN_PATTERN_LIMIT
+
+
+def guide(
+    world: World, buses: list[Bus], missed: list[Unassigned], clock: Clock, share: float
+) -> tuple[list[Bus], list[Unassigned], dict[frozenset[str], float]]:
+    """Bound every block by column generation; rebuild single dates from the LP when cheaper."""
+    known: dict[frozenset[str], float] = {}
+    served = [g for b in buses for g in b.groups]
+    total = clock.share(share)
+    for days, groups in blocks(world, served):
+        seconds = total * world.load(groups) / world.load(served)
+        block = [b for b in buses if b.date in days]
+        spent = sum(world.bus_cost(b) for b in block)
+        start = time.monotonic()
+        result = column_pattern_bound(
+            world,
+            days,
+            groups,
+            seconds * (1 - PACK_SHARE),
+            spent,
+            _seeds(world, block),
+            split=False,
+        )
+        if math.isfinite(result.bound):
+            known[groups] = result.bound
+        if len(days) > 1 or any(b.fixed_id for b in block) or not result.usage:
+            continue
+        left = min(seconds - (time.monotonic() - start), PACK_SHARE * seconds)
+        cand = _rebuild(world, days[0], sorted(groups), result, left)
+        if cand is not None and _cost(world, cand) < spent - 1e-6:
+            buses = [b for b in buses if b.date not in days] + cand
+    return buses, missed, known
+
+
+def _seeds(world: World, block: list[Bus]) -> tuple[Seed, ...]:
+    """The block's buses as starting columns."""
+    out = []
+    for bus in block:
+        seats: Counter[tuple[str, str]] = Counter()
+        for g in bus.groups:
+            grp = world.groups[g]
+            seats[(grp.pickup, grp.dropoff)] += grp.size
+        out.append((*world.sites(bus.groups), bus.coach, seats))
+    return tuple(out)
+
+
+def _rebuild(
+    world: World, day: date, groups: list[str], result: ColumnResult, seconds: float
+) -> list[Bus] | None:
+    """Buses from the rounded LP, whole groups packed on them, the rest inserted; None if any is left."""
+    chosen: list[tuple[Pattern, str]] = []
+    for pattern, coach, x in result.usage:
+        chosen += [(pattern, coach)] * math.floor(x + 0.5)
+    caps = {c.id: c.available_on(day) for c in world.coaches}
+    out = pack(world, PackTask(day, chosen, groups, [], {}, caps), max(1.0, seconds))
+    placed = {g for b in out for g in b.groups}
+    if insert_groups(world, out, [g for g in groups if g not in placed]):
+        return None
+    downsize(world, out)
+    descend(world, out, time.monotonic() + DESCEND_SECONDS, random.Random(0))
+    return out
+
+
+def _cost(world: World, buses: list[Bus]) -> float:
+    """Cost of some working buses."""
+    return sum(world.bus_cost(b) for b in buses)
