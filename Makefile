@@ -53,6 +53,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/board.py
 	$(BIN)/python bench/notify.py
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) $(MO)

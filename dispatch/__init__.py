@@ -48,11 +48,21 @@ def _load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
 
 
 def _instance_secret(path: Path) -> str:
-    """Read the instance's secret key, generating it once on first use."""
+    """Read the instance's secret key, generating it once on first use.
+
+    gunicorn's workers start at once: the key is written whole to a file of this process's
+    own, then linked into place (atomic; the first wins), so none reads a half-written key."""
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        own = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(own, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
+        try:
+            os.link(own, path)
+        except FileExistsError:
+            pass  # another process was first: use its key
+        finally:
+            os.unlink(own)
     return path.read_text().strip()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
@@ -67,7 +68,8 @@ class Trip(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     km: Mapped[float] = mapped_column(default=0.0)
     cost: Mapped[float] = mapped_column(default=0.0)
-    manifest_key: Mapped[str] = mapped_column(String(40), default="")  # rotate to revoke links
+    # The key of the driver's manifest link (services/driver_links.py); rotate to revoke links.
+    manifest_key: Mapped[str] = mapped_column(String(40), default=lambda: secrets.token_urlsafe(9))
     version: Mapped[int] = mapped_column(default=1)
 
     plan: Mapped[Plan] = relationship(back_populates="trips")
@@ -100,7 +102,8 @@ class TripStop(db.Model):
     eta: Mapped[datetime] = mapped_column(UTCDateTime())
 
     trip: Mapped[Trip] = relationship(back_populates="stops")
-    site: Mapped[Site] = relationship()
+    # Joined: a trip's stops are always shown with their sites (one query, not one per stop).
+    site: Mapped[Site] = relationship(lazy="joined", innerjoin=True)
 
 
 class SeatAssignment(db.Model):
@@ -128,7 +131,9 @@ class SeatAssignment(db.Model):
     pack_given_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     trip: Mapped[Trip] = relationship(back_populates="seats")
-    worker: Mapped[Worker] = relationship()
+    # Joined: seat maps always show who sits there; on PostgreSQL a query per seat (N+1)
+    # cost the trip page and the trip API ~45 round trips (bench/load.py).
+    worker: Mapped[Worker] = relationship(lazy="joined", innerjoin=True)
 
 
 class TripChange(db.Model):

@@ -1,0 +1,262 @@
+"""The deployment as README.md describes it: `flask db upgrade`, then a real gunicorn with two
+workers (deploy/gunicorn.conf.py) on PostgreSQL, driven over HTTP like a browser and an API client.
+
+The helpers here (a gunicorn process, a logged-in HTTP session) are shared with test_faults.py.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import func, select
+
+from dispatch import _instance_secret
+from dispatch.extensions import db
+from dispatch.models import OutboundMessage, Plan, SeatAssignment, Trip, User, utcnow
+from tests.conftest import ADMIN_PASSWORD, make_app, seed_demo
+
+ROOT = Path(__file__).resolve().parents[1]
+WINDOW = ["--from", "2026-02-28", "--to", "2026-03-03"]
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def app_env(uri: str, **settings: str) -> dict[str, str]:
+    """The environment of a deployed process (deploy/dispatch.env.example), on ``uri``."""
+    env = {
+        **os.environ,
+        "DISPATCH_SQLALCHEMY_DATABASE_URI": uri,
+        "DISPATCH_SECRET_KEY": "test-secret",
+        "DISPATCH_SMS_BACKEND": "console",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
+    env.update({f"DISPATCH_{key}": value for key, value in settings.items()})
+    return env
+
+
+def children(pid: int) -> set[int]:
+    """Process ids whose parent is ``pid`` (gunicorn's workers)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+class Gunicorn:
+    """`gunicorn -c deploy/gunicorn.conf.py wsgi:app` on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], log: Path, workers: int = 2, timeout_s: int = 30) -> None:
+        self.url = f"http://127.0.0.1:{free_port()}"
+        command = [
+            sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
+            "--bind", self.url.removeprefix("http://"), "--workers", str(workers),
+            "--timeout", str(timeout_s), "wsgi:app",
+        ]  # fmt: skip
+        self.log = log
+        with open(log, "ab") as out:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+        self.workers = workers
+
+    def wait_ready(self, timeout_s: float = 40) -> None:
+        """Until every worker is up and the app answers."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log.read_text()[-3000:]
+            try:
+                if requests.get(self.url + "/login", timeout=10).status_code == 200 and len(
+                    self.worker_pids()
+                ) == self.workers:
+                    return
+            except (requests.ConnectionError, requests.Timeout):
+                pass
+            time.sleep(0.2)
+        raise AssertionError("gunicorn did not start:\n" + self.log.read_text()[-3000:])
+
+    def worker_pids(self) -> set[int]:
+        return children(self.process.pid)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def web_session(base: str, username: str = "admin", password: str = ADMIN_PASSWORD) -> requests.Session:
+    """A browser-like session: logged in through the real form with its CSRF token."""
+    session = requests.Session()
+    page = session.get(base + "/login", timeout=10)
+    token = CSRF.search(page.text).group(1)
+    answer = session.post(
+        base + "/login",
+        data={"username": username, "password": password, "csrf_token": token},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 302, answer.text[:500]
+    return session
+
+
+def csrf_of(html: str) -> str:
+    return CSRF.search(html).group(1)
+
+
+def published_database(uri: str, tmp_path: Path) -> dict:
+    """Migrate ``uri`` with `flask db upgrade` (as a deployment does), then load the demo
+    data, plan and publish it; an admin API token; facts for the tests."""
+    upgrade = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "dispatch", "db", "upgrade"],
+        cwd=ROOT, env=app_env(uri), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert upgrade.returncode == 0, upgrade.stderr
+    app = make_app(tmp_path, uri)
+    runner = app.test_cli_runner()
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+    result = runner.invoke(args=["plan", "run", *WINDOW, "--time-limit", "2"])
+    assert result.exit_code == 0, result.output
+    plan_id = int(result.output.split()[0])
+    assert runner.invoke(args=["plan", "publish", str(plan_id)]).exit_code == 0
+    from dispatch.services.accounts import create_token
+
+    with app.app_context():
+        token = create_token(db.session.scalar(select(User).filter_by(username="admin")))
+        db.session.commit()
+        trips = db.session.scalars(select(Trip).where(Trip.plan_id == plan_id).order_by(Trip.id)).all()
+        facts = {"plan_id": plan_id, "token": token, "trip_ids": [t.id for t in trips]}
+    return {"app": app, **facts}
+
+
+def seat_map(trip_id: int) -> dict[int, int]:
+    """seat_no → worker_id of a trip (inside an app context)."""
+    rows = db.session.execute(
+        select(SeatAssignment.seat_no, SeatAssignment.worker_id).where(SeatAssignment.trip_id == trip_id)
+    )
+    return {seat_no: worker_id for seat_no, worker_id in rows}
+
+
+def assert_seats_consistent(plan_id: int) -> None:
+    """No worker twice in the plan, no seat twice on a bus, no seat beyond the coach."""
+    twice = select(SeatAssignment.worker_id).where(SeatAssignment.plan_id == plan_id)
+    twice = twice.group_by(SeatAssignment.worker_id).having(func.count() > 1)
+    assert db.session.scalars(twice).all() == []
+    shared = select(SeatAssignment.trip_id, SeatAssignment.seat_no).group_by(
+        SeatAssignment.trip_id, SeatAssignment.seat_no
+    )
+    assert db.session.execute(shared.having(func.count() > 1)).all() == []
+    for trip in db.session.scalars(select(Trip).where(Trip.plan_id == plan_id)):
+        numbers = [s.seat_no for s in trip.seats]
+        assert all(1 <= n <= trip.coach_type.passenger_seats for n in numbers), trip.code
+
+
+def free_seat(trip: dict) -> int:
+    """The first empty seat of a trip as the API shows it."""
+    taken = {s["seat_no"] for s in trip["seats"]}
+    return next(n for n in range(1, trip["passenger_seats"] + 1) if n not in taken)
+
+
+@pytest.mark.postgres
+def test_gunicorn_serves_the_app_on_postgres_and_runs_no_scheduler(pg_url, tmp_path):
+    data = published_database(pg_url, tmp_path)
+    app, trip_id = data["app"], data["trip_ids"][0]
+    with app.app_context():
+        # A message due now: a scheduler inside a web process would send it within a tick.
+        db.session.add(OutboundMessage(dedupe_key="probe", kind="departure", to_phone="+8613800138000",
+                                       body="【临汾人社】探针。回T退订", due_at=utcnow() - timedelta(minutes=1)))  # fmt: skip
+        db.session.commit()
+    env = app_env(pg_url, SCHEDULER_ENABLED="true", SCHEDULER_TICK_S="1", SMS_QUIET_HOURS='""')
+    server = Gunicorn(env, tmp_path / "gunicorn.log", workers=2)
+    try:
+        server.wait_ready()
+        started = time.monotonic()
+        assert len(server.worker_pids()) == 2
+        browser = web_session(server.url)
+        assert browser.get(server.url + "/workers/", params={"q": "王"}, timeout=10).status_code == 200
+        page = browser.get(f"{server.url}/trips/{trip_id}", timeout=10)
+        assert page.status_code == 200
+        api = requests.Session()
+        api.headers["Authorization"] = f"Bearer {data['token']}"
+        trip = api.get(f"{server.url}/api/v1/trips/{trip_id}", timeout=10).json()
+        mover, target = trip["seats"][0], free_seat(trip)
+        put = api.put(f"{server.url}/api/v1/trips/{trip_id}/seats/{target}",
+                      json={"worker_id": mover["worker_id"], "version": trip["version"]}, timeout=10)  # fmt: skip
+        assert put.status_code == 200, put.text
+        stale = api.put(f"{server.url}/api/v1/trips/{trip_id}/seats/{mover['seat_no']}",
+                        json={"worker_id": mover["worker_id"], "version": trip["version"]}, timeout=10)  # fmt: skip
+        assert stale.status_code == 409  # the version moved on: a stale map is refused
+        # The browser's form (CSRF token from the page) swaps two seats on the new version.
+        version = put.json()["version"]
+        swap = {"csrf_token": csrf_of(page.text), "action": "swap", "seat_no": target,
+                "other_seat": mover["seat_no"], "version": version}  # fmt: skip
+        answer = browser.post(f"{server.url}/trips/{trip_id}/seats", data=swap, allow_redirects=False, timeout=10)
+        assert answer.status_code == 302, answer.text[:300]
+        time.sleep(max(0.0, 2.5 - (time.monotonic() - started)))  # more than two scheduler ticks
+    finally:
+        server.stop()
+    assert server.process.returncode == 0, server.log.read_text()[-2000:]
+    with app.app_context():
+        assert seat_map(trip_id)[mover["seat_no"]] == mover["worker_id"]  # moved, then swapped back
+        assert db.session.get(Trip, trip_id).version == trip["version"] + 2
+        assert db.session.scalar(select(OutboundMessage.status).filter_by(dedupe_key="probe")) == "pending"
+        assert db.session.get(Plan, data["plan_id"]).status == "published"
+        assert_seats_consistent(data["plan_id"])
+    dispose(app)
+
+
+def dispose(app) -> None:
+    """Close the pool's connections (outside any session that still holds one)."""
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _read_secret(path: str, barrier, keys) -> None:
+    barrier.wait()
+    try:
+        keys.put(_instance_secret(Path(path)))
+    except Exception as error:  # noqa: BLE001 (reported to the test)
+        keys.put(repr(error))
+
+
+def test_workers_starting_together_share_one_whole_secret_key(tmp_path):
+    """gunicorn starts its workers at once, each running create_app: without a configured
+    SECRET_KEY they must all read one complete instance key (before the fix some of them read
+    an empty key, or crashed on FileExistsError, and gunicorn stopped)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    for trial in range(60):  # the race is narrow: about one trial in eight lost it
+        path, barrier, keys = str(tmp_path / f"secret_key{trial}"), context.Barrier(6), context.Queue()
+        workers = [context.Process(target=_read_secret, args=(path, barrier, keys)) for _ in range(6)]
+        for worker in workers:
+            worker.start()
+        found = [keys.get(timeout=20) for _ in workers]
+        for worker in workers:
+            worker.join(10)
+        assert len(set(found)) == 1 and len(found[0]) == 64, found
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no leftovers
