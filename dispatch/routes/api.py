@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from dispatch.extensions import csrf, db, limiter
 from dispatch.models import Plan, SeatAssignment, Trip, Worker
@@ -19,7 +20,7 @@ from dispatch.routes.api_errors import api_error
 from dispatch.routes.api_input import MAX_ID, body_errors, choice_arg, date_arg, int_arg, text_arg
 from dispatch.services import accounts
 from dispatch.services import workers as service
-from dispatch.services.seats import live_seat
+from dispatch.services.seats import live_seat, live_seats
 from dispatch.services.worker_fields import Lookups
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -68,9 +69,13 @@ def _commit(response):
     return response
 
 
-def worker_json(worker: Worker) -> dict[str, Any]:
+_LOOK_UP = object()
+
+
+def worker_json(worker: Worker, seat: Any = _LOOK_UP) -> dict[str, Any]:
     """A worker as the API shows it: the fields of CONTRACTS.md §6 plus read-only keys."""
-    seat = live_seat(worker.id)
+    if seat is _LOOK_UP:
+        seat = live_seat(worker.id)
     return {
         "id": worker.id, "name": worker.name, "id_number": worker.id_number, "phone": worker.phone,
         "county": worker.county_id, "township": worker.township, "pickup_point": worker.pickup_site_id,
@@ -120,8 +125,11 @@ def _filters() -> service.WorkerFilter:
 @bp.get("/workers")
 def list_workers():
     page, per_page = _paging()
-    items, total = service.page_of(service.filtered_query(g.api_user, _filters()), page, per_page)
-    return jsonify(items=[worker_json(w) for w in items], page=page, per_page=per_page, total=total)
+    query = service.filtered_query(g.api_user, _filters()).options(selectinload(Worker.employer))
+    items, total = service.page_of(query, page, per_page)
+    seats = live_seats([w.id for w in items])  # one query for the page, not one per worker
+    return jsonify(items=[worker_json(w, seats.get(w.id)) for w in items], page=page, per_page=per_page,
+                   total=total)  # fmt: skip
 
 
 @bp.post("/workers")

@@ -233,14 +233,15 @@ def _store_trip(plan: Plan, data: dict, sites: dict, coach_type: CoachType, depa
     ]
     times = stop_times(start, legs, kinds)
     trip = Trip(
-        plan=plan, code=data["id"], date=day, departure_at=start, coach_type_id=coach_type.id,
+        code=data["id"], date=day, departure_at=start, coach_type_id=coach_type.id,
         km=data["km"], cost=data["cost"], manifest_key=secrets.token_hex(8),
     )  # fmt: skip
+    db.session.add(trip)  # in the session before it joins plan.trips: an autoflush may come any time
+    trip.plan = plan
     for seq, (stop, kind, km, eta) in enumerate(zip(data["stops"], kinds, legs, times, strict=True)):
         trip.stops.append(TripStop(seq=seq, site_id=stop["site"], kind=kind, leg_km=round(km, 1), eta=eta))
     for member, seat_no in sorted(data["seats"].items(), key=lambda kv: kv[1]):
         trip.seats.append(SeatAssignment(plan_id=plan.id, seat_no=seat_no, worker_id=int(member[1:])))
-    db.session.add(trip)
     return trip
 
 

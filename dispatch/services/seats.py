@@ -42,6 +42,20 @@ def live_seat(worker_id: int) -> SeatAssignment | None:
     )
 
 
+def live_seats(worker_ids: list[int]) -> dict[int, SeatAssignment]:
+    """``live_seat`` for many workers in one query (a page of the API's worker list)."""
+    if not worker_ids:
+        return {}
+    rows = db.session.scalars(
+        select(SeatAssignment)
+        .join(Trip, Trip.id == SeatAssignment.trip_id)
+        .join(Plan, Plan.id == SeatAssignment.plan_id)
+        .where(SeatAssignment.worker_id.in_(worker_ids), Plan.status == PLAN_PUBLISHED,
+               Trip.cancelled_at.is_(None))
+    )  # fmt: skip
+    return {seat.worker_id: seat for seat in rows}
+
+
 def check_worker_edit(worker: Worker, new: dict, user: User | None) -> None:
     """A seated worker's pickup, destination and dates must still fit the bus; a new pickup
     point the bus already serves is recorded as a pickup change."""
