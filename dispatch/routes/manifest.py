@@ -7,6 +7,7 @@ JSON request that sets a state, so retrying it is always safe.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,12 +30,20 @@ from dispatch.extensions import csrf, db
 from dispatch.models import Trip, utcnow
 from dispatch.notify.notices import schedule_driver_notices
 from dispatch.routes.access import editor_required
+from dispatch.routes.api_errors import api_error
 from dispatch.routes.workers import CsrfForm
 from dispatch.services import driver_links, manifest_export
 from dispatch.services import manifest as manifests
+from dispatch.services.worker_export import national
 
 bp = Blueprint("manifest", __name__)
 CSS = Path(__file__).resolve().parent.parent / "static" / "manifest.css"
+
+
+@cache
+def _css() -> str:
+    """The print stylesheet, read once: the PDF page carries it inline."""
+    return CSS.read_text(encoding="utf-8")
 
 
 def _full_view(trip: Trip) -> bool:
@@ -53,14 +62,15 @@ def _page(trip: Trip, *, token: str | None = None, for_pdf: bool = False) -> str
     else:
         mark_url = None
     full = token is not None or _full_view(trip)
+    can_share = not token and full and current_user.can_edit  # may copy or rotate the driver's link
     return render_template(
         "manifest/manifest.html", trip=trip, manifest=manifests.build(trip), scope=scope, token=token,
         mark_url=mark_url, emergency_phone=config["EMERGENCY_PHONE"], for_pdf=for_pdf,
-        embedded_css=CSS.read_text(encoding="utf-8") if for_pdf else None,
+        embedded_css=_css() if for_pdf else None,
         valid_until=driver_links.valid_until(trip.date, config["TIMEZONE"]),
-        can_share=not token and full and current_user.can_edit,
+        can_share=can_share,
         driver_link=(driver_links.link_for(trip, current_app.secret_key, config["PUBLIC_BASE_URL"])
-                     if not token and full and current_user.can_edit and trip.manifest_key else None),
+                     if can_share and trip.manifest_key else None),
         full_view=full, form=None if token else CsrfForm(),
     )  # fmt: skip
 
@@ -94,26 +104,20 @@ def _pdf(trip: Trip, html: str, driver: bool) -> Response:
     return _private(response, driver=driver)
 
 
-def _error(code: str, message: str, status: int) -> Response:
-    response = jsonify(error=code, message=message, fields={})
-    response.status_code = status
-    return response
-
-
 def _mark(trip: Trip, user, source: str) -> Response:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("worker_id"), int) \
             or not manifests.valid_mark(body.get("mark"), body.get("value")):  # fmt: skip
-        return _error("bad_request", _("A mark needs worker_id, mark and value."), 400)
+        return api_error(400, _("A mark needs worker_id, mark and value."))
     scope = None if user is None else user.county_ids()
     seat = next((s for s in trip.seats if s.worker_id == body["worker_id"]), None)
     if scope is not None and seat is not None and seat.worker.county_id not in scope:
-        return _error("forbidden", _("This passenger is not in your counties."), 403)
+        return api_error(403, _("This passenger is not in your counties."))
     try:
         seat = manifests.set_mark(trip, body["worker_id"], body["mark"], body["value"], utcnow(), user, source)
     except manifests.MarkError:
         db.session.rollback()
-        return _error("conflict", _("This passenger is no longer on this bus, or the trip is not running: reload the list."), 409)  # noqa: E501
+        return api_error(409, _("This passenger is no longer on this bus, or the trip is not running: reload the list."))  # noqa: E501
     db.session.commit()
     return jsonify(worker_id=seat.worker_id, state=manifests.seat_state(seat), counts=manifests.counts(trip).as_dict())
 
@@ -192,7 +196,7 @@ def _title(trip: Trip) -> str:
 
 
 def _facts(trip: Trip) -> list[tuple[str, str]]:
-    drivers = "、".join(f"{d.name} {d.phone.removeprefix('+86')}" for d in (trip.driver1, trip.driver2) if d)
+    drivers = "、".join(f"{d.name} {national(d.phone)}" for d in (trip.driver1, trip.driver2) if d)
     captain = next((f"{s.worker.name}（{s.seat_no}号座）" for s in trip.seats if s.worker_id == trip.captain_worker_id), "")
     return [
         ("车型", trip.coach_type.name), ("驾驶员", drivers or "待定"), ("车长", captain or "待定"),

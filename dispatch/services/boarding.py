@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -16,9 +16,8 @@ from sqlalchemy.orm import selectinload
 from dispatch.extensions import db
 from dispatch.models import Plan, SeatAssignment, Site, Trip, TripStop, WelfareHandout, Worker
 from dispatch.models.trips import PLAN_PUBLISHED
+from dispatch.notify.journeys import DEFAULT_HANDOUT  # the window the welfare reminder announces
 from dispatch.services.manifest import Counts, counts
-
-DEFAULT_HANDOUT = timedelta(hours=1)  # as the welfare reminder says: the hour before pickup
 
 
 def live_trips(day: date) -> list[Trip]:

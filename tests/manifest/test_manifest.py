@@ -33,6 +33,11 @@ from tests.manifest.conftest import BEFORE_DEPARTURE, busiest_trip
 PUBLIC = "https://dispatch.example.cn"  # driver links go by SMS only from a public https address
 
 
+def _fitting_coach(trip: Trip) -> Coach:
+    """A coach of the type the bus was planned with (its usual drivers come with it)."""
+    return db.session.scalars(select(Coach).where(Coach.coach_type_id == trip.coach_type_id)).first()
+
+
 def _token(app, trip_id: int) -> str:
     with app.app_context():
         return driver_links.token_for(db.session.get(Trip, trip_id), app.secret_key)
@@ -66,7 +71,7 @@ def test_rotating_the_link_revokes_the_old_one_and_sends_the_drivers_the_new(pub
     trip_id = busiest_trip(published_app)
     with published_app.app_context():
         trip = db.session.get(Trip, trip_id)
-        coach = db.session.scalars(select(Coach).where(Coach.coach_type_id == trip.coach_type_id)).first()
+        coach = _fitting_coach(trip)
         trip.coach_id, trip.driver1_id, trip.driver2_id = coach.id, coach.driver1_id, coach.driver2_id
         drivers = {coach.driver1_id, coach.driver2_id}
         db.session.commit()
@@ -258,7 +263,7 @@ def test_a_driver_put_on_a_published_trip_is_sent_the_link_and_one_taken_off_los
     trip_id = busiest_trip(published_app)
     with published_app.app_context():
         trip = db.session.get(Trip, trip_id)
-        coach = db.session.scalars(select(Coach).where(Coach.coach_type_id == trip.coach_type_id)).first()
+        coach = _fitting_coach(trip)
         version, coach_id, driver_id = trip.version, coach.id, coach.driver1_id
     client = published_app.test_client()
     with time_machine.travel(BEFORE_DEPARTURE, tick=False):
@@ -286,7 +291,7 @@ def test_driver_links_go_by_sms_only_from_a_public_https_address(published_app):
     trip_id = busiest_trip(published_app)
     with published_app.app_context():
         trip = db.session.get(Trip, trip_id)
-        coach = db.session.scalars(select(Coach).where(Coach.coach_type_id == trip.coach_type_id)).first()
+        coach = _fitting_coach(trip)
         trip.coach_id, trip.driver1_id = coach.id, coach.driver1_id
         db.session.commit()
         for base, sms_link, linked in [("http://127.0.0.1:5000", True, False), ("https://localhost", True, False),
