@@ -1,17 +1,14 @@
-"""The only module that touches OR-Tools: plain linear models in, plain numbers out."""
+"""The only module that touches OR-Tools' linear solvers: plain linear models in, plain numbers out."""
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from ortools.linear_solver import pywraplp
+from ortools.math_opt.python import mathopt
 
-BACKENDS = ("HIGHS", "SCIP", "CBC")
 LP_BACKEND = "GLOP"
 
 
@@ -53,83 +50,45 @@ class LinearResult:
 
 
 def solve_linear(model: LinearModel, seconds: float, relative_gap: float = 1e-4) -> LinearResult:
-    """Solve with HiGHS (SCIP or CBC when absent) through pywraplp; one thread."""
-    solver = _solver()
-    inf = solver.infinity()
+    """Solve with HiGHS through MathOpt: the best solution and the proven bound, also at the limit.
+
+    Not through pywraplp: OR-Tools 9.15 maps HiGHS's "time limit reached" to an unknown status
+    there and drops both the incumbent and the bound (google/or-tools#5016, #5372), so every MIP
+    that ran out of time came back empty. MathOpt reports the limit as a feasible termination.
+    """
+    mo = mathopt.Model()
     cols = [
-        solver.Var(lo, inf if math.isinf(up) else up, integer, "")
+        mo.add_variable(lb=lo, ub=up, is_integer=integer)
         for lo, up, integer in zip(model.lower, model.upper, model.integer, strict=True)
     ]
     for terms, lo, up in model.rows:
-        ct = solver.RowConstraint(-inf if math.isinf(lo) else lo, inf if math.isinf(up) else up, "")
+        row = mo.add_linear_constraint(lb=lo, ub=up)
         for j, coef in terms:
-            ct.SetCoefficient(cols[j], coef)
-    objective = solver.Objective()
+            row.set_coefficient(cols[j], coef)
+    objective = mo.objective
+    objective.is_maximize = False
     for var, c in zip(cols, model.cost, strict=True):
         if c:
-            objective.SetCoefficient(var, c)
-    objective.SetMinimization()
-    return _run(solver, cols, model, seconds, relative_gap)
+            objective.set_linear_coefficient(var, c)
+    params = mathopt.SolveParameters(
+        time_limit=timedelta(seconds=max(0.01, seconds)), relative_gap_tolerance=relative_gap
+    )
+    return _read(mathopt.solve(mo, mathopt.SolverType.HIGHS, params=params), cols)
 
 
-@contextlib.contextmanager
-def _no_banner() -> Iterator[None]:
-    """HiGHS prints a banner on the C-level stdout at its first solve; callers such as
-    `plan run` promise that stdout carries only their own lines, so send it to /dev/null."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
-def _solver() -> pywraplp.Solver:
-    """The first MIP backend the wheel has."""
-    for name in BACKENDS:
-        solver = pywraplp.Solver.CreateSolver(name)
-        if solver is not None:
-            solver.SuppressOutput()
-            solver.SetNumThreads(1)
-            return solver
-    raise RuntimeError("OR-Tools has no MIP backend")
-
-
-def _run(
-    solver: pywraplp.Solver,
-    cols: list[pywraplp.Variable],
-    model: LinearModel,
-    seconds: float,
-    gap: float,
-) -> LinearResult:
-    """Solve and turn the answer into plain numbers straight away."""
-    # No solution hints: HiGHS behind pywraplp 9.15 crashed (SIGSEGV) on a partial hint.
-    solver.SetTimeLimit(max(1, int(seconds * 1000)))
-    params = pywraplp.MPSolverParameters()
-    params.SetDoubleParam(params.RELATIVE_MIP_GAP, gap)
-    with _no_banner():  # HiGHS prints its banner at the first Solve of a process
-        status = solver.Solve(params)
-    has_solution = status in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE)
-    if not has_solution:
-        return LinearResult([], math.inf, _safe_bound(solver, status), False)
-    values = [v.solution_value() for v in cols]
-    objective = solver.Objective().Value()
-    bound = _safe_bound(solver, status)
-    return LinearResult(values, objective, min(bound, objective), status == pywraplp.Solver.OPTIMAL)
-
-
-def _safe_bound(solver: pywraplp.Solver, status: int) -> float:
-    """The solver's dual bound, or -inf when it proved nothing."""
-    if status == pywraplp.Solver.INFEASIBLE:
-        return math.inf
-    try:
-        bound = solver.Objective().BestBound()
-    except Exception:  # noqa: BLE001 - a backend without a bound proves nothing
-        return -math.inf
-    return bound if math.isfinite(bound) else -math.inf
+def _read(result: mathopt.SolveResult, cols: list[mathopt.Variable]) -> LinearResult:
+    """Plain numbers straight away: values (empty without a solution), objective, proven bound."""
+    reason = result.termination.reason
+    if reason == mathopt.TerminationReason.INFEASIBLE:
+        return LinearResult([], math.inf, math.inf, False)
+    dual = result.termination.objective_bounds.dual_bound
+    bound = dual if math.isfinite(dual) else -math.inf
+    if not result.has_primal_feasible_solution():
+        return LinearResult([], math.inf, bound, False)
+    values = result.variable_values()
+    objective = result.objective_value()
+    optimal = reason == mathopt.TerminationReason.OPTIMAL
+    return LinearResult([values[v] for v in cols], objective, min(bound, objective), optimal)
 
 
 @dataclass(frozen=True)
