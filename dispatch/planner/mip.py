@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -73,7 +77,24 @@ def solve_linear(model: LinearModel, seconds: float, relative_gap: float = 1e-4)
     params = mathopt.SolveParameters(
         time_limit=timedelta(seconds=max(0.01, seconds)), relative_gap_tolerance=relative_gap
     )
-    return _read(mathopt.solve(mo, mathopt.SolverType.HIGHS, params=params), cols)
+    with _quiet_stdout():
+        result = mathopt.solve(mo, mathopt.SolverType.HIGHS, params=params)
+    return _read(result, cols)
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """HiGHS writes some diagnostics with printf, on the C-level stdout, whatever its options;
+    callers such as `plan run` promise that stdout carries only their own lines."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _read(result: mathopt.SolveResult, cols: list[mathopt.Variable]) -> LinearResult:
