@@ -138,6 +138,7 @@ def column_pattern_bound(
     spent: float = math.inf,
     seeds: tuple[Seed, ...] = (),
     split: bool = True,
+    dive_seconds: float = 0.0,
 ) -> ColumnResult:
     """The column-generation bound of colgen.py for one block (stop rules required), and its LP."""
     start = time.monotonic()
@@ -159,7 +160,7 @@ def column_pattern_bound(
         most,
         seeds,
     )
-    return column_bound(task, seconds - (time.monotonic() - start), split)
+    return column_bound(task, seconds - (time.monotonic() - start), split, dive_seconds)
 
 
 def cheapest_bus(world: World, seats: Mapping[Commodity, int]) -> float:

@@ -39,7 +39,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -51,6 +51,9 @@ Seed = tuple[frozenset[str], frozenset[str], str, Mapping[Commodity, int]]  # a 
 BATCH = 400  # columns added per pricing round
 MAX_ROUNDS = 100_000  # per phase; the clock ends the loop first
 TOLERANCE = 1e-6
+DIVE_UP = 0.6  # patterns run at least this much over a whole bus are rounded up together
+DIVE_ROUNDS = 8  # pricing rounds after each rounding step
+DIVE_TOLERANCE = 1e-4
 
 
 @dataclass(frozen=True)
@@ -95,18 +98,19 @@ class _Master:
             if cap is not None:
                 self.cap_row[k] = len(self.limits)
                 self.limits.append((-math.inf, float(cap)))
+        self.split_row = len(self.limits)
         self.limits.append((-math.inf, math.inf))  # the bus-count split, free until used
         self.lp = GrowingLp(self.limits)
         for r in range(len(space.need)):
             self.lp.column(self.ceiling, [(r, 1.0)])
-        self.first = len(space.need)  # index of the first real column
         self.columns: list[tuple[int, int, tuple[float, ...]]] = []
+        self.real: list[int] = []  # the LP index of each of `columns`
         self.seen: set[tuple[int, int, tuple[float, ...]]] = set()
 
     def split(self, lo: float, up: float) -> None:
-        """Limit the total of real buses (the last row)."""
-        self.limits[-1] = (lo, up)
-        self.lp.set_row(len(self.limits) - 1, lo, up)
+        """Limit the total of real buses."""
+        self.limits[self.split_row] = (lo, up)
+        self.lp.set_row(self.split_row, lo, up)
 
     def add(self, p: int, k: int, load: tuple[float, ...]) -> None:
         """A column, unless the same one is there already."""
@@ -125,21 +129,26 @@ class _Master:
         terms.append((len(sp.need) - 1, 1.0))
         if k in self.cap_row:
             terms.append((self.cap_row[k], 1.0))
-        terms.append((len(self.limits) - 1, 1.0))
+        terms.append((self.split_row, 1.0))
         coach = sp.kinds[k]
-        self.lp.column(coach.fixed_cost + coach.cost_per_km * float(sp.km[p]), terms)
-
+        cost = coach.fixed_cost + coach.cost_per_km * float(sp.km[p])
+        self.real.append(self.lp.column(cost, terms))
 
 @dataclass(frozen=True)
 class ColumnResult:
-    """The proven bound, and the LP's buses per pattern (its main coach type id, how many)."""
+    """The proven bound, the LP's buses per pattern (its main coach type id, how many), and the
+    whole buses of the dive (one (pattern, coach type id) per bus; empty when none was asked)."""
 
     bound: float
     usage: list[tuple[Pattern, str, float]]
+    buses: list[tuple[Pattern, str]] = field(default_factory=list)
 
 
-def column_bound(task: BoundInput, seconds: float, split: bool = True) -> ColumnResult:
-    """The best proven bound within `seconds` (-inf when nothing was proved), and the LP."""
+def column_bound(
+    task: BoundInput, seconds: float, split: bool = True, dive_seconds: float = 0.0
+) -> ColumnResult:
+    """The best proven bound within `seconds` (-inf when nothing was proved), and the LP; then,
+    when `dive_seconds` is given, whole buses rounded from the LP by diving (`_dive`)."""
     deadline = time.monotonic() + seconds
     space = _space(task)
     if not space.kinds:
@@ -149,6 +158,9 @@ def column_bound(task: BoundInput, seconds: float, split: bool = True) -> Column
     _plan_columns(master, task)
     whole, values = _generate(master, task.most, deadline)
     usage = _usage(master, task, values)
+    if dive_seconds > 0 and values:
+        dived = _dive(master, task, values, time.monotonic() + dive_seconds)
+        return ColumnResult(whole, usage, dived)
     buses = sum(x for _, _, x in usage)
     n = math.floor(buses + TOLERANCE)
     if not split or not values or buses - n < 1e-4 or time.monotonic() > deadline:
@@ -161,19 +173,80 @@ def column_bound(task: BoundInput, seconds: float, split: bool = True) -> Column
     return ColumnResult(max(whole, min(low, high)), usage)
 
 
+def _dive(
+    master: _Master, task: BoundInput, values: list[float], deadline: float
+) -> list[tuple[Pattern, str]]:
+    """Whole buses near the LP: raise the columns it runs most nearly whole to the next whole
+    number (a lower limit on the column), re-price a few rounds, and repeat until every column
+    is whole or time is up (the rest is then rounded up).
+
+    A primal heuristic only: the limits it sets are not valid for every plan, so it runs after
+    the bound is taken and its LP values never make a bound. Bound changes keep GLOP's basis,
+    so each step re-solves in a fraction of a fresh solve.
+    """
+    floor: dict[int, float] = {}
+    while time.monotonic() < deadline:
+        x = _real_values(master, values)
+        part = x - np.floor(x + DIVE_TOLERANCE)
+        open_ = np.flatnonzero(part > DIVE_TOLERANCE)
+        if not open_.size:
+            break
+        ups = open_[part[open_] >= DIVE_UP]
+        if not ups.size:
+            ups = open_[np.argsort(-part[open_], kind="stable")[:1]]
+        for c in ups.tolist():
+            floor[c] = float(math.ceil(x[c]))
+            master.lp.set_lower(master.real[c], floor[c])
+        _, fresh = _generate(master, task.most, deadline, DIVE_ROUNDS, bounding=False)
+        if not fresh:  # the raised columns broke an availability limit
+            break
+        values = fresh
+    x = _real_values(master, values)
+    kinds = master.space.kinds
+    out: list[tuple[Pattern, str]] = []
+    for c, (p, k, _) in enumerate(master.columns):
+        n = math.ceil(x[c] - DIVE_TOLERANCE) if x[c] > DIVE_TOLERANCE else 0
+        out += [(task.patterns[p], kinds[k].id)] * int(max(floor.get(c, 0.0), n))
+    return out
+
+
+def _real_values(master: _Master, values: list[float]) -> np.ndarray:
+    """The values of the real columns, in the order of `master.columns`."""
+    x = np.zeros(len(master.columns))
+    for c, j in enumerate(master.real):
+        if j < len(values):
+            x[c] = values[j]
+    return x
+
+
+def _per_pattern(master: _Master, values: list[float]) -> np.ndarray:
+    """Buses per pattern in an LP solution, over all its columns."""
+    y = np.zeros(len(master.space.km))
+    for (p, _, _), j in zip(master.columns, master.real, strict=True):
+        if j < len(values):
+            y[p] += values[j]
+    return y
+
+
+def _types(master: _Master, values: list[float]) -> dict[int, int]:
+    """The coach type carrying most of each pattern's buses in an LP solution."""
+    per: dict[int, dict[int, float]] = {}
+    for (p, k, _), j in zip(master.columns, master.real, strict=True):
+        if j < len(values) and values[j] > TOLERANCE:
+            per.setdefault(p, {}).setdefault(k, 0.0)
+            per[p][k] += values[j]
+    return {p: max(by, key=lambda k, b=by: (b[k], -k)) for p, by in per.items()}
+
+
 def _usage(
     master: _Master, task: BoundInput, values: list[float]
 ) -> list[tuple[Pattern, str, float]]:
     """Buses per pattern in an LP solution, each with the type that carries most of them."""
-    per: dict[int, dict[int, float]] = {}
-    for (p, k, _), x in zip(master.columns, values[master.first :], strict=False):
-        if x > TOLERANCE:
-            per.setdefault(p, {}).setdefault(k, 0.0)
-            per[p][k] += x
+    y = _per_pattern(master, values)
     kinds = master.space.kinds
     return [
-        (task.patterns[p], kinds[max(by, key=lambda k, b=by: (b[k], -k))].id, sum(by.values()))
-        for p, by in sorted(per.items())
+        (task.patterns[p], kinds[k].id, float(y[p]))
+        for p, k in sorted(_types(master, values).items())
     ]
 
 
@@ -245,10 +318,13 @@ def _plan_columns(master: _Master, task: BoundInput) -> None:
         master.add(p, kind[coach], load)
 
 
-def _generate(master: _Master, most: int, deadline: float) -> tuple[float, list[float]]:
-    """Price until no column pays or time runs out; the best bound and the last LP's values."""
+def _generate(
+    master: _Master, most: int, deadline: float, rounds: int = MAX_ROUNDS, bounding: bool = True
+) -> tuple[float, list[float]]:
+    """Price until no column pays, time runs out or after `rounds`; the best bound (unless not
+    `bounding`) and the last LP's values."""
     best, values = -math.inf, []
-    for _ in range(MAX_ROUNDS):
+    for _ in range(rounds):
         if time.monotonic() > deadline:
             break
         lp = master.lp.solve(max(0.5, deadline - time.monotonic()))
@@ -256,7 +332,8 @@ def _generate(master: _Master, most: int, deadline: float) -> tuple[float, list[
             break
         duals = _clip(lp.duals, master)
         rc, loads = _price(master, duals)
-        best = max(best, _lagrangian(master, duals, rc, most), _farley(master, duals))
+        if bounding:
+            best = max(best, _lagrangian(master, duals, rc, most), _farley(master, duals))
         values = lp.values
         if rc.min() > -TOLERANCE * master.ceiling or best >= lp.objective * (1 - 1e-7):
             break
@@ -293,7 +370,7 @@ def _price(master: _Master, duals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     visits = np.where(pad, 0.0, duals[n_c + idx]).sum(axis=1)
     site_pad = sp.sites < 0
     visits += np.where(site_pad, 0.0, duals[2 * n_c + np.where(site_pad, 0, sp.sites)]).sum(axis=1)
-    visits += duals[len(sp.need) - 1] + duals[len(master.limits) - 1]
+    visits += duals[len(sp.need) - 1] + duals[master.split_row]
     order = np.argsort(-value, axis=1, kind="stable")
     v_sorted = np.take_along_axis(value, order, axis=1)
     u_sorted = np.take_along_axis(upper, order, axis=1)

@@ -24,10 +24,11 @@ from dispatch.planner.greedy import downsize, insert_groups
 from dispatch.planner.improve import descend
 from dispatch.planner.model import Unassigned
 from dispatch.planner.packing import PackTask, pack
-from dispatch.planner.patterns import Pattern, count_patterns
+from dispatch.planner.patterns import count_patterns
 
 PACK_SHARE = 0.2  # of the block's time, at most, for the packing MIP (6 s at 3,000 workers)
 DESCEND_SECONDS = 3.0
+DIVE_SHARE = 0.4  # of the block's time, at most, for diving to whole buses after the bound
 
 
 class Clock(Protocol):
@@ -56,6 +57,7 @@ def guide(
         block = [b for b in buses if b.date in days]
         spent = sum(world.bus_cost(b) for b in block)
         start = time.monotonic()
+        rebuild = len(days) == 1 and not any(b.fixed_id for b in block)
         result = column_pattern_bound(
             world,
             days,
@@ -64,10 +66,11 @@ def guide(
             spent,
             _seeds(world, block),
             split=False,
+            dive_seconds=DIVE_SHARE * seconds if rebuild else 0.0,
         )
         if math.isfinite(result.bound):
             known[groups] = result.bound
-        if len(days) > 1 or any(b.fixed_id for b in block) or not result.usage:
+        if not rebuild or not result.buses:
             continue
         left = min(seconds - (time.monotonic() - start), PACK_SHARE * seconds)
         cand = _rebuild(world, days[0], sorted(groups), result, left)
@@ -91,10 +94,8 @@ def _seeds(world: World, block: list[Bus]) -> tuple[Seed, ...]:
 def _rebuild(
     world: World, day: date, groups: list[str], result: ColumnResult, seconds: float
 ) -> list[Bus] | None:
-    """Buses from the rounded LP, whole groups packed on them, the rest inserted; None if any is left."""
-    chosen: list[tuple[Pattern, str]] = []
-    for pattern, coach, x in result.usage:
-        chosen += [(pattern, coach)] * math.floor(x + 0.5)
+    """Buses from the dive, whole groups packed on them, the rest inserted; None if any is left."""
+    chosen = result.buses
     caps = {c.id: c.available_on(day) for c in world.coaches}
     out = pack(world, PackTask(day, chosen, groups, [], {}, caps), max(1.0, seconds))
     placed = {g for b in out for g in b.groups}

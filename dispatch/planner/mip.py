@@ -127,6 +127,7 @@ class GrowingLp:
     def __init__(self, rows: list[tuple[float, float]]) -> None:
         self._limits = list(rows)
         self._data: list[tuple[float, list[tuple[int, float]]]] = []
+        self._lower: dict[int, float] = {}
         self._fresh()
 
     def _fresh(self) -> None:
@@ -140,6 +141,8 @@ class GrowingLp:
         self._solver.Objective().SetMinimization()
         for cost, terms in self._data:
             self._extract(cost, terms)
+        for j, lo in self._lower.items():
+            self._cols[j].SetLb(lo)
 
     def _bounds(self, lo: float, up: float) -> tuple[float, float]:
         return (-self._inf if math.isinf(lo) else lo, self._inf if math.isinf(up) else up)
@@ -156,6 +159,11 @@ class GrowingLp:
         for r, coef in terms:
             self._rows[r].SetCoefficient(var, coef)
         self._cols.append(var)
+
+    def set_lower(self, j: int, lo: float) -> None:
+        """Raise the lower limit of column j (a bound change: the next solve starts warm)."""
+        self._lower[j] = lo
+        self._cols[j].SetLb(lo)
 
     def set_row(self, r: int, lo: float, up: float) -> None:
         """Change the limits of row r."""
