@@ -51,7 +51,7 @@ Seed = tuple[frozenset[str], frozenset[str], str, Mapping[Commodity, int]]  # a 
 BATCH = 400  # columns added per pricing round
 MAX_ROUNDS = 100_000  # per phase; the clock ends the loop first
 TOLERANCE = 1e-6
-DIVE_UP = 0.6  # patterns run at least this much over a whole bus are rounded up together
+DIVE_UP = 0.9  # columns run at least this much over a whole number are raised together
 DIVE_ROUNDS = 8  # pricing rounds after each rounding step
 DIVE_TOLERANCE = 1e-4
 

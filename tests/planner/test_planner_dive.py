@@ -1,0 +1,46 @@
+"""The dive (colgen._dive): whole buses from the column-generation LP, after the bound is taken."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from planner_helpers import bench_module
+
+from dispatch.planner import load_problem
+from dispatch.planner.bound import blocks, column_pattern_bound, demand
+from dispatch.planner.buses import World
+
+
+@pytest.fixture(scope="module")
+def day() -> tuple[World, tuple, frozenset[str]]:
+    problem = load_problem(bench_module().problem(400, seed=3))
+    world = World(problem)
+    ((days, names),) = blocks(world, problem.groups)
+    return world, days, names
+
+
+def test_dived_buses_are_whole_and_seat_every_commodity(day) -> None:
+    world, days, names = day
+    result = column_pattern_bound(world, days, names, 30.0, split=False, dive_seconds=20.0)
+    assert result.buses, "the dive gave no buses"
+    seats = {c.id: c.passenger_seats for c in world.coaches}
+    room: Counter[tuple[str, str]] = Counter()
+    for pattern, coach in result.buses:
+        assert world.allowed(pattern.pickups, pattern.drops)
+        for e in pattern.commodities:
+            room[e] += seats[coach]
+    for e, q in demand(world, names).items():
+        assert room[e] >= q, f"{e}: {q} seats wanted, {room[e]} on the dived buses"
+    total = sum(seats[c] for _, c in result.buses)
+    assert total >= sum(world.groups[g].size for g in names)
+    # fewer buses than the LP's count rounded up per pattern would be luck; more than one
+    # per group would be nonsense
+    assert len(result.buses) <= len(names)
+
+
+def test_the_dive_leaves_the_bound_alone(day) -> None:
+    world, days, names = day
+    plain = column_pattern_bound(world, days, names, 30.0, split=False)
+    dived = column_pattern_bound(world, days, names, 30.0, split=False, dive_seconds=20.0)
+    assert dived.bound == pytest.approx(plain.bound, rel=1e-9)
