@@ -29,8 +29,13 @@ Farley's bound (`_farley`) is a second one from the same duals, often better ear
 
 Bus-count split: every plan runs an integer number B of buses, so the bound is the smaller of
 the bounds of the two halves B ≤ n and B ≥ n + 1 (each adds its row; the first also lowers
-`most` to n), n the floor of the LP's bus count. On the benchmark days it adds little (+0.1 % at
-1,000 workers), so the guided step (guided.py) leaves it out.
+`most` to n), n the floor of the LP's bus count. It adds little (+0.09 % on the 1,000-worker
+benchmark day, for a second of pricing), so the halves get at most twice the time the whole LP
+took.
+
+Dive (`_dive`, plans only): after the bound, the LP is rounded to whole buses by raising the
+columns it runs most nearly whole and re-pricing, a primal heuristic; guided.py packs real
+groups onto the result.
 """
 
 from __future__ import annotations
@@ -134,6 +139,7 @@ class _Master:
         cost = coach.fixed_cost + coach.cost_per_km * float(sp.km[p])
         self.real.append(self.lp.column(cost, terms))
 
+
 @dataclass(frozen=True)
 class ColumnResult:
     """The proven bound, the LP's buses per pattern (its main coach type id, how many), and the
@@ -149,7 +155,8 @@ def column_bound(
 ) -> ColumnResult:
     """The best proven bound within `seconds` (-inf when nothing was proved), and the LP; then,
     when `dive_seconds` is given, whole buses rounded from the LP by diving (`_dive`)."""
-    deadline = time.monotonic() + seconds
+    start = time.monotonic()
+    deadline = start + seconds
     space = _space(task)
     if not space.kinds:
         return ColumnResult(-math.inf, [])
@@ -158,19 +165,33 @@ def column_bound(
     _plan_columns(master, task)
     whole, values = _generate(master, task.most, deadline)
     usage = _usage(master, task, values)
-    if dive_seconds > 0 and values:
-        dived = _dive(master, task, values, time.monotonic() + dive_seconds)
-        return ColumnResult(whole, usage, dived)
+    bound = whole
+    if split and values:  # the halves get at most twice what the whole LP took
+        until = min(deadline, time.monotonic() + 2 * (time.monotonic() - start))
+        bound = max(whole, _split_bound(master, task, usage, until))
+    if dive_seconds <= 0 or not values:
+        return ColumnResult(bound, usage)
+    dive_end = time.monotonic() + dive_seconds
+    master.split(-math.inf, math.inf)
+    _, values = _generate(master, task.most, dive_end, DIVE_ROUNDS, bounding=False)
+    return ColumnResult(bound, usage, _dive(master, task, values, dive_end) if values else [])
+
+
+def _split_bound(
+    master: _Master, task: BoundInput, usage: list[tuple[Pattern, str, float]], deadline: float
+) -> float:
+    """The smaller bound of the halves B ≤ n and B ≥ n + 1 (n the LP's bus count rounded down);
+    -inf when the LP's count is whole already or time is up."""
     buses = sum(x for _, _, x in usage)
     n = math.floor(buses + TOLERANCE)
-    if not split or not values or buses - n < 1e-4 or time.monotonic() > deadline:
-        return ColumnResult(whole, usage)
+    if buses - n < 1e-4 or time.monotonic() > deadline:
+        return -math.inf
     master.split(-math.inf, float(n))
     halfway = time.monotonic() + (deadline - time.monotonic()) / 2
     low, _ = _generate(master, min(task.most, n), halfway)
     master.split(float(n + 1), math.inf)
     high, _ = _generate(master, task.most, deadline)
-    return ColumnResult(max(whole, min(low, high)), usage)
+    return min(low, high)
 
 
 def _dive(

@@ -65,7 +65,6 @@ def guide(
             seconds * (1 - PACK_SHARE),
             spent,
             _seeds(world, block),
-            split=False,
             dive_seconds=DIVE_SHARE * seconds if rebuild else 0.0,
         )
         if math.isfinite(result.bound):

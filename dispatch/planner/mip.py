@@ -53,8 +53,16 @@ class LinearResult:
     optimal: bool
 
 
-def solve_linear(model: LinearModel, seconds: float, relative_gap: float = 1e-4) -> LinearResult:
+def solve_linear(
+    model: LinearModel,
+    seconds: float,
+    relative_gap: float = 1e-4,
+    absolute_gap: float | None = None,
+) -> LinearResult:
     """Solve with HiGHS through MathOpt: the best solution and the proven bound, also at the limit.
+
+    `absolute_gap` (in objective units) replaces the relative one where the objective carries a
+    large constant, as the packing MIP's reward for every group carried does.
 
     Not through pywraplp: OR-Tools 9.15 maps HiGHS's "time limit reached" to an unknown status
     there and drops both the incumbent and the bound (google/or-tools#5016, #5372), so every MIP
@@ -75,7 +83,9 @@ def solve_linear(model: LinearModel, seconds: float, relative_gap: float = 1e-4)
         if c:
             objective.set_linear_coefficient(var, c)
     params = mathopt.SolveParameters(
-        time_limit=timedelta(seconds=max(0.01, seconds)), relative_gap_tolerance=relative_gap
+        time_limit=timedelta(seconds=max(0.01, seconds)),
+        relative_gap_tolerance=relative_gap if absolute_gap is None else 0.0,
+        absolute_gap_tolerance=absolute_gap,
     )
     with _quiet_stdout():
         result = mathopt.solve(mo, mathopt.SolverType.HIGHS, params=params)

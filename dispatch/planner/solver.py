@@ -14,14 +14,17 @@ from dispatch.planner.bound import blocks, lower_bound
 from dispatch.planner.buses import Bus, World, to_trip
 from dispatch.planner.greedy import by_county, downsize, insert_groups
 from dispatch.planner.guided import guide, worth_guiding
-from dispatch.planner.improve import copy_buses, descend, improve
+from dispatch.planner.improve import copy_buses, descend
 from dispatch.planner.model import Plan, Problem, Summary, Trip, Unassigned
 from dispatch.planner.optimise import optimise
+from dispatch.planner.parallel import improve_on_two_cores
 
 Progress = Callable[[float, str], None]
 OPTIMISE_SHARE = 0.75
 IMPROVE_SHARE = 0.85
-BOUNDED_SHARE = 0.97  # when column generation has bounded every block, only the threshold bound is left
+BOUNDED_SHARE = (
+    0.97  # when column generation has bounded every block, only the threshold bound is left
+)
 GUIDE_SHARE = 0.75  # column generation wants 10–30 s on a full day; local search stalls sooner
 DESCEND_SECONDS = 2.0  # per construction; a descent took 0.2–1.2 s at 1,000 workers
 
@@ -61,7 +64,9 @@ def solve(
     report(0.7, "improving")
     served = [g for b in buses for g in b.groups]
     bounded = all(groups in known for _, groups in blocks(world, served))
-    improve(world, buses, budget.share(BOUNDED_SHARE if bounded else IMPROVE_SHARE), seed)
+    improve_on_two_cores(
+        world, buses, budget.share(BOUNDED_SHARE if bounded else IMPROVE_SHARE), seed
+    )
     report(0.9, "lower bound")
     plan = _plan(world, buses, missed, budget, known)
     report(1.0, "done")
