@@ -507,8 +507,9 @@ def record(path: Any, text: str) -> None:
 
 
 PLANNER_NOTE = (
-    "`python bench/planner.py --record`, Python 3.11, 2 CPUs shared with other engineers' runs "
-    "(load average 3–5 while this round was measured), seed 1. "
+    "`python bench/planner.py --record`, Python 3.11, 2 CPUs, nothing else running while this "
+    "round was measured, seed 1; our planner's local search runs in two processes when it has "
+    "10 s or more (parallel.py), VROOM uses 2 threads, PyVRP 1. "
     "Generated Linfen days: 17 counties → 12 Shanghai/Jiangsu sites, 45 % singles, families of 2–10, "
     "coaches 31/43/51 seats at 9,000/11,000/12,500 CNY + 3 CNY/km, western mountain counties via "
     "`matrix_km` (× 1.45). Budgets: default rules (≤ 3 pickups, ≤ 2 drop-offs, 150 km spread) 2× "

@@ -30,8 +30,7 @@ Farley's bound (`_farley`) is a second one from the same duals, often better ear
 Bus-count split: every plan runs an integer number B of buses, so the bound is the smaller of
 the bounds of the two halves B ≤ n and B ≥ n + 1 (each adds its row; the first also lowers
 `most` to n), n the floor of the LP's bus count. It adds little (+0.09 % on the 1,000-worker
-benchmark day, for a second of pricing), so the halves get at most twice the time the whole LP
-took.
+benchmark day, for a second of pricing), so the halves get at most the time the whole LP took.
 
 Dive (`_dive`, plans only): after the bound, the LP is rounded to whole buses by raising the
 columns it runs most nearly whole and re-pricing, a primal heuristic; guided.py packs real
@@ -154,7 +153,8 @@ def column_bound(
     task: BoundInput, seconds: float, split: bool = True, dive_seconds: float = 0.0
 ) -> ColumnResult:
     """The best proven bound within `seconds` (-inf when nothing was proved), and the LP; then,
-    when `dive_seconds` is given, whole buses rounded from the LP by diving (`_dive`)."""
+    when `dive_seconds` is given, whole buses rounded from the LP by diving (`_dive`), all within
+    `seconds`: what the bound leaves, at most `dive_seconds`, goes to the dive."""
     start = time.monotonic()
     deadline = start + seconds
     space = _space(task)
@@ -166,12 +166,12 @@ def column_bound(
     whole, values = _generate(master, task.most, deadline)
     usage = _usage(master, task, values)
     bound = whole
-    if split and values:  # the halves get at most twice what the whole LP took
-        until = min(deadline, time.monotonic() + 2 * (time.monotonic() - start))
+    if split and values:  # the halves get at most the time the whole LP took
+        until = min(deadline, 2 * time.monotonic() - start)
         bound = max(whole, _split_bound(master, task, usage, until))
     if dive_seconds <= 0 or not values:
         return ColumnResult(bound, usage)
-    dive_end = time.monotonic() + dive_seconds
+    dive_end = min(time.monotonic() + dive_seconds, deadline)  # within the same `seconds`
     master.split(-math.inf, math.inf)
     _, values = _generate(master, task.most, dive_end, DIVE_ROUNDS, bounding=False)
     return ColumnResult(bound, usage, _dive(master, task, values, dive_end) if values else [])
@@ -205,7 +205,7 @@ def _dive(
     the bound is taken and its LP values never make a bound. Bound changes keep GLOP's basis,
     so each step re-solves in a fraction of a fresh solve.
     """
-    floor: dict[int, float] = {}
+    raised: dict[int, float] = {}
     while time.monotonic() < deadline:
         x = _real_values(master, values)
         part = x - np.floor(x + DIVE_TOLERANCE)
@@ -216,8 +216,8 @@ def _dive(
         if not ups.size:
             ups = open_[np.argsort(-part[open_], kind="stable")[:1]]
         for c in ups.tolist():
-            floor[c] = float(math.ceil(x[c]))
-            master.lp.set_lower(master.real[c], floor[c])
+            raised[c] = float(math.ceil(x[c]))
+            master.lp.set_lower(master.real[c], raised[c])
         _, fresh = _generate(master, task.most, deadline, DIVE_ROUNDS, bounding=False)
         if not fresh:  # the raised columns broke an availability limit
             break
@@ -227,7 +227,7 @@ def _dive(
     out: list[tuple[Pattern, str]] = []
     for c, (p, k, _) in enumerate(master.columns):
         n = math.ceil(x[c] - DIVE_TOLERANCE) if x[c] > DIVE_TOLERANCE else 0
-        out += [(task.patterns[p], kinds[k].id)] * int(max(floor.get(c, 0.0), n))
+        out += [(task.patterns[p], kinds[k].id)] * int(max(raised.get(c, 0.0), n))
     return out
 
 

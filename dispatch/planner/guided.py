@@ -28,7 +28,7 @@ from dispatch.planner.patterns import count_patterns
 
 PACK_SHARE = 0.2  # of the block's time, at most, for the packing MIP (6 s at 3,000 workers)
 DESCEND_SECONDS = 3.0
-DIVE_SHARE = 0.4  # of the block's time, at most, for diving to whole buses after the bound
+DIVE_SHARE = 0.4  # of the block's time at most, for the dive (within the bound's share)
 
 
 class Clock(Protocol):

@@ -22,9 +22,8 @@ from dispatch.planner.parallel import improve_on_two_cores
 Progress = Callable[[float, str], None]
 OPTIMISE_SHARE = 0.75
 IMPROVE_SHARE = 0.85
-BOUNDED_SHARE = (
-    0.97  # when column generation has bounded every block, only the threshold bound is left
-)
+# When column generation has bounded every block, only the threshold bound is left to compute.
+BOUNDED_SHARE = 0.97
 GUIDE_SHARE = 0.75  # column generation wants 10–30 s on a full day; local search stalls sooner
 DESCEND_SECONDS = 2.0  # per construction; a descent took 0.2–1.2 s at 1,000 workers
 
