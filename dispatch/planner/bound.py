@@ -140,7 +140,8 @@ def column_pattern_bound(
     split: bool = True,
     dive_seconds: float = 0.0,
 ) -> ColumnResult:
-    """The column-generation bound of colgen.py for one block (stop rules required), and its LP."""
+    """The column-generation bound of colgen.py for one block (stop rules required), and the
+    dive's whole buses when `dive_seconds` is given."""
     start = time.monotonic()
     seats = demand(world, groups)
     r = world.rules

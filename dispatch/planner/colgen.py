@@ -141,48 +141,44 @@ class _Master:
 
 @dataclass(frozen=True)
 class ColumnResult:
-    """The proven bound, the LP's buses per pattern (its main coach type id, how many), and the
-    whole buses of the dive (one (pattern, coach type id) per bus; empty when none was asked)."""
+    """The proven bound, and the whole buses of the dive (one (pattern, coach type id) per bus;
+    empty when none was asked)."""
 
     bound: float
-    usage: list[tuple[Pattern, str, float]]
     buses: list[tuple[Pattern, str]] = field(default_factory=list)
 
 
 def column_bound(
     task: BoundInput, seconds: float, split: bool = True, dive_seconds: float = 0.0
 ) -> ColumnResult:
-    """The best proven bound within `seconds` (-inf when nothing was proved), and the LP; then,
-    when `dive_seconds` is given, whole buses rounded from the LP by diving (`_dive`), all within
+    """The best proven bound within `seconds` (-inf when nothing was proved); then, when
+    `dive_seconds` is given, whole buses rounded from the LP by diving (`_dive`), all within
     `seconds`: what the bound leaves, at most `dive_seconds`, goes to the dive."""
     start = time.monotonic()
     deadline = start + seconds
     space = _space(task)
     if not space.kinds:
-        return ColumnResult(-math.inf, [])
+        return ColumnResult(-math.inf)
     master = _Master(space)
     _seed_columns(master)
     _plan_columns(master, task)
     whole, values = _generate(master, task.most, deadline)
-    usage = _usage(master, task, values)
     bound = whole
     if split and values:  # the halves get at most the time the whole LP took
         until = min(deadline, 2 * time.monotonic() - start)
-        bound = max(whole, _split_bound(master, task, usage, until))
+        buses = float(_real_values(master, values).sum())
+        bound = max(whole, _split_bound(master, task, buses, until))
     if dive_seconds <= 0 or not values:
-        return ColumnResult(bound, usage)
+        return ColumnResult(bound)
     dive_end = min(time.monotonic() + dive_seconds, deadline)  # within the same `seconds`
     master.split(-math.inf, math.inf)
     _, values = _generate(master, task.most, dive_end, DIVE_ROUNDS, bounding=False)
-    return ColumnResult(bound, usage, _dive(master, task, values, dive_end) if values else [])
+    return ColumnResult(bound, _dive(master, task, values, dive_end) if values else [])
 
 
-def _split_bound(
-    master: _Master, task: BoundInput, usage: list[tuple[Pattern, str, float]], deadline: float
-) -> float:
-    """The smaller bound of the halves B ≤ n and B ≥ n + 1 (n the LP's bus count rounded down);
-    -inf when the LP's count is whole already or time is up."""
-    buses = sum(x for _, _, x in usage)
+def _split_bound(master: _Master, task: BoundInput, buses: float, deadline: float) -> float:
+    """The smaller bound of the halves B ≤ n and B ≥ n + 1 (n the LP's bus count `buses` rounded
+    down); -inf when the count is whole already or time is up."""
     n = math.floor(buses + TOLERANCE)
     if buses - n < 1e-4 or time.monotonic() > deadline:
         return -math.inf
@@ -232,43 +228,13 @@ def _dive(
 
 
 def _real_values(master: _Master, values: list[float]) -> np.ndarray:
-    """The values of the real columns, in the order of `master.columns`."""
-    x = np.zeros(len(master.columns))
-    for c, j in enumerate(master.real):
-        if j < len(values):
-            x[c] = values[j]
+    """The values of the real columns, in the order of `master.columns` (0 for a column added
+    after that LP was solved)."""
+    index = np.array(master.real, dtype=np.int64)
+    known = index < len(values)
+    x = np.zeros(len(index))
+    x[known] = np.asarray(values, dtype=float)[index[known]]
     return x
-
-
-def _per_pattern(master: _Master, values: list[float]) -> np.ndarray:
-    """Buses per pattern in an LP solution, over all its columns."""
-    y = np.zeros(len(master.space.km))
-    for (p, _, _), j in zip(master.columns, master.real, strict=True):
-        if j < len(values):
-            y[p] += values[j]
-    return y
-
-
-def _types(master: _Master, values: list[float]) -> dict[int, int]:
-    """The coach type carrying most of each pattern's buses in an LP solution."""
-    per: dict[int, dict[int, float]] = {}
-    for (p, k, _), j in zip(master.columns, master.real, strict=True):
-        if j < len(values) and values[j] > TOLERANCE:
-            per.setdefault(p, {}).setdefault(k, 0.0)
-            per[p][k] += values[j]
-    return {p: max(by, key=lambda k, b=by: (b[k], -k)) for p, by in per.items()}
-
-
-def _usage(
-    master: _Master, task: BoundInput, values: list[float]
-) -> list[tuple[Pattern, str, float]]:
-    """Buses per pattern in an LP solution, each with the type that carries most of them."""
-    y = _per_pattern(master, values)
-    kinds = master.space.kinds
-    return [
-        (task.patterns[p], kinds[k].id, float(y[p]))
-        for p, k in sorted(_types(master, values).items())
-    ]
 
 
 def _space(task: BoundInput) -> _Space:

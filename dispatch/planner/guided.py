@@ -1,11 +1,11 @@
-"""LP-guided plans for full days: the column-generation LP's buses, rounded, packed, then filled.
+"""LP-guided plans for full days: the column-generation LP dived to whole buses, packed, filled.
 
 Used where the stop rules leave too many patterns for the covering MIP of optimise.py (a full
 Linfen day). Column generation (colgen.py) runs once per date block on the greedy plan's
-groups; its proven bound is kept for the final summary and its LP says which patterns buses
-should run. On a single-date block without locked trips, the patterns the LP runs half a bus or
-more of become buses, the packing MIP seats whole groups on them, the rest is inserted greedily
-and a short local search tidies up; the result replaces the greedy block when it is cheaper.
+groups; its proven bound is kept for the final summary. On a single-date block without locked
+trips its LP is then dived to whole buses (colgen `_dive`), the packing MIP seats whole groups
+on them, the rest is inserted greedily and a short local search tidies up; the result replaces
+the greedy block when it is cheaper.
 """
 
 from __future__ import annotations

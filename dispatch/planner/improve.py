@@ -39,7 +39,7 @@ def improve(world: World, buses: list[Bus], seconds: float, seed: int) -> None:
     deadline = time.monotonic() + seconds
     rng = random.Random(seed)
     descend(world, buses, deadline, rng)
-    best = current = _cost(world, buses)
+    best = current = plan_cost(world, buses)
     kept, last_best, kicks = copy_buses(buses), 0, 0
     stop = deadline - POLISH_SHARE * seconds
     for n in range(MAX_ROUNDS):
@@ -53,9 +53,9 @@ def improve(world: World, buses: list[Bus], seconds: float, seed: int) -> None:
             continue
         saved = copy_buses(buses)
         complete = _ruin_recreate(world, buses, rng)
-        cost = _cost(world, buses)
+        cost = plan_cost(world, buses)
         if complete and cost < best - 1e-6 and swap_pass(world, buses, stop):
-            cost = _cost(world, buses)
+            cost = plan_cost(world, buses)
         if complete and cost < current - 1e-6:
             current = cost
             if cost < best - 1e-6:
@@ -73,7 +73,7 @@ def _kick(world: World, buses: list[Bus], kept: list[Bus], rng: random.Random) -
         saved = copy_buses(buses)
         if not _ruin_recreate(world, buses, rng):
             buses[:] = saved
-    return _cost(world, buses)
+    return plan_cost(world, buses)
 
 
 def copy_buses(buses: list[Bus]) -> list[Bus]:
@@ -84,7 +84,7 @@ def copy_buses(buses: list[Bus]) -> list[Bus]:
     ]
 
 
-def _cost(world: World, buses: list[Bus]) -> float:
+def plan_cost(world: World, buses: list[Bus]) -> float:
     """Total cost of the working buses."""
     return sum(world.bus_cost(b) for b in buses if b.groups or b.fixed_id)
 

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from dispatch.planner.buses import Bus, World
-from dispatch.planner.improve import copy_buses, improve
+from dispatch.planner.improve import copy_buses, improve, plan_cost
 
 MIN_SECONDS = 10.0  # below this, starting a process does not pay
 GRACE_SECONDS = 2.0  # how long past the deadline the parent waits for the child's answer
@@ -41,7 +41,7 @@ def improve_on_two_cores(world: World, buses: list[Bus], seconds: float, seed: i
     if (
         other is not None
         and _served(other) == _served(buses)
-        and _cost(world, other) < _cost(world, buses) - 1e-6
+        and plan_cost(world, other) < plan_cost(world, buses) - 1e-6
     ):
         buses[:] = other
 
@@ -92,11 +92,6 @@ class _Child:
 def _served(buses: list[Bus]) -> list[str]:
     """Every group on the buses, sorted."""
     return sorted(g for b in buses for g in b.groups)
-
-
-def _cost(world: World, buses: list[Bus]) -> float:
-    """Cost of working buses."""
-    return sum(world.bus_cost(b) for b in buses if b.groups or b.fixed_id)
 
 
 def main() -> None:

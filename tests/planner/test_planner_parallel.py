@@ -13,7 +13,7 @@ from planner_helpers import bench_module
 from dispatch.planner import check, load_problem, parallel, solve
 from dispatch.planner.buses import World
 from dispatch.planner.greedy import insert_groups
-from dispatch.planner.improve import copy_buses, improve
+from dispatch.planner.improve import copy_buses, improve, plan_cost
 
 
 def _greedy(workers: int, seed: int):
@@ -22,10 +22,6 @@ def _greedy(workers: int, seed: int):
     buses: list = []
     assert insert_groups(world, buses, sorted(problem.groups)) == []
     return problem, world, buses
-
-
-def _cost(world: World, buses: list) -> float:
-    return sum(world.bus_cost(b) for b in buses if b.groups)
 
 
 def test_the_child_improves_what_it_is_sent() -> None:
@@ -40,11 +36,11 @@ def test_the_child_improves_what_it_is_sent() -> None:
     )
     theirs = pickle.loads(out.stdout)
     assert sorted(g for b in theirs for g in b.groups) == sorted(problem.groups)
-    assert _cost(world, theirs) < _cost(world, buses)
+    assert plan_cost(world, theirs) < plan_cost(world, buses)
     # the child is the same search as here: seed 7 gives the same plan in either process
     ours = copy_buses(buses)
     improve(World(problem), ours, 60.0, 7)
-    assert _cost(world, theirs) == _cost(world, ours)
+    assert plan_cost(world, theirs) == plan_cost(world, ours)
 
 
 @pytest.mark.parametrize("seed", [1, 2])  # on this day seed 1 beats seed 2, and 3 beats 2
@@ -54,10 +50,10 @@ def test_two_cores_keep_the_cheaper_plan(seed: int) -> None:
     improve(world, alone, 60.0, seed)
     child = copy_buses(buses)
     improve(World(problem), child, 60.0, seed + 1)
-    assert _cost(world, alone) != _cost(world, child), "pick a day where the seeds differ"
+    assert plan_cost(world, alone) != plan_cost(world, child), "pick a day where the seeds differ"
     raced = copy_buses(buses)
     parallel.improve_on_two_cores(world, raced, 60.0, seed)
-    assert _cost(world, raced) == min(_cost(world, alone), _cost(world, child))
+    assert plan_cost(world, raced) == min(plan_cost(world, alone), plan_cost(world, child))
 
 
 def test_a_dead_child_leaves_the_parents_plan(monkeypatch) -> None:
@@ -67,7 +63,7 @@ def test_a_dead_child_leaves_the_parents_plan(monkeypatch) -> None:
     improve(world, alone, 60.0, 1)
     raced = copy_buses(buses)
     parallel.improve_on_two_cores(world, raced, 60.0, 1)
-    assert _cost(world, raced) == _cost(world, alone)
+    assert plan_cost(world, raced) == plan_cost(world, alone)
 
 
 def test_a_long_solve_uses_the_second_process_and_passes_check() -> None:
