@@ -19,18 +19,26 @@ def insert_groups(
     order = (
         list(groups) if keep_order else sorted(groups, key=lambda g: _order_key(world.groups[g]))
     )
+    room = {id(b): _room(world, b) for b in buses}
     for gid in order:
-        bus = best_insertion(world, buses, gid)
+        bus = best_insertion(world, buses, gid, room)
         if bus is not None:
             bus.groups.append(gid)
+            room[id(bus)] -= world.groups[gid].size
             continue
         new = open_bus(world, buses, gid, used)
         if new is None:
             missed.append(Unassigned(gid, no_coach_reason(world, world.groups[gid], used)))
             continue
         buses.append(new)
+        room[id(new)] = _room(world, new)
         used[(new.coach, new.date)] += 1
     return missed
+
+
+def _room(world: World, bus: Bus) -> int:
+    """Seats still free on a bus."""
+    return world.problem.coach_types[bus.coach].passenger_seats - world.load(bus.groups)
 
 
 def by_county(world: World, groups: Iterable[str]) -> list[str]:
@@ -53,11 +61,16 @@ def _order_key(group: Group) -> tuple[object, ...]:
     return (group.latest, group.earliest, group.dropoff, group.pickup, -group.size, group.id)
 
 
-def best_insertion(world: World, buses: list[Bus], gid: str) -> Bus | None:
-    """The open bus where `gid` adds least cost, within the rules and seats."""
+def best_insertion(
+    world: World, buses: list[Bus], gid: str, room: dict[int, int] | None = None
+) -> Bus | None:
+    """The open bus where `gid` adds least cost, within the rules and seats (`room`, when given,
+    holds each bus's free seats by id, so that full buses are passed over at once)."""
     group = world.groups[gid]
     best: tuple[float, int] | None = None
     for i, bus in enumerate(buses):
+        if room is not None and room[id(bus)] < group.size:
+            continue
         extra = insertion_cost(world, bus, group)
         if extra is not None and (best is None or extra < best[0]):
             best = (extra, i)
