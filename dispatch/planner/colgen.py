@@ -34,7 +34,13 @@ benchmark day, for a second of pricing), so the halves get at most the time the 
 
 Dive (`_dive`, plans only): after the bound, the LP is rounded to whole buses by raising the
 columns it runs most nearly whole and re-pricing, a primal heuristic; guided.py packs real
-groups onto the result.
+groups onto the result. Where a dive ends is chaotic (the LP is degenerate: on the 1,000-worker
+day, a greedy start a little different left it at 25 or 30 buses), so there are two: one with
+the buses capped at n (the floor of the LP's count, the half the optimum most likely lies in),
+then one without a cap, in a fresh LP of the columns priced for the bound so that the first
+dive's columns do not steer it. guided.py packs both and keeps the cheaper plan. The second
+runs only when the time left holds another dive as long as the first, and the capped one is
+left out when the LP cannot meet demand within the cap.
 """
 
 from __future__ import annotations
@@ -141,11 +147,11 @@ class _Master:
 
 @dataclass(frozen=True)
 class ColumnResult:
-    """The proven bound, and the whole buses of the dive (one (pattern, coach type id) per bus;
-    empty when none was asked)."""
+    """The proven bound, and the whole buses of each dive (one (pattern, coach type id) per bus;
+    none when no dive was asked)."""
 
     bound: float
-    buses: list[tuple[Pattern, str]] = field(default_factory=list)
+    dives: list[list[tuple[Pattern, str]]] = field(default_factory=list)
 
 
 def column_bound(
@@ -164,16 +170,29 @@ def column_bound(
     _plan_columns(master, task)
     whole, values = _generate(master, task.most, deadline)
     bound = whole
+    buses = float(_real_values(master, values).sum()) if values else math.inf
     if split and values:  # the halves get at most the time the whole LP took
         until = min(deadline, 2 * time.monotonic() - start)
-        buses = float(_real_values(master, values).sum())
         bound = max(whole, _split_bound(master, task, buses, until))
     if dive_seconds <= 0 or not values:
         return ColumnResult(bound)
     dive_end = min(time.monotonic() + dive_seconds, deadline)  # within the same `seconds`
-    master.split(-math.inf, math.inf)
-    _, values = _generate(master, task.most, dive_end, DIVE_ROUNDS, bounding=False)
-    return ColumnResult(bound, _dive(master, task, values, dive_end) if values else [])
+    dives: list[list[tuple[Pattern, str]]] = []
+    took, priced = 0.0, list(master.columns)
+    for cap in (float(math.floor(buses + TOLERANCE)), math.inf):
+        began = time.monotonic()
+        if dive_end - began < took:
+            break
+        if dives:  # a fresh LP of the bound's columns, without the first dive's
+            master = _Master(space)
+            for column in priced:
+                master.add(*column)
+        master.split(-math.inf, cap)
+        _, fresh = _generate(master, task.most, dive_end, bounding=False)
+        if fresh and _covered(master, fresh):  # not when the cap leaves demand to artificials
+            dives.append(_dive(master, task, fresh, dive_end))
+        took = time.monotonic() - began
+    return ColumnResult(bound, dives)
 
 
 def _split_bound(master: _Master, task: BoundInput, buses: float, deadline: float) -> float:
@@ -198,8 +217,8 @@ def _dive(
     is whole or time is up (the rest is then rounded up).
 
     A primal heuristic only: the limits it sets are not valid for every plan, so it runs after
-    the bound is taken and its LP values never make a bound. Bound changes keep GLOP's basis,
-    so each step re-solves in a fraction of a fresh solve.
+    the bound is taken and its LP values never make a bound, and it lifts them again when done.
+    Bound changes keep GLOP's basis, so each step re-solves in a fraction of a fresh solve.
     """
     raised: dict[int, float] = {}
     while time.monotonic() < deadline:
@@ -224,7 +243,14 @@ def _dive(
     for c, (p, k, _) in enumerate(master.columns):
         n = math.ceil(x[c] - DIVE_TOLERANCE) if x[c] > DIVE_TOLERANCE else 0
         out += [(task.patterns[p], kinds[k].id)] * int(max(raised.get(c, 0.0), n))
+    for c in raised:
+        master.lp.set_lower(master.real[c], 0.0)
     return out
+
+
+def _covered(master: _Master, values: list[float]) -> bool:
+    """The LP meets every ≥ row with real buses: no artificial column is in use."""
+    return max(values[: len(master.space.need)], default=0.0) <= DIVE_TOLERANCE
 
 
 def _real_values(master: _Master, values: list[float]) -> np.ndarray:

@@ -3,9 +3,10 @@
 Used where the stop rules leave too many patterns for the covering MIP of optimise.py (a full
 Linfen day). Column generation (colgen.py) runs once per date block on the greedy plan's
 groups; its proven bound is kept for the final summary. On a single-date block without locked
-trips its LP is then dived to whole buses (colgen `_dive`), the packing MIP seats whole groups
-on them, the rest is inserted greedily and a short local search tidies up; the result replaces
-the greedy block when it is cheaper.
+trips its LP is then dived to whole buses (colgen `_dive`, once with the bus count capped and
+once without when time allows); for each dive the packing MIP seats whole groups on its buses,
+the rest is inserted greedily and a short local search tidies up; the cheapest result replaces
+the greedy block when it is cheaper still.
 """
 
 from __future__ import annotations
@@ -19,16 +20,16 @@ from typing import Protocol
 
 from dispatch.planner.bound import COLUMN_PATTERN_LIMIT, blocks, column_pattern_bound, demand
 from dispatch.planner.buses import Bus, World
-from dispatch.planner.colgen import ColumnResult, Seed
+from dispatch.planner.colgen import Seed
 from dispatch.planner.greedy import downsize, insert_groups
 from dispatch.planner.improve import descend
 from dispatch.planner.model import Unassigned
 from dispatch.planner.packing import PackTask, pack
-from dispatch.planner.patterns import count_patterns
+from dispatch.planner.patterns import Pattern, count_patterns
 
 PACK_SHARE = 0.2  # of the block's time, at most, for the packing MIP (6 s at 3,000 workers)
 DESCEND_SECONDS = 3.0
-DIVE_SHARE = 0.4  # of the block's time at most, for the dive (within the bound's share)
+DIVE_SHARE = 0.6  # of the block's time at most, for the dives (within the bound's share)
 
 
 class Clock(Protocol):
@@ -69,12 +70,15 @@ def guide(
         )
         if math.isfinite(result.bound):
             known[groups] = result.bound
-        if not rebuild or not result.buses:
+        if not rebuild:
             continue
-        left = min(seconds - (time.monotonic() - start), PACK_SHARE * seconds)
-        cand = _rebuild(world, days[0], sorted(groups), result, left)
-        if cand is not None and _cost(world, cand) < spent - 1e-6:
-            buses = [b for b in buses if b.date not in days] + cand
+        best, left = spent, min(seconds - (time.monotonic() - start), PACK_SHARE * seconds)
+        for dived in result.dives:
+            share = left / len(result.dives)
+            cand = _rebuild(world, days[0], sorted(groups), dived, share)
+            if cand is not None and _cost(world, cand) < best - 1e-6:
+                best = _cost(world, cand)
+                buses = [b for b in buses if b.date not in days] + cand
     return buses, missed, known
 
 
@@ -91,10 +95,9 @@ def _seeds(world: World, block: list[Bus]) -> tuple[Seed, ...]:
 
 
 def _rebuild(
-    world: World, day: date, groups: list[str], result: ColumnResult, seconds: float
+    world: World, day: date, groups: list[str], chosen: list[tuple[Pattern, str]], seconds: float
 ) -> list[Bus] | None:
-    """Buses from the dive, whole groups packed on them, the rest inserted; None if any is left."""
-    chosen = result.buses
+    """Buses from a dive, whole groups packed on them, the rest inserted; None if any is left."""
     caps = {c.id: c.available_on(day) for c in world.coaches}
     out = pack(world, PackTask(day, chosen, groups, [], {}, caps), max(1.0, seconds))
     placed = {g for b in out for g in b.groups}

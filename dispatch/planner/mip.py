@@ -171,7 +171,7 @@ class GrowingLp:
         self._cols.append(var)
 
     def set_lower(self, j: int, lo: float) -> None:
-        """Raise the lower limit of column j (a bound change: the next solve starts warm)."""
+        """Set the lower limit of column j (a bound change: the next solve starts warm)."""
         self._lower[j] = lo
         self._cols[j].SetLb(lo)
 

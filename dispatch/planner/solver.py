@@ -22,7 +22,8 @@ from dispatch.planner.parallel import improve_on_two_cores
 Progress = Callable[[float, str], None]
 OPTIMISE_SHARE = 0.75
 IMPROVE_SHARE = 0.85
-# When column generation has bounded every block, only the threshold bound is left to compute.
+# When column generation has bounded every block, or the rules set no stop limits, only the
+# threshold bound is left to compute.
 BOUNDED_SHARE = 0.97
 GUIDE_SHARE = 0.75  # column generation wants 10–30 s on a full day; local search stalls sooner
 DESCEND_SECONDS = 2.0  # per construction; a descent took 0.2–1.2 s at 1,000 workers
@@ -62,7 +63,9 @@ def solve(
         buses, missed, known = guide(world, buses, missed, budget, GUIDE_SHARE)
     report(0.7, "improving")
     served = [g for b in buses for g in b.groups]
-    bounded = all(groups in known for _, groups in blocks(world, served))
+    bounded = not _pattern_bounded(world) or all(
+        groups in known for _, groups in blocks(world, served)
+    )
     improve_on_two_cores(
         world, buses, budget.share(BOUNDED_SHARE if bounded else IMPROVE_SHARE), seed
     )
@@ -88,6 +91,13 @@ def _greedy(
             best = (len(missed), cost, buses, missed)
     assert best is not None
     return best[2], best[3]
+
+
+def _pattern_bounded(world: World) -> bool:
+    """The rules set stop limits, so the final bound may run a pattern model (bound.py); without
+    them only the threshold bound is left, which takes milliseconds."""
+    r = world.rules
+    return r.max_pickup_stops is not None and r.max_dropoff_stops is not None
 
 
 def _locked_buses(problem: Problem) -> list[Bus]:
