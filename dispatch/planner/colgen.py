@@ -35,12 +35,12 @@ benchmark day, for a second of pricing), so the halves get at most the time the 
 Dive (`_dive`, plans only): after the bound, the LP is rounded to whole buses by raising the
 columns it runs most nearly whole and re-pricing, a primal heuristic; guided.py packs real
 groups onto the result. Where a dive ends is chaotic (the LP is degenerate: on the 1,000-worker
-day, a greedy start a little different left it at 25 or 30 buses), so there are two: one with
-the buses capped at n (the floor of the LP's count, the half the optimum most likely lies in),
-then one without a cap, in a fresh LP of the columns priced for the bound so that the first
-dive's columns do not steer it. guided.py packs both and keeps the cheaper plan. The second
-runs only when the time left holds another dive as long as the first, and the capped one is
-left out when the LP cannot meet demand within the cap.
+day, a slightly different greedy start turned a 25-bus plan into a 26-bus one), so there are
+two: one with the buses capped at n (the floor of the LP's count, the half the optimum most
+likely lies in), then one without a cap, in a fresh LP of the columns priced for the bound so
+that the first dive's columns do not steer it. guided.py packs both and keeps the cheaper plan.
+The second runs only when the time left holds another dive as long as the first, and the
+capped one is left out when the LP cannot meet demand within the cap.
 """
 
 from __future__ import annotations
