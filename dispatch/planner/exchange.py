@@ -4,7 +4,7 @@ of that bus's groups that ride within its remaining stops.
 When buses are full (stop rules lifted, seats tight), neither relocating a group nor trading one
 group for one can take a stop off a bus: the groups at a stop often add up to more seats than any
 single group elsewhere. The exchange moves the stop's whole party and pays for it in seats with up
-to MAX_BACK groups of the receiving bus, chosen among those whose pickup and drop-off the giving
+to MAX_BACK (4) groups of the receiving bus, chosen among those whose pickup and drop-off the giving
 bus still serves, so the giving bus loses a stop and gains none. Coach types stay as they are;
 locked trips take no part.
 """
@@ -20,7 +20,9 @@ from datetime import date
 from dispatch.planner.buses import Bus, World
 from dispatch.planner.model import CoachType, Group
 
-MAX_BACK = 3  # groups taken back, at most
+# Groups taken back, at most. 3,000 workers, rules lifted, 29 s of search, seeds 1–4: at most 3
+# gave 970,929–971,896, 4 gave 970,466–971,031, 5 gave 970,509–971,462 (fewer rounds).
+MAX_BACK = 4
 
 
 def exchange_pass(
