@@ -109,6 +109,15 @@ def lower_bound(
     return max(0.0, total * (1 - SAFETY))
 
 
+def settled(world: World, served: Iterable[str], known: Mapping[frozenset[str], float]) -> bool:
+    """`lower_bound` has only threshold bounds left to compute (milliseconds): the rules set no
+    stop limits, so no pattern model can run, or every block is bounded already."""
+    r = world.rules
+    if r.max_pickup_stops is None or r.max_dropoff_stops is None:
+        return True
+    return all(groups in known for _, groups in blocks(world, served))
+
+
 def pattern_bound(
     world: World,
     days: tuple[date, ...],

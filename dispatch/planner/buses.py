@@ -112,6 +112,11 @@ class World:
         return self.cost(self.problem.coach_types[bus.coach], *self.sites(bus.groups))
 
 
+def free_seats(world: World, bus: Bus) -> int:
+    """Seats still free on a working bus."""
+    return world.problem.coach_types[bus.coach].passenger_seats - world.load(bus.groups)
+
+
 def usage(buses: Iterable[Bus]) -> Counter[tuple[str, date]]:
     """Buses per coach type and date."""
     return Counter((b.coach, b.date) for b in buses)

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from dispatch.planner.buses import Bus, World
+from dispatch.planner.buses import Bus, World, free_seats
 from dispatch.planner.model import CoachType, Group
 
 # Groups taken back, at most. 3,000 workers, rules lifted, 29 s of search, seeds 1–4: at most 3
@@ -36,7 +36,7 @@ def exchange_pass(
         if a.fixed_id is not None:
             continue
         while a.groups and time.monotonic() < deadline:
-            b = _best_exchange(world, [v for k, v in views.items() if k != id(a)], a)
+            b = _best_exchange(world, views.values(), a)
             if b is None:
                 break
             views[id(a)], views[id(b)] = _view(world, a), _view(world, b)
@@ -72,10 +72,9 @@ def _view(world: World, bus: Bus) -> _Other:
     """A bus as the exchange reads it."""
     coach = world.problem.coach_types[bus.coach]
     gs = [world.groups[g] for g in bus.groups]
-    free = coach.passenger_seats - world.load(bus.groups)
     picks, drops = Counter(g.pickup for g in gs), Counter(g.dropoff for g in gs)
     sites = frozenset(picks) | frozenset(drops)
-    return _Other(bus, gs, coach, free, world.bus_cost(bus), picks, drops, sites)
+    return _Other(bus, gs, coach, free_seats(world, bus), world.bus_cost(bus), picks, drops, sites)
 
 
 @dataclass
@@ -95,7 +94,7 @@ class _Party:
     day: date  # a's date
 
 
-def _best_exchange(world: World, others: list[_Other], a: Bus) -> Bus | None:
+def _best_exchange(world: World, others: Iterable[_Other], a: Bus) -> Bus | None:
     """Apply the cheapest exchange of one of a's stops with another bus; the other bus, or None
     when none saves.
 
@@ -123,6 +122,8 @@ def _best_exchange(world: World, others: list[_Other], a: Bus) -> Bus | None:
             a.date,
         )
         for o in others:
+            if o.bus is a:
+                continue
             threshold = 1e-6 if best is None else best[0] + 1e-9
             found = _best_with(world, party, o, threshold)
             if found is not None:

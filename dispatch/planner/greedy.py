@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from dispatch.planner.buses import Bus, World, has_room, to_trip, usage
+from dispatch.planner.buses import Bus, World, free_seats, has_room, to_trip, usage
 from dispatch.planner.model import Group, Unassigned
 
 
@@ -19,7 +19,7 @@ def insert_groups(
     order = (
         list(groups) if keep_order else sorted(groups, key=lambda g: _order_key(world.groups[g]))
     )
-    room = {id(b): _room(world, b) for b in buses}
+    room = {id(b): free_seats(world, b) for b in buses}
     for gid in order:
         bus = best_insertion(world, buses, gid, room)
         if bus is not None:
@@ -31,14 +31,9 @@ def insert_groups(
             missed.append(Unassigned(gid, no_coach_reason(world, world.groups[gid], used)))
             continue
         buses.append(new)
-        room[id(new)] = _room(world, new)
+        room[id(new)] = free_seats(world, new)
         used[(new.coach, new.date)] += 1
     return missed
-
-
-def _room(world: World, bus: Bus) -> int:
-    """Seats still free on a bus."""
-    return world.problem.coach_types[bus.coach].passenger_seats - world.load(bus.groups)
 
 
 def by_county(world: World, groups: Iterable[str]) -> list[str]:

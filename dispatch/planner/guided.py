@@ -74,11 +74,10 @@ def guide(
             continue
         best, left = spent, min(seconds - (time.monotonic() - start), PACK_SHARE * seconds)
         for dived in result.dives:
-            share = left / len(result.dives)
-            cand = _rebuild(world, days[0], sorted(groups), dived, share)
-            if cand is not None and _cost(world, cand) < best - 1e-6:
-                best = _cost(world, cand)
-                buses = [b for b in buses if b.date not in days] + cand
+            cand = _rebuild(world, days[0], sorted(groups), dived, left / len(result.dives))
+            cost = math.inf if cand is None else _cost(world, cand)
+            if cand is not None and cost < best - 1e-6:
+                best, buses = cost, [b for b in buses if b.date not in days] + cand
     return buses, missed, known
 
 

@@ -45,7 +45,7 @@ def improve(world: World, buses: list[Bus], seconds: float, seed: int) -> None:
     descend(world, buses, deadline, rng)
     best = current = plan_cost(world, buses)
     kept, last_best, kicks = copy_buses(buses), 0, 0
-    ruins = Ruins()
+    ruins, hopeless = Ruins(), _hopeless(world)
     stop = deadline - POLISH_SHARE * seconds
     for n in range(MAX_ROUNDS):
         if time.monotonic() > stop or not buses:
@@ -57,7 +57,7 @@ def improve(world: World, buses: list[Bus], seconds: float, seed: int) -> None:
             current = _kick(world, buses, kept, rng)
             continue
         saved = copy_buses(buses)
-        complete = _ruin_recreate(world, buses, rng, stop, current + _hopeless(world), ruins)
+        complete = _ruin_recreate(world, buses, rng, stop, current + hopeless, ruins)
         cost = plan_cost(world, buses)
         if complete and cost < best - 1e-6 and swap_pass(world, buses, stop):
             cost = plan_cost(world, buses)
@@ -162,10 +162,10 @@ def _ruin_recreate(
     free = [b for b in buses if b.fixed_id is None and b.groups]
     if not free:
         return False
-    before = {id(b): tuple(b.groups) for b in buses}
     seed_bus = rng.choice(free)
     todays = [b for b in free if b.date == seed_bus.date]
     by_site, exchange = ruins.choose(rng)
+    before = {id(b): tuple(b.groups) for b in buses} if exchange else {}
     if by_site:
         loose = _ruin_site(world, seed_bus, todays, rng)
     else:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from dispatch.planner.bound import blocks, lower_bound
+from dispatch.planner.bound import lower_bound, settled
 from dispatch.planner.buses import Bus, World, to_trip
 from dispatch.planner.greedy import by_county, downsize, insert_groups
 from dispatch.planner.guided import guide, worth_guiding
@@ -62,10 +62,7 @@ def solve(
         report(0.3, "column generation")
         buses, missed, known = guide(world, buses, missed, budget, GUIDE_SHARE)
     report(0.7, "improving")
-    served = [g for b in buses for g in b.groups]
-    bounded = not _pattern_bounded(world) or all(
-        groups in known for _, groups in blocks(world, served)
-    )
+    bounded = settled(world, (g for b in buses for g in b.groups), known)
     improve_on_two_cores(
         world, buses, budget.share(BOUNDED_SHARE if bounded else IMPROVE_SHARE), seed
     )
@@ -91,13 +88,6 @@ def _greedy(
             best = (len(missed), cost, buses, missed)
     assert best is not None
     return best[2], best[3]
-
-
-def _pattern_bounded(world: World) -> bool:
-    """The rules set stop limits, so the final bound may run a pattern model (bound.py); without
-    them only the threshold bound is left, which takes milliseconds."""
-    r = world.rules
-    return r.max_pickup_stops is not None and r.max_dropoff_stops is not None
 
 
 def _locked_buses(problem: Problem) -> list[Bus]:
