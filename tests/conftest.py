@@ -17,6 +17,8 @@ from dispatch import create_app
 from dispatch.extensions import db
 from tests import pg
 
+pytest_plugins = ["tests.support.browser"]
+
 REQUIRE_BROWSER = os.environ.get("DISPATCH_REQUIRE_BROWSER") == "1"
 REQUIRE_POSTGRES = os.environ.get("DISPATCH_REQUIRE_POSTGRES") == "1"
 CHROMIUM = os.environ.get("DISPATCH_CHROMIUM", "/usr/bin/chromium")

@@ -1,0 +1,97 @@
+"""Browser journeys: log in through the login page, keep screenshots as CI artefacts, and fail
+a journey whose page logged an error (a CSP refusal, a script error, a failed request).
+
+Screenshots go to ``$DISPATCH_ARTIFACTS`` (default ``test-artifacts/``) under ``screenshots/<test>/``;
+``.ci/run`` prints that folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ARTIFACTS = Path(os.environ.get("DISPATCH_ARTIFACTS", "test-artifacts")).resolve()
+PHONE = {"width": 390, "height": 844}
+
+
+def screenshot_dir(node_name: str) -> Path:
+    safe = re.sub(r"[^\w.-]+", "_", node_name)[:120]
+    return ARTIFACTS / "screenshots" / safe
+
+
+@pytest.fixture
+def shot(request) -> Callable:
+    """``shot(page, "published")`` saves a numbered full-page screenshot of this test."""
+    folder = screenshot_dir(request.node.name)
+    counter = iter(range(1, 1000))
+
+    def take(page, name: str) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        label = re.sub(r"[^\w.-]+", "_", name)
+        path = folder / f"{next(counter):02d}-{label}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+def log_in(page, username: str, password: str) -> None:
+    """Log in as a person does: the login form, then the dashboard."""
+    page.goto("/login")
+    page.locator('input[name="username"]').fill(username)
+    page.locator('input[name="password"]').fill(password)
+    page.locator('button[type="submit"]').click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+class ConsoleWatch:
+    """Console errors and failed page loads seen by one browser context."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.allowed: list[str] = []
+
+    def attach(self, page) -> None:
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+
+    def _console(self, message) -> None:
+        if message.type == "error":
+            self.errors.append(f"console: {message.text}")
+
+    def allow(self, pattern: str) -> None:
+        """An error this journey provokes on purpose (an offline retry, a refused request)."""
+        self.allowed.append(pattern)
+
+    def unexpected(self) -> list[str]:
+        return [e for e in self.errors if not any(re.search(p, e) for p in self.allowed)]
+
+
+@pytest.fixture
+def journey(chromium, live_server) -> Iterator:
+    """A desktop page (zh-CN) whose console must stay free of errors for the whole test."""
+    yield from _watched_page(chromium, live_server.url, viewport={"width": 1280, "height": 900})
+
+
+@pytest.fixture
+def phone_journey(chromium, live_server) -> Iterator:
+    """A 390×844 phone page (zh-CN, touch) whose console must stay free of errors."""
+    yield from _watched_page(
+        chromium, live_server.url, viewport=PHONE, is_mobile=True, has_touch=True
+    )
+
+
+def _watched_page(chromium, base_url: str, **options) -> Iterator:
+    context = chromium.new_context(locale="zh-CN", base_url=base_url, **options)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    watch = ConsoleWatch()
+    watch.attach(page)
+    page.console_watch = watch
+    yield page
+    context.close()
+    assert not watch.unexpected(), f"the page logged errors: {watch.unexpected()}"
