@@ -17,7 +17,7 @@ from dispatch import create_app
 from dispatch.extensions import db
 from tests import pg
 
-pytest_plugins = ["tests.support.browser"]
+pytest_plugins = ["tests.support.browser", "tests.support.field"]
 
 REQUIRE_BROWSER = os.environ.get("DISPATCH_REQUIRE_BROWSER") == "1"
 REQUIRE_POSTGRES = os.environ.get("DISPATCH_REQUIRE_POSTGRES") == "1"
@@ -152,6 +152,9 @@ def chromium():
             "--no-first-run",
         ],
     )
+    from tests.support.browser import record_form_posts  # after pytest_plugins registered it
+
+    record_form_posts(browser)
     yield browser
     browser.close()
     manager.stop()

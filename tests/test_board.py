@@ -224,3 +224,21 @@ def _publish_and_swap(client, demo_app):
         assert not db.session.scalars(select(TripChange).where(TripChange.notified_at.is_(None))).all()
     result = demo_app.test_cli_runner().invoke(args=["notify", "tick", "--now", "2026-02-20T12:00"])
     assert result.exit_code == 0 and "sent=" in result.output, result.output
+
+
+def test_a_driver_drives_one_bus_a_day_and_a_captain_who_leaves_is_captain_no_more(demo_app):
+    from dispatch.models import Driver
+
+    with demo_app.app_context():
+        plan = _run()
+        first, second = next((a, b) for a in plan.trips for b in plan.trips if a.id < b.id and a.date == b.date)
+        driver = db.session.scalars(select(Driver).order_by(Driver.id)).first()
+        crew.assign_crew(first, crew.Crew(None, driver.id, None, first.seats[0].worker_id), None)
+        db.session.commit()
+        with pytest.raises(seats.SeatError, match=first.code):
+            crew.assign_crew(second, crew.Crew(None, None, driver.id, None), None)
+        db.session.rollback()
+        captain = first.seats[0]
+        assert first.captain_worker_id == captain.worker_id
+        seats.free(first, captain.seat_no, None)
+        assert first.captain_worker_id is None

@@ -38,6 +38,7 @@ def test_plan_then_swap_and_lock_on_the_seat_map(page, demo_app):
         trip = db.session.get(Trip, trip_id)
         a, b = trip.seats[0], trip.seats[1]
         first, second = (a.seat_no, a.worker_id), (b.seat_no, b.worker_id)
+    page.locator("#typed-forms summary").click()  # the typed forms, behind the clickable seat map
     page.locator("#f-seat2").fill(str(first[0]))
     page.locator("#f-other").fill(str(second[0]))
     page.locator("#seat-form button[value=swap]").click()
@@ -92,6 +93,7 @@ def _race(chromium, url, demo_app):
     for p in pages:
         p.goto(f"/trips/{trip_id}")
     for i, p in enumerate(pages):  # each picks a different worker already on the bus
+        p.locator("#typed-forms summary").click()
         option = p.locator("#grp-here option").nth(i)
         p.locator("#f-worker").select_option(option.get_attribute("value"))
         p.locator("#f-seat").fill(str(free))
@@ -123,6 +125,7 @@ def test_move_a_worker_to_a_free_seat_then_lock_and_plan_again(page, demo_app):
         free = max(n for n in range(1, target.coach_type.passenger_seats + 1) if n not in taken)
         target_id, worker_id, plan_id = target.id, target.seats[0].worker_id, plan.id
     page.goto(f"/trips/{target_id}")
+    page.locator("#typed-forms summary").click()
     page.locator("#f-worker").select_option(str(worker_id))
     page.locator("#f-seat").fill(str(free))
     page.locator("#place-form button[type=submit]").click()

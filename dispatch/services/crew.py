@@ -29,7 +29,7 @@ def assign_crew(trip: Trip, crew: Crew, user: User | None, *, expected_version: 
     if expected_version is not None and trip.version != expected_version:
         raise SeatConflict()
     coach = _coach(trip, crew.coach_id)
-    drivers = [_driver(i) for i in (crew.driver1_id, crew.driver2_id)]
+    drivers = [_driver(trip, i) for i in (crew.driver1_id, crew.driver2_id)]
     if drivers[0] is not None and drivers[1] is not None and drivers[0].id == drivers[1].id:
         raise SeatError(_("The two drivers must be different people."))
     if crew.captain_worker_id and crew.captain_worker_id not in {s.worker_id for s in trip.seats}:
@@ -65,12 +65,18 @@ def _coach(trip: Trip, coach_id: int | None) -> Coach | None:
     return coach
 
 
-def _driver(driver_id: int | None) -> Driver | None:
+def _driver(trip: Trip, driver_id: int | None) -> Driver | None:
     if not driver_id:
         return None
     driver = db.session.get(Driver, driver_id)
     if driver is None:
         raise SeatError(_("There is no such driver."))
+    busy = db.session.scalar(
+        select(Trip.code).where(Trip.date == trip.date, Trip.plan_id == trip.plan_id, Trip.id != trip.id,
+                                (Trip.driver1_id == driver.id) | (Trip.driver2_id == driver.id))
+    )  # fmt: skip
+    if busy:
+        raise SeatError(_("%(name)s already drives bus %(bus)s that day.", name=driver.name, bus=busy))
     return driver
 
 

@@ -129,11 +129,19 @@ def place(trip: Trip, seat_no: int, worker: Worker, user: User | None, *,
 
 def _move(current: SeatAssignment | None, trip: Trip, seat_no: int, worker: Worker) -> None:
     if current is not None:
+        if current.trip_id != trip.id:
+            _drop_captain(current.trip, worker)
         db.session.delete(current)
         db.session.flush()
     db.session.add(SeatAssignment(plan_id=trip.plan_id, trip_id=trip.id, seat_no=seat_no, worker_id=worker.id))
     if trip.plan.status == PLAN_PUBLISHED and worker.status == REGISTERED:
         worker.status = ASSIGNED
+
+
+def _drop_captain(trip: Trip, worker: Worker) -> None:
+    """A captain who leaves the bus is its captain no more (the captain must ride on it)."""
+    if trip.captain_worker_id == worker.id:
+        trip.captain_worker_id = None
 
 
 def _check_fits(trip: Trip, worker: Worker) -> None:
@@ -155,7 +163,7 @@ def _check_group(trip: Trip, worker: Worker, current: SeatAssignment | None, all
         )
     ).all()  # fmt: skip
     if mates:
-        raise GroupSplit("this would split a travel group")
+        raise GroupSplit(_("This would split a travel group. Tick “split the group” to do it anyway."))
 
 
 def swap(trip: Trip, seat_a: int, seat_b: int, user: User | None, *, expected_version: int | None = None) -> None:
@@ -194,6 +202,7 @@ def free(trip: Trip, seat_no: int, user: User | None, *, expected_version: int |
     if seat.locked:
         raise SeatError(_("A locked seat cannot be freed."))
     worker = seat.worker
+    _drop_captain(trip, worker)
     write_trip(lambda: db.session.delete(seat), trip)
     if trip.plan.status == PLAN_PUBLISHED:
         worker.status = REGISTERED

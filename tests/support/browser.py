@@ -95,3 +95,61 @@ def _watched_page(chromium, base_url: str, **options) -> Iterator:
     yield page
     context.close()
     assert not watch.unexpected(), f"the page logged errors: {watch.unexpected()}"
+
+
+# --- Every form submitted at least once --------------------------------------------------
+# Each browser context records the POSTs its pages send; when the whole suite ran with the
+# browser required, a page endpoint that takes a POST and was never posted by a browser fails
+# the run. That is how the registration form stayed broken: no person ever submitted it.
+
+POSTED: set[str] = set()
+NOT_PAGES = ("api.", "webhooks.", "static")
+
+
+def record_form_posts(browser) -> None:
+    """Wrap ``browser.new_context`` so that every context records the paths its pages POST to."""
+    original = browser.new_context
+
+    def new_context(*args, **kwargs):
+        context = original(*args, **kwargs)
+        context.on("request", _record)
+        return context
+
+    browser.new_context = new_context
+
+
+def _record(request) -> None:
+    if request.method == "POST":
+        POSTED.add(request.url.split("://", 1)[-1].split("/", 1)[-1].split("?", 1)[0])
+
+
+def unposted_endpoints() -> list[str]:
+    """Page endpoints that take a POST and that no browser test posted to."""
+    from dispatch import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    adapter = app.url_map.bind("localhost")
+    hit = set()
+    for path in POSTED:
+        try:
+            hit.add(adapter.match("/" + path, method="POST")[0])
+        except Exception:  # noqa: BLE001 - a path of another app or a 405: not a page form
+            continue
+    wanted = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if "POST" in (rule.methods or ()) and not rule.endpoint.startswith(NOT_PAGES)
+    }
+    return sorted(wanted - hit)
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    whole = not session.config.args or session.config.args == ["tests"]
+    if os.environ.get("DISPATCH_REQUIRE_BROWSER") != "1" or not whole or not POSTED:
+        return
+    missing = unposted_endpoints()
+    if missing:
+        session.config.pluginmanager.get_plugin("terminalreporter").write_line(
+            "Forms no browser test submitted: " + ", ".join(missing), red=True
+        )
+        session.exitstatus = 1

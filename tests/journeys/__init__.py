@@ -1,0 +1,1 @@
+"""Browser journeys: each page driven as the person who uses it."""
