@@ -51,12 +51,18 @@ from dispatch.notify.gateway import (
     TemporaryFailure,
     UnknownOutcome,
 )
-from dispatch.notify.suppression import apply_provider_error, reason_not_to_send
+from dispatch.notify.suppression import (
+    PROVIDER_REFUSED,
+    apply_provider_error,
+    refusal_not_to_send,
+)
 
 log = logging.getLogger("dispatch.sms")
 
 BACKOFF_S = (60, 300, 900, 3600)
 MAX_ATTEMPTS = len(BACKOFF_S) + 1
+STALE = "stale"  # error_code of a claim a dead tick left: maybe sent
+GATEWAY_ERROR = "gateway"  # error_code of a backend that crashed mid-send: maybe sent
 STALE_CLAIM = timedelta(minutes=10)  # far beyond TWILIO_TIMEOUT_S: only a dead tick leaves one
 TEMPORARY_STREAK = 3  # consecutive temporary failures: the provider is down, stop this tick
 
@@ -150,7 +156,11 @@ def hand_stale_claims_to_people(now: datetime) -> int:
     result = db.session.execute(
         update(OM)
         .where(OM.status == m.MSG_SENDING, OM.claimed_at <= now - STALE_CLAIM)
-        .values(status=m.MSG_UNKNOWN, error_message="claimed but never finished (process died?)"),
+        .values(
+            status=m.MSG_UNKNOWN,
+            error_code=STALE,
+            error_message="claimed but never finished (process died?)",
+        ),
         execution_options={"synchronize_session": False},
     )
     db.session.commit()
@@ -177,6 +187,7 @@ class ClaimedSms:
     expires_at: datetime | None
     attempts: int
     refusal: str | None  # why it must not be sent (consent, opt-out, number), if so
+    refusal_code: str | None = None  # the same as a code (suppression.py)
 
     @property
     def id(self) -> int:
@@ -188,15 +199,12 @@ def load_claimed(ids: list[int]) -> list[ClaimedSms]:
     rows = db.session.scalars(
         select(OM).options(joinedload(OM.worker)).where(OM.id.in_(ids)).order_by(OM.due_at, OM.id)
     ).unique()
-    return [
-        ClaimedSms(
-            Candidate(row.id, row.worker_id, row.to_phone, row.body, row.urgent),
-            row.expires_at,
-            row.attempts,
-            reason_not_to_send(row),
-        )
-        for row in rows
-    ]
+    claimed = []
+    for row in rows:
+        code, text = refusal_not_to_send(row) or (None, None)
+        candidate = Candidate(row.id, row.worker_id, row.to_phone, row.body, row.urgent)
+        claimed.append(ClaimedSms(candidate, row.expires_at, row.attempts, text, code))
+    return claimed
 
 
 class _Drain:
@@ -287,7 +295,10 @@ class _Drain:
             return pending.add(sms.id, "expired", status=m.MSG_EXPIRED)
         refusal = sms.refusal or pending.refused.get(sms.candidate.worker_id)
         if refusal is not None:
-            return pending.add(sms.id, "suppressed", status=m.MSG_SUPPRESSED, error_message=refusal)
+            code = sms.refusal_code if sms.refusal else PROVIDER_REFUSED
+            return pending.add(
+                sms.id, "suppressed", status=m.MSG_SUPPRESSED, error_code=code, error_message=refusal
+            )
         verdict = rules.check(sms.candidate)
         if verdict is None:
             return None
@@ -429,7 +440,11 @@ def send_claimed(gateway: SmsGateway, sms: ClaimedSms, now: datetime, pending: _
     except Exception as error:  # a bug in a backend: it may have sent, so never retry
         log.exception("SMS gateway crashed on message %s", sms.id)
         return pending.add(
-            sms.id, "unknown", status=m.MSG_UNKNOWN, error_message=f"gateway error: {error!r}"[:300]
+            sms.id,
+            "unknown",
+            status=m.MSG_UNKNOWN,
+            error_code=GATEWAY_ERROR,
+            error_message=f"gateway error: {error!r}"[:300],
         )
     return pending.add_sent(sms.id, result, now)
 

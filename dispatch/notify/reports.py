@@ -18,6 +18,7 @@ from dispatch.extensions import db
 from dispatch.models import County, OutboundMessage, Trip, Worker
 from dispatch.models import messages as m
 from dispatch.models.workers import CANCELLED
+from dispatch.notify import suppression as refusals
 
 OM = OutboundMessage
 STATUSES = (
@@ -29,6 +30,26 @@ STATUSES = (
 ATTEMPTED = (m.MSG_SENT, m.MSG_DELIVERED, m.MSG_FAILED, "undelivered")
 PER_PAGE = 100
 ATTENTION_LIMIT = 200
+
+# Rows written before reasons had codes (or by writers that keep only the English text):
+# their text's opening words name the reason.
+LEGACY_REASONS = (
+    ("worker gave no consent", refusals.NO_CONSENT),
+    ("worker opted out", refusals.OPTED_OUT),
+    ("number marked invalid", refusals.NUMBER_INVALID),
+    ("number changed since", refusals.NUMBER_CHANGED),
+    ("provider refused the number", refusals.PROVIDER_REFUSED),
+    ("claimed but never finished", "stale"),
+    ("gateway error", "gateway"),
+    ("manifest link rotated", "link_rotated"),
+    ("moved to another bus", "moved"),
+    ("superseded by version", "superseded"),
+    ("same text already sent twice", "carrier:repeat"),
+    ("4 distinct sms already sent today", "carrier:daily"),
+    ("held to the next day", "carrier:daily"),
+)
+OPT_OUT_CODES = {"21610"}
+INVALID_CODES = {"21211", "21614", "30005", "30006"}
 
 
 @dataclass(frozen=True)
@@ -151,11 +172,15 @@ def needs_attention(scope: set[str] | None) -> list[OutboundMessage]:
 
 
 def unreachable_workers(scope: set[str] | None) -> list[Worker]:
-    """Workers SMS cannot reach (opted out, number invalid) who have notices: phone them."""
+    """Workers SMS cannot reach (no consent, opted out, number invalid) who have notices."""
     query = (
         select(Worker)
         .where(
-            or_(Worker.opted_out_at.is_not(None), Worker.phone_invalid_at.is_not(None)),
+            or_(
+                Worker.sms_consent.is_(False),
+                Worker.opted_out_at.is_not(None),
+                Worker.phone_invalid_at.is_not(None),
+            ),
             Worker.status != CANCELLED,
             Worker.id.in_(select(OM.worker_id).where(OM.worker_id.is_not(None))),
         )
@@ -177,8 +202,28 @@ def trip_choices(scope: set[str] | None) -> list[Trip]:
     if scope is not None:
         ids = ids.where(Worker.county_id.in_(scope))
     return list(
-        db.session.scalars(select(Trip).where(Trip.id.in_(ids)).order_by(Trip.date, Trip.id))
+        db.session.scalars(select(Trip).where(Trip.id.in_(ids)).order_by(Trip.date, Trip.number, Trip.id))
     )
+
+
+def reason_code(message: OutboundMessage) -> str | None:
+    """Why a row was not sent or not delivered, as a code the page can name; None if none.
+
+    ``carrier:daily`` on a pending row is a hold to the next day, on a suppressed one a
+    refusal: the page tells them apart by the status.
+    """
+    code = message.error_code or ""
+    if code in OPT_OUT_CODES:
+        return refusals.OPTED_OUT
+    if code in INVALID_CODES:
+        return refusals.NUMBER_INVALID
+    if code and not code.isdigit():
+        return code
+    text = (message.error_message or "").casefold()
+    for opening, legacy in LEGACY_REASONS:
+        if text.startswith(opening):
+            return legacy
+    return "provider" if code or text else None
 
 
 def message_json(message: OutboundMessage) -> dict[str, Any]:
@@ -220,4 +265,4 @@ def _trips(ids: set[int]) -> dict[int, Trip]:
 
 
 def _trip_label(trip: Trip | None) -> str:
-    return f"{trip.date.isoformat()} {trip.code} (#{trip.id})" if trip is not None else "?"
+    return f"{trip.date.isoformat()} {trip.code}" if trip is not None else "?"

@@ -18,25 +18,45 @@ INVALID_NUMBER = {"21211", "21614", "30005", "30006"}
 OPT_OUT_WORDS = {"stop", "t", "td", "退订", "r", "拒收"}
 _TRAILING = " \t\r\n.。!！"
 
+# Why a row was not sent, stored in ``error_code`` (the page shows it in the reader's
+# language); ``error_message`` keeps the English text for logs and the API.
+NO_CONSENT = "refused:consent"
+OPTED_OUT = "refused:opt_out"
+NUMBER_INVALID = "refused:invalid"
+NUMBER_CHANGED = "refused:number"
+PROVIDER_REFUSED = "refused:provider"
+
 
 def reason_not_to_send(message: OutboundMessage) -> str | None:
     """Why this row must not go out (consent, opt-out, bad or changed number), or None."""
+    refusal = refusal_not_to_send(message)
+    return refusal[1] if refusal else None
+
+
+def refusal_not_to_send(message: OutboundMessage) -> tuple[str, str] | None:
+    """(code, English text) of why this row must not go out, or None."""
     worker = message.worker
     if worker is None:  # drivers and other non-worker recipients carry no consent record
         return None
     if message.to_phone != worker.phone:
-        return "number changed since this notice was written; publish it again"
-    return refusal_of(worker)
+        return NUMBER_CHANGED, "number changed since this notice was written; publish it again"
+    return refusal_with_code(worker)
 
 
 def refusal_of(worker: Worker) -> str | None:
     """Why a worker must not be sent SMS at all (consent, opt-out, invalid number), or None."""
+    refusal = refusal_with_code(worker)
+    return refusal[1] if refusal else None
+
+
+def refusal_with_code(worker: Worker) -> tuple[str, str] | None:
+    """(code, English text) of why a worker must not be sent SMS at all, or None."""
     if not worker.sms_consent:
-        return "worker gave no consent to notification SMS"
+        return NO_CONSENT, "worker gave no consent to notification SMS"
     if worker.opted_out_at is not None:
-        return f"worker opted out ({worker.opt_out_source or 'unknown source'})"
+        return OPTED_OUT, f"worker opted out ({worker.opt_out_source or 'unknown source'})"
     if worker.phone_invalid_at is not None:
-        return "number marked invalid (cannot receive SMS)"
+        return NUMBER_INVALID, "number marked invalid (cannot receive SMS)"
     return None
 
 

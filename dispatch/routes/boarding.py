@@ -21,8 +21,10 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db
+from dispatch.identity import mask_phone
 from dispatch.models import Trip, utcnow
 from dispatch.routes.access import editor_required
+from dispatch.routes.manifest import mark_refusal
 from dispatch.routes.workers import CsrfForm
 from dispatch.services import boarding
 from dispatch.services import manifest as manifests
@@ -63,7 +65,9 @@ def data() -> Response:
     buses = [{"trip_id": b.trip.id, **b.counts.as_dict(), "waiting": b.waiting} for b in boarding.progress(trips)]
     shows = [
         {"worker_id": s.worker_id, "name": s.worker.name, "trip": s.trip.code, "seat": s.seat_no,
-         "county": s.worker.county.name_zh, "url": url_for("workers.edit", worker_id=s.worker_id)}
+         "seat_label": _("seat %(n)d", n=s.seat_no), "county": s.worker.county.name_zh, "url": url_for("workers.edit", worker_id=s.worker_id),
+         "phone": mask_phone(s.worker.phone),
+         "phone_url": url_for("manifest.coordinator_phone", trip_id=s.trip_id) if current_user.can_edit else None}
         for s in boarding.no_shows(trips, current_user.county_ids())
     ]  # fmt: skip
     response = jsonify(date=day.isoformat(), buses=buses, no_shows=shows)
@@ -76,7 +80,8 @@ def data() -> Response:
 def welfare() -> str:
     day = _day()
     points = boarding.handout_points(day, boarding.live_trips(day), current_user.county_ids())
-    return render_template("boarding/welfare.html", day=day, points=points, form=CsrfForm(),
+    return render_template("boarding/welfare.html", day=day, points=points, form=CsrfForm(), now=utcnow(),
+                           undo_minutes=manifests.PACK_UNDO.seconds // 60,
                            days=boarding.departure_days(day)[:10])  # fmt: skip
 
 
@@ -92,12 +97,16 @@ def hand_out() -> Response:
     scope = current_user.county_ids()
     if scope is not None and seat.worker.county_id not in scope:
         abort(403)
+    handed = request.form.get("value") != "0"
     try:
-        manifests.set_mark(trip, worker_id, "pack", request.form.get("value") != "0", utcnow(), current_user,
-                           "coordinator")  # fmt: skip
-    except manifests.MarkError:
+        manifests.set_mark(trip, worker_id, "pack", handed, utcnow(), current_user, "coordinator",
+                           current_app.config["TIMEZONE"])  # fmt: skip
+    except manifests.MarkError as error:
         db.session.rollback()
-        flash(_("This passenger is no longer on this bus, or the trip is not running: reload the list."), "error")
+        flash(mark_refusal(error, trip), "error")
     else:
         db.session.commit()
+        name = seat.worker.name
+        flash(_("Pack handed out to %(name)s.", name=name) if handed else _("Hand-out to %(name)s undone.", name=name),
+              "success")  # fmt: skip
     return redirect(url_for(".welfare", date=trip.date.isoformat()) + f"#site-{request.form.get('site', '')}")

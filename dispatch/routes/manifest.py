@@ -56,16 +56,17 @@ def _page(trip: Trip, *, token: str | None = None, for_pdf: bool = False) -> str
     scope = None if token else current_user.county_ids()
     config = current_app.config
     if token:
-        mark_url = url_for(".driver_mark", token=token)
+        mark_url, phone_url = url_for(".driver_mark", token=token), url_for(".driver_phone", token=token)
     elif current_user.can_edit:
-        mark_url = url_for(".coordinator_mark", trip_id=trip.id)
+        mark_url, phone_url = url_for(".coordinator_mark", trip_id=trip.id), url_for(".coordinator_phone", trip_id=trip.id)
     else:
-        mark_url = None
+        mark_url = phone_url = None
     full = token is not None or _full_view(trip)
     can_share = not token and full and current_user.can_edit  # may copy or rotate the driver's link
     return render_template(
-        "manifest/manifest.html", trip=trip, manifest=manifests.build(trip), scope=scope, token=token,
-        mark_url=mark_url, emergency_phone=config["EMERGENCY_PHONE"], for_pdf=for_pdf,
+        "manifest/manifest.html", trip=trip, manifest=manifests.build(trip, utcnow(), config["TIMEZONE"]),
+        scope=scope, token=token, mark_url=mark_url, phone_url=phone_url, undo_s=int(manifests.PACK_UNDO.total_seconds()),
+        emergency_phone=config["EMERGENCY_PHONE"], for_pdf=for_pdf,
         embedded_css=_css() if for_pdf else None,
         valid_until=driver_links.valid_until(trip.date, config["TIMEZONE"]),
         can_share=can_share,
@@ -104,6 +105,33 @@ def _pdf(trip: Trip, html: str, driver: bool) -> Response:
     return _private(response, driver=driver)
 
 
+def mark_refusal(error: manifests.MarkError, trip: Trip) -> str:
+    """What a refused mark tells the person who made it."""
+    if isinstance(error, manifests.MarkTooEarly):
+        return _("Check-in and pack marks open on %(day)s, the day before departure.", day=manifests.marks_open_on(trip).isoformat())
+    if isinstance(error, manifests.UndoTooLate):
+        return _("Too late to undo: a pack can be taken back within %(n)d minutes of handing it out.",
+                 n=manifests.PACK_UNDO.seconds // 60)  # fmt: skip
+    return _("This passenger is no longer on this bus, or the trip is not running: reload the list.")
+
+
+def _phone(trip: Trip, user, source: str) -> Response:
+    """A passenger's number for a call, audited (the page shows it masked until then)."""
+    body = request.get_json(silent=True)
+    worker_id = body.get("worker_id") if isinstance(body, dict) else None
+    if not isinstance(worker_id, int):
+        return api_error(400, _("A call needs worker_id."))
+    scope = None if user is None else user.county_ids()
+    seat = next((s for s in trip.seats if s.worker_id == worker_id), None)
+    if seat is None:
+        return api_error(404, _("This passenger is no longer on this bus: reload the list."))
+    if scope is not None and seat.worker.county_id not in scope:
+        return api_error(403, _("This passenger is not in your counties."))
+    phone = manifests.reveal_phone(trip, worker_id, user, source)
+    db.session.commit()
+    return jsonify(worker_id=worker_id, phone=phone, national=national(phone))
+
+
 def _mark(trip: Trip, user, source: str) -> Response:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("worker_id"), int) \
@@ -114,10 +142,11 @@ def _mark(trip: Trip, user, source: str) -> Response:
     if scope is not None and seat is not None and seat.worker.county_id not in scope:
         return api_error(403, _("This passenger is not in your counties."))
     try:
-        seat = manifests.set_mark(trip, body["worker_id"], body["mark"], body["value"], utcnow(), user, source)
-    except manifests.MarkError:
+        seat = manifests.set_mark(trip, body["worker_id"], body["mark"], body["value"], utcnow(), user, source,
+                                  current_app.config["TIMEZONE"])  # fmt: skip
+    except manifests.MarkError as error:
         db.session.rollback()
-        return api_error(409, _("This passenger is no longer on this bus, or the trip is not running: reload the list."))  # noqa: E501
+        return api_error(409, mark_refusal(error, trip))
     db.session.commit()
     return jsonify(worker_id=seat.worker_id, state=manifests.seat_state(seat), counts=manifests.counts(trip).as_dict())
 
@@ -157,6 +186,13 @@ def coordinator_mark(trip_id: int):
     return _private(_mark(trip, current_user, "coordinator"))
 
 
+@bp.post("/trips/<int:trip_id>/phone")
+@editor_required
+def coordinator_phone(trip_id: int):
+    trip = db.session.get(Trip, trip_id) or abort(404)
+    return _private(_phone(trip, current_user, "coordinator"))
+
+
 @bp.post("/trips/<int:trip_id>/driver-link")
 @editor_required
 def rotate_link(trip_id: int) -> Response:
@@ -190,6 +226,13 @@ def driver_mark(token: str):
     return _private(_mark(trip, None, "driver"), driver=True)
 
 
+@bp.post("/m/<token>/phone")
+@csrf.exempt  # the unguessable token in the path is what authorises, not a session
+def driver_phone(token: str):
+    trip = _driver_trip(token)
+    return _private(_phone(trip, None, "driver"), driver=True)
+
+
 def _title(trip: Trip) -> str:
     plate = trip.coach.plate if trip.coach else "车牌待定"
     return f"乘车名单 {trip.code} · {trip.date:%Y-%m-%d} · {plate}"
@@ -199,7 +242,8 @@ def _facts(trip: Trip) -> list[tuple[str, str]]:
     drivers = "、".join(f"{d.name} {national(d.phone)}" for d in (trip.driver1, trip.driver2) if d)
     captain = next((f"{s.worker.name}（{s.seat_no}号座）" for s in trip.seats if s.worker_id == trip.captain_worker_id), "")
     return [
-        ("车型", trip.coach_type.name), ("驾驶员", drivers or "待定"), ("车长", captain or "待定"),
+        ("车牌", trip.coach.plate if trip.coach else "待定"), ("车型", trip.coach_type.name),
+        ("驾驶员", drivers or "待定"), ("车长", captain or "待定"),
         ("紧急联系电话", current_app.config["EMERGENCY_PHONE"]),
         ("发车", f"{trip.departure_at.astimezone(ZoneInfo(current_app.config['TIMEZONE'])):%H:%M}"),
     ]  # fmt: skip

@@ -33,11 +33,39 @@ STATUS_LABELS = {
     "expired": _l("Expired"),
     "suppressed": _l("Not sent: phone them"),
 }
+# Why a row was not sent or delivered (reports.reason_code), in the reader's language.
+REASON_LABELS = {
+    "refused:consent": _l("The worker did not agree to SMS notices: phone them"),
+    "refused:opt_out": _l("The worker unsubscribed from SMS: phone them"),
+    "refused:invalid": _l("The number cannot receive SMS: phone them or correct it"),
+    "refused:number": _l("The phone number changed after this notice was written: publish it again"),
+    "refused:provider": _l("The SMS provider refused this number: phone them"),
+    "carrier:repeat": _l("The same text went out twice within 24 hours; carriers block a third"),
+    "carrier:daily": _l("Four different SMS already went out today (carrier limit): phone them"),
+    "carrier:held": _l("Held to tomorrow: four different SMS already went out today"),
+    "stale": _l("Sending was cut off: it may have gone out; check by phone before resending"),
+    "gateway": _l("The SMS gateway failed mid-send: it may have gone out; check by phone"),
+    "link_rotated": _l("Driver link changed: a new notice replaces this one"),
+    "moved": _l("Moved to another bus: the new bus's notice replaces this one"),
+    "superseded": _l("Replaced by a newer version of this notice"),
+    "provider": _l("Not delivered (SMS provider's answer)"),
+}
 STATUS_BADGES = {
     "delivered": "badge-ok", "sent": "badge-ok", "pending": "", "sending": "badge-warn",
     "unknown": "badge-bad", "failed": "badge-bad", "suppressed": "badge-warn",
     "cancelled": "", "expired": "",
 }  # fmt: skip
+
+
+def reason_label(message) -> str:
+    """The reason a row shows, in the reader's language ('' when it has none)."""
+    code = reports.reason_code(message)
+    if code == "carrier:daily" and message.status == "pending":
+        code = "carrier:held"
+    if code is None:
+        return ""
+    label = REASON_LABELS.get(code, REASON_LABELS["provider"])
+    return f"{label} ({message.error_code})" if code == "provider" and message.error_code else str(label)
 
 
 def _filter_from_args() -> reports.MessageFilter:
@@ -65,4 +93,5 @@ def index() -> str:
         "messages/index.html", view=view, filters=filters, counties=counties,
         trip_choices=reports.trip_choices(scope), kind_labels=KIND_LABELS,
         status_labels=STATUS_LABELS, status_badges=STATUS_BADGES, statuses=reports.STATUSES,
+        reason_label=reason_label,
     )  # fmt: skip

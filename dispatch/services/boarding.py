@@ -17,7 +17,7 @@ from dispatch.extensions import db
 from dispatch.models import Plan, SeatAssignment, Site, Trip, TripStop, WelfareHandout, Worker
 from dispatch.models.trips import PLAN_PUBLISHED
 from dispatch.notify.journeys import DEFAULT_HANDOUT  # the window the welfare reminder announces
-from dispatch.services.manifest import Counts, counts
+from dispatch.services.manifest import Counts, counts, undo_open
 
 
 def live_trips(day: date) -> list[Trip]:
@@ -27,7 +27,7 @@ def live_trips(day: date) -> list[Trip]:
         .where(Plan.status == PLAN_PUBLISHED, Trip.date == day, Trip.cancelled_at.is_(None))
         .options(selectinload(Trip.seats).selectinload(SeatAssignment.worker).selectinload(Worker.county),
                  selectinload(Trip.stops).selectinload(TripStop.site), selectinload(Trip.coach))
-        .order_by(Trip.departure_at, Trip.code)
+        .order_by(Trip.departure_at, Trip.number, Trip.id)
     )  # fmt: skip
     return list(db.session.scalars(query))
 
@@ -59,7 +59,7 @@ def no_shows(trips: Iterable[Trip], scope: set[str] | None) -> list[SeatAssignme
     """Passengers marked no-show, to be phoned (those of the coordinator's counties)."""
     found = [s for t in trips for s in t.seats if s.no_show_at is not None]
     return sorted((s for s in found if scope is None or s.worker.county_id in scope),
-                  key=lambda s: (s.no_show_at, s.trip.code, s.seat_no))  # fmt: skip
+                  key=lambda s: (s.no_show_at, s.trip.number or 0, s.seat_no))  # fmt: skip
 
 
 @dataclass
@@ -83,6 +83,10 @@ class HandoutPoint:
     @property
     def not_collected(self) -> list[SeatAssignment]:
         return [s for s in self.seats if s.pack_given_at is None]
+
+    def just_handed(self, now: datetime) -> list[SeatAssignment]:
+        """Packs handed out recently enough to be taken back (a tap on the wrong name)."""
+        return sorted((s for s in self.seats if undo_open(s, now)), key=lambda s: s.pack_given_at, reverse=True)
 
 
 def handout_points(day: date, trips: Iterable[Trip], scope: set[str] | None) -> list[HandoutPoint]:

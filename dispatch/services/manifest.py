@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, literal, update
 
@@ -26,10 +27,21 @@ from dispatch.services import audit
 MARKS = ("boarded", "no_show", "pack")
 ATTENDANCE = "attendance"  # one mark for both: boarded, no_show or none
 ATTENDANCE_VALUES = ("boarded", "no_show", "none")
+# A pack handed out by mistake (a slipped thumb) can be taken back this long after.
+PACK_UNDO = timedelta(minutes=10)
+TIMEZONE = "Asia/Shanghai"
 
 
 class MarkError(Exception):
     """A mark that cannot be made (not on this bus any more, trip cancelled…)."""
+
+
+class MarkTooEarly(MarkError):
+    """Check-in opens the day before departure (local time), not earlier."""
+
+
+class UndoTooLate(MarkError):
+    """A pack hand-out is taken back only within PACK_UNDO."""
 
 
 @dataclass
@@ -67,12 +79,13 @@ class Manifest:
     stops: list[StopLine]
     seat_rows: list[list[tuple[int, Passenger | None]]]  # 2+2 rows, front to back
     counts: Counts
-    open_for_marks: bool
+    open_for_marks: bool  # a live trip of a published plan, from the day before departure
     off_route: list[Passenger]  # whose pickup point the bus does not serve: to be sorted out
+    marks_from: date | None = None  # when check-in opens, if not yet open
 
 
-def build(trip: Trip) -> Manifest:
-    """Everything the manifest page shows, in print order."""
+def build(trip: Trip, now: datetime | None = None, tz: str = TIMEZONE) -> Manifest:
+    """Everything the manifest page shows, in print order (``now``: whether marks open yet)."""
     lines = [StopLine(stop) for stop in trip.stops]
     pickups = {line.stop.site_id: line for line in lines if line.stop.kind == "pickup"}
     dropoffs = {line.stop.site_id: line for line in lines if line.stop.kind == "dropoff"}
@@ -99,7 +112,9 @@ def build(trip: Trip) -> Manifest:
         [(n, by_seat.get(n)) for n in range(first, min(first + 4, capacity + 1))]
         for first in range(1, capacity + 1, 4)
     ]
-    return Manifest(trip, lines, rows, counts(trip), open_for_marks=is_open(trip), off_route=off_route)
+    early = now is not None and too_early(trip, now, tz)
+    return Manifest(trip, lines, rows, counts(trip), open_for_marks=is_open(trip) and not early,
+                    off_route=off_route, marks_from=marks_open_on(trip) if early else None)  # fmt: skip
 
 
 def counts(trip: Trip) -> Counts:
@@ -116,6 +131,16 @@ def is_open(trip: Trip) -> bool:
     return trip.cancelled_at is None and trip.plan.status == PLAN_PUBLISHED
 
 
+def marks_open_on(trip: Trip) -> date:
+    """The first local day boarding marks are taken: the day before departure."""
+    return trip.date - timedelta(days=1)
+
+
+def too_early(trip: Trip, now: datetime, tz: str = TIMEZONE) -> bool:
+    """Whether ``now`` (local) is before the day check-in opens."""
+    return now.astimezone(ZoneInfo(tz)).date() < marks_open_on(trip)
+
+
 def valid_mark(mark: object, value: object) -> bool:
     """``attendance`` takes boarded/no_show/none; ``boarded``, ``no_show`` and ``pack`` take a bool."""
     if mark == ATTENDANCE:
@@ -124,7 +149,7 @@ def valid_mark(mark: object, value: object) -> bool:
 
 
 def set_mark(trip: Trip, worker_id: int, mark: str, value: bool | str, now: datetime,
-             user: User | None, source: str) -> SeatAssignment:  # fmt: skip
+             user: User | None, source: str, tz: str = TIMEZONE) -> SeatAssignment:  # fmt: skip
     """Set one mark of one passenger (flushed, not committed) and keep the worker's status.
 
     Boarded and no-show exclude each other. Each mark is one UPDATE that writes both
@@ -135,9 +160,12 @@ def set_mark(trip: Trip, worker_id: int, mark: str, value: bool | str, now: date
         raise MarkError("unknown mark")
     if not is_open(trip):
         raise MarkError("this trip is not running (cancelled or not published)")
-    seat = next((s for s in trip.seats if s.worker_id == worker_id), None)
-    if seat is None:
-        raise MarkError("this passenger is no longer on this bus: reload the list")
+    if too_early(trip, now, tz):
+        raise MarkTooEarly(f"check-in opens on {marks_open_on(trip).isoformat()}")
+    seat = passenger_seat(trip, worker_id)
+    if mark == "pack" and value is False and seat.pack_given_at is not None \
+            and now - seat.pack_given_at > PACK_UNDO:  # fmt: skip
+        raise UndoTooLate("the pack was handed out too long ago to take back")
     before = seat_state(seat)
     db.session.flush()
     sa = SeatAssignment
@@ -156,6 +184,28 @@ def set_mark(trip: Trip, worker_id: int, mark: str, value: bool | str, now: date
                      {"worker": worker_id, "seat": seat.seat_no, "value": value, "by": source})  # fmt: skip
     db.session.flush()
     return seat
+
+
+def passenger_seat(trip: Trip, worker_id: int) -> SeatAssignment:
+    """The worker's seat on this bus; MarkError when they are not on it (any more)."""
+    seat = next((s for s in trip.seats if s.worker_id == worker_id), None)
+    if seat is None:
+        raise MarkError("this passenger is no longer on this bus: reload the list")
+    return seat
+
+
+def reveal_phone(trip: Trip, worker_id: int, user: User | None, source: str) -> str:
+    """A passenger's full number for a call, recorded in the audit trail (flushed)."""
+    seat = passenger_seat(trip, worker_id)
+    audit.record(user, "seat.phone_revealed", "trip", trip.id,
+                 {"worker": worker_id, "seat": seat.seat_no, "by": source})  # fmt: skip
+    db.session.flush()
+    return seat.worker.phone
+
+
+def undo_open(seat: SeatAssignment, now: datetime) -> bool:
+    """Whether the seat's pack hand-out may still be taken back."""
+    return seat.pack_given_at is not None and now - seat.pack_given_at <= PACK_UNDO
 
 
 def _columns(mark: str, value: bool | str, now: datetime) -> dict:

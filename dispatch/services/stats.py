@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from dispatch.extensions import db
-from dispatch.models import Worker
+from dispatch.models import OutboundMessage, SeatAssignment, Worker
+from dispatch.models import messages as m
 from dispatch.models.workers import ASSIGNED, BOARDED, CANCELLED, NO_SHOW, NOTIFIED
 
-# Each stage counts everyone who has reached it or gone past it.
-STAGES = {
-    "registered": None,
-    "assigned": {ASSIGNED, NOTIFIED, BOARDED, NO_SHOW},
-    "notified": {NOTIFIED, BOARDED, NO_SHOW},
-    "boarded": {BOARDED},
-}
+ARRIVED = "arrived"  # a later status some deployments record: past boarding
+AWAITING_REVIEW = "pending"  # registered by the worker, not yet accepted: not counted
+SEATED = {ASSIGNED, NOTIFIED, BOARDED, NO_SHOW, ARRIVED}
+# The notices that tell a worker their bus: the first one, or a change of bus after it.
+BUS_NOTICES = ("departure", "change")
+ACCEPTED = (m.MSG_SENT, m.MSG_DELIVERED)
+
+# Each stage counts everyone who has reached it or gone past it. "notified" and
+# "delivered" are read from the outbox, not from the worker's status: sending a notice
+# does not change the status, and a worker who boarded was notified all the same.
+STAGES = ("registered", "assigned", "notified", "delivered", "boarded")
 
 
 @dataclass
@@ -24,25 +29,45 @@ class FunnelRow:
     key: str
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STAGES, 0))
 
-    def add(self, status: str, n: int) -> None:
-        for stage, statuses in STAGES.items():
-            if statuses is None or status in statuses:
-                self.counts[stage] += n
+    def add(self, status: str, notified: bool, delivered: bool, n: int) -> None:
+        reached = {
+            "registered": True,
+            "assigned": status in SEATED,
+            "notified": status in SEATED and notified,
+            "delivered": status in SEATED and delivered,
+            "boarded": status in (BOARDED, ARRIVED),
+        }
+        for stage, yes in reached.items():
+            self.counts[stage] += n if yes else 0
+
+
+def _bus_notice(statuses: tuple[str, ...]):
+    """Whether the worker has a bus notice in one of ``statuses`` for a trip they sit on."""
+    om, sa = OutboundMessage, SeatAssignment
+    own_trips = select(sa.trip_id).where(sa.worker_id == Worker.id)
+    return exists().where(
+        om.worker_id == Worker.id,
+        om.kind.in_(BUS_NOTICES),
+        om.status.in_(statuses),
+        om.trip_id.in_(own_trips),
+    )
 
 
 def funnel_by(column_name: str, county_ids: set[str] | None) -> tuple[list[FunnelRow], FunnelRow]:
     """Stage counts per value of ``county_id`` or ``destination_site_id``, and the total."""
     column = getattr(Worker, column_name)
+    notified = _bus_notice(ACCEPTED).label("notified")
+    delivered = _bus_notice((m.MSG_DELIVERED,)).label("delivered")
     query = (
-        select(column, Worker.status, func.count())
-        .where(Worker.status != CANCELLED)
-        .group_by(column, Worker.status)
+        select(column, Worker.status, notified, delivered, func.count())
+        .where(Worker.status.not_in((CANCELLED, AWAITING_REVIEW)))
+        .group_by(column, Worker.status, notified, delivered)
     )
     if county_ids is not None:
         query = query.where(Worker.county_id.in_(county_ids))
     rows: dict[str, FunnelRow] = {}
     total = FunnelRow("total")
-    for key, status, n in db.session.execute(query):
-        rows.setdefault(key, FunnelRow(key)).add(status, n)
-        total.add(status, n)
+    for key, status, was_notified, was_delivered, n in db.session.execute(query):
+        rows.setdefault(key, FunnelRow(key)).add(status, bool(was_notified), bool(was_delivered), n)
+        total.add(status, bool(was_notified), bool(was_delivered), n)
     return sorted(rows.values(), key=lambda r: r.key), total

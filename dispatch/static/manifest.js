@@ -7,13 +7,62 @@
 // so the next wish is always sent. A request that fails is visibly retried with back-off
 // (and after 10 s without an answer it counts as failed); wishes not yet saved survive a
 // reload for 12 hours. A request refused for good (409, a signed-out session) stops and says so.
+//
+// A pack handed out stays handed out on a second tap; its "Undo" button takes it back for
+// data-undo-s seconds (the server refuses later undos). A call button asks the server for the
+// passenger's number (the server records who asked), shows it and dials it.
 (function () {
   "use strict";
   var body = document.body;
+  var UNDO_MS = 1000 * (parseInt(body.dataset.undoS, 10) || 600);
+
+  function undoFresh(tr) {
+    var at = parseInt(tr.dataset.packAt || "", 10);
+    return !isNaN(at) && Date.now() - at < UNDO_MS;
+  }
+
+  function showUndo(tr) {
+    var undo = tr.querySelector('button[data-undo="pack"]');
+    var pack = tr.querySelector('button[data-mark="pack"]');
+    if (undo && pack) { undo.hidden = !(pack.getAttribute("aria-pressed") === "true" && undoFresh(tr)); }
+  }
+
+  document.querySelectorAll("tr[data-pack-at]").forEach(showUndo);
+  setInterval(function () { document.querySelectorAll("tr[data-pack-at]").forEach(showUndo); }, 5000);
+
+  var phoneUrl = body.dataset.phoneUrl;
+  function call(btn) {
+    var tr = btn.closest("tr");
+    var link = tr.querySelector("a.revealed");
+    var headers = { "Content-Type": "application/json", "Accept": "application/json" };
+    var token = document.querySelector('meta[name="csrf-token"]');
+    if (token) { headers["X-CSRFToken"] = token.content; }
+    btn.disabled = true;
+    fetch(phoneUrl, {
+      method: "POST", headers: headers, credentials: "same-origin",
+      body: JSON.stringify({ worker_id: parseInt(btn.dataset.call, 10) })
+    }).then(function (response) {
+      return response.ok ? response.json() : Promise.reject(response.status);
+    }).then(function (data) {
+      link.href = "tel:" + data.phone;
+      link.textContent = data.national;
+      link.hidden = false;
+      btn.hidden = true;
+      tr.querySelector(".masked").classList.add("print-only");
+      window.location.href = link.href;  // dial: the phone asks to call
+    }).catch(function () {
+      btn.disabled = false;
+      var status = document.getElementById("sync-status");
+      status.className = "sync screen-only failed";
+      status.textContent = body.dataset.msgCallFailed;
+    });
+  }
 
   document.addEventListener("click", function (event) {
     var target = event.target;
     if (target.closest(".js-print")) { window.print(); }
+    var callButton = target.closest("button[data-call]");
+    if (callButton && phoneUrl) { call(callButton); }
     var copy = target.closest(".js-copy");
     if (copy) {
       var input = document.getElementById(copy.dataset.target);
@@ -41,6 +90,8 @@
     if (!tr) { return; }
     if (kind === "pack") {
       tr.querySelector('button[data-mark="pack"]').setAttribute("aria-pressed", value ? "true" : "false");
+      if (!value) { delete tr.dataset.packAt; }
+      showUndo(tr);
       return;
     }
     tr.querySelector('button[data-mark="boarded"]').setAttribute("aria-pressed", value === "boarded" ? "true" : "false");
@@ -188,12 +239,18 @@
   }
 
   document.addEventListener("click", function (event) {
+    var undo = event.target.closest('button[data-undo="pack"]');
+    if (undo) { want(parseInt(undo.closest("tr").dataset.worker, 10), "pack", false); return; }
     var btn = event.target.closest("button[data-mark]");
     if (!btn) { return; }
-    var worker = parseInt(btn.closest("tr").dataset.worker, 10);
+    var tr = btn.closest("tr");
+    var worker = parseInt(tr.dataset.worker, 10);
     var mark = btn.dataset.mark;
-    if (mark === "pack") { want(worker, "pack", btn.getAttribute("aria-pressed") !== "true"); }
-    else { want(worker, "attendance", btn.getAttribute("aria-pressed") === "true" ? "none" : mark); }
+    if (mark === "pack") {
+      if (btn.getAttribute("aria-pressed") === "true") { return; }  // handed out: only Undo takes it back
+      tr.dataset.packAt = String(Date.now());
+      want(worker, "pack", true);
+    } else { want(worker, "attendance", btn.getAttribute("aria-pressed") === "true" ? "none" : mark); }
   });
 
   window.addEventListener("online", function () {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from flask import Flask
@@ -13,6 +13,13 @@ from dispatch.models import SeatAssignment, Trip
 from tests.notify.notices.conftest import published_app, published_template  # noqa: F401
 
 BEFORE_DEPARTURE = datetime(2026, 2, 27, 6, 0, tzinfo=UTC)  # the demo plan runs 2026-02-28…03-03
+
+
+def check_in_time(app: Flask, trip_id: int) -> datetime:
+    """06:00 local on the bus's day: check-in is open (it opens the day before, not earlier)."""
+    with app.app_context():
+        day = db.session.get(Trip, trip_id).date
+    return datetime.combine(day - timedelta(days=1), time(22, 0), tzinfo=UTC)
 
 
 def busiest_trip(app: Flask) -> int:

@@ -85,7 +85,9 @@ def test_welfare_packs_per_pickup_point_count_prepared_handed_out_and_missing(pu
     assert 'data-field="handed">1<' in row and f'data-field="missing">{prepare - 1}<' in row
     assert "县人社局一楼大厅" in row and "07:00–08:30" in row
     section = page.split(f'id="site-{site_id}"')[1].split("</section>")[0]
-    assert f'data-worker="{given_worker}"' not in section  # collected: off the list
+    recent, missing = section.split("<table", 1)
+    assert f'data-worker="{given_worker}"' not in missing  # collected: off the list
+    assert f'data-worker="{given_worker}"' in recent and 'name="value" value="0"' in recent  # with its undo
     viewer = published_app.test_client()
     login(viewer, "viewer", COORD_PASSWORD)
     assert viewer.post("/welfare/handed-out", data={"trip_id": given_trip, "worker_id": given_worker}).status_code == 403

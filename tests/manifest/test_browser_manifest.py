@@ -16,7 +16,7 @@ from dispatch.extensions import db
 from dispatch.models import SeatAssignment, Trip
 from dispatch.services import driver_links
 from tests.conftest import ADMIN_PASSWORD, LiveServer
-from tests.manifest.conftest import BEFORE_DEPARTURE, busiest_trip
+from tests.manifest.conftest import busiest_trip, check_in_time
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 
@@ -93,7 +93,7 @@ def test_check_in_on_a_phone_marks_each_passenger_and_retries_what_failed(chromi
         first, second = trip.seats[0].worker_id, trip.seats[1].worker_id
     context = _context(chromium, server, **PHONE)
     page = context.new_page()
-    with time_machine.travel(BEFORE_DEPARTURE):
+    with time_machine.travel(check_in_time(published_app, trip_id)):
         page.goto(f"/m/{token}")
         board = page.locator(f'tr[data-worker="{first}"] button[data-mark="boarded"]')
         box = board.bounding_box()
@@ -136,7 +136,7 @@ def test_the_boarding_page_follows_marks_as_they_happen(chromium, server, publis
         absent_id, absent_name = absent.worker_id, absent.worker.name
     context = _context(chromium, server)
     page = context.new_page()
-    with time_machine.travel(BEFORE_DEPARTURE):
+    with time_machine.travel(check_in_time(published_app, trip_id)):
         _log_in(page)
         page.goto(f"/boarding?date={day}")
         row = page.locator(f'tr[data-trip="{trip_id}"]')
@@ -168,7 +168,7 @@ def _driver_page(chromium, server, app):
 
 
 def test_a_late_retry_never_undoes_a_later_tap(chromium, server, published_app):
-    with time_machine.travel(BEFORE_DEPARTURE):
+    with time_machine.travel(check_in_time(published_app, busiest_trip(published_app))):
         context, page, trip_id, (worker, *_) = _driver_page(chromium, server, published_app)
         calls = []
 
@@ -191,7 +191,7 @@ def test_a_late_retry_never_undoes_a_later_tap(chromium, server, published_app):
 
 
 def test_an_answer_lost_on_the_way_back_does_not_hide_an_undo(chromium, server, published_app):
-    with time_machine.travel(BEFORE_DEPARTURE):
+    with time_machine.travel(check_in_time(published_app, busiest_trip(published_app))):
         context, page, trip_id, (_, worker, _) = _driver_page(chromium, server, published_app)
         lost = {"left": 1}
 
@@ -208,7 +208,7 @@ def test_an_answer_lost_on_the_way_back_does_not_hide_an_undo(chromium, server, 
         pack.tap()
         expect(page.locator(f'tr[data-worker="{worker}"] button[data-mark="pack"].retrying')).to_be_visible()
         assert _seats(published_app, trip_id)[worker].pack_given_at is not None
-        pack.tap()  # taken back before the retry: must reach the server
+        page.locator(f'tr[data-worker="{worker}"] button[data-undo="pack"]').tap()  # taken back before the retry
         expect(pack).to_have_attribute("aria-pressed", "false")
         expect(page.locator("#sync-status")).to_contain_text("已保存")
         context.close()
@@ -219,7 +219,7 @@ def test_a_coordinator_signed_out_is_told_and_the_mark_is_kept_for_later(chromiu
     trip_id = busiest_trip(published_app)
     with published_app.app_context():
         worker = db.session.get(Trip, trip_id).seats[0].worker_id
-    with time_machine.travel(BEFORE_DEPARTURE):
+    with time_machine.travel(check_in_time(published_app, trip_id)):
         context = _context(chromium, server)
         page = context.new_page()
         _log_in(page)

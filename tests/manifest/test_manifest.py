@@ -28,7 +28,7 @@ from dispatch.notify.journeys import NoticeSettings, driver_drafts
 from dispatch.services import driver_links
 from dispatch.services import manifest as manifests
 from tests.conftest import COORD_PASSWORD, login
-from tests.manifest.conftest import BEFORE_DEPARTURE, busiest_trip
+from tests.manifest.conftest import BEFORE_DEPARTURE, busiest_trip, check_in_time
 
 PUBLIC = "https://dispatch.example.cn"  # driver links go by SMS only from a public https address
 
@@ -143,7 +143,7 @@ def test_the_manifest_lists_passengers_by_stop_masked_with_who_to_phone(publishe
     assert all(name in html for name in stops)
     assert f'data-worker="{unreachable_id}"' in html
     row = html.split(f'data-worker="{unreachable_id}"')[1].split("</tr>")[0]
-    assert "☎" in row
+    assert '<span class="tag warn"' in row and ">电话</span>" in row  # text, not a glyph the printer may lack
     captain_row = html.split(f'data-worker="{captain_id}"')[1].split("</tr>")[0]
     assert f"{captain_name} <span class=\"tag\">车长</span>" in captain_row
     assert f"{captain_name} ({captain_seat}号座)" in html.split('class="facts"')[1]  # in the header too
@@ -160,7 +160,8 @@ def test_check_in_marks_are_idempotent_exclusive_and_counted(published_app):
         first, second = seats[0].worker_id, seats[1].worker_id
     client = published_app.test_client()
     url = f"/m/{token}/marks"
-    with time_machine.travel(BEFORE_DEPARTURE, tick=False):
+    on_the_day = check_in_time(published_app, trip_id)
+    with time_machine.travel(on_the_day, tick=False):
         for _ in range(2):  # a retried request changes nothing more
             done = client.post(url, json={"worker_id": first, "mark": "boarded", "value": True})
             assert done.status_code == 200 and done.json["state"] == {"boarded": True, "no_show": False, "pack": False}
@@ -181,9 +182,9 @@ def test_check_in_marks_are_idempotent_exclusive_and_counted(published_app):
         assert seat.boarded_at is None and seat.pack_given_at is not None
         assert db.session.scalar(select(AuditEvent).filter_by(action="seat.boarded")) is not None
         trip = db.session.get(Trip, trip_id)
-        trip.cancelled_at = BEFORE_DEPARTURE
+        trip.cancelled_at = on_the_day
         db.session.commit()
-    with time_machine.travel(BEFORE_DEPARTURE, tick=False):
+    with time_machine.travel(on_the_day, tick=False):
         cancelled = client.post(url, json={"worker_id": second, "mark": "pack", "value": True})
         assert cancelled.status_code == 409 and cancelled.json["error"] == "conflict"
 
@@ -323,23 +324,51 @@ def test_attendance_is_one_state_even_when_two_marks_race_from_stale_reads(publi
     trip_id = busiest_trip(published_app)
     with published_app.app_context():
         worker_id = db.session.get(Trip, trip_id).seats[0].worker_id
+    on_the_day = check_in_time(published_app, trip_id)
     with published_app.app_context():  # the driver's request has read the bus…
         driver_trip = db.session.get(Trip, trip_id)
         assert manifests.seat_state(driver_trip.seats[0]) == {"boarded": False, "no_show": False, "pack": False}
         with published_app.app_context():  # …when a coordinator marks a no-show and commits
-            manifests.set_mark(db.session.get(Trip, trip_id), worker_id, "no_show", True, BEFORE_DEPARTURE, None, "c")
+            manifests.set_mark(db.session.get(Trip, trip_id), worker_id, "no_show", True, on_the_day, None, "c")
             db.session.commit()
-        seat = manifests.set_mark(driver_trip, worker_id, "attendance", "boarded", BEFORE_DEPARTURE, None, "driver")
+        seat = manifests.set_mark(driver_trip, worker_id, "attendance", "boarded", on_the_day, None, "driver")
         db.session.commit()
         assert manifests.seat_state(seat) == {"boarded": True, "no_show": False, "pack": False}
     with published_app.app_context():
         seat = db.session.scalar(select(SeatAssignment).filter_by(worker_id=worker_id))
         assert (seat.boarded_at is not None, seat.no_show_at is None) == (True, True)
-        manifests.set_mark(seat.trip, worker_id, "attendance", "none", BEFORE_DEPARTURE, None, "driver")
+        manifests.set_mark(seat.trip, worker_id, "attendance", "none", on_the_day, None, "driver")
         assert manifests.seat_state(seat) == {"boarded": False, "no_show": False, "pack": False}
         assert seat.worker.status == "assigned"
-        manifests.set_mark(seat.trip, worker_id, "pack", True, BEFORE_DEPARTURE, None, "driver")
+        manifests.set_mark(seat.trip, worker_id, "pack", True, on_the_day, None, "driver")
         assert seat.worker.status == "assigned"  # a pack says nothing about attendance
         for bad in (("attendance", True), ("attendance", "late"), ("pack", "yes"), ("sleep", True)):
             with pytest.raises(manifests.MarkError):
-                manifests.set_mark(seat.trip, worker_id, *bad, BEFORE_DEPARTURE, None, "driver")
+                manifests.set_mark(seat.trip, worker_id, *bad, on_the_day, None, "driver")
+
+
+def test_check_in_opens_the_day_before_and_a_pack_is_taken_back_only_within_ten_minutes(published_app):
+    trip_id = busiest_trip(published_app)
+    on_the_day = check_in_time(published_app, trip_id)
+    token = _token(published_app, trip_id)
+    with published_app.app_context():
+        worker_id = db.session.get(Trip, trip_id).seats[0].worker_id
+    client = published_app.test_client()
+    url = f"/m/{token}/marks"
+    with time_machine.travel(on_the_day - timedelta(days=6), tick=False):  # the week before
+        early = client.post(url, json={"worker_id": worker_id, "mark": "boarded", "value": True})
+        assert early.status_code == 409 and "出发前一天" in early.json["message"]
+        assert "签到从出发前一天" in client.get(f"/m/{token}").text
+    with time_machine.travel(on_the_day - timedelta(hours=12), tick=False):  # the evening before: open
+        assert client.post(url, json={"worker_id": worker_id, "mark": "pack", "value": True}).status_code == 200
+    with time_machine.travel(on_the_day - timedelta(hours=11, minutes=51), tick=False):  # 9 minutes on
+        assert client.post(url, json={"worker_id": worker_id, "mark": "pack", "value": False}).status_code == 200
+        assert client.post(url, json={"worker_id": worker_id, "mark": "pack", "value": True}).status_code == 200
+    with time_machine.travel(on_the_day, tick=False):  # hours later: the hand-out stands
+        late = client.post(url, json={"worker_id": worker_id, "mark": "pack", "value": False})
+        assert late.status_code == 409 and "撤销" in late.json["message"]
+    with published_app.app_context():
+        seat = db.session.scalar(select(SeatAssignment).filter_by(worker_id=worker_id, trip_id=trip_id))
+        assert seat.pack_given_at is not None
+        actions = [e.action for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action == "seat.pack"))]
+        assert len(actions) == 3  # given, undone, given again: each audited
