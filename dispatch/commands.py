@@ -78,22 +78,31 @@ workers_cli = AppGroup("workers", help="The worker registry.")
 @workers_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--commit", "do_commit", is_flag=True, help="Write the good rows (default: check only).")
-def import_workers(file: str, do_commit: bool) -> None:
-    """Import workers from .xlsx or .csv; print a per-row report."""
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Departure date of rows without one.")
+def import_workers(file: str, do_commit: bool, day) -> None:
+    """Import workers from .xlsx, .xls or .csv; print a per-row report."""
     from pathlib import Path
 
     from dispatch.services import worker_import
+    from dispatch.services.worker_columns import skip_reason_label
     from dispatch.services.worker_fields import FIELD_LABELS_ZH, Lookups
 
     data, lookups = Path(file).read_bytes(), Lookups.load()
+    dates = worker_import.FileDates(day.date() if day else None)
     try:
-        run = worker_import.commit if do_commit else worker_import.preview
-        report = run(file, data, lookups, None) if do_commit else run(file, data, lookups)
+        if do_commit:
+            report = worker_import.commit(file, data, lookups, None, dates=dates)
+        else:
+            report = worker_import.preview(file, data, lookups, dates)
     except worker_import.ImportFileError as error:
         raise click.ClickException(str(error)) from None
     for row in report.rows:
         problems = "; ".join(f"{FIELD_LABELS_ZH.get(k, k)}: {v}" for k, v in row.errors.items())
         click.echo(f"row {row.row}\t{row.status}\t{row.name}\t{problems}".rstrip())
+    for skipped in report.skipped:
+        click.echo(f"row {skipped.row}\tskipped\t{skip_reason_label(skipped.reason)}\t{skipped.text}".rstrip())
+    if report.ignored_columns:
+        click.echo("ignored columns: " + ", ".join(report.ignored_columns))
     new, existing, bad = report.count("new"), report.count("existing"), len(report.errors)
     click.echo(f"{new} new, {existing} already registered, {bad} with errors.")
     if do_commit:
@@ -173,17 +182,19 @@ def _departure(app: Flask):
 def plan_publish(plan_id: int) -> None:
     """Publish a draft: seats become final and notices are scheduled."""
     from dispatch.models import Plan
-    from dispatch.services import planning
+    from dispatch.services import planning, publishing
 
     plan = db.session.get(Plan, plan_id)
     if plan is None:
         raise click.ClickException(f"no plan {plan_id}")
     try:
-        seated = planning.publish(plan, None, None, current_app.config)
+        result = publishing.publish(plan, None, None, current_app.config)
     except planning.PlanningError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"Plan {plan_id} published: {seated} workers seated on {len(plan.trips)} buses.")
+    click.echo(f"Plan {plan_id} published: {result.seated} workers seated on {len(plan.trips)} buses.")
+    for drop in result.drops:  # seats that no longer stood: the worker is sent nothing
+        click.echo(f"dropped w{drop.worker_id} from {drop.trip_code}: {drop.reason} {drop.detail}".rstrip())
 
 
 notify_cli = AppGroup("notify", help="SMS notifications.")

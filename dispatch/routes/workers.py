@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
-import time
 from datetime import date
 from pathlib import Path
 
@@ -23,13 +21,25 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from dispatch.extensions import db
-from dispatch.models import WORKER_STATUSES, County, Employer, Site
+from dispatch.identity import mask_id_number, mask_phone
+from dispatch.models import DROPOFF, PICKUP, WORKER_STATUSES, County, Employer, Site
+from dispatch.models.workers import CANCELLED
 from dispatch.routes.access import admin_required, announce_changes, editor_required
-from dispatch.services import audit, worker_export, worker_import
+from dispatch.services import audit, seats, worker_export, worker_import
 from dispatch.services import workers as service
-from dispatch.services.worker_fields import FIELD_LABELS_ZH, Lookups, parse_date
+from dispatch.services.import_previews import PreviewStore
+from dispatch.services.worker_columns import skip_reason_label
+from dispatch.services.worker_fields import (
+    FIELD_LABELS_ZH,
+    Lookups,
+    clean_departure_window,
+    parse_date,
+    without_controls,
+)
+from dispatch.web import select_locale
 
 bp = Blueprint("workers", __name__, url_prefix="/workers")
 
@@ -39,11 +49,11 @@ class CsrfForm(FlaskForm):
 
 
 def _filter_from_args() -> service.WorkerFilter:
+    args = {k: without_controls(v) for k, v in request.args.items()}
     try:
-        day = parse_date(request.args.get("day"))
+        day = parse_date(args.get("day"))
     except ValueError:
         day = None
-    args = request.args
     return service.WorkerFilter(
         q=args.get("q", "").strip(), county=args.get("county", ""),
         destination=args.get("destination", ""), status=args.get("status", ""), day=day,
@@ -51,27 +61,34 @@ def _filter_from_args() -> service.WorkerFilter:
 
 
 def _choices() -> dict:
+    """The lists of the list page's filters and of the worker form, in the user's language."""
+    locale = select_locale()
     scope = current_user.county_ids()
     counties = db.session.scalars(select(County).order_by(County.id)).all()
+    counties = [c for c in counties if scope is None or c.id in scope]
+    sites = db.session.scalars(select(Site).order_by(Site.id)).all()
+    pickups = [s for s in sites if s.kind == PICKUP]
+    destinations = [s for s in sites if s.kind == DROPOFF]
+    employers = db.session.scalars(select(Employer).order_by(Employer.site_id, Employer.name)).all()
     return {
-        "counties": [c for c in counties if scope is None or c.id in scope],
-        "pickups": db.session.scalars(
-            select(Site).filter_by(kind="pickup").order_by(Site.id)
-        ).all(),
-        "destinations": db.session.scalars(
-            select(Site).filter_by(kind="dropoff").order_by(Site.id)
-        ).all(),
-        "employers": db.session.scalars(
-            select(Employer).order_by(Employer.site_id, Employer.name)
-        ).all(),
-        "statuses": WORKER_STATUSES,
-    }
+        "counties": counties, "destinations": destinations, "statuses": WORKER_STATUSES,
+        "county_options": [(c.id, c.display_name(locale), "") for c in counties],
+        "pickup_options": [(s.id, s.display_name(locale), s.county_id or "") for s in pickups],
+        "destination_options": [(s.id, s.display_name(locale), "") for s in destinations],
+        "employer_options": [(e.id, e.name, e.site_id) for e in employers],
+    }  # fmt: skip
 
 
 @bp.app_template_global()
 def field_label(field: str) -> str:
     """A worker field's name as the import template shows it (Chinese headers)."""
     return FIELD_LABELS_ZH.get(field, field)
+
+
+@bp.app_template_global()
+def skip_reason(reason: str) -> str:
+    """Why an import row was skipped, in the user's language."""
+    return skip_reason_label(reason)
 
 
 @bp.get("/")
@@ -110,9 +127,20 @@ def create() -> Response | str:
             flash(_("Registered %(name)s.", name=worker.name), "success")
             return redirect(url_for(".index"))
     raw.setdefault("sms_consent", "是")
+    scope = current_user.county_ids()
+    if scope is not None and len(scope) == 1:  # a county's coordinator: their county, chosen
+        raw.setdefault("county", next(iter(scope)))
     return render_template(
         "workers/form.html", form=form, raw=raw, errors=errors, worker=None, **_choices()
     )
+
+
+def _shown(worker) -> dict:
+    """A worker's fields for the form; a viewer gets the ID and phone masked (CONTRACTS §6)."""
+    raw = service.as_raw(worker)
+    if not current_user.can_edit:
+        raw.update(id_number=mask_id_number(worker.id_number), phone=mask_phone(worker.phone))
+    return raw
 
 
 @bp.route("/<int:worker_id>", methods=["GET", "POST"])
@@ -120,7 +148,7 @@ def create() -> Response | str:
 def edit(worker_id: int) -> Response | str:
     worker = service.get_visible(current_user, worker_id) or abort(404)
     form, errors = CsrfForm(), {}
-    raw = dict(request.form) if request.method == "POST" else service.as_raw(worker)
+    raw = dict(request.form) if request.method == "POST" else _shown(worker)
     if form.validate_on_submit():
         if not current_user.can_edit:
             abort(403)
@@ -144,15 +172,22 @@ def edit(worker_id: int) -> Response | str:
     )
 
 
-@bp.post("/<int:worker_id>/withdraw")
+@bp.route("/<int:worker_id>/withdraw", methods=["GET", "POST"])
 @editor_required
-def withdraw(worker_id: int) -> Response:
+def withdraw(worker_id: int) -> Response | str:
+    """GET asks for confirmation (what will happen); the confirmed POST withdraws."""
     worker = service.get_visible(current_user, worker_id) or abort(404)
-    if CsrfForm().validate_on_submit():
-        service.withdraw_worker(worker, current_user)
-        announce_changes()
-        db.session.commit()
-        flash(_("Withdrawn: %(name)s is kept on record as cancelled.", name=worker.name), "success")
+    form = CsrfForm()
+    if worker.status == CANCELLED:
+        flash(_("%(name)s is withdrawn already.", name=worker.name), "info")
+        return redirect(url_for(".edit", worker_id=worker.id))
+    if not form.validate_on_submit():
+        seat = seats.live_seat(worker.id)
+        return render_template("workers/withdraw.html", form=form, worker=worker, seat=seat)
+    service.withdraw_worker(worker, current_user)
+    announce_changes()
+    db.session.commit()
+    flash(_("Withdrawn: %(name)s is kept on record as cancelled.", name=worker.name), "success")
     return redirect(url_for(".edit", worker_id=worker.id))
 
 
@@ -194,18 +229,29 @@ def template() -> Response:
     )
 
 
-def _forget_old_imports(max_age_s: int = 24 * 3600) -> None:
-    """Checked previews never confirmed hold personal data: drop them after a day."""
-    cutoff = time.time() - max_age_s
-    for path in _upload_dir().glob("*.json"):
-        if path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
+def _previews() -> PreviewStore:
+    return PreviewStore(Path(current_app.instance_path) / "imports")
 
 
-def _upload_dir() -> Path:
-    path = Path(current_app.instance_path) / "imports"
-    path.mkdir(exist_ok=True)
-    return path
+def place_names() -> dict[str, str]:
+    """Counties and sites by id, in the user's language (the import preview's columns)."""
+    locale = select_locale()
+    places = [*db.session.scalars(select(County)), *db.session.scalars(select(Site))]
+    return {p.id: p.display_name(locale) for p in places}
+
+
+def _file_dates() -> tuple[worker_import.FileDates, dict[str, str]]:
+    """The departure date (or window) chosen on the upload form for rows that have none."""
+    raw = {k: without_controls(request.form.get(k, "")) for k in ("earliest_date", "latest_date")}
+    cleaned = clean_departure_window(raw)
+    dates = worker_import.FileDates(cleaned.values["earliest"], cleaned.values["latest"])
+    return dates, cleaned.errors
+
+
+def _upload_form(form: CsrfForm, errors: dict | None = None) -> str:
+    return render_template(
+        "workers/import.html", form=form, report=None, errors=errors or {}, raw=request.form
+    )
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -214,45 +260,69 @@ def import_file() -> str:
     form = CsrfForm()
     upload = request.files.get("file")
     if not form.validate_on_submit() or upload is None or not upload.filename:
-        return render_template("workers/import.html", form=form, report=None)
-    data, filename = upload.read(), upload.filename
+        return _upload_form(form)
+    dates, errors = _file_dates()
+    if errors:
+        return _upload_form(form, errors)
+    data, filename = upload.read(), without_controls(upload.filename)[:120]
     try:
-        report = worker_import.preview(filename, data, Lookups.load(current_user.county_ids()))
+        report = worker_import.preview(
+            filename, data, Lookups.load(current_user.county_ids()), dates
+        )
     except worker_import.ImportFileError as error:
         flash(str(error), "error")
-        return render_template("workers/import.html", form=form, report=None)
-    token = secrets.token_urlsafe(16)
-    _forget_old_imports()
-    (_upload_dir() / f"{token}.json").write_text(worker_import.report_to_json(report), encoding="utf-8")
+        return _upload_form(form)
+    token = _previews().store(report)
     session["import"] = {"token": token, "filename": filename}
     return render_template(
-        "workers/import.html", form=form, report=report, filename=filename, token=token
-    )
+        "workers/import.html", form=form, report=report, filename=filename, token=token,
+        place_names=place_names(),
+    )  # fmt: skip
 
 
 @bp.post("/import/<token>/commit")
 @editor_required
 def import_commit(token: str) -> Response:
-    pending = session.get("import") or {}
-    path = _upload_dir() / f"{token}.json"
-    if pending.get("token") != token or not path.exists() or not CsrfForm().validate_on_submit():
-        flash(_("This import has expired: upload the file again."), "error")
-        return redirect(url_for(".import_file"))
+    store, pending = _previews(), session.get("import") or {}
+    mine = pending.get("token") == token and CsrfForm().validate_on_submit()
+    prepared = store.claim(token) if mine else None
+    if prepared is None:  # a second click, the page sent again, or an old page
+        return _import_claimed_elsewhere(store, token)
     lookups = Lookups.load(current_user.county_ids())
-    prepared = worker_import.report_from_json(path.read_text(encoding="utf-8"))
-    report = worker_import.commit(pending["filename"], b"", lookups, current_user, prepared)
-    db.session.commit()
-    path.unlink(missing_ok=True)
+    try:
+        report = worker_import.commit(pending["filename"], b"", lookups, current_user, prepared)
+        db.session.commit()
+    except IntegrityError:  # another import registered the same ID numbers meanwhile
+        db.session.rollback()
+        store.release(token)
+        flash(_("Some of these workers were registered meanwhile: check the file again."), "error")
+        return redirect(url_for(".import_file"))
+    store.finish(token, current_user.id, report.written)
     session.pop("import", None)
     flash(_("Imported %(n)d workers; %(existing)d were registered already; %(bad)d rows with errors were skipped.",
             n=report.written, existing=report.count("existing"), bad=len(report.errors)), "success")  # fmt: skip
     return redirect(url_for(".index"))
 
 
+def _import_claimed_elsewhere(store: PreviewStore, token: str) -> Response:
+    """Say what the first confirmation of this preview did, or that it has expired."""
+    done = store.outcome(token, current_user.id)
+    if done is not None:
+        flash(_("This file was imported already: %(n)d workers were saved.", n=done), "info")
+        return redirect(url_for(".index"))
+    flash(_("This import has expired: upload the file again."), "error")
+    return redirect(url_for(".import_file"))
+
+
 @bp.get("/audit")
 @admin_required
 def audit_log() -> str:
-    from dispatch.models import AuditEvent
+    from dispatch.services import audit_log
 
-    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(500)).all()
-    return render_template("workers/audit.html", events=events)
+    args, tz = request.args, current_app.config["TIMEZONE"]
+    days = [audit_log.parse_day(args.get(k, "")) for k in ("from", "to")]
+    filters = audit_log.AuditFilter(action=args.get("action", ""), user_id=args.get("user", type=int),
+                                    day_from=days[0], day_to=days[1])  # fmt: skip
+    lines = audit_log.describe(audit_log.search(filters, tz), tz)
+    return render_template("workers/audit.html", lines=lines, filters=filters, limit=audit_log.LIMIT,
+                           actions=audit_log.action_choices(), users=audit_log.user_choices())  # fmt: skip

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from dispatch.extensions import db
 from dispatch.identity import IdNumberError, PhoneError, normalise_mobile, parse_id_number
 from dispatch.models import DROPOFF, PICKUP, CoachType, County, Employer, Site
+from dispatch.services.place_names import find_place, name_key
 
 FIELDS = (
     "name", "id_number", "phone", "county", "township", "pickup_point", "destination",
@@ -28,6 +29,7 @@ HEADERS_ZH = {
 }  # fmt: skip
 FIELD_LABELS_ZH = {v: k for k, v in HEADERS_ZH.items()}
 MIN_AGE = 16
+FIRST_YEAR, LAST_YEAR = 2020, 2099  # a departure outside these years is a typing slip
 SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")  # 1.41081199201e+17: a number, digits lost
 YES = {"是", "true", "1", "yes", "y", "on", "t"}
 NO = {"否", "false", "0", "no", "n", "off", "f"}
@@ -51,6 +53,7 @@ class Lookups:
     employers_by_id: dict[int, Employer]
     max_group_size: int
     scope: set[str] | None = None  # counties the user may register; None: all
+    memo: dict = field(default_factory=dict, repr=False)  # (kind, text) → match, per file
 
     @classmethod
     def load(cls, scope: set[str] | None = None) -> Lookups:
@@ -62,23 +65,36 @@ class Lookups:
             counties=_index(counties, lambda c: (c.id, c.name_zh, c.name_en)),
             pickups=_index([s for s in sites if s.kind == PICKUP], _site_keys),
             destinations=_index([s for s in sites if s.kind == DROPOFF], _site_keys),
-            employers={(e.site_id, _key(e.name)): e for e in employers},
+            employers={(e.site_id, name_key(e.name)): e for e in employers},
             employers_by_id={e.id: e for e in employers},
             max_group_size=seats or 51,
             scope=scope,
         )
+
+    def county(self, given: str) -> County | None:
+        """A county by id or name, also as 洪洞, 临汾市洪洞县 or 临汾市洪洞县甘亭镇 (an address)."""
+        return self._memo("county", given, lambda: find_place(self.counties, given, prefix=True))
+
+    def pickup(self, given: str) -> Site | None:
+        return self._memo("pickup", given, lambda: find_place(self.pickups, given))
+
+    def destination(self, given: str) -> Site | None:
+        """A drop-off site by id or name, also as 昆山, 江苏昆山 or 昆山市 when unambiguous."""
+        return self._memo("destination", given, lambda: find_place(self.destinations, given))
+
+    def _memo(self, kind: str, given: str, find):
+        key = (kind, given)
+        if key not in self.memo:
+            self.memo[key] = find()
+        return self.memo[key]
 
 
 def _site_keys(site: Site) -> tuple[str, ...]:
     return (site.id, site.name_zh, site.name_en)
 
 
-def _key(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip().lower()
-
-
 def _index(items, keys) -> dict:
-    return {_key(k): item for item in items for k in keys(item) if k}
+    return {name_key(k): item for item in items for k in keys(item) if k}
 
 
 @dataclass
@@ -107,13 +123,46 @@ def text(raw: Any) -> str:
 def clean_worker(raw: Mapping[str, Any], lookups: Lookups) -> Cleaned:
     """Validate one worker's fields; every error names its field."""
     out = Cleaned()
+    raw, unreadable = _without_control_characters(raw)
     _clean_name(raw, out)
     _clean_identity(raw, out)
     _clean_phone(raw, out)
     _clean_places(raw, lookups, out)
     _clean_dates(raw, out)
     _clean_rest(raw, lookups, out)
+    out.errors.update(unreadable)
     return out
+
+
+# Cc: control characters (NUL, escape...), Cs: lone surrogates, which no database can store.
+REFUSED_CATEGORIES = ("Cc", "Cs")
+
+
+def has_control_characters(value: str) -> bool:
+    """True when ``value`` holds a control character or half of a surrogate pair."""
+    return any(unicodedata.category(char) in REFUSED_CATEGORIES for char in value)
+
+
+def without_controls(value: str) -> str:
+    """``value`` with control characters and lone surrogates removed (search boxes, filters)."""
+    return "".join(c for c in value if unicodedata.category(c) not in REFUSED_CATEGORIES)
+
+
+def _without_control_characters(raw: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The fields with notes' tabs and line breaks tidied, and errors for any other control
+    character: those fields are left out, so that no other rule judges them."""
+    fields, errors = dict(raw), {}
+    if isinstance(fields.get("notes"), str):
+        notes = fields["notes"].replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+        fields["notes"] = notes
+    for key, value in raw.items():
+        if not isinstance(value, str):
+            continue
+        inner = fields[key].strip() if key != "notes" else fields[key].replace("\n", "")
+        if has_control_characters(inner):
+            errors[key] = _("Contains invisible control characters: type this field again.")
+            fields[key] = ""
+    return fields, errors
 
 
 def _clean_name(raw: Mapping[str, Any], out: Cleaned) -> None:
@@ -172,7 +221,7 @@ def _clean_phone(raw: Mapping[str, Any], out: Cleaned) -> None:
 
 
 def _clean_places(raw: Mapping[str, Any], lookups: Lookups, out: Cleaned) -> None:
-    county = lookups.counties.get(_key(text(raw.get("county"))))
+    county = lookups.county(text(raw.get("county")))
     if county is None:
         out.errors["county"] = _("Unknown county: use one of Linfen's 17 counties and districts.")
     elif lookups.scope is not None and county.id not in lookups.scope:
@@ -180,9 +229,10 @@ def _clean_places(raw: Mapping[str, Any], lookups: Lookups, out: Cleaned) -> Non
     else:
         out.values["county_id"] = county.id
     _clean_pickup(raw, lookups, county, out)
-    destination = lookups.destinations.get(_key(text(raw.get("destination"))))
+    destination = lookups.destination(text(raw.get("destination")))
     if destination is None:
-        out.errors["destination"] = _("Unknown destination site.")
+        names = "、".join(sorted({site.name_zh for site in lookups.destinations.values()}))
+        out.errors["destination"] = _("Unknown destination: write one of %(names)s.", names=names)
     else:
         out.values["destination_site_id"] = destination.id
         _clean_employer(raw, lookups, destination, out)
@@ -194,7 +244,7 @@ def _clean_pickup(raw: Mapping[str, Any], lookups: Lookups, county, out: Cleaned
         if county is not None:
             out.values["pickup_site_id"] = county.default_pickup_id
         return
-    pickup = lookups.pickups.get(_key(given))
+    pickup = lookups.pickup(given)
     if pickup is None:
         out.errors["pickup_point"] = _("Unknown pickup point.")
     else:
@@ -206,11 +256,12 @@ def _clean_employer(raw: Mapping[str, Any], lookups: Lookups, destination: Site,
     if given in (None, ""):
         out.values["employer_id"] = None
         return
-    if isinstance(given, int) and not isinstance(given, bool):
-        employer = lookups.employers_by_id.get(given)
+    employer = None
+    if not isinstance(given, int) or isinstance(given, bool):
+        employer = lookups.employers.get((destination.id, name_key(text(given))))
+    if employer is None and text(given).isdecimal() and len(text(given)) < 10:  # the form's list sends the employer's id
+        employer = lookups.employers_by_id.get(int(text(given)))
         employer = employer if employer and employer.site_id == destination.id else None
-    else:
-        employer = lookups.employers.get((destination.id, _key(text(given))))
     if employer is None:
         out.errors["employer"] = _("Unknown employer at this destination.")
     else:
@@ -229,10 +280,9 @@ def parse_date(raw: Any) -> date | None:
     parts = value.replace("/", "-").replace(".", "-").split(" ")[0].split("-")
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
         raise ValueError(value)
-    try:
-        return date(int(parts[0]), int(parts[1]), int(parts[2]))
-    except OverflowError:  # 99999999999-01-01: a year too large for the C date
-        raise ValueError(value) from None
+    if any(len(p) > 4 for p in parts):  # 99999999999-01-01: a year too large for the C date
+        raise ValueError(value)
+    return date(int(parts[0]), int(parts[1]), int(parts[2]))
 
 
 def _clean_dates(raw: Mapping[str, Any], out: Cleaned) -> None:
@@ -253,10 +303,29 @@ def _clean_dates(raw: Mapping[str, Any], out: Cleaned) -> None:
 
 def _date_field(raw: Mapping[str, Any], name: str, out: Cleaned) -> date | None:
     try:
-        return parse_date(raw.get(name))
+        day = parse_date(raw.get(name))
     except ValueError:
         out.errors[name] = _("Not a date: write it as 2026-03-01.")
         return None
+    if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+        out.errors[name] = _(
+            "%(date)s is not a plausible departure date: check the year.", date=day.isoformat()
+        )
+        return None
+    return day
+
+
+def clean_departure_window(raw: Mapping[str, Any]) -> Cleaned:
+    """A departure date or window given for a whole file (both optional)."""
+    out = Cleaned()
+    earliest = _date_field(raw, "earliest_date", out)
+    latest = _date_field(raw, "latest_date", out)
+    if latest is not None and earliest is None and not out.errors:
+        out.errors["earliest_date"] = _("Give the earliest date as well.")
+    elif earliest and latest and latest < earliest:
+        out.errors["latest_date"] = _("The latest date is before the earliest date.")
+    out.values.update(earliest=earliest, latest=latest)
+    return out
 
 
 def _age(birth: date, day: date) -> int:

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from dispatch.extensions import db
-from dispatch.services import worker_import
+from dispatch.services import worker_import, worker_sheets
 from dispatch.services.worker_fields import Lookups
 from tests.conftest import login, make_app, seed_demo
 from tests.workers.conftest import (
@@ -385,7 +385,7 @@ def test_a_tiny_file_claiming_a_far_away_cell_is_refused_quickly(demo_app):
 
 
 def test_a_zip_bomb_is_refused_before_unpacking(demo_app, monkeypatch):
-    monkeypatch.setattr(worker_import, "MAX_UNPACKED_BYTES", 10_000)
+    monkeypatch.setattr(worker_sheets, "MAX_UNPACKED_BYTES", 10_000)
     with pytest.raises(worker_import.ImportFileError):
         _preview(demo_app, xlsx_bytes([as_cells(worker_row(1))]), "zip.xlsx")
 
@@ -411,7 +411,9 @@ def test_date_cells_numbers_and_shared_strings_read_as_excel_shows_them(demo_app
     out = io.BytesIO()
     book.save(out)
     report = _preview(demo_app, out.getvalue(), "dates.xlsx")
-    assert [(r.row, r.status) for r in report.rows] == [(2, "new"), (5, "error")]
+    assert [(r.row, r.status) for r in report.rows] == [(2, "new")]
+    # a pre-numbered row with nobody in it is not a worker: skipped and listed, never an error
+    assert [(s.row, s.reason) for s in report.skipped] == [(3, "blank"), (4, "blank"), (5, "no_person")]
     values = report.rows[0].values
     assert values["earliest_date"] == date(2026, 3, 2) and values["latest_date"] == date(2026, 3, 4)
     assert values["phone"] == "+8613903570001" and values["sms_consent"] is True
