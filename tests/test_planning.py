@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 
+import time_machine
 from sqlalchemy import func, select
 
 from dispatch import planner
 from dispatch.extensions import db
-from dispatch.models import Plan, SeatAssignment, Trip, Worker
+from dispatch.models import Coach, Plan, SeatAssignment, Trip, Worker, utcnow
 from dispatch.services import planning
 from tests.conftest import login
 
@@ -167,3 +170,221 @@ def test_viewer_cannot_plan(client):
         ).status_code
         == 403
     )
+
+
+# --- Issue 15: plans a coordinator can run, check and publish safely ---------------------
+
+DAY1, DAY2 = date(2026, 3, 1), date(2026, 3, 2)
+BEFORE = datetime(2026, 2, 20, 2, 0, tzinfo=UTC)  # days before every demo trip
+
+
+def _planned(scope: planning.Scope, base: Plan | None = None) -> Plan:
+    """A plan run to a draft in this process (no background thread)."""
+    plan = planning.start_plan(scope, None, base, time_limit_s=1)
+    planning.store_result(plan, planning.solve_plan(plan, 1), dt_time(8, 0), "Asia/Shanghai")
+    db.session.commit()
+    return plan
+
+
+def test_the_plan_form_refuses_bad_input_on_its_fields_and_stores_nothing(client, demo_app):
+    login(client)
+    cases = [
+        ({"date_from": "2026-03-01", "date_to": "2026-03-02", "time_limit": "abc"}, "请输入1到600之间的秒数"),
+        ({"date_from": "2026-03-01", "date_to": "2026-03-02", "time_limit": "601"}, "请输入1到600之间的秒数"),
+        ({"date_from": "2026-03-01", "date_to": "2026-03-02", "time_limit": "nan"}, "请输入1到600之间的秒数"),
+        ({"date_from": "2026-03-02", "date_to": "2026-03-01", "time_limit": "2"}, "结束日期不能早于开始日期"),
+        ({"date_from": "", "date_to": "2026-03-01"}, "请选择日期"),
+        ({"date_from": "2026-13-01", "date_to": "2026-03-01"}, "请按 2026-03-01 的格式填写日期"),
+    ]
+    for data, message in cases:
+        response = client.post("/plans/", data=data)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400 and message in page, (data, page[:3000])
+        assert 'aria-invalid="true"' in page
+    with demo_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Plan)) == 0
+
+
+def test_a_run_that_raises_is_failed_and_a_silent_one_is_shown_stalled(client, demo_app, monkeypatch):
+    from dispatch.services import plan_runner
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("solver exploded")
+
+    with demo_app.app_context():
+        plan = planning.start_plan(planning.Scope(DAY1, DAY1), None, time_limit_s=1)
+        db.session.commit()
+        monkeypatch.setattr(planning, "solve_plan", broken)
+        plan_runner.launch(demo_app, plan.id, 1).result(timeout=30)
+        db.session.expire_all()
+        assert (plan.status, plan.error) == ("failed", "solver exploded")
+        silent = planning.start_plan(planning.Scope(DAY2, DAY2), None, time_limit_s=5)
+        silent.created_at = utcnow() - timedelta(hours=1)
+        db.session.commit()
+        silent_id = silent.id
+        assert plan_runner.is_stalled(silent, utcnow(), 30)
+        assert not plan_runner.is_stalled(silent, silent.created_at + timedelta(seconds=30), 30)
+    login(client)
+    page = client.get(f"/plans/{silent_id}").get_data(as_text=True)
+    assert 'id="plan-stalled"' in page and 'http-equiv="refresh"' not in page
+    assert client.post(f"/plans/{silent_id}/discard").status_code == 302
+    with demo_app.app_context():
+        assert db.session.get(Plan, silent_id).status == "discarded"
+
+
+def test_bus_codes_are_unique_in_the_season_and_buses_sort_by_number(demo_app):
+    with demo_app.app_context():
+        west = _planned(planning.Scope(date(2026, 2, 28), date(2026, 3, 4), ("fenxi", "houma", "quwo")))
+        east = _planned(planning.Scope(date(2026, 2, 28), date(2026, 3, 4), ("daning", "xiangning", "jixian")))
+        codes_w, codes_e = {t.code for t in west.trips}, {t.code for t in east.trips}
+        assert codes_w and codes_e and not codes_w & codes_e
+        numbers = [t.number for t in west.trips] + [t.number for t in east.trips]
+        assert sorted(numbers) == list(range(1, len(numbers) + 1))  # no gaps: the smallest free ones
+        for plan in (west, east):
+            keys = [(t.date, t.number) for t in plan.trips]
+            assert keys == sorted(keys)
+        planning.publish(west, None, BEFORE, demo_app.config)
+        db.session.commit()
+        again = _planned(planning.Scope(date(2026, 2, 28), date(2026, 3, 4), ("daning", "xiangning", "jixian")), east)
+        assert not {t.code for t in again.trips} & codes_w  # published codes stay theirs
+        assert [t.code for t in west.trips] == sorted(codes_w, key=lambda c: int(c[1:]))
+
+
+def test_a_season_runs_october_to_september():
+    from dispatch.services.bus_codes import free_numbers, season_of
+
+    assert season_of(date(2026, 12, 23)) == season_of(date(2027, 3, 1)) == (date(2026, 10, 1), date(2027, 9, 30))
+    assert season_of(date(2027, 9, 30)) != season_of(date(2027, 10, 1))
+    assert free_numbers({1, 2, 4}, 3) == [3, 5, 6]
+
+
+def test_trip_number_follows_its_code():
+    trip = Trip(code="T12")
+    assert trip.number == 12
+    trip.code = "T3"
+    assert trip.number == 3
+
+
+def _starve_the_fleet() -> None:
+    """Leave one coach: most groups go unserved, with a reason."""
+    for coach in db.session.scalars(select(Coach).order_by(Coach.id)).all()[1:]:
+        coach.active = False
+    db.session.commit()
+
+
+def test_a_county_coordinator_reads_a_city_plan_without_other_names_and_cannot_change_it(client, demo_app):
+    with demo_app.app_context():
+        _starve_the_fleet()
+        plan = _planned(planning.Scope(DAY1, DAY2))
+        plan_id = plan.id
+        unserved = [int(m[1:]) for u in plan.unassigned for m in u["workers"]]
+        workers = db.session.scalars(select(Worker).where(Worker.id.in_(unserved))).all()
+        own = [w.name for w in workers if w.county_id == "hongtong"]
+        others = [w.name for w in workers if w.county_id != "hongtong"]
+        assert others
+    login(client, "hong", "coord-pass-123")
+    page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
+    assert "（其他县区）" in page and all(name in page for name in own)
+    assert not [name for name in others if name in page and name not in own]
+    assert 'id="publish"' not in page and 'id="replan"' not in page and 'id="not-yours"' in page
+    assert client.get(f"/plans/{plan_id}/publish").status_code == 403
+    for action in ("publish", "replan", "discard"):
+        assert client.post(f"/plans/{plan_id}/{action}").status_code == 403
+    with demo_app.app_context():
+        assert db.session.get(Plan, plan_id).status == "draft"
+        assert db.session.scalar(select(func.count()).select_from(Plan)) == 1
+
+
+def test_a_county_coordinator_publishes_a_plan_of_their_own_county(client, demo_app):
+    with demo_app.app_context():
+        plan_id = _planned(planning.Scope(DAY1, DAY2, ("hongtong",))).id
+    with time_machine.travel(BEFORE, tick=True):
+        login(client, "hong", "coord-pass-123")
+        assert "短信" in client.get(f"/plans/{plan_id}/publish").get_data(as_text=True)
+        assert client.post(f"/plans/{plan_id}/publish").status_code == 302
+    with demo_app.app_context():
+        assert db.session.get(Plan, plan_id).status == "published"
+
+
+def test_publishing_two_overlapping_drafts_seats_each_worker_once(tmp_path, db_url):
+    """Drafts for 03-01 and 03-02 both seat the workers free on either day; a worker withdrawn
+    after planning is in the second. Publishing both seats each worker once, drops the rest
+    with a reason, and sends the dropped nothing (SQLite and PostgreSQL)."""
+    from dispatch.models import OutboundMessage
+    from dispatch.services import publishing
+    from tests.conftest import make_app, seed_demo
+
+    app = make_app(tmp_path, db_url)
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+        first, second = _planned(planning.Scope(DAY1, DAY1)), _planned(planning.Scope(DAY2, DAY2))
+        in_first = {s.worker_id for t in first.trips for s in t.seats}
+        in_second = {s.worker_id: s for t in second.trips for s in t.seats}
+        twice = in_first & set(in_second)
+        assert twice, "the demo has workers free on both days"
+        quitter = db.session.get(Worker, next(w for w in sorted(in_second) if w not in in_first))
+        quitter.status = "cancelled"
+        db.session.commit()
+        preview = publishing.publish_preview(second, app.config, BEFORE)
+        assert {d.worker_id for d in preview.drops} == {quitter.id}  # nothing published yet
+        publishing.publish(first, None, BEFORE, app.config)
+        db.session.commit()
+        result = publishing.publish(second, None, BEFORE, app.config)
+        db.session.commit()
+        reasons = {d.worker_id: d.reason for d in result.drops}
+        assert reasons == {**{w: publishing.SEATED_ELSEWHERE for w in twice}, quitter.id: publishing.WITHDRAWN}
+        live = db.session.execute(
+            select(SeatAssignment.worker_id, func.count()).join(Plan, Plan.id == SeatAssignment.plan_id)
+            .where(Plan.status == "published").group_by(SeatAssignment.worker_id)
+        ).all()  # fmt: skip
+        assert live and max(n for _, n in live) == 1
+        published = select(Trip).join(Plan, Plan.id == Trip.plan_id).where(Plan.status == "published")
+        assert all(t.seats for t in db.session.scalars(published))  # no bus runs empty
+        second_trips = [t.id for t in second.trips]
+        told = db.session.scalars(
+            select(OutboundMessage.worker_id).where(OutboundMessage.trip_id.in_(second_trips))
+        ).all()
+        assert told and not set(told) & set(reasons)  # the dropped hear nothing about the second plan
+        assert not db.session.scalars(select(OutboundMessage).filter_by(worker_id=quitter.id)).all()
+        dropped = [u for u in db.session.get(Plan, second.id).unassigned if u.get("dropped")]
+        assert {int(u["workers"][0][1:]) for u in dropped} == set(reasons)
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_plan_pages_read_in_english_too(client, demo_app):
+    with demo_app.app_context():
+        plan = planning.start_plan(planning.Scope(DAY1, DAY1, ("hongtong",)), None, time_limit_s=5)
+        plan.progress_message = "improving"
+        db.session.commit()
+        running_id = plan.id
+        draft_id = _planned(planning.Scope(DAY2, DAY2, ("hongtong",))).id
+    with time_machine.travel(BEFORE, tick=True):
+        login(client)
+        client.post("/language", data={"lang": "en"})
+        assert "improving" in client.get(f"/plans/{running_id}").get_data(as_text=True)
+        page = client.get(f"/plans/{draft_id}/publish").get_data(as_text=True)
+        assert f"Publish plan {draft_id}?" in page and "Departure notice" in page
+        client.post("/language", data={"lang": "zh_Hans_CN"})
+        assert "正在改进方案" in client.get(f"/plans/{running_id}").get_data(as_text=True)
+
+
+def test_a_draft_with_no_bus_says_why_and_is_not_offered_for_publishing(client, demo_app):
+    with demo_app.app_context():
+        empty_id = _planned(planning.Scope(date(2026, 3, 20), date(2026, 3, 21))).id  # nobody then
+        _starve_the_fleet()
+        for coach in db.session.scalars(select(Coach)):
+            coach.active = False
+        db.session.commit()
+        stuck_id = _planned(planning.Scope(DAY1, DAY1, ("hongtong",))).id  # no coach at all
+    login(client)
+    page = client.get(f"/plans/{empty_id}").get_data(as_text=True)
+    assert 'id="no-buses"' in page and "没有待乘车的已登记人员" in page and 'id="publish"' not in page
+    page = client.get(f"/plans/{stuck_id}").get_data(as_text=True)
+    assert 'id="no-buses"' in page and "原因见下表" in page and 'id="publish"' not in page
+    assert "没有 " in page or "已无空余车辆" in page  # the planner's reason, in Chinese
+    client.post(f"/plans/{stuck_id}/publish")
+    assert "只有至少含一辆车的草稿方案才能发布" in client.get(f"/plans/{stuck_id}").get_data(as_text=True)
+    with demo_app.app_context():
+        assert db.session.get(Plan, stuck_id).status == "draft"

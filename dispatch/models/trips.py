@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date, datetime
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from dispatch.extensions import db
 from dispatch.models.fleet import Coach, CoachType, Driver
@@ -32,6 +33,9 @@ class Plan(db.Model):
     scope: Mapped[dict] = mapped_column(JSON, default=dict)  # counties/destinations chosen
     progress: Mapped[float] = mapped_column(default=0.0)
     progress_message: Mapped[str] = mapped_column(String(200), default="")
+    # The runner's last sign of life: a running plan silent for long is shown as stalled.
+    progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    time_limit_s: Mapped[float | None]  # the planner's budget; a re-plan reuses it
     cost: Mapped[float | None]
     lower_bound_cost: Mapped[float | None]
     gap: Mapped[float | None]
@@ -46,7 +50,7 @@ class Plan(db.Model):
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     trips: Mapped[list[Trip]] = relationship(
-        back_populates="plan", order_by="(Trip.date, Trip.code)", cascade="all, delete-orphan"
+        back_populates="plan", order_by="(Trip.date, Trip.number, Trip.id)", cascade="all, delete-orphan"
     )
 
 
@@ -57,7 +61,8 @@ class Trip(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"), index=True)
-    code: Mapped[str] = mapped_column(String(20))  # "T1", stable inside a plan
+    code: Mapped[str] = mapped_column(String(20))  # "T1": unique in a season, kept once published
+    number: Mapped[int | None]  # the code's number, set with it: buses sort T2 before T10
     date: Mapped[date] = mapped_column(index=True)
     departure_at: Mapped[datetime] = mapped_column(UTCDateTime())
     coach_type_id: Mapped[str] = mapped_column(ForeignKey("coach_type.id"))
@@ -87,6 +92,17 @@ class Trip(db.Model):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+    @validates("code")
+    def _set_number(self, _key: str, code: str) -> str:
+        self.number = bus_number(code)
+        return code
+
+
+def bus_number(code: str) -> int | None:
+    """T12 → 12; None for a code without a number."""
+    found = re.search(r"\d+", code or "")
+    return int(found.group()) if found else None
 
 
 class TripStop(db.Model):

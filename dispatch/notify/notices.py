@@ -17,7 +17,8 @@ urgency: journeys.py.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -48,7 +49,7 @@ from dispatch.notify.writer import Draft, insert_drafts
 
 __all__ = [
     "CANCELLATION", "CHANGE", "DEPARTURE", "DRIVER", "KINDS", "REMINDER", "WELFARE",
-    "Estimate", "NoticeSettings", "estimate", "pickup_stop", "publish_drafts",
+    "Estimate", "NoticeSettings", "Preview", "estimate", "pickup_stop", "preview", "publish_drafts",
     "schedule_changes", "schedule_driver_notices", "schedule_for_published_plan",
 ]  # fmt: skip
 
@@ -97,23 +98,45 @@ def schedule_driver_notices(trip: Trip, now: datetime, settings: Settings, *, fr
     return insert_drafts(driver_drafts(trip, now, s, version))
 
 
-def estimate(plan: Plan, settings: Settings | None = None, now: datetime | None = None) -> Estimate:
+def estimate(
+    plan: Plan, settings: Settings | None = None, now: datetime | None = None, skip: Collection[int] = ()
+) -> Estimate:
     """What publishing ``plan`` at ``now`` would send: (messages, segments, cost in CNY).
 
     Without ``settings`` it reads current_app.config, without ``now`` the clock: for pages.
+    ``skip``: workers publishing will drop (they are sent nothing).
     """
+    return preview(plan, settings, now, skip).estimate
+
+
+class Preview(NamedTuple):
+    estimate: Estimate
+    samples: tuple[Draft, ...]  # the first notice of each kind that would be sent, in KINDS order
+    counts: dict[str, int]  # notices that would be sent, by kind
+    suppressed: int  # rows written but never sent (no consent, opted out): phone these workers
+
+
+def preview(
+    plan: Plan, settings: Settings | None = None, now: datetime | None = None, skip: Collection[int] = ()
+) -> Preview:
+    """The estimate, one sample of each kind and the counts of publishing ``plan`` (nothing written)."""
     if settings is None:
         from flask import current_app
 
         settings = current_app.config
     s = NoticeSettings.from_config(settings)
-    drafts = [d for d in publish_drafts(plan, now or utcnow(), s) if d.status == m.MSG_PENDING]
+    every = publish_drafts(plan, now or utcnow(), s, skip)
+    drafts = [d for d in every if d.status == m.MSG_PENDING]
     segments = sum(d.segments for d in drafts)
-    return Estimate(len(drafts), segments, round(segments * s.price_per_segment, 2))
+    counts = Counter(d.kind for d in drafts)
+    firsts = {d.kind: d for d in reversed(drafts)}
+    samples = tuple(firsts[k] for k in (*KINDS, *sorted(set(firsts) - set(KINDS))) if k in firsts)
+    cost = round(segments * s.price_per_segment, 2)
+    return Preview(Estimate(len(drafts), segments, cost), samples, dict(counts), len(every) - len(drafts))
 
 
-def publish_drafts(plan: Plan, now: datetime, s: NoticeSettings) -> list[Draft]:
-    """Every notice publishing ``plan`` calls for (nothing written)."""
+def publish_drafts(plan: Plan, now: datetime, s: NoticeSettings, skip: Collection[int] = ()) -> list[Draft]:
+    """Every notice publishing ``plan`` calls for, except to the workers in ``skip`` (nothing written)."""
     seats = db.session.scalars(
         select(SeatAssignment)
         .join(Trip, Trip.id == SeatAssignment.trip_id)
@@ -127,7 +150,7 @@ def publish_drafts(plan: Plan, now: datetime, s: NoticeSettings) -> list[Draft]:
     handouts = welfare_handouts(plan)
     drafts: list[Draft] = []
     for seat in seats:
-        if seat.worker.status != CANCELLED:
+        if seat.worker.status != CANCELLED and seat.worker_id not in skip:
             drafts += journey_drafts(journey_of(seat), 1, now, s, handouts)
     for trip in plan.trips:
         if trip.cancelled_at is None:

@@ -10,7 +10,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 
 from dispatch import planner
@@ -18,6 +17,7 @@ from dispatch.extensions import db
 from dispatch.models import (
     Coach,
     CoachType,
+    County,
     Plan,
     SeatAssignment,
     Site,
@@ -25,12 +25,10 @@ from dispatch.models import (
     TripStop,
     User,
     Worker,
-    utcnow,
 )  # fmt: skip
 from dispatch.models import trips as t
-from dispatch.models.workers import ASSIGNED, REGISTERED
-from dispatch.notify.notices import schedule_for_published_plan
-from dispatch.services import audit
+from dispatch.models.workers import REGISTERED
+from dispatch.services import audit, bus_codes
 from dispatch.services.timing import stop_times
 
 
@@ -178,13 +176,13 @@ def build_problem(scope: Scope, base: Plan | None = None) -> dict[str, Any]:
     }
 
 
-def start_plan(scope: Scope, user: User | None, base: Plan | None = None) -> Plan:
+def start_plan(scope: Scope, user: User | None, base: Plan | None = None, time_limit_s: float | None = None) -> Plan:
     """A plan row in state running, with its problem stored."""
     problem = build_problem(scope, base)
     plan = Plan(
         status=t.PLAN_RUNNING, date_from=scope.date_from, date_to=scope.date_to,
         scope={"counties": list(scope.counties), "destinations": list(scope.destinations)},
-        problem=problem, created_by_id=user.id if user else None,
+        problem=problem, created_by_id=user.id if user else None, time_limit_s=time_limit_s,
     )  # fmt: skip
     db.session.add(plan)
     db.session.flush()
@@ -204,8 +202,9 @@ def store_result(plan: Plan, result: dict, departure: time, tz: str) -> None:
     sites = {s["id"]: s for s in plan.problem["sites"]}
     types = {ct.id: ct for ct in db.session.scalars(select(CoachType))}
     fixed = {f["id"]: f for f in plan.problem.get("fixed_trips", [])}
+    codes = bus_codes.codes_for(plan, result["trips"], set(fixed))
     for trip in result["trips"]:
-        stored = _store_trip(plan, trip, sites, types[trip["coach_type"]], departure, tz)
+        stored = _store_trip(plan, {**trip, "code": codes[trip["id"]]}, sites, types[trip["coach_type"]], departure, tz)
         if trip["id"] in fixed:  # what the coordinator locked stays locked
             stored.locked = bool(fixed[trip["id"]].get("locked"))
             for seat in stored.seats:
@@ -233,7 +232,7 @@ def _store_trip(plan: Plan, data: dict, sites: dict, coach_type: CoachType, depa
     ]
     times = stop_times(start, legs, kinds)
     trip = Trip(
-        code=data["id"], date=day, departure_at=start, coach_type_id=coach_type.id,
+        code=data["code"], date=day, departure_at=start, coach_type_id=coach_type.id,
         km=data["km"], cost=data["cost"], manifest_key=secrets.token_hex(8),
     )  # fmt: skip
     db.session.add(trip)  # in the session before it joins plan.trips: an autoflush may come any time
@@ -253,26 +252,26 @@ def planner_distance(a: dict, b: dict) -> float:
 
 
 def publish(plan: Plan, user: User | None, now: datetime | None = None, settings=None) -> int:
-    """Make a draft the live plan: its seats become final and its notices are scheduled.
+    """Make a draft the live plan (services/publishing.py); returns the number of seated workers."""
+    from dispatch.services import publishing
 
-    Returns the number of seated workers. ``settings``: the app's configuration (SMS settings).
-    """
-    if plan.status != t.PLAN_DRAFT:
-        raise PlanningError(f"plan {plan.id} is {plan.status}, not a draft")
-    db.session.refresh(plan, with_for_update=True)  # one publisher at a time
-    seated = db.session.scalars(select(SeatAssignment).where(SeatAssignment.plan_id == plan.id)).all()
-    for seat in seated:
-        if seat.worker.status == REGISTERED:
-            seat.worker.status = ASSIGNED
-    others = select(Plan).where(
-        Plan.id != plan.id, Plan.status == t.PLAN_DRAFT,
-        Plan.date_from <= plan.date_to, Plan.date_to >= plan.date_from,
-    )  # fmt: skip
-    for other in db.session.scalars(others):
-        other.status = t.PLAN_SUPERSEDED  # its workers are seated now: it can no longer be published
-    plan.status, plan.published_at = t.PLAN_PUBLISHED, utcnow()
-    plan.published_by_id = user.id if user else None
-    audit.record(user, "plan.publish", "plan", plan.id, {"seats": len(seated)})
-    db.session.flush()
-    schedule_for_published_plan(plan, now or utcnow(), settings if settings is not None else current_app.config)
-    return len(seated)
+    return publishing.publish(plan, user, now, settings).seated
+
+
+def covered_counties(plan: Plan) -> set[str] | None:
+    """The counties a plan covers: its scope's counties, or None for a city-wide plan (all)."""
+    counties = (plan.scope or {}).get("counties") or []
+    return set(counties) or None
+
+
+def may_manage(user: User | None, plan: Plan) -> bool:
+    """Whether ``user`` may re-plan, publish or discard ``plan``: every county it covers is theirs."""
+    if user is None or not user.can_edit:
+        return False
+    scope = user.county_ids()
+    if scope is None:
+        return True
+    covered = covered_counties(plan)
+    if covered is None:
+        covered = set(db.session.scalars(select(County.id)))
+    return covered <= scope

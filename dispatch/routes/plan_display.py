@@ -1,0 +1,115 @@
+"""What the plan pages show in words: planner stages, reasons, the unserved list within scope."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from dispatch.extensions import db
+from dispatch.models import Plan, Worker
+from dispatch.services import publishing
+
+# The planner reports its stages in English (it knows no Flask); the page says them in the
+# coordinator's language.
+STAGES = {
+    "started": _l("starting"),
+    "greedy plan": _l("building a first plan"),
+    "optimising": _l("optimising the buses"),
+    "column generation": _l("combining routes"),
+    "improving": _l("improving"),
+    "lower bound": _l("checking how good the plan is"),
+    "done": _l("done"),
+}
+
+DROP_REASONS = {
+    publishing.SEATED_ELSEWHERE: _l("already seated on bus %(detail)s of a published plan"),
+    publishing.WITHDRAWN: _l("withdrawn after planning"),
+    publishing.NOT_OPEN: _l("no longer waiting for a bus (status: %(detail)s)"),
+    publishing.WINDOW: _l("departure window changed to %(detail)s"),
+    publishing.DESTINATION: _l("destination changed after planning"),
+    publishing.PICKUP: _l("pickup point changed after planning"),
+}
+
+PLANNER_REASONS = [  # (what greedy.no_coach_reason and planning say, the words shown, their values)
+    (re.compile(r"no coach with (\d+) seats left on (\S+)"), _l("no coach with %(n)s seats left on %(days)s"),
+     ("n", "days")),
+    (re.compile(r"no coach left on (\S+)"), _l("no coach left on %(days)s"), ("days",)),
+    (re.compile(r"no coach with (\d+) seats"), _l("no coach with %(n)s seats"), ("n",)),
+    (re.compile(r"no common day"), _l("the group's departure windows share no day"), ()),
+]  # fmt: skip
+
+
+def stage(message: str) -> str:
+    """A planner stage in the page's language (unknown stages as they came)."""
+    label = STAGES.get(message)
+    return str(label) if label is not None else message
+
+
+def reason(item: dict) -> str:
+    """Why a group is not served, in the page's language."""
+    text = str(item.get("reason", ""))
+    if item.get("dropped"):
+        label = DROP_REASONS.get(text)
+        why = label % {"detail": item.get("detail", "")} if label else text
+        return _("Dropped at publishing: %(why)s", why=why)
+    for pattern, label, keys in PLANNER_REASONS:
+        found = pattern.search(text)
+        if found:
+            return str(label % dict(zip(keys, found.groups(), strict=True))) if keys else str(label)
+    return text
+
+
+def drop_reason(drop: publishing.Drop) -> str:
+    label = DROP_REASONS.get(drop.reason)
+    return label % {"detail": drop.detail} if label else drop.reason
+
+
+@dataclass(frozen=True)
+class UnservedRow:
+    group: str  # a travel-group code, or "" for a single worker
+    names: list[str]  # the workers of the viewer's counties
+    others: int  # workers of other counties: counted, never named
+    reason: str
+
+
+def unserved_rows(plan: Plan, scope: set[str] | None) -> list[UnservedRow]:
+    """The plan's unserved groups, naming only the workers of ``scope`` (None: every county)."""
+    ids = [int(m[1:]) for item in plan.unassigned or [] for m in item.get("workers", [])]
+    found = db.session.scalars(select(Worker).where(Worker.id.in_(ids))) if ids else []
+    workers = {w.id: w for w in found}
+    rows, hidden_groups, hidden_people = [], 0, 0
+    for item in plan.unassigned or []:
+        members = [workers.get(int(m[1:])) for m in item.get("workers", [])]
+        own = [w for w in members if w is not None and (scope is None or w.county_id in scope)]
+        if not own:  # another county's group: counted together, never named
+            hidden_groups, hidden_people = hidden_groups + 1, hidden_people + len(members)
+            continue
+        code = item["group"][2:] if str(item.get("group", "")).startswith("g:") else ""
+        rows.append(
+            UnservedRow(
+                code.split("@")[0], [w.name for w in own], len(members) - len(own), reason(item)
+            )
+        )
+    if hidden_people:
+        why = _(
+            "%(n)d groups of other counties: their coordinators see who and why.", n=hidden_groups
+        )
+        rows.append(UnservedRow("", [], hidden_people, why))
+    return rows
+
+
+def drops_message(drops: list[publishing.Drop], shown: int = 5) -> str:
+    """One message naming the workers publishing left out, and why (the rest under Not served)."""
+    parts = [
+        _("%(name)s (%(bus)s: %(why)s)", name=d.name, bus=d.trip_code, why=drop_reason(d))
+        for d in drops[:shown]
+    ]
+    more = _(" and %(n)d more", n=len(drops) - shown) if len(drops) > shown else ""
+    return _(
+        "%(n)d workers were left out and are sent nothing: %(who)s%(more)s. They are listed under Not served.",
+        n=len(drops), who="；".join(parts), more=more,
+    )  # fmt: skip
