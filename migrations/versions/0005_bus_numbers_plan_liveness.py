@@ -1,7 +1,7 @@
 """bus numbers that sort, and a planner run's last sign of life
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 
 trip.number is the number of the bus code (T12 → 12) so that buses sort T2 before T10;
 plan.progress_at lets a page tell a stalled run from a working one, and plan.time_limit_s
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
