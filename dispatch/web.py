@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
-from datetime import date, datetime
+import time
+from datetime import date, datetime, timedelta
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, has_request_context, render_template, request, session
+from flask import Flask, abort, current_app, has_request_context, render_template, request, session
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from dispatch import ratelimit  # noqa: F401  (registers the database:// limiter storage)
-from dispatch.extensions import db, login_manager
+from dispatch.extensions import login_manager
 from dispatch.identity import mask_id_number, mask_phone
 
 ZH = "zh_Hans_CN"
@@ -104,13 +109,145 @@ def _error_page(error):
         from dispatch.routes.api_errors import api_error_response
 
         return api_error_response(error)
-    return render_template("error.html", code=code, error=error), code
+    description = getattr(error, "description", None)
+    own = description if description and description != type(error).description else None
+    return render_template("error.html", code=code, error=error, message=own), code
 
 
-def _load_user(user_id: str):
-    from dispatch.models import User
+# --- Redirect targets ---------------------------------------------------------------------
 
-    return db.session.get(User, int(user_id))
+_UNSAFE_IN_PATH = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
+
+
+def safe_local_path(value: str | None, default: str) -> str:
+    """``value`` when it is a path on this site ("/workers?page=2"), else ``default``.
+
+    Browsers strip tabs and newlines from a URL and read a backslash as a slash, so
+    "/<tab>/x.example" leads off-site: control characters and backslashes are refused, and so
+    is anything with a scheme or host, or starting "//"."""
+    if not value or not isinstance(value, str) or len(value) > 2000:
+        return default
+    # Decoded as well: a proxy or a second redirect may decode "%09" or "%2F" once more.
+    return value if _is_local_path(value) and _is_local_path(unquote(value)) else default
+
+
+def _is_local_path(value: str) -> bool:
+    if _UNSAFE_IN_PATH.search(value) or not value.startswith("/") or value.startswith("//"):
+        return False
+    parts = urlsplit(value)
+    return not (parts.scheme or parts.netloc) and parts.path.startswith("/") and not parts.path.startswith("//")
+
+
+# --- Ids in URLs --------------------------------------------------------------------------
+
+MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger id is no row's (and overflows SQLite at 2^63)
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` that matches only ids a row can have, so /workers/99999999999999999999 is 404.
+
+    The range is in the pattern itself: werkzeug answers 405, not 404, when a rule's converter
+    refuses a value after another rule on the same path failed on its method."""
+
+    regex = (  # 0 … 2147483647 (MAX_ID)
+        r"\d{1,9}|1\d{9}|20\d{8}|21[0-3]\d{7}|214[0-6]\d{6}|2147[0-3]\d{5}|21474[0-7]\d{4}"
+        r"|214748[0-2]\d{3}|2147483[0-5]\d{2}|21474836[0-3]\d|214748364[0-7]"
+    )
+
+    def to_python(self, value: str) -> int:
+        from werkzeug.routing import ValidationError
+
+        number = super().to_python(value)
+        if not 0 <= number <= MAX_ID:
+            raise ValidationError()
+        return number
+
+
+def parse_id(value: object) -> int | None:
+    """An id from a query or form field ("42"), or None when it is no id a row can have
+    (not ASCII digits, 0, or past MAX_ID: PostgreSQL would answer "integer out of range")."""
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{1,10}", value.strip()):
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
+
+
+# --- Input no database should store ------------------------------------------------------
+
+# C0/C1 control characters except tab, newline and carriage return, and lone surrogates
+# (PostgreSQL refuses NUL and cannot encode surrogates: a 500 after the work was done).
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def unstorable_text(value: object) -> bool:
+    """Whether ``value`` (text, or JSON made of lists and dicts) holds a character we refuse."""
+    if isinstance(value, str):
+        return bool(_UNSTORABLE.search(value))
+    if isinstance(value, dict):
+        return any(unstorable_text(k) or unstorable_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(unstorable_text(v) for v in value)
+    return False
+
+
+def _hostile_field() -> str | None:
+    """The name of the first query or form field (or a JSON page body) we refuse."""
+    fields = list(request.args.items(multi=True))
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        fields += list(request.form.items(multi=True))
+        fields += [(key, f.filename or "") for key, f in request.files.items(multi=True)]
+    for key, value in fields:
+        if unstorable_text(key) or unstorable_text(value):
+            return key if not unstorable_text(key) else "?"
+    page_json = request.is_json and not request.path.startswith("/api/")  # the API checks its own
+    return "body" if page_json and unstorable_text(request.get_json(silent=True)) else None
+
+
+def checks_its_own_text(view):
+    """Mark a view whose form shows control characters as an error on the field itself (keeping
+    what the person typed), so the site-wide guard lets its form fields through."""
+    view.checks_its_own_text = True
+    return view
+
+
+def _refuse_unstorable_input():
+    """400 (a page, or the API's query) for control characters or broken text in any input."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "checks_its_own_text", False) and request.method == "POST":
+        return None
+    if unstorable_text(request.view_args or {}):
+        abort(404)  # a path with control characters names nothing here
+    field = _hostile_field()
+    if field is None:
+        return None
+    message = _("The text sent contains control characters or broken characters that cannot be "
+                "stored. Remove them (retype the text) and try again.")  # fmt: skip
+    if request.path.startswith("/api/"):  # query parameters (the API checks its JSON bodies: 422)
+        from dispatch.routes.api_errors import api_error
+
+        return api_error(400, message, {field: message})
+    abort(400, message)
+
+
+# --- Login sessions ---------------------------------------------------------------------
+
+LOGIN_AT = "login_at"
+
+
+def start_session() -> None:
+    """After a login: a session that ends after SESSION_IDLE idle time and SESSION_MAX in all."""
+    session.permanent = True  # its cookie expires PERMANENT_SESSION_LIFETIME after the last request
+    session[LOGIN_AT] = int(time.time())
+
+
+def _load_user(session_id: str):
+    from dispatch.services.accounts import user_for_session
+
+    started = session.get(LOGIN_AT)
+    max_age = current_app.config["SESSION_MAX_HOURS"] * 3600
+    if not isinstance(started, int) or time.time() - started > max_age:
+        return None  # older than the absolute cap, or from before it
+    return user_for_session(session_id)
 
 
 def init_app(app: Flask) -> None:
@@ -120,6 +257,11 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = app.config["SESSION_PROTECTION"]
     login_manager.user_loader(_load_user)
+    app.config.setdefault("SESSION_MAX_HOURS", 24)
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config.get("SESSION_IDLE_HOURS", 12))
+    app.config["REMEMBER_COOKIE_DURATION"] = app.config["PERMANENT_SESSION_LIFETIME"]
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(_refuse_unstorable_input)
     app.jinja_env.filters["localtime"] = local_time
     app.jinja_env.filters["isodate"] = iso_date
     app.jinja_env.filters["formvalue"] = form_value
@@ -131,6 +273,12 @@ def init_app(app: Flask) -> None:
     for code in (400, 403, 404, 405, 409, 410, 413, 422, 429, 500):
         app.register_error_handler(code, _error_page)
     app.jinja_env.globals["nav_items"] = nav_items
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
+
+
+def _favicon():
+    """Browsers and tools ask for /favicon.ico whatever the page links."""
+    return current_app.send_static_file("favicon.ico")
 
 
 NAV = (  # endpoint, label, admins only
@@ -140,13 +288,19 @@ NAV = (  # endpoint, label, admins only
     ("boarding.index", _l("Boarding"), False),
     ("messages.index", _l("Messages"), False),
     ("workers.audit_log", _l("Audit"), True),
+    ("admin_users.index", _l("Users"), True),
+    ("admin_fleet.home", _l("Fleet and places"), True),
 )
 
 
-def nav_items() -> list[tuple[str, str]]:
-    """The main navigation, limited to the areas this app has and the user may open."""
+def nav_items() -> list[tuple[str, str, bool]]:
+    """The main navigation (endpoint, label, whether it is the current area), limited to the
+    areas this app has and the user may open."""
     from flask_login import current_user
 
     views = current_app.view_functions
     admin = current_user.is_authenticated and current_user.is_admin
-    return [(e, label) for e, label, admin_only in NAV if e in views and (admin or not admin_only)]
+    items = [(e, label) for e, label, admin_only in NAV if e in views and (admin or not admin_only)]
+    here = request.endpoint or ""
+    exact = any(e == here for e, _label in items)  # the audit log is a workers.* page of its own
+    return [(e, label, e == here if exact else e.split(".")[0] == here.split(".")[0]) for e, label in items]

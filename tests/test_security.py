@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 
 from dispatch.extensions import db
+from dispatch.web import unstorable_text
 from tests.conftest import login, make_app, seed_demo
 from tests.workers.conftest import token_for, worker_row
 
@@ -144,3 +146,204 @@ def test_an_oversize_upload_gets_a_413_page_in_the_users_language(small_upload_a
     assert response.status_code == 413
     assert response.mimetype == "text/html" and expected in response.get_data(as_text=True)
     _assert_hardened(response)
+
+
+# --- Input no database stores, ids no row has (SQLite and PostgreSQL) ------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_db_app(request, tmp_path):
+    """A small demo (20 workers, the three demo users) on SQLite or on PostgreSQL."""
+    if request.param == "postgres":
+        request.applymarker(pytest.mark.postgres)
+        uri = request.getfixturevalue("pg_url")
+    else:
+        uri = None
+    app = make_app(tmp_path, uri)
+    with app.app_context():
+        seed_demo(workers=20)
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+HUGE_IDS = [2**31, 2**40, 2**63, 10**20]
+
+
+def test_ids_no_row_can_have_are_404_on_pages_and_api(any_db_app):
+    client = any_db_app.test_client()
+    login(client)
+    api = token_for(any_db_app, "admin")
+    for n in HUGE_IDS:
+        for path in (f"/workers/{n}", f"/plans/{n}", f"/trips/{n}", f"/trips/{n}/manifest"):
+            response = client.get(path)
+            assert response.status_code == 404, path
+            assert "页面不存在" in response.get_data(as_text=True)
+        for method, path in (("GET", f"/api/v1/workers/{n}"), ("PATCH", f"/api/v1/workers/{n}"),
+                             ("GET", f"/api/v1/trips/{n}"), ("PUT", f"/api/v1/trips/1/seats/{n}")):  # fmt: skip
+            response = client.open(path, method=method, headers=api, json={})
+            assert response.status_code == 404, (method, path)
+            assert response.get_json()["error"] == "not_found"
+    assert client.get("/m/%00abc%01").status_code == 404  # a path with control characters names nothing
+    assert client.get("/api/v1/sites/%01x", headers=api).get_json()["error"] == "not_found"
+
+
+# (A lone surrogate cannot arrive in a form: werkzeug leaves undecodable bytes percent-encoded.)
+HOSTILE_TEXT = ["张\x00三", "张\x01三", "张\x1b三", "\x7f", "a\x85b", "\x0b"]
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXT)
+def test_control_characters_and_broken_text_in_a_form_get_a_clear_400(any_db_app, text):
+    client = any_db_app.test_client()
+    login(client, "hong", "coord-pass-123")
+    before = _worker_count(any_db_app)
+    response = client.post("/workers/new", data={**worker_row(1), "name": text})
+    assert response.status_code == 400
+    assert "控制字符或乱码" in response.get_data(as_text=True)
+    assert client.get("/workers/", query_string={"q": text}).status_code == 400
+    assert _worker_count(any_db_app) == before
+
+
+@pytest.mark.parametrize("text", ["\ud800", "a\udfffb", "\x00", "\x1b"])
+def test_broken_text_is_recognised_anywhere_in_json(text):
+    assert unstorable_text({"a": [1, {"b": text}]}) and unstorable_text({text: 1})
+    assert not unstorable_text({"a": ["张三\t\n\r", 1.5, None, True]})
+
+
+def test_tabs_and_newlines_stay_allowed_in_text(any_db_app):
+    client = any_db_app.test_client()
+    login(client)
+    assert client.get("/workers/", query_string={"q": "张\t三"}).status_code == 200
+    assert client.post("/language", data={"lang": "en", "next": "/workers"}).status_code == 302
+
+
+@pytest.mark.parametrize("raw", ['"张\\u0000三"', '"\\ud800"', '"a\\udc00b"', '"\\u001b[31m"'])
+def test_broken_text_in_api_json_gets_422_naming_the_field(any_db_app, raw):
+    client = any_db_app.test_client()
+    api = {**token_for(any_db_app, "admin"), "Content-Type": "application/json"}
+    before = _worker_count(any_db_app)
+    body = json.dumps(worker_row(1, name="@@")).replace('"@@"', raw)
+    response = client.post("/api/v1/workers", data=body, headers=api)
+    assert response.status_code == 422
+    assert response.get_json()["error"] == "invalid" and "name" in response.get_json()["fields"]
+    worker_id = client.get("/api/v1/workers?per_page=1", headers=api).get_json()["items"][0]["id"]
+    patch = client.patch(f"/api/v1/workers/{worker_id}", data=f'{{"notes": {raw}}}', headers=api)
+    assert patch.status_code == 422 and "notes" in patch.get_json()["fields"]
+    assert _worker_count(any_db_app) == before
+    assert client.get("/api/v1/workers", query_string={"q": "\x1b"}, headers=api).status_code == 400
+
+
+def _worker_count(app) -> int:
+    from dispatch.models import Worker
+
+    with app.app_context():
+        return db.session.query(Worker).count()
+
+
+# --- Bulk reads of ID numbers and phones ----------------------------------------------------
+
+
+def _api_reads(app) -> list:
+    from sqlalchemy import select
+
+    from dispatch.models import AuditEvent
+
+    with app.app_context():
+        return [(e.user.username, e.detail) for e in db.session.scalars(
+            select(AuditEvent).filter_by(action="worker.api_read").order_by(AuditEvent.id))]  # fmt: skip
+
+
+def test_viewers_get_masked_numbers_and_full_reads_are_audited(client, demo_app):
+    viewer, admin, hong = (token_for(demo_app, name) for name in ("viewer", "admin", "hong"))
+    masked = client.get("/api/v1/workers?per_page=200", headers=viewer).get_json()["items"]
+    assert len(masked) == 200
+    assert all("*" in w["id_number"] and "*" in w["phone"] and len(w["id_number"]) == 18 for w in masked)
+    one = client.get(f"/api/v1/workers/{masked[0]['id']}", headers=viewer).get_json()
+    assert "*" in one["id_number"] and "*" in one["phone"]
+    assert _api_reads(demo_app) == []  # nothing full was read
+
+    full = client.get("/api/v1/workers?per_page=30&status=registered&q=1", headers=admin).get_json()["items"]
+    assert full and all("*" not in w["id_number"] and w["phone"].startswith("+86") for w in full)
+    own = client.get("/api/v1/workers?county=hongtong", headers=hong).get_json()["items"]
+    assert own and all(w["county"] == "hongtong" and "*" not in w["id_number"] for w in own)
+    client.get(f"/api/v1/workers/{own[0]['id']}", headers=hong)
+    reads = _api_reads(demo_app)
+    assert [who for who, _ in reads] == ["admin", "hong", "hong"]
+    assert reads[0][1]["count"] == len(full) and reads[0][1]["filters"] == {"status": "registered", "q": "1"}
+    assert reads[1][1]["filters"] == {"county": "hongtong"} and reads[2][1]["count"] == 1
+
+
+# --- Admin pages are for admins -------------------------------------------------------------
+
+
+ADMIN_PAGES = [("GET", "/admin/users/"), ("POST", "/admin/users/"), ("GET", "/admin/users/1"),
+               ("POST", "/admin/users/1/access"), ("POST", "/admin/users/1/active"),
+               ("POST", "/admin/users/1/password"), ("POST", "/admin/users/1/tokens"),
+               ("POST", "/admin/users/1/tokens/1/revoke")]  # fmt: skip
+
+
+@pytest.mark.parametrize("username", ["hong", "viewer"])
+def test_every_admin_page_is_403_for_others(client, demo_app, username):
+    login(client, username, "coord-pass-123")
+    for method, path in ADMIN_PAGES:
+        response = client.open(path, method=method, data={"role": "admin", "active": "0"})
+        assert response.status_code == 403, (method, path)
+        assert "您没有执行此操作的权限" in response.get_data(as_text=True)
+    with demo_app.app_context():
+        from dispatch.models import User
+
+        assert db.session.get(User, 1).role == "admin" and db.session.get(User, 1).active
+
+
+def test_logged_out_admin_pages_send_to_login(client):
+    response = client.get("/admin/users/")
+    assert response.status_code == 302 and "/login" in response.location
+
+
+def test_the_favicon_is_served(client):
+    for path, start in (("/favicon.ico", b"\x00\x00\x01\x00"), ("/static/favicon.svg", b"<svg")):
+        response = client.get(path)
+        assert response.status_code == 200 and response.data.startswith(start)
+        response.close()
+    assert 'rel="icon"' in client.get("/login").get_data(as_text=True)
+
+
+def test_no_template_carries_inline_script_or_style():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent / "dispatch" / "templates"
+    inline = re.compile(r"\sstyle=|\son[a-z]+=|<script>|<script\s(?![^>]*\bsrc=)|javascript:", re.I)
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.html") if inline.search(p.read_text())]
+    assert offenders == []
+
+
+def test_a_view_that_checks_its_own_text_gets_its_form_fields(tmp_path):
+    from flask import request
+
+    from dispatch.web import checks_its_own_text
+
+    app = make_app(tmp_path)
+
+    @checks_its_own_text
+    def own():  # e.g. the worker form: the error goes on the field, with what was typed
+        return "bad" if unstorable_text(request.form["name"]) else "ok"
+
+    app.add_url_rule("/own", view_func=own, methods=["GET", "POST"])
+    client = app.test_client()
+    assert client.post("/own", data={"name": "张\x00三"}).get_data(as_text=True) == "bad"
+    assert client.get("/own?name=%00").status_code == 400  # its query still goes through the guard
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("42", 42), (" 7 ", 7), (str(2**31 - 1), 2**31 - 1), (str(2**31), None), ("9" * 30, None), ("0", None),
+     ("-1", None), ("1.5", None), ("²", None), ("١٢", None), ("", None), (None, None), ("0x10", None)],
+)  # fmt: skip
+def test_parse_id_takes_only_ids_a_row_can_have(raw, expected):
+    from dispatch.web import parse_id
+
+    assert parse_id(raw) == expected

@@ -38,12 +38,22 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Part of the login session's id: raising it (log out, new password, disabled) ends
+    # every session and remember cookie issued before.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     counties: Mapped[list[County]] = relationship(secondary=user_county, order_by=County.id)
 
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    def get_id(self) -> str:  # Flask-Login: the id a session cookie carries
+        return f"{self.id}:{self.session_version}"
+
+    def end_sessions(self) -> None:
+        """Invalidate every session and remember cookie of this user."""
+        self.session_version = (self.session_version or 1) + 1
 
     @property
     def is_admin(self) -> bool:
@@ -73,6 +83,7 @@ class ApiToken(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))
+    label: Mapped[str] = mapped_column(String(60), default="", server_default="")  # what it is for
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -7,6 +7,7 @@ answered 200 and ignored: Twilio would otherwise retry it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,7 @@ TWILIO_PROGRESS: dict[str, tuple[int, str]] = {
 }
 # Rows a callback may still move: in flight, in doubt, or accepted but not yet final.
 MOVABLE = (m.MSG_SENDING, m.MSG_UNKNOWN, m.MSG_SENT)
+MAX_MESSAGE_ID = 2**31 - 1  # PostgreSQL's integer
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 
 
@@ -70,8 +72,8 @@ def apply_status_callback(form: Mapping[str, str], message_ref: str | None, now:
 def find_message(message_ref: str | None, provider_sid: str | None) -> OutboundMessage | None:
     """The row by our id (?m=) or, failing that, by Twilio's MessageSid; None if neither fits."""
     message = None
-    if message_ref and message_ref.isdigit():
-        message = db.session.get(OutboundMessage, int(message_ref))
+    if message_ref and (number := message_id(message_ref)) is not None:
+        message = db.session.get(OutboundMessage, number)
     if message is None and provider_sid:
         message = db.session.scalar(
             select(OutboundMessage).where(OutboundMessage.provider_sid == provider_sid)
@@ -79,6 +81,13 @@ def find_message(message_ref: str | None, provider_sid: str | None) -> OutboundM
     if message is not None and provider_sid and message.provider_sid not in (None, provider_sid):
         return None  # our id, someone else's message: not ours to change
     return message
+
+
+def message_id(message_ref: str) -> int | None:
+    """Our message id from a callback's ``m``: ASCII digits within a database integer, else None."""
+    if not re.fullmatch(r"[0-9]{1,10}", message_ref) or not 0 < int(message_ref) <= MAX_MESSAGE_ID:
+        return None
+    return int(message_ref)
 
 
 def record_inbound(form: Mapping[str, str], now: datetime) -> int:

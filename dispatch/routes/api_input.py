@@ -68,9 +68,21 @@ def date_arg(name: str = "date") -> date | None:
 
 def text_arg(name: str, max_length: int = 100) -> str:
     value = request.args.get(name, "")
-    if len(value) > max_length or "\x00" in value:
+    if len(value) > max_length or "\x00" in value:  # (other control characters: web.py's guard)
         abort(400, _("Query parameter %(name)s is too long or contains a NUL character.", name=name))
     return value
+
+
+def unstorable_fields(body: dict[str, Any]) -> dict[str, str]:
+    """Field → message for each field holding control characters or lone surrogates."""
+    from dispatch.web import unstorable_text
+
+    message = _("Contains control characters or broken characters that cannot be stored.")
+    return {
+        (key if not unstorable_text(key) else "?"): message
+        for key, value in body.items()
+        if unstorable_text(key) or unstorable_text(value)
+    }
 
 
 def body_errors(body: dict[str, Any], schema: dict[str, Any]) -> dict[str, str]:

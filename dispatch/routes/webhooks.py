@@ -29,7 +29,10 @@ def require_twilio_signature() -> None:
 
 @bp.post("/twilio/status")
 def twilio_status() -> tuple[str, int]:
-    callbacks.apply_status_callback(request.form, request.args.get("m"), utcnow())
+    message_ref = request.args.get("m")
+    if message_ref is not None and callbacks.message_id(message_ref) is None:
+        abort(400)  # signed, yet not an address we built: nothing to retry
+    callbacks.apply_status_callback(request.form, message_ref, utcnow())
     db.session.commit()
     return "", 200
 

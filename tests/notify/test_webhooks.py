@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from twilio.request_validator import RequestValidator
@@ -133,11 +133,19 @@ def test_unknown_ids_and_mismatched_sids_are_answered_and_ignored(sms_app):
     client = sms_app.test_client()
     for path, params in [
         _callback(999999, "delivered", sid="SM" + "f" * 32),
-        _callback("abc", "delivered", sid="SM" + "f" * 32),
         _callback(message_id, "failed", sid="SM" + "b" * 32),  # our id, someone else's sid
         _callback(message_id, "teleported"),
     ]:
         assert post_signed(client, path, params).status_code == 200
+    with sms_app.app_context():
+        assert _row(sms_app, message_id).status == m.MSG_SENT
+
+
+@pytest.mark.parametrize("ref", ["abc", "²", "1" * 30, "0", "-1", "1 ", "١٢"])
+def test_a_signed_callback_with_a_malformed_id_gets_400_and_changes_nothing(sms_app, ref):
+    message_id, _ = _sent_row(sms_app)
+    path, params = _callback(quote(ref), "delivered")  # as Twilio calls (and signs) it: encoded
+    assert post_signed(sms_app.test_client(), path, params).status_code == 400
     with sms_app.app_context():
         assert _row(sms_app, message_id).status == m.MSG_SENT
 
