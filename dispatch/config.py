@@ -48,7 +48,10 @@ WTF_CSRF_TIME_LIMIT = 8 * 3600
 MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads (worker import files); larger → 413
 API_MAX_BODY_BYTES = 64 * 1024  # a JSON body of the API; larger → 413
 API_REQUESTS_PER_MINUTE = 600  # per API token; 0: no limit
-LOGIN_FAILURES_PER_MINUTE = 5
+LOGIN_FAILURES_PER_MINUTE = 5  # per address
+LOGIN_FAILURES_PER_ACCOUNT = "10 per 10 minutes"  # per username, from any address
+SESSION_IDLE_HOURS = 12  # a session unused this long ends
+SESSION_MAX_HOURS = 24  # and every session ends this long after its login
 # Rate-limit counters live in the database (dispatch/ratelimit.py), which every gunicorn
 # worker shares; "memory://" keeps them per process (one process only).
 RATELIMIT_STORAGE_URI = "database://"

@@ -163,6 +163,13 @@ class IdConverter(IntegerConverter):
         return number
 
 
+def parse_page(value: object, last: int = 100_000) -> int:
+    """A page number from a query ("3"), 1 when missing or not a number, at most ``last``."""
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{1,6}", value.strip()):
+        return 1
+    return min(max(int(value), 1), last)
+
+
 def parse_id(value: object) -> int | None:
     """An id from a query or form field ("42"), or None when it is no id a row can have
     (not ASCII digits, 0, or past MAX_ID: PostgreSQL would answer "integer out of range")."""
@@ -257,8 +264,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = app.config["SESSION_PROTECTION"]
     login_manager.user_loader(_load_user)
-    app.config.setdefault("SESSION_MAX_HOURS", 24)
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config.get("SESSION_IDLE_HOURS", 12))
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_IDLE_HOURS"])
     app.config["REMEMBER_COOKIE_DURATION"] = app.config["PERMANENT_SESSION_LIFETIME"]
     app.url_map.converters["int"] = IdConverter
     app.before_request(_refuse_unstorable_input)

@@ -38,7 +38,7 @@ def _login_limit() -> str:
 
 
 def _account_limit() -> str:
-    return str(current_app.config.get("LOGIN_FAILURES_PER_ACCOUNT", "10 per 10 minutes"))
+    return str(current_app.config["LOGIN_FAILURES_PER_ACCOUNT"])
 
 
 def _account_key() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,7 @@ from dispatch.routes.manifest import mark_refusal
 from dispatch.routes.workers import CsrfForm
 from dispatch.services import boarding
 from dispatch.services import manifest as manifests
+from dispatch.web import parse_id
 
 bp = Blueprint("boarding", __name__)
 
@@ -91,8 +93,8 @@ def hand_out() -> Response:
     """A pack handed out at the handout point (recorded as on the driver's list)."""
     if not CsrfForm().validate_on_submit():
         abort(400)
-    trip = db.session.get(Trip, request.form.get("trip_id", type=int) or 0) or abort(404)
-    worker_id = request.form.get("worker_id", type=int) or 0
+    trip = db.session.get(Trip, parse_id(request.form.get("trip_id")) or 0) or abort(404)
+    worker_id = parse_id(request.form.get("worker_id")) or 0
     seat = next((s for s in trip.seats if s.worker_id == worker_id), None) or abort(404)
     scope = current_user.county_ids()
     if scope is not None and seat.worker.county_id not in scope:
@@ -109,4 +111,6 @@ def hand_out() -> Response:
         name = seat.worker.name
         flash(_("Pack handed out to %(name)s.", name=name) if handed else _("Hand-out to %(name)s undone.", name=name),
               "success")  # fmt: skip
-    return redirect(url_for(".welfare", date=trip.date.isoformat()) + f"#site-{request.form.get('site', '')}")
+    site = request.form.get("site", "")
+    anchor = f"#site-{site}" if re.fullmatch(r"[\w-]{1,40}", site) else ""  # a site id, else no anchor
+    return redirect(url_for(".welfare", date=trip.date.isoformat()) + anchor)

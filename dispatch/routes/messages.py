@@ -10,7 +10,7 @@ from sqlalchemy import select
 from dispatch.extensions import db
 from dispatch.models import County
 from dispatch.notify import notices, reports
-from dispatch.web import select_locale
+from dispatch.web import parse_id, parse_page, select_locale
 
 bp = Blueprint("messages", __name__, url_prefix="/messages")
 
@@ -75,7 +75,7 @@ def _filter_from_args() -> reports.MessageFilter:
     return reports.MessageFilter(
         status=status if status in reports.STATUSES else "",
         kind=kind if kind in notices.KINDS else "",
-        trip_id=args.get("trip", type=int),
+        trip_id=parse_id(args.get("trip")),
         county=args.get("county", ""),
     )
 
@@ -85,7 +85,7 @@ def _filter_from_args() -> reports.MessageFilter:
 def index() -> str:
     scope = current_user.county_ids()
     filters = _filter_from_args()
-    page = request.args.get("page", 1, type=int) or 1
+    page = parse_page(request.args.get("page"))
     view = reports.messages_page(scope, filters, page, select_locale())
     counties = db.session.scalars(select(County).order_by(County.id)).all()
     counties = [c for c in counties if scope is None or c.id in scope]

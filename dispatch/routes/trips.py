@@ -21,6 +21,7 @@ from dispatch.routes.access import announce_changes, editor_required
 from dispatch.routes.workers import CsrfForm
 from dispatch.services import crew, driver_links, scope, seats
 from dispatch.services import workers as worker_service
+from dispatch.web import parse_id
 
 bp = Blueprint("trips", __name__, url_prefix="/trips")
 
@@ -102,7 +103,7 @@ def _seat_no(form: MultiDict, key: str = "seat_no") -> int:
 
 
 def _place(trip: Trip, form: MultiDict, version: int | None) -> str:
-    worker = db.session.get(Worker, form.get("worker_id", type=int) or 0) or abort(404)
+    worker = db.session.get(Worker, parse_id(form.get("worker_id")) or 0) or abort(404)
     scope.check_worker(current_user, worker)
     seat_no = _seat_no(form)
     occupant = seats.seat_at(trip, seat_no)
@@ -157,7 +158,7 @@ def _lock_trip(trip: Trip, form: MultiDict, version: int | None) -> str:
 def _crew(trip: Trip, form: MultiDict, version: int | None) -> str:
     scope.check_bus(current_user, trip)
     before = {trip.driver1_id, trip.driver2_id} - {None}
-    ids = {k: form.get(k, type=int) for k in ("coach_id", "driver1_id", "driver2_id", "captain_worker_id")}
+    ids = {k: parse_id(form.get(k)) for k in ("coach_id", "driver1_id", "driver2_id", "captain_worker_id")}
     if ids["coach_id"] and not (ids["driver1_id"] or ids["driver2_id"]):
         coach = db.session.get(Coach, ids["coach_id"])  # default to the coach's usual crew
         ids["driver1_id"], ids["driver2_id"] = (coach.driver1_id, coach.driver2_id) if coach else (None, None)

@@ -39,7 +39,7 @@ from dispatch.services.worker_fields import (
     parse_date,
     without_controls,
 )
-from dispatch.web import select_locale
+from dispatch.web import checks_its_own_text, parse_id, parse_page, select_locale
 
 bp = Blueprint("workers", __name__, url_prefix="/workers")
 
@@ -95,7 +95,7 @@ def skip_reason(reason: str) -> str:
 @login_required
 def index() -> str:
     filters = _filter_from_args()
-    page = request.args.get("page", 1, type=int)
+    page = parse_page(request.args.get("page"))
     workers, total = service.page_of(service.filtered_query(current_user, filters), page)
     pages = max(1, -(-total // service.PER_PAGE))
     return render_template(
@@ -105,6 +105,7 @@ def index() -> str:
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@checks_its_own_text  # control characters: an error on the field, what was typed kept
 @editor_required
 def create() -> Response | str:
     form = CsrfForm()
@@ -144,6 +145,7 @@ def _shown(worker) -> dict:
 
 
 @bp.route("/<int:worker_id>", methods=["GET", "POST"])
+@checks_its_own_text
 @login_required
 def edit(worker_id: int) -> Response | str:
     worker = service.get_visible(current_user, worker_id) or abort(404)
@@ -321,7 +323,7 @@ def audit_log() -> str:
 
     args, tz = request.args, current_app.config["TIMEZONE"]
     days = [audit_log.parse_day(args.get(k, "")) for k in ("from", "to")]
-    filters = audit_log.AuditFilter(action=args.get("action", ""), user_id=args.get("user", type=int),
+    filters = audit_log.AuditFilter(action=args.get("action", ""), user_id=parse_id(args.get("user")),
                                     day_from=days[0], day_to=days[1])  # fmt: skip
     lines = audit_log.describe(audit_log.search(filters, tz), tz)
     return render_template("workers/audit.html", lines=lines, filters=filters, limit=audit_log.LIMIT,
