@@ -11,7 +11,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dispatch.planner.geometry import great_circle_km  # noqa: E402
+from dispatch.planner.world.distances import great_circle_km  # noqa: E402
 
 # id, kind, name, lat, lon, weight (how many workers leave from / go to it)
 SITES: tuple[tuple[str, str, str, float, float, float], ...] = (
@@ -146,7 +146,7 @@ CASES = {"300": (300, 1, 0), "1000": (1000, 1, 0), "3000": (3000, 1, 0), "season
 
 def _plan_dict(trips: list[Any], bound: float, seconds: float) -> dict[str, Any]:
     """A plan dict for peer trips, carrying our bound so that `check` tests it against them."""
-    from dispatch.planner.codec import trip_to_dict
+    from dispatch.planner.problem.files import trip_to_dict
 
     cost = sum(t.cost for t in trips)
     return {
@@ -172,8 +172,9 @@ def _peer_trip(
     longer by the triangle inequality, and the form rule 4 asks for); otherwise the raw order is
     kept so that `check` reports the broken rule instead of us hiding it.
     """
+    from dispatch.planner.cost import bus_cost
     from dispatch.planner.model import Stop, Trip
-    from dispatch.planner.seats import assign_seats
+    from dispatch.planner.plan.seats import assign_seats
 
     kinds = [p for _, _, p in steps]
     ordered = kinds == sorted(kinds, reverse=True)
@@ -195,7 +196,7 @@ def _peer_trip(
         members = [m for g in groups for m in g.members]
         seats = {m: i + 1 for i, m in enumerate(members)}
     km = world.dist.path_km([s.site for s in trip_stops])
-    return Trip(tid, day, coach, trip_stops, seats, km, ctype.fixed_cost + ctype.cost_per_km * km)
+    return Trip(tid, day, coach, trip_stops, seats, km, bus_cost(ctype, km))
 
 
 def _fleet(world: Any, prob: Any) -> list[tuple[str, int]]:
@@ -239,7 +240,7 @@ def vroom_plan(prob: Any, seconds: float, bound: float) -> dict[str, Any] | None
 
     import vroom
 
-    from dispatch.planner.buses import World
+    from dispatch.planner.world.buses import World
 
     world = World(prob)
     ids = world.dist.ids
@@ -304,7 +305,7 @@ def pyvrp_plan(prob: Any, seconds: float, bound: float, seed: int) -> dict[str, 
     from pyvrp import Model
     from pyvrp.stop import MaxRuntime
 
-    from dispatch.planner.buses import World
+    from dispatch.planner.world.buses import World
 
     world = World(prob)
     ids = world.dist.ids
@@ -367,7 +368,7 @@ def run_case(name: str, seconds: float, seed: int, peers: bool) -> list[dict[str
     import time
 
     from dispatch.planner import check, load_problem, solve
-    from dispatch.planner.buses import World
+    from dispatch.planner.world.buses import World
 
     workers, days, window = CASES[name]
     fleet = 25 if name == "season" else None
@@ -509,7 +510,7 @@ def record(path: Any, text: str) -> None:
 PLANNER_NOTE = (
     "`python bench/planner.py --record`, Python 3.11, 2 CPUs, nothing else running while this "
     "round was measured, seed 1; our planner's local search runs in two processes when it has "
-    "10 s or more (parallel.py), VROOM uses 2 threads, PyVRP 1. "
+    "10 s or more (search/parallel.py), VROOM uses 2 threads, PyVRP 1. "
     "Generated Linfen days: 17 counties → 12 Shanghai/Jiangsu sites, 45 % singles, families of 2–10, "
     "coaches 31/43/51 seats at 9,000/11,000/12,500 CNY + 3 CNY/km, western mountain counties via "
     "`matrix_km` (× 1.45). Budgets: default rules (≤ 3 pickups, ≤ 2 drop-offs, 150 km spread) 2× "

@@ -11,10 +11,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from dispatch.planner.checker import check
-from dispatch.planner.codec import load_problem, plan_from_dict, plan_to_dict
+from dispatch.planner import check, load_problem, plan_from_dict, plan_to_dict, solve
 from dispatch.planner.model import ProblemError
-from dispatch.planner.solver import solve
 
 MALFORMED = 2
 

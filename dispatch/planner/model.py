@@ -8,6 +8,7 @@ from datetime import date
 
 PROBLEM_FORMAT = "dispatch-problem/1"
 PLAN_FORMAT = "dispatch-plan/1"
+DEFAULT_ROAD_FACTOR = 1.25  # great-circle km times this, where matrix_km has no entry
 
 
 class ProblemError(ValueError):
@@ -130,7 +131,7 @@ class Problem:
     coach_types: Mapping[str, CoachType]
     groups: Mapping[str, Group]
     rules: Rules = Rules()
-    road_factor: float = 1.25
+    road_factor: float = DEFAULT_ROAD_FACTOR
     matrix_km: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     fixed_trips: tuple[Trip, ...] = ()
 

@@ -1,5 +1,6 @@
-"""solve(): greedy plan first, then pattern optimisation (a covering MIP, or column generation on
-full days), local search, then the bound."""
+"""solve(): the pipeline. Greedy plans first (construct/), then the LP/MIP rebuilds (rebuild/: a
+covering MIP, or column generation and dives on full days), local search (search/), the trips
+with their seats (plan/), and the lower bound (bound/)."""
 
 from __future__ import annotations
 
@@ -7,42 +8,21 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 
-from dispatch.planner.bound import lower_bound, settled
-from dispatch.planner.buses import Bus, World, to_trip
-from dispatch.planner.greedy import by_county, downsize, insert_groups
-from dispatch.planner.guided import guide, worth_guiding
-from dispatch.planner.improve import copy_buses, descend
-from dispatch.planner.model import Plan, Problem, Summary, Trip, Unassigned
-from dispatch.planner.optimise import optimise
-from dispatch.planner.parallel import improve_on_two_cores
+from dispatch.planner import tuning
+from dispatch.planner.bound.lower import lower_bound, settled
+from dispatch.planner.budget import Budget
+from dispatch.planner.construct.greedy import by_county, downsize, insert_groups
+from dispatch.planner.model import Plan, Problem, Summary, Unassigned
+from dispatch.planner.plan.trips import number_trips
+from dispatch.planner.rebuild.cover import rebuild_by_cover
+from dispatch.planner.rebuild.dives import rebuild_by_dives, worth_guiding
+from dispatch.planner.search.descent import descend
+from dispatch.planner.search.parallel import improve_on_two_cores
+from dispatch.planner.world.buses import Bus, World, copy_buses
 
 Progress = Callable[[float, str], None]
-OPTIMISE_SHARE = 0.75
-IMPROVE_SHARE = 0.85
-# When column generation has bounded every block, or the rules set no stop limits, only the
-# threshold bound is left to compute.
-BOUNDED_SHARE = 0.97
-GUIDE_SHARE = 0.75  # column generation wants 10–30 s on a full day; local search stalls sooner
-DESCEND_SECONDS = 2.0  # per construction; a descent took 0.2–1.2 s at 1,000 workers
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Wall-clock budget of one solve."""
-
-    start: float
-    limit: float
-
-    def left(self) -> float:
-        """Seconds still available."""
-        return self.limit - (time.monotonic() - self.start)
-
-    def share(self, fraction: float) -> float:
-        """A fraction of what is left, never negative."""
-        return max(0.0, self.left() * fraction)
 
 
 def solve(
@@ -55,17 +35,17 @@ def solve(
     buses = _locked_buses(problem)
     free = sorted(g for g in problem.groups if not any(g in b.groups for b in buses))
     report(0.02, "greedy plan")
-    buses, missed = _greedy(world, buses, free, min(DESCEND_SECONDS, budget.share(0.1)))
+    seconds = min(tuning.CONSTRUCT_DESCENT_SECONDS, budget.share(tuning.CONSTRUCT_SHARE))
+    buses, missed = _greedy(world, buses, free, seconds)
     report(0.1, "optimising")
-    buses, missed, known = optimise(world, buses, missed, budget, OPTIMISE_SHARE)
+    buses, missed, known = rebuild_by_cover(world, buses, missed, budget, tuning.COVER_SHARE)
     if not known and worth_guiding(world, [g for b in buses for g in b.groups]):
         report(0.3, "column generation")
-        buses, missed, known = guide(world, buses, missed, budget, GUIDE_SHARE)
+        buses, missed, known = rebuild_by_dives(world, buses, missed, budget, tuning.GUIDE_SHARE)
     report(0.7, "improving")
     bounded = settled(world, (g for b in buses for g in b.groups), known)
-    improve_on_two_cores(
-        world, buses, budget.share(BOUNDED_SHARE if bounded else IMPROVE_SHARE), seed
-    )
+    share = tuning.BOUNDED_SHARE if bounded else tuning.IMPROVE_SHARE
+    improve_on_two_cores(world, buses, budget.share(share), seed)
     report(0.9, "lower bound")
     plan = _plan(world, buses, missed, budget, known)
     report(1.0, "done")
@@ -108,7 +88,7 @@ def _plan(
     known: dict[frozenset[str], float],
 ) -> Plan:
     """Trips with fresh ids, the unserved groups, and the summary with the bound."""
-    trips = _trips(world, buses)
+    trips = number_trips(world, buses)
     served = frozenset(g for t in trips for g in t.group_ids())
     spent: Counter[date] = Counter()
     for t in trips:
@@ -118,24 +98,3 @@ def _plan(
     gap = (cost - bound) / cost if cost > 0 else 0.0
     summary = Summary(cost, len(trips), bound, gap, time.monotonic() - budget.start)
     return Plan(tuple(trips), tuple(sorted(missed, key=lambda u: u.group)), summary)
-
-
-def _trips(world: World, buses: list[Bus]) -> list[Trip]:
-    """Trips in date order; new ids T1, T2, … skipping locked ids."""
-    taken = {b.fixed_id for b in buses if b.fixed_id}
-    counter = 0
-    trips = []
-    for bus in sorted((b for b in buses if b.groups or b.fixed_id), key=_bus_key):
-        trip_id = bus.fixed_id
-        while trip_id is None or (bus.fixed_id is None and trip_id in taken):
-            counter += 1
-            trip_id = f"T{counter}"
-        trip = to_trip(world, bus, trip_id)
-        assert trip is not None, "seats of a working bus were checked when it was filled"
-        trips.append(trip)
-    return trips
-
-
-def _bus_key(bus: Bus) -> tuple[object, ...]:
-    """Stable order: date, then destination, then county, then groups."""
-    return (bus.date, bus.fixed_id is None, sorted(bus.groups))

@@ -9,7 +9,7 @@ from types import ModuleType
 from typing import Any
 
 from dispatch.planner import Problem, load_problem
-from dispatch.planner.buses import World
+from dispatch.planner.world.buses import World
 
 SITES = [
     {"id": "hongtong", "kind": "pickup", "name": "洪洞县", "lat": 36.25, "lon": 111.67},

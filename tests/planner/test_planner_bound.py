@@ -1,4 +1,4 @@
-"""The column-generation bound (colgen.py): never above an optimum or a checked plan, also when
+"""The column-generation bound (lp/colgen.py): never above an optimum or a checked plan, also when
 it stops early, and exact where the answer is known."""
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from planner_helpers import bench_module, brute_force_optimum, group, load
 from test_planner_properties import problems
 
-from dispatch.planner import check, colgen, load_problem, solve
-from dispatch.planner.bound import blocks, column_pattern_bound, threshold_bound
-from dispatch.planner.buses import World
+from dispatch.planner import check, load_problem, solve, tuning
+from dispatch.planner.bound.lower import column_pattern_bound, threshold_bound
+from dispatch.planner.world.blocks import blocks
+from dispatch.planner.world.buses import World
 
 
 def _column_bound(data: dict[str, Any], seconds: float) -> float:
@@ -55,12 +56,12 @@ def test_column_bound_never_above_the_brute_force_optimum(data: dict[str, Any]) 
 def test_column_bound_stopped_early_is_still_a_bound(data: dict[str, Any]) -> None:
     problem = load_problem(_with_stop_rules(data))
     optimum = brute_force_optimum(problem)
-    saved = colgen.BATCH, colgen.MAX_ROUNDS
-    colgen.BATCH, colgen.MAX_ROUNDS = 1, 2  # stopped long before the LP is solved
+    saved = tuning.PRICING_BATCH, tuning.PRICING_ROUNDS
+    tuning.PRICING_BATCH, tuning.PRICING_ROUNDS = 1, 2  # stopped long before the LP is solved
     try:
         early = _column_bound(data, 2.0)
     finally:
-        colgen.BATCH, colgen.MAX_ROUNDS = saved
+        tuning.PRICING_BATCH, tuning.PRICING_ROUNDS = saved
     assert math.isfinite(early)
     assert early <= optimum * (1 + 1e-9)
 

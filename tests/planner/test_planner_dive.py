@@ -1,4 +1,4 @@
-"""The dive (colgen._dive): whole buses from the column-generation LP, after the bound is taken."""
+"""The dive (lp/dive.py): whole buses from the column-generation LP, after the bound is taken."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import pytest
 from planner_helpers import bench_module
 
 from dispatch.planner import load_problem
-from dispatch.planner.bound import blocks, column_pattern_bound, demand
-from dispatch.planner.buses import World
+from dispatch.planner.bound.lower import column_pattern_bound
+from dispatch.planner.world.blocks import blocks, demand
+from dispatch.planner.world.buses import World
 
 
 @pytest.fixture(scope="module")

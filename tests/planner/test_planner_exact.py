@@ -6,7 +6,7 @@ import pytest
 from planner_helpers import brute_force_optimum, group, load, problem_dict
 
 from dispatch.planner import check, load_problem, plan_from_dict, plan_to_dict, solve
-from dispatch.planner.geometry import Distances
+from dispatch.planner.world.distances import Distances
 
 
 def test_one_family_rides_the_small_coach_direct() -> None:
@@ -163,7 +163,7 @@ def test_stop_order_is_the_shortest_and_long_lists_only_get_shorter() -> None:
     import itertools
     import random
 
-    from dispatch.planner.geometry import _held_karp, _length, _two_opt
+    from dispatch.planner.world.distances import _held_karp, _length, _two_opt
 
     rng = random.Random(7)
     for n in range(1, 7):

@@ -1,4 +1,4 @@
-"""Stop exchanges (exchange.py): the move that full buses need, and the rules it keeps."""
+"""Stop exchanges (search/exchange.py): the move that full buses need, and the rules it keeps."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import pytest
 from planner_helpers import bench_module, group, problem_dict
 
 from dispatch.planner import load_problem
-from dispatch.planner.buses import Bus, World
-from dispatch.planner.exchange import MAX_BACK, _subsets, exchange_pass
-from dispatch.planner.greedy import insert_groups
-from dispatch.planner.improve import copy_buses, plan_cost
+from dispatch.planner.construct.greedy import insert_groups
 from dispatch.planner.model import Group
-from dispatch.planner.swap import swap_pass
+from dispatch.planner.search.exchange import _subsets, exchange_pass
+from dispatch.planner.search.swap import swap_pass
+from dispatch.planner.tuning import MAX_BACK
+from dispatch.planner.world.buses import Bus, World, copy_buses, plan_cost
 
 DAY = date(2026, 3, 1)
 
@@ -97,10 +97,7 @@ def test_subsets_are_every_kind_combination_within_the_seats() -> None:
     rng = random.Random(5)
     sites = [("hongtong", "js-kunshan"), ("yaodu", "js-kunshan"), ("hongtong", "js-suzhou")]
     day = DAY
-    groups = [
-        Group(f"g{i}", rng.randint(1, 6), *rng.choice(sites), day, day, ())
-        for i in range(9)
-    ]
+    groups = [Group(f"g{i}", rng.randint(1, 6), *rng.choice(sites), day, day, ()) for i in range(9)]
     for low, high in [(0, 4), (3, 9), (7, 12), (1, 30), (20, 25)]:
         got = {
             tuple(sorted((g.pickup, g.dropoff, g.size) for g in combo))

@@ -1,11 +1,11 @@
-"""The MIP adapter (mip.py) returns what HiGHS found when its time runs out."""
+"""The MIP adapter (lp/solvers.py) returns what HiGHS found when its time runs out."""
 
 from __future__ import annotations
 
 import math
 import random
 
-from dispatch.planner.mip import LinearModel, solve_linear
+from dispatch.planner.lp.solvers import LinearModel, solve_linear
 
 
 def _market_split(rows: int = 4, items: int = 34, seed: int = 3) -> LinearModel:

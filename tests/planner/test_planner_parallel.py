@@ -1,4 +1,4 @@
-"""The second local search process (parallel.py): a real child interpreter, and the cheaper plan."""
+"""The second local search process (search/parallel.py): a real child interpreter, and the cheaper plan."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import time
 
 from planner_helpers import bench_module
 
-from dispatch.planner import check, load_problem, parallel, solve
-from dispatch.planner.buses import World
-from dispatch.planner.greedy import insert_groups
-from dispatch.planner.improve import copy_buses, improve, plan_cost
+from dispatch.planner import check, load_problem, solve
+from dispatch.planner.construct.greedy import insert_groups
+from dispatch.planner.search import parallel
+from dispatch.planner.search.ruin import improve
+from dispatch.planner.world.buses import World, copy_buses, plan_cost
 
 
 def _greedy(workers: int, seed: int):

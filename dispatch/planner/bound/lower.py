@@ -12,10 +12,10 @@ Why it is valid:
 3. Per-bus cost. A bus's km along its stops is at least the shortest-path-closure km of the best
    order of the sites where it picks up or drops someone (extra or empty stops only add km, and
    the closure satisfies the triangle inequality even when matrix_km does not).
-4. Pattern bound (stop rules present): every bus is one pattern of patterns.py, so a plan is an
-   integer solution of the covering MIP in cover.py (seats as continuous flows, groups may even
-   split there — a relaxation); the MIP solver's proven dual bound is at most its optimum.
-   When the patterns are too many for that MIP (a full Linfen day), colgen.py bounds the same
+4. Pattern bound (stop rules present): every bus is one pattern of lp/patterns.py, so a plan is
+   an integer solution of the covering MIP in lp/cover.py (seats as continuous flows, groups may
+   even split there — a relaxation); the MIP solver's proven dual bound is at most its optimum.
+   When the patterns are too many for that MIP (a full Linfen day), lp/colgen.py bounds the same
    pattern model, strengthened by visit rows, with a Lagrangian bound from column generation
    that holds at every iteration (its module doc has the proof). Its bus-count cap uses the
    plan at hand: an optimal plan costs at most `spent` (the cost of the plan's buses in the
@@ -38,54 +38,19 @@ import math
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date
 
-from dispatch.planner.buses import World
-from dispatch.planner.colgen import BoundInput, ColumnResult, Seed, column_bound
-from dispatch.planner.cover import CoverInput, solve_cover
-from dispatch.planner.mip import LinearModel, solve_linear
-from dispatch.planner.patterns import Commodity, count_patterns, enumerable, enumerate_patterns
+from dispatch.planner import tuning
+from dispatch.planner.cost import bus_cost
+from dispatch.planner.lp.colgen import ColumnResult, column_bound
+from dispatch.planner.lp.columns import BoundInput, Seed
+from dispatch.planner.lp.cover import CoverInput, solve_cover
+from dispatch.planner.lp.patterns import count_patterns, enumerable, enumerate_patterns
+from dispatch.planner.lp.solvers import LinearModel, solve_linear
+from dispatch.planner.world.blocks import Commodity, blocks, demand, pooled_caps
+from dispatch.planner.world.buses import World
 
 SAFETY = 1e-6
-COLUMN_PATTERN_LIMIT = 150_000  # enumerating 50,000 patterns takes 1.5–4 s
-COLUMN_MIN_SECONDS = 3.0
-LEVEL_KM = 25.0
-Block = tuple[tuple[date, ...], frozenset[str]]
-
-
-def blocks(world: World, groups: Iterable[str]) -> list[Block]:
-    """Dates joined by group windows, each with its groups."""
-    spans = sorted((world.groups[g].earliest, world.groups[g].latest, g) for g in groups)
-    out: list[tuple[date, date, list[str]]] = []
-    for early, late, g in spans:
-        if out and early <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], late), out[-1][2] + [g])
-        else:
-            out.append((early, late, [g]))
-    return [(_days(a, b), frozenset(gs)) for a, b, gs in out]
-
-
-def _days(first: date, last: date) -> tuple[date, ...]:
-    """Every date from first to last."""
-    return tuple(first + timedelta(days=i) for i in range((last - first).days + 1))
-
-
-def pooled_caps(world: World, days: Iterable[date]) -> dict[str, int | None]:
-    """Availability of each coach type summed over the days; None when unlimited on any."""
-    caps: dict[str, int | None] = {}
-    for coach in world.coaches:
-        counts = [coach.available_on(d) for d in days]
-        caps[coach.id] = None if any(n is None for n in counts) else sum(counts)  # type: ignore[misc]
-    return caps
-
-
-def demand(world: World, groups: Iterable[str]) -> Counter[Commodity]:
-    """Seats per county → drop-off commodity."""
-    seats: Counter[Commodity] = Counter()
-    for g in groups:
-        grp = world.groups[g]
-        seats[(grp.pickup, grp.dropoff)] += grp.size
-    return seats
 
 
 def lower_bound(
@@ -102,7 +67,7 @@ def lower_bound(
     for i, (days, groups) in enumerate(parts):
         share = max(0.0, deadline - time.monotonic()) / max(1, len(parts) - i)
         best = max(threshold_bound(world, days, groups), known.get(groups, -math.inf))
-        if groups not in known and share >= 0.5:
+        if groups not in known and share >= tuning.PATTERN_MIN_SECONDS:
             ceiling = sum(spent.get(d, 0.0) for d in days) if spent else math.inf
             best = max(best, pattern_bound(world, days, groups, share, ceiling))
         total += best
@@ -134,7 +99,10 @@ def pattern_bound(
         patterns = enumerate_patterns(world, seats, r.max_pickup_stops, r.max_dropoff_stops)
         task = CoverInput(patterns, world.coaches, pooled_caps(world, days), seats)
         return solve_cover(task, seconds).bound
-    if seconds < COLUMN_MIN_SECONDS or count_patterns(world, seats) > COLUMN_PATTERN_LIMIT:
+    if (
+        seconds < tuning.COLUMN_MIN_SECONDS
+        or count_patterns(world, seats) > tuning.COLUMN_PATTERN_LIMIT
+    ):
         return -math.inf
     return column_pattern_bound(world, days, groups, seconds, spent).bound
 
@@ -149,7 +117,7 @@ def column_pattern_bound(
     split: bool = True,
     dive_seconds: float = 0.0,
 ) -> ColumnResult:
-    """The column-generation bound of colgen.py for one block (stop rules required), and the
+    """The column-generation bound of lp/colgen.py for one block (stop rules required), and the
     dive's whole buses when `dive_seconds` is given."""
     start = time.monotonic()
     seats = demand(world, groups)
@@ -176,7 +144,7 @@ def column_pattern_bound(
 def cheapest_bus(world: World, seats: Mapping[Commodity, int]) -> float:
     """No bus that carries anyone costs less: the cheapest type over the shortest closure km."""
     km = min(world.dist.lower[c][d] for c, d in seats)
-    return min(c.fixed_cost + c.cost_per_km * km for c in world.coaches)
+    return min(bus_cost(c, km) for c in world.coaches)
 
 
 def min_buses(world: World, seats: Mapping[Commodity, int]) -> int:
@@ -199,13 +167,15 @@ def threshold_bound(world: World, days: tuple[date, ...], groups: frozenset[str]
     low = world.dist.lower
     by_level: Counter[float] = Counter()
     for (c, d), q in seats.items():
-        by_level[math.floor(low[c][d] / LEVEL_KM) * LEVEL_KM] += q  # rounding down keeps it a bound
+        by_level[math.floor(low[c][d] / tuning.LEVEL_KM) * tuning.LEVEL_KM] += (
+            q  # rounding down keeps it a bound
+        )
     levels = sorted(by_level)
     caps = pooled_caps(world, days)
     model = LinearModel()
     cols = {
         (h, c.id): model.column(
-            c.fixed_cost + c.cost_per_km * h, math.inf if caps[c.id] is None else caps[c.id], True
+            bus_cost(c, h), math.inf if caps[c.id] is None else caps[c.id], True
         )
         for h in levels
         for c in world.coaches
@@ -224,5 +194,5 @@ def threshold_bound(world: World, days: tuple[date, ...], groups: frozenset[str]
     fewest = min_buses(world, seats)
     if fewest:
         model.row([(j, 1.0) for j in cols.values()], lower=float(fewest))
-    result = solve_linear(model, 5.0, relative_gap=1e-3)
+    result = solve_linear(model, tuning.THRESHOLD_SECONDS, relative_gap=tuning.THRESHOLD_GAP)
     return result.bound if math.isfinite(result.bound) else 0.0

@@ -1,4 +1,5 @@
-"""Working buses while solving, the rules on their stops, and turning them into trips."""
+"""Working buses while solving, and the World: a problem with its distances and the questions
+every stage asks of it (sites, seats, stop rules, cost)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from dispatch.planner.geometry import Distances
-from dispatch.planner.model import CoachType, Group, Problem, Stop, Trip
-from dispatch.planner.seats import assign_seats
-
-MEMO_LIMIT = 100_000
+from dispatch.planner import tuning
+from dispatch.planner.cost import bus_cost
+from dispatch.planner.model import CoachType, Problem
+from dispatch.planner.world.distances import Distances
 
 
 @dataclass
@@ -68,7 +68,7 @@ class World:
                 frozenset(g.dropoff for g in gs),
                 sum(g.size for g in gs),
             )
-            if len(self._memo) > MEMO_LIMIT:
+            if len(self._memo) > tuning.SITES_MEMO_LIMIT:
                 self._memo.clear()
             self._memo[key] = hit
         return hit
@@ -97,7 +97,7 @@ class World:
 
     def cost(self, coach: CoachType, pickups: frozenset[str], drops: frozenset[str]) -> float:
         """Cost of one bus of `coach` over these stops."""
-        return coach.fixed_cost + coach.cost_per_km * self.route_km(pickups, drops)
+        return bus_cost(coach, self.route_km(pickups, drops))
 
     def load(self, groups: Iterable[str]) -> int:
         """Seats taken by some groups."""
@@ -128,31 +128,14 @@ def has_room(world: World, coach: CoachType, day: date, used: Counter[tuple[str,
     return limit is None or used[(coach.id, day)] < limit
 
 
-def to_trip(world: World, bus: Bus, trip_id: str) -> Trip | None:
-    """The trip of a working bus, stops in best order and seats; None when seats cannot be given."""
-    coach = world.problem.coach_types[bus.coach]
-    pickups, drops = world.sites(bus.groups)
-    order, _ = world.dist.order.best(pickups, drops)
-    groups: list[Group] = sorted((world.groups[g] for g in bus.groups), key=lambda g: g.id)
-    stops = tuple(
-        Stop(
-            site,
-            tuple(g.id for g in groups if g.pickup == site),
-            tuple(g.id for g in groups if g.dropoff == site),
-        )
-        for site in order
-    )
-    by_drop = [[g for g in groups if g.dropoff == s.site] for s in stops if s.dropoff]
-    seats = assign_seats(by_drop, coach.passenger_seats, bus.locked_seats)
-    if seats is None:
-        return None
-    km = world.dist.path_km(order)
-    return Trip(
-        bus.fixed_id or trip_id,
-        bus.date,
-        coach.id,
-        stops,
-        seats,
-        km,
-        coach.fixed_cost + coach.cost_per_km * km,
-    )
+def copy_buses(buses: list[Bus]) -> list[Bus]:
+    """Working copies that later moves cannot change."""
+    return [
+        Bus(b.date, b.coach, list(b.groups), b.fixed_id, b.locked_seats, b.locked_groups)
+        for b in buses
+    ]
+
+
+def plan_cost(world: World, buses: list[Bus]) -> float:
+    """Total cost of the working buses."""
+    return sum(world.bus_cost(b) for b in buses if b.groups or b.fixed_id)

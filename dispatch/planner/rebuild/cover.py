@@ -1,25 +1,23 @@
-"""Pattern optimisation per block of dates: covering MIP per date, packing, repair; keep it if it beats greedy."""
+"""The covering-MIP rebuild, block by block of dates: per date a covering MIP chooses buses
+(lp/cover.py), the packing MIP seats whole groups on them (lp/packing.py), the rest is inserted
+greedily; the block's new plan replaces the old one when it misses fewer groups or costs less.
+Runs where the stop rules leave few enough patterns (tuning.COVER_PATTERN_LIMIT)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
 
-from dispatch.planner.bound import blocks, demand
-from dispatch.planner.buses import Bus, World, usage
-from dispatch.planner.cover import CoverInput, solve_cover
-from dispatch.planner.greedy import downsize, insert_groups
+from dispatch.planner import tuning
+from dispatch.planner.budget import Clock
+from dispatch.planner.construct.greedy import downsize, insert_groups
+from dispatch.planner.lp.cover import CoverInput, solve_cover
+from dispatch.planner.lp.packing import PackTask, pack, spare_reward
+from dispatch.planner.lp.patterns import enumerable, enumerate_patterns
 from dispatch.planner.model import Unassigned
-from dispatch.planner.packing import PackTask, pack, spare_reward
-from dispatch.planner.patterns import enumerable, enumerate_patterns
-
-
-class Clock(Protocol):
-    """What the optimiser needs of the solve budget."""
-
-    def share(self, fraction: float) -> float: ...
+from dispatch.planner.world.blocks import blocks, demand
+from dispatch.planner.world.buses import Bus, World, usage
 
 
 @dataclass
@@ -31,7 +29,7 @@ class Outcome:
     bound: float | None = None
 
 
-def optimise(
+def rebuild_by_cover(
     world: World, buses: list[Bus], missed: list[Unassigned], clock: Clock, share: float
 ) -> tuple[list[Bus], list[Unassigned], dict[frozenset[str], float]]:
     """Improve the greedy plan block by block; also return the bounds proved on the way."""
@@ -116,10 +114,10 @@ def _plan_day(
     )
     reward = {e: spare_reward(world, e) for e in may}
     task = CoverInput(patterns, world.coaches, caps, must, may, reward)
-    chosen = solve_cover(task, seconds * 0.8)
+    chosen = solve_cover(task, seconds * tuning.COVER_MIP_SHARE)
     packed = pack(
         world,
         PackTask(day, chosen.buses, mandatory, optional, reward, caps),
-        max(1.0, seconds * 0.2),
+        max(tuning.PACK_MIN_SECONDS, seconds * tuning.COVER_PACK_SHARE),
     )
     return packed, (chosen.bound if not optional else None)

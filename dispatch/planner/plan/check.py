@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from itertools import combinations
 
-from dispatch.planner.geometry import Distances
+from dispatch.planner.cost import bus_cost
 from dispatch.planner.model import Plan, Problem, Trip
+from dispatch.planner.world.distances import Distances
 
 TOLERANCE = 0.001
 
@@ -136,7 +137,7 @@ def _rule_6_trip(problem: Problem, trip: Trip, dist: Distances) -> list[str]:
     out = []
     if not close(trip.km, km):
         out.append(f"rule 6: trip {trip.id} km {trip.km:.1f} but its stops measure {km:.1f}")
-    cost = coach.fixed_cost + coach.cost_per_km * km
+    cost = bus_cost(coach, km)
     if not close(trip.cost, cost):
         out.append(f"rule 6: trip {trip.id} cost {trip.cost:.2f} but should be {cost:.2f}")
     return out

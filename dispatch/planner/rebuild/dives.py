@@ -1,9 +1,9 @@
 """LP-guided plans for full days: the column-generation LP dived to whole buses, packed, filled.
 
-Used where the stop rules leave too many patterns for the covering MIP of optimise.py (a full
-Linfen day). Column generation (colgen.py) runs once per date block on the greedy plan's
+Used where the stop rules leave too many patterns for the covering MIP of rebuild/cover.py (a full
+Linfen day). Column generation (lp/colgen.py) runs once per date block on the greedy plan's
 groups; its proven bound is kept for the final summary. On a single-date block without locked
-trips its LP is then dived to whole buses (colgen `_dive`, once with the bus count capped and
+trips its LP is then dived to whole buses (lp/dive.py, once with the bus count capped and
 once without when time allows); for each dive the packing MIP seats whole groups on its buses,
 the rest is inserted greedily and a short local search tidies up; the cheapest result replaces
 the greedy block when it is cheaper still.
@@ -16,26 +16,18 @@ import random
 import time
 from collections import Counter
 from datetime import date
-from typing import Protocol
 
-from dispatch.planner.bound import COLUMN_PATTERN_LIMIT, blocks, column_pattern_bound, demand
-from dispatch.planner.buses import Bus, World
-from dispatch.planner.colgen import Seed
-from dispatch.planner.greedy import downsize, insert_groups
-from dispatch.planner.improve import descend
+from dispatch.planner import tuning
+from dispatch.planner.bound.lower import column_pattern_bound
+from dispatch.planner.budget import Clock
+from dispatch.planner.construct.greedy import downsize, insert_groups
+from dispatch.planner.lp.columns import Seed
+from dispatch.planner.lp.packing import PackTask, pack
+from dispatch.planner.lp.patterns import Pattern, count_patterns
 from dispatch.planner.model import Unassigned
-from dispatch.planner.packing import PackTask, pack
-from dispatch.planner.patterns import Pattern, count_patterns
-
-PACK_SHARE = 0.2  # of the block's time, at most, for the packing MIP (6 s at 3,000 workers)
-DESCEND_SECONDS = 3.0
-DIVE_SHARE = 0.6  # of the block's time at most, for the dives (within the bound's share)
-
-
-class Clock(Protocol):
-    """What the guided step needs of the solve budget."""
-
-    def share(self, fraction: float) -> float: ...
+from dispatch.planner.search.descent import descend
+from dispatch.planner.world.blocks import blocks, demand
+from dispatch.planner.world.buses import Bus, World
 
 
 def worth_guiding(world: World, groups: list[str]) -> bool:
@@ -43,10 +35,10 @@ def worth_guiding(world: World, groups: list[str]) -> bool:
     r = world.rules
     if not groups or r.max_pickup_stops is None or r.max_dropoff_stops is None:
         return False
-    return count_patterns(world, demand(world, groups)) <= COLUMN_PATTERN_LIMIT
+    return count_patterns(world, demand(world, groups)) <= tuning.COLUMN_PATTERN_LIMIT
 
 
-def guide(
+def rebuild_by_dives(
     world: World, buses: list[Bus], missed: list[Unassigned], clock: Clock, share: float
 ) -> tuple[list[Bus], list[Unassigned], dict[frozenset[str], float]]:
     """Bound every block by column generation; rebuild single dates from the LP when cheaper."""
@@ -63,16 +55,19 @@ def guide(
             world,
             days,
             groups,
-            seconds * (1 - PACK_SHARE),
+            seconds * (1 - tuning.DIVE_PACK_SHARE),
             spent,
             _seeds(world, block),
-            dive_seconds=DIVE_SHARE * seconds if rebuild else 0.0,
+            dive_seconds=tuning.DIVE_SHARE * seconds if rebuild else 0.0,
         )
         if math.isfinite(result.bound):
             known[groups] = result.bound
         if not rebuild:
             continue
-        best, left = spent, min(seconds - (time.monotonic() - start), PACK_SHARE * seconds)
+        best, left = (
+            spent,
+            min(seconds - (time.monotonic() - start), tuning.DIVE_PACK_SHARE * seconds),
+        )
         for dived in result.dives:
             cand = _rebuild(world, days[0], sorted(groups), dived, left / len(result.dives))
             cost = math.inf if cand is None else _cost(world, cand)
@@ -98,12 +93,14 @@ def _rebuild(
 ) -> list[Bus] | None:
     """Buses from a dive, whole groups packed on them, the rest inserted; None if any is left."""
     caps = {c.id: c.available_on(day) for c in world.coaches}
-    out = pack(world, PackTask(day, chosen, groups, [], {}, caps), max(1.0, seconds))
+    out = pack(
+        world, PackTask(day, chosen, groups, [], {}, caps), max(tuning.PACK_MIN_SECONDS, seconds)
+    )
     placed = {g for b in out for g in b.groups}
     if insert_groups(world, out, [g for g in groups if g not in placed]):
         return None
     downsize(world, out)
-    descend(world, out, time.monotonic() + DESCEND_SECONDS, random.Random(0))
+    descend(world, out, time.monotonic() + tuning.REBUILD_DESCENT_SECONDS, random.Random(0))
     return out
 
 

@@ -3,10 +3,10 @@ of that bus's groups that ride within its remaining stops.
 
 When buses are full (stop rules lifted, seats tight), neither relocating a group nor trading one
 group for one can take a stop off a bus: the groups at a stop often add up to more seats than any
-single group elsewhere. The exchange moves the stop's whole party and pays for it in seats with up
-to MAX_BACK (4) groups of the receiving bus, chosen among those whose pickup and drop-off the giving
-bus still serves, so the giving bus loses a stop and gains none. Coach types stay as they are;
-locked trips take no part.
+single group elsewhere. The exchange moves the stop's whole party and pays for it in seats with
+up to tuning.MAX_BACK (4) groups of the receiving bus, chosen among those whose pickup and
+drop-off the giving bus still serves, so the giving bus loses a stop and gains none. Coach types
+stay as they are; locked trips take no part.
 """
 
 from __future__ import annotations
@@ -17,12 +17,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from dispatch.planner.buses import Bus, World, free_seats
+from dispatch.planner import tuning
 from dispatch.planner.model import CoachType, Group
-
-# Groups taken back, at most. 3,000 workers, rules lifted, 29 s of search, seeds 1–4: at most 3
-# gave 970,929–971,896, 4 gave 970,466–971,031, 5 gave 970,509–971,462 (fewer rounds).
-MAX_BACK = 4
+from dispatch.planner.world.buses import Bus, World, free_seats
 
 
 def exchange_pass(
@@ -187,7 +184,8 @@ def _after(
 
 
 def _subsets(groups: list[Group], low: int, high: int) -> Iterator[tuple[Group, ...]]:
-    """Up to MAX_BACK of the groups, seats adding up to between low and high (none when low is 0).
+    """Up to tuning.MAX_BACK of the groups, seats adding up to between low and high (none when
+    low is 0).
 
     Groups with the same pickup, drop-off and size are interchangeable here: one combination of
     each kind-multiset is tried.
@@ -200,7 +198,7 @@ def _subsets(groups: list[Group], low: int, high: int) -> Iterator[tuple[Group, 
     def grow(start: int, taken: tuple[Group, ...], seats: int) -> Iterator[tuple[Group, ...]]:
         if seats >= low:
             yield taken
-        if len(taken) == MAX_BACK:
+        if len(taken) == tuning.MAX_BACK:
             return
         for i in range(start, len(pools)):
             pool = pools[i]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from dispatch.planner.buses import Bus, World
+from dispatch.planner.world.buses import Bus, World
 
 
 def swap_pass(world: World, buses: list[Bus], deadline: float) -> bool:

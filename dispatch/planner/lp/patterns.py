@@ -5,7 +5,7 @@ to some site of D and every site of D has demand from some site of P. Every bus 
 feasible plan, reduced to the sites where it actually picks up or drops someone, is one of
 these patterns: its stops obey the stop counts and the spread, and its non-empty stops are
 covered by the groups it carries. That completeness is what makes the pattern model's dual
-bound a bound on every plan (see bound.py).
+bound a bound on every plan (see bound/lower.py).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import combinations
 
-from dispatch.planner.buses import World
-
-Commodity = tuple[str, str]
+from dispatch.planner import tuning
+from dispatch.planner.world.blocks import Commodity
+from dispatch.planner.world.buses import World
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,9 @@ class Pattern:
     km: float
 
 
-def enumerable(world: World, demand: Mapping[Commodity, int], limit: int = 3_000) -> bool:
+def enumerable(world: World, demand: Mapping[Commodity, int]) -> bool:
     """Whether the stop rules keep the pattern space small enough for the covering MIP."""
-    return count_patterns(world, demand) <= limit
+    return count_patterns(world, demand) <= tuning.COVER_PATTERN_LIMIT
 
 
 def count_patterns(world: World, demand: Mapping[Commodity, int]) -> float:

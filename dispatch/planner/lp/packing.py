@@ -6,12 +6,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from dispatch.planner.buses import Bus, World
-from dispatch.planner.mip import LinearModel, solve_linear
-from dispatch.planner.patterns import Commodity, Pattern
+from dispatch.planner import tuning
+from dispatch.planner.cost import bus_cost
+from dispatch.planner.lp.patterns import Pattern
+from dispatch.planner.lp.solvers import LinearModel, solve_linear
+from dispatch.planner.world.blocks import Commodity
+from dispatch.planner.world.buses import Bus, World
 
-MUST = 50_000.0
-GAP_CNY = 10.0
+MUST = 50_000.0  # what carrying a mandatory group earns in the packing MIP, plus its size
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ def pack(world: World, task: PackTask, seconds: float) -> list[Bus]:
     a = _group_columns(world, model, task, z)
     # The reward for carrying groups is a constant of millions once all are carried: a relative
     # gap would accept packings thousands of CNY dearer than the best.
-    result = solve_linear(model, seconds, absolute_gap=GAP_CNY)
+    result = solve_linear(model, seconds, absolute_gap=tuning.PACK_GAP_CNY)
     if not result.values:
         return []
     out = []
@@ -51,9 +53,7 @@ def _type_columns(world: World, model: LinearModel, task: PackTask) -> dict[tupl
     for b, (pattern, _) in enumerate(task.buses):
         for c in world.coaches:
             if task.caps.get(c.id) != 0:
-                z[(b, c.id)] = model.column(
-                    c.fixed_cost + c.cost_per_km * pattern.km, upper=1, integer=True
-                )
+                z[(b, c.id)] = model.column(bus_cost(c, pattern.km), upper=1, integer=True)
         model.row([(j, 1.0) for (bb, _), j in z.items() if bb == b], upper=1.0)
     for c in world.coaches:
         cap = task.caps.get(c.id)
@@ -104,6 +104,7 @@ def _seat_rows(
 
 
 def spare_reward(world: World, e: Commodity) -> float:
-    """What carrying one flexible seat today is worth: 80 % of its cheapest full-bus cost per seat."""
+    """What carrying one flexible seat today is worth: tuning.SPARE_SEAT_SHARE (80 %) of its
+    cheapest full-bus cost per seat."""
     km = world.dist.lower[e[0]][e[1]]
-    return 0.8 * min((c.fixed_cost + c.cost_per_km * km) / c.passenger_seats for c in world.coaches)
+    return tuning.SPARE_SEAT_SHARE * min(bus_cost(c, km) / c.passenger_seats for c in world.coaches)

@@ -1,4 +1,5 @@
-"""Problem and plan files (PLANNER_FORMAT.md) to and from plain data."""
+"""Problem files (PLANNER_FORMAT.md) to and from plain data, and the trip form that problems
+(locked trips) and plans share."""
 
 from __future__ import annotations
 
@@ -6,19 +7,15 @@ from datetime import date
 from typing import Any
 
 from dispatch.planner.model import (
-    PLAN_FORMAT,
     PROBLEM_FORMAT,
     CoachType,
-    Plan,
     Problem,
     ProblemError,
     Rules,
     Stop,
-    Summary,
     Trip,
-    Unassigned,
 )
-from dispatch.planner.validate import Faults, parse_problem
+from dispatch.planner.problem.validate import Faults, parse_problem
 
 
 def load_problem(data: dict[str, Any]) -> Problem:
@@ -96,62 +93,6 @@ def trip_to_dict(trip: Trip) -> dict[str, Any]:
     }
 
 
-def plan_to_dict(plan: Plan) -> dict[str, Any]:
-    """The plan in its file form."""
-    s = plan.summary
-    return {
-        "format": PLAN_FORMAT,
-        "trips": [trip_to_dict(t) for t in plan.trips],
-        "unassigned": [{"group": u.group, "reason": u.reason} for u in plan.unassigned],
-        "summary": {
-            "cost": round(s.cost, 2),
-            "buses": s.buses,
-            "lower_bound_cost": round(s.lower_bound_cost, 2),
-            "gap": round(s.gap, 6),
-            "seconds": round(s.seconds, 3),
-        },
-    }
-
-
-def plan_from_dict(data: dict[str, Any]) -> Plan:
-    """Read a plan dict; raise ProblemError when it is not in the plan form."""
-    faults: list[str] = []
-    if not isinstance(data, dict):
-        raise ProblemError(["plan: not a JSON object"])
-    if data.get("format", PLAN_FORMAT) != PLAN_FORMAT:
-        faults.append(f"plan: format {data.get('format')!r} is not {PLAN_FORMAT!r}")
-    trips = tuple(
-        _read(trip_from_dict, t, f"trips[{i}]", faults)
-        for i, t in enumerate(_list(data, "trips", faults))
-    )
-    unassigned = tuple(
-        _read(_unassigned_from_dict, u, f"unassigned[{i}]", faults)
-        for i, u in enumerate(_list(data, "unassigned", faults))
-    )
-    summary = _read(_summary_from_dict, data.get("summary", {}), "summary", faults)
-    if faults:
-        raise ProblemError(faults)
-    return Plan(trips=trips, unassigned=unassigned, summary=summary)
-
-
-def _list(data: dict[str, Any], key: str, faults: list[str]) -> list[Any]:
-    """A list under `key`, or an empty one with a fault."""
-    value = data.get(key, [])
-    if not isinstance(value, list):
-        faults.append(f"plan: {key} is not a list")
-        return []
-    return value
-
-
-def _read(reader: Any, value: Any, where: str, faults: list[str]) -> Any:
-    """Apply `reader`, turning a KeyError/TypeError/ValueError into a fault line."""
-    try:
-        return reader(value)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        faults.append(f"{where}: not readable ({type(exc).__name__}: {exc})")
-        return None
-
-
 def trip_from_dict(data: dict[str, Any]) -> Trip:
     """One trip from its file form; raises KeyError/TypeError/ValueError when malformed."""
     stops = tuple(
@@ -162,7 +103,7 @@ def trip_from_dict(data: dict[str, Any]) -> Trip:
         )
         for s in data["stops"]
     )
-    seats = {str(m): _int(n) for m, n in dict(data.get("seats", {})).items()}
+    seats = {str(m): whole_number(n) for m, n in dict(data.get("seats", {})).items()}
     return Trip(
         id=str(data["id"]),
         date=date.fromisoformat(data["date"]),
@@ -174,24 +115,8 @@ def trip_from_dict(data: dict[str, Any]) -> Trip:
     )
 
 
-def _int(value: Any) -> int:
+def whole_number(value: Any) -> int:
     """An integer that is not a bool or a float in disguise."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{value!r} is not an integer")
     return value
-
-
-def _unassigned_from_dict(data: dict[str, Any]) -> Unassigned:
-    """One unassigned entry."""
-    return Unassigned(group=str(data["group"]), reason=str(data.get("reason", "")))
-
-
-def _summary_from_dict(data: dict[str, Any]) -> Summary:
-    """The summary block."""
-    return Summary(
-        cost=float(data["cost"]),
-        buses=_int(data["buses"]),
-        lower_bound_cost=float(data["lower_bound_cost"]),
-        gap=float(data["gap"]),
-        seconds=float(data.get("seconds", 0.0)),
-    )

@@ -12,9 +12,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from dispatch.planner.mip import LinearModel, LinearResult, solve_linear
+from dispatch.planner.cost import bus_cost
+from dispatch.planner.lp.patterns import Pattern
+from dispatch.planner.lp.solvers import LinearModel, LinearResult, solve_linear
 from dispatch.planner.model import CoachType
-from dispatch.planner.patterns import Commodity, Pattern
+from dispatch.planner.world.blocks import Commodity
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def _bus_columns(model: LinearModel, task: CoverInput) -> dict[tuple[int, str], 
             cap = task.caps.get(c.id)
             if cap == 0:
                 continue
-            cost = c.fixed_cost + c.cost_per_km * p.km
+            cost = bus_cost(c, p.km)
             x[(i, c.id)] = model.column(cost, math.inf if cap is None else cap, integer=True)
     return x
 

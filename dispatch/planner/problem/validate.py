@@ -7,7 +7,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from dispatch.planner.model import PROBLEM_FORMAT, CoachType, Group, Problem, Rules, Site, Trip
+from dispatch.planner.model import (
+    DEFAULT_ROAD_FACTOR,
+    PROBLEM_FORMAT,
+    CoachType,
+    Group,
+    Problem,
+    Rules,
+    Site,
+    Trip,
+)
 
 RULE_KEYS = ("max_pickup_stops", "max_dropoff_stops", "max_dropoff_spread_km")
 
@@ -240,10 +249,10 @@ def _rules(value: Any, faults: Faults) -> Rules:
 
 def _road_factor(value: Any, faults: Faults) -> float:
     """distance.road_factor, default 1.25."""
-    rf = _number(value.get("road_factor", 1.25)) if isinstance(value, dict) else None
+    rf = _number(value.get("road_factor", DEFAULT_ROAD_FACTOR)) if isinstance(value, dict) else None
     if rf is None or rf <= 0:
         faults.add("distance: road_factor must be a number > 0")
-        return 1.25
+        return DEFAULT_ROAD_FACTOR
     return rf
 
 
@@ -274,7 +283,7 @@ def _matrix(value: Any, sites: dict[str, Site], faults: Faults) -> dict[str, dic
 
 def _fixed_trips(items: list[Any], faults: Faults) -> tuple[Trip, ...]:
     """Locked trips in the plan's trip form."""
-    from dispatch.planner.codec import trip_from_dict
+    from dispatch.planner.problem.files import trip_from_dict
 
     trips = []
     for i, t in enumerate(items):

@@ -6,8 +6,9 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from dispatch.planner.buses import Bus, World, free_seats, has_room, to_trip, usage
 from dispatch.planner.model import Group, Unassigned
+from dispatch.planner.plan.trips import to_trip
+from dispatch.planner.world.buses import Bus, World, free_seats, has_room, usage
 
 
 def insert_groups(

@@ -1,0 +1,293 @@
+"""The column-generation machinery of colgen.py: the pattern space as arrays, the restricted
+master LP, pricing every (pattern, coach type) at once, and the two bounds read off its duals.
+
+The proofs are in colgen.py's module doc.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from dispatch.planner import tuning
+from dispatch.planner.cost import bus_cost, bus_costs
+from dispatch.planner.lp.patterns import Pattern
+from dispatch.planner.lp.solvers import GrowingLp
+from dispatch.planner.model import CoachType
+from dispatch.planner.world.blocks import Commodity
+
+Seed = tuple[frozenset[str], frozenset[str], str, Mapping[Commodity, int]]  # a bus of some plan
+TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class BoundInput:
+    """One pooled block: its patterns, fleet, pooled caps, seats per commodity and row data."""
+
+    patterns: list[Pattern]
+    coaches: list[CoachType]
+    caps: Mapping[str, int | None]
+    seats: Mapping[Commodity, int]
+    max_drops: int
+    max_pickups: int
+    fewest: int
+    most: int
+    seeds: tuple[Seed, ...] = ()
+
+
+@dataclass
+class Space:
+    """Patterns as arrays for pricing, and the right-hand sides of the ≥ rows."""
+
+    items: np.ndarray  # [patterns, width] commodity index, -1 padding
+    sites: np.ndarray  # [patterns, width] site row index, -1 padding
+    km: np.ndarray
+    q: np.ndarray
+    need: np.ndarray  # ≥ rows: seats per commodity, visits per commodity, visits per site, total
+    n_comm: int
+    n_site: int
+    kinds: list[CoachType]  # coach types that may run at all
+    caps: list[int | None]
+
+
+class Master:
+    """The restricted master LP: ≥ rows (each with an artificial column), cap rows, split row."""
+
+    def __init__(self, space: Space) -> None:
+        self.space = space
+        self.ceiling = _ceiling(space)
+        self.limits = [(float(b), math.inf) for b in space.need]
+        self.cap_row: dict[int, int] = {}
+        for k, cap in enumerate(space.caps):
+            if cap is not None:
+                self.cap_row[k] = len(self.limits)
+                self.limits.append((-math.inf, float(cap)))
+        self.split_row = len(self.limits)
+        self.limits.append((-math.inf, math.inf))  # the bus-count split, free until used
+        self.lp = GrowingLp(self.limits)
+        for r in range(len(space.need)):
+            self.lp.column(self.ceiling, [(r, 1.0)])
+        self.columns: list[tuple[int, int, tuple[float, ...]]] = []
+        self.real: list[int] = []  # the LP index of each of `columns`
+        self.seen: set[tuple[int, int, tuple[float, ...]]] = set()
+
+    def split(self, lo: float, up: float) -> None:
+        """Limit the total of real buses."""
+        self.limits[self.split_row] = (lo, up)
+        self.lp.set_row(self.split_row, lo, up)
+
+    def add(self, p: int, k: int, load: tuple[float, ...]) -> None:
+        """A column, unless the same one is there already."""
+        key = (p, k, load)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        self.columns.append(key)
+        sp = self.space
+        terms: list[tuple[int, float]] = []
+        for e, s in zip(sp.items[p], load, strict=False):
+            if s > 0:
+                terms.append((int(e), s))
+            terms.append((sp.n_comm + int(e), 1.0))
+        terms += [(2 * sp.n_comm + int(s), 1.0) for s in sp.sites[p][sp.sites[p] >= 0]]
+        terms.append((len(sp.need) - 1, 1.0))
+        if k in self.cap_row:
+            terms.append((self.cap_row[k], 1.0))
+        terms.append((self.split_row, 1.0))
+        coach = sp.kinds[k]
+        self.real.append(self.lp.column(bus_cost(coach, float(sp.km[p])), terms))
+
+
+def space_of(task: BoundInput) -> Space:
+    """Index commodities and sites; the ≥ right-hand sides."""
+    comms = sorted(task.seats)
+    index = {e: i for i, e in enumerate(comms)}
+    biggest = max(c.passenger_seats for c in task.coaches)
+    county_seats: Counter[str] = Counter()
+    drop_seats: Counter[str] = Counter()
+    for (c, d), q in task.seats.items():
+        county_seats[c] += q
+        drop_seats[d] += q
+    fanout = Counter(c for c, _ in comms) + Counter(d for _, d in comms)
+    site_ids = sorted(county_seats) + sorted(drop_seats)
+    site_index = {s: i for i, s in enumerate(site_ids)}
+    site_need = [
+        max(-(-county_seats[s] // biggest), -(-fanout[s] // task.max_drops))
+        if s in county_seats
+        else max(-(-drop_seats[s] // biggest), -(-fanout[s] // task.max_pickups))
+        for s in site_ids
+    ]
+    q = np.array([task.seats[e] for e in comms], dtype=float)
+    total = max(task.fewest, -(-int(q.sum()) // biggest))
+    need = np.concatenate([q, np.ceil(q / biggest), np.array(site_need, float), [float(total)]])
+    kinds = [c for c in task.coaches if task.caps.get(c.id) != 0]
+    return Space(
+        _padded([[index[e] for e in p.commodities] for p in task.patterns]),
+        _padded([[site_index[s] for s in sorted(p.pickups | p.drops)] for p in task.patterns]),
+        np.array([p.km for p in task.patterns], dtype=float),
+        q,
+        need,
+        len(comms),
+        len(site_ids),
+        kinds,
+        [task.caps.get(c.id) for c in kinds],
+    )
+
+
+def _padded(rows: list[list[int]]) -> np.ndarray:
+    """A rectangular int array, -1 where a row is short."""
+    width = max((len(r) for r in rows), default=1)
+    out = np.full((len(rows), width), -1, dtype=np.int64)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out
+
+
+def seed_columns(master: Master) -> None:
+    """One full-load column of the largest type per single-commodity pattern."""
+    sp = master.space
+    k = len(sp.kinds) - 1
+    seats = sp.kinds[k].passenger_seats
+    singles = np.flatnonzero(sp.items[:, 1] < 0) if sp.items.shape[1] > 1 else range(len(sp.km))
+    for p in singles:
+        e = sp.items[p, 0]
+        master.add(int(p), k, (float(min(sp.q[e], seats)),))
+
+
+def plan_columns(master: Master, task: BoundInput) -> None:
+    """Columns of the buses of a plan at hand: a good start for the LP (any point is a column)."""
+    where = {(p.pickups, p.drops): i for i, p in enumerate(task.patterns)}
+    kind = {c.id: k for k, c in enumerate(master.space.kinds)}
+    for pickups, drops, coach, seats in task.seeds:
+        p = where.get((pickups, drops))
+        if p is None or coach not in kind:
+            continue
+        load = tuple(float(seats.get(e, 0)) for e in task.patterns[p].commodities)
+        master.add(p, kind[coach], load)
+
+
+def generate(
+    master: Master,
+    most: int,
+    deadline: float,
+    rounds: int | None = None,
+    bounding: bool = True,
+) -> tuple[float, list[float]]:
+    """Price until no column pays, time runs out or after `rounds` (tuning.PRICING_ROUNDS unless
+    given); the best bound (unless not `bounding`) and the last LP's values."""
+    best, values = -math.inf, []
+    for _ in range(tuning.PRICING_ROUNDS if rounds is None else rounds):
+        if time.monotonic() > deadline:
+            break
+        lp = master.lp.solve(max(0.5, deadline - time.monotonic()))
+        if not lp.duals:
+            break
+        duals = _clip(lp.duals, master)
+        rc, loads = _price(master, duals)
+        if bounding:
+            best = max(best, _lagrangian(master, duals, rc, most), _farley(master, duals))
+        values = lp.values
+        if rc.min() > -TOLERANCE * master.ceiling or best >= lp.objective * (1 - 1e-7):
+            break
+        _take(master, rc, loads)
+    return best, values
+
+
+def real_values(master: Master, values: list[float]) -> np.ndarray:
+    """The values of the real columns, in the order of `master.columns` (0 for a column added
+    after that LP was solved)."""
+    index = np.array(master.real, dtype=np.int64)
+    known = index < len(values)
+    x = np.zeros(len(index))
+    x[known] = np.asarray(values, dtype=float)[index[known]]
+    return x
+
+
+def _ceiling(space: Space) -> float:
+    """Cost of the artificial columns: above any bus, hence above any useful dual."""
+    worst = max(bus_cost(c, float(space.km.max())) for c in space.kinds)
+    return 2.0 * worst
+
+
+def _clip(duals: list[float], master: Master) -> np.ndarray:
+    """Duals with the signs the Lagrangian needs: [0, ceiling] on ≥ rows, ≤ 0 on ≤ rows, 0 on free."""
+    out = np.array(duals, dtype=float)
+    for r, (lo, up) in enumerate(master.limits):
+        if math.isfinite(lo):
+            out[r] = min(max(out[r], 0.0), master.ceiling)
+        elif math.isfinite(up):
+            out[r] = min(out[r], 0.0)
+        else:
+            out[r] = 0.0
+    return out
+
+
+def _price(master: Master, duals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reduced cost of the best vertex of every (pattern, type), and its seats per item."""
+    sp = master.space
+    n_c, pad = sp.n_comm, sp.items < 0
+    idx = np.where(pad, 0, sp.items)
+    value = np.where(pad, 0.0, duals[idx])
+    upper = np.where(pad, 0.0, sp.q[idx])
+    visits = np.where(pad, 0.0, duals[n_c + idx]).sum(axis=1)
+    site_pad = sp.sites < 0
+    visits += np.where(site_pad, 0.0, duals[2 * n_c + np.where(site_pad, 0, sp.sites)]).sum(axis=1)
+    visits += duals[len(sp.need) - 1] + duals[master.split_row]
+    order = np.argsort(-value, axis=1, kind="stable")
+    v_sorted = np.take_along_axis(value, order, axis=1)
+    u_sorted = np.take_along_axis(upper, order, axis=1)
+    before = np.cumsum(u_sorted, axis=1) - u_sorted
+    rc = np.empty((len(sp.kinds), len(sp.km)))
+    loads = np.empty((len(sp.kinds),) + sp.items.shape)
+    for k, coach in enumerate(sp.kinds):
+        take = np.clip(coach.passenger_seats - before, 0.0, u_sorted)
+        take = np.where(v_sorted > 0, take, 0.0)
+        cap_dual = duals[master.cap_row[k]] if k in master.cap_row else 0.0
+        cost = bus_costs(coach, sp.km)
+        rc[k] = cost - (take * v_sorted).sum(axis=1) - visits - cap_dual
+        back = np.empty_like(take)
+        np.put_along_axis(back, order, take, axis=1)
+        loads[k] = back
+    return rc, loads
+
+
+def _lagrangian(master: Master, duals: np.ndarray, rc: np.ndarray, most: int) -> float:
+    """d·b + most × min(0, min rc): a lower bound on every point of the full model."""
+    rhs = np.array([lo if math.isfinite(lo) else up for lo, up in master.limits], dtype=float)
+    rhs = np.where(np.isfinite(rhs), rhs, 0.0)  # free rows have dual 0
+    return float(duals @ rhs) + most * min(0.0, float(rc.min()))
+
+
+def _farley(master: Master, duals: np.ndarray) -> float:
+    """Farley's bound: with the ≤ rows' duals set to 0 (still a dual vector), every row left is
+    ≥ with d ≥ 0 and every cost is positive, so d / θ is dual feasible for θ the largest
+    d·A_j / cost_j over all columns (artificial ones included), and d·b / θ is a lower bound."""
+    d = duals.copy()
+    for r, (lo, _) in enumerate(master.limits):
+        if not math.isfinite(lo):
+            d[r] = 0.0
+    rc, _ = _price(master, d)
+    sp = master.space
+    cost = np.array([bus_costs(c, sp.km) for c in sp.kinds])
+    theta = max(float(((cost - rc) / cost).max()), float(d.max()) / master.ceiling)
+    rhs = np.array([lo if math.isfinite(lo) else 0.0 for lo, _ in master.limits], dtype=float)
+    return float(d @ rhs) / theta if theta > 0 else -math.inf
+
+
+def _take(master: Master, rc: np.ndarray, loads: np.ndarray) -> None:
+    """Add the most negative columns, one per pattern (its best coach type)."""
+    kind = rc.argmin(axis=0)
+    best_rc = rc.min(axis=0)
+    count = min(tuning.PRICING_BATCH, best_rc.size)
+    best = np.argpartition(best_rc, count - 1)[:count]
+    for p in best[np.argsort(best_rc[best], kind="stable")]:
+        if best_rc[p] >= -TOLERANCE:
+            break
+        k = int(kind[p])
+        width = int((master.space.items[p] >= 0).sum())
+        master.add(int(p), k, tuple(float(x) for x in loads[k, p, :width]))

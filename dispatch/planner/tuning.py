@@ -1,0 +1,71 @@
+"""Every time share and search constant of the planner, in one place.
+
+These trade time for plan quality; none of them decides whether a plan keeps the rules or a bound
+is valid. Modules read them as ``tuning.NAME`` when they run (never copied at import), so a test
+or a benchmark may change one for a while.
+
+Shares are fractions of the time *left* when a stage starts (``Budget.share``), except where a
+comment says otherwise.
+"""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------- solve(): the stages' shares
+CONSTRUCT_SHARE = 0.1  # both greedy constructions together, at most CONSTRUCT_DESCENT_SECONDS
+CONSTRUCT_DESCENT_SECONDS = 2.0  # per construction; a descent took 0.2–1.2 s at 1,000 workers
+COVER_SHARE = 0.75  # the covering-MIP rebuild (rebuild/cover.py)
+GUIDE_SHARE = 0.75  # column generation wants 10–30 s on a full day; local search stalls sooner
+IMPROVE_SHARE = 0.85  # local search, when pattern bounds are still to be computed afterwards
+# When column generation has bounded every block, or the rules set no stop limits, only the
+# threshold bound is left to compute.
+BOUNDED_SHARE = 0.97
+
+# ---------------------------------------------------------------- covering-MIP rebuild
+COVER_PATTERN_LIMIT = 3_000  # at most this many patterns for the covering MIP of a date
+COVER_MIP_SHARE = 0.8  # of a date's time for the covering MIP
+COVER_PACK_SHARE = 0.2  # of a date's time for the packing MIP, and never less than:
+PACK_MIN_SECONDS = 1.0
+PACK_GAP_CNY = 10.0  # the packing MIP stops within this many CNY of its bound
+# What a flexible group's seat earns when it leaves today rather than later, per seat, as a share
+# of the cheapest full-bus cost per seat for its commodity.
+SPARE_SEAT_SHARE = 0.8
+
+# ---------------------------------------------------------------- LP-guided rebuild (dives)
+DIVE_PACK_SHARE = 0.2  # of the block's time, at most, for the packing MIP (6 s at 3,000 workers)
+REBUILD_DESCENT_SECONDS = 3.0  # local search after packing a dive
+DIVE_SHARE = 0.6  # of the block's time at most, for the dives (within the bound's share)
+
+# ---------------------------------------------------------------- final bound
+PATTERN_MIN_SECONDS = 0.5  # a block's pattern bound is tried with at least this much time left
+
+# ---------------------------------------------------------------- column generation
+COLUMN_PATTERN_LIMIT = 150_000  # enumerating 50,000 patterns takes 1.5–4 s
+COLUMN_MIN_SECONDS = 3.0  # below this the final bound does not start column generation
+PRICING_BATCH = 400  # columns added per pricing round
+PRICING_ROUNDS = 100_000  # per phase; the clock ends the loop first
+DIVE_UP = 0.9  # columns run at least this much over a whole number are raised together
+DIVE_ROUNDS = 8  # pricing rounds after each rounding step
+
+# ---------------------------------------------------------------- threshold bound
+LEVEL_KM = 25.0  # buses are charged at multiples of this distance
+THRESHOLD_SECONDS = 5.0  # time limit of its small MIP
+THRESHOLD_GAP = 1e-3  # its relative gap (the proven bound is used, so any gap is valid)
+
+# ---------------------------------------------------------------- local search
+RUIN_ROUNDS = 50_000  # ruin-and-recreate rounds at most
+STALL_ROUNDS = 1_000  # rounds without a better plan before a kick, or the end after MAX_KICKS
+MAX_KICKS = 20
+KICK_ROUNDS = 2  # ruin-and-recreate rounds taken regardless of cost in a kick
+POLISH_SHARE = 0.1  # of the search's seconds kept for the final descent
+# Groups taken back in a stop exchange, at most. 3,000 workers, rules lifted, 29 s of search,
+# seeds 1–4: at most 3 gave 970,929–971,896, 4 gave 970,466–971,031, 5 gave 970,509–971,462
+# (fewer rounds).
+MAX_BACK = 4
+
+# ---------------------------------------------------------------- second process
+PARALLEL_MIN_SECONDS = 10.0  # below this, starting a process does not pay
+PARALLEL_GRACE_SECONDS = 2.0  # how long past the deadline the parent waits for the child
+
+# ---------------------------------------------------------------- caches and exact orders
+EXACT_ORDER_LIMIT = 7  # stop sets up to this size are ordered exactly (Held-Karp)
+SITES_MEMO_LIMIT = 100_000  # remembered group lists of World.sites/load before a reset
