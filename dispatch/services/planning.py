@@ -28,6 +28,9 @@ from dispatch.models import (
 )  # fmt: skip
 from dispatch.models import trips as t
 from dispatch.models.workers import REGISTERED
+from dispatch.planner.cost import bus_cost, trip_km_and_cost
+from dispatch.planner.model import DEFAULT_ROAD_FACTOR
+from dispatch.planner.world.distances import road_km
 from dispatch.services import audit, bus_codes
 from dispatch.services.timing import stop_times
 
@@ -135,16 +138,12 @@ def _fixed_trip(trip: Trip, groups: list[dict], sites: dict[str, Site]) -> dict:
     dropoffs = sorted({g["dropoff"] for g in groups}, key=order.index)
     stops = [{"site": p, "pickup": sorted(g["id"] for g in groups if g["pickup"] == p), "dropoff": []} for p in pickups]
     stops += [{"site": d, "pickup": [], "dropoff": sorted(g["id"] for g in groups if g["dropoff"] == d)} for d in dropoffs]
-    path = [sites[s["site"]] for s in stops]
-    km = round(sum(_km(a, b) for a, b in zip(path, path[1:], strict=False)), 1)
+    path = [(sites[s["site"]].lat, sites[s["site"]].lon) for s in stops]
+    km = round(trip_km_and_cost(trip.coach_type.fixed_cost, trip.coach_type.cost_per_km, path)[0], 1)
     seats = {m: n for g in groups for m, n in g.pop("seats").items()}
-    cost = round(trip.coach_type.fixed_cost + trip.coach_type.cost_per_km * km, 2)
+    cost = round(bus_cost(trip.coach_type, km), 2)
     return {"id": trip.code, "date": trip.date.isoformat(), "coach_type": trip.coach_type_id, "stops": stops,
             "seats": seats, "km": km, "cost": cost, "locked": trip.locked}  # fmt: skip
-
-
-def _km(a: Site, b: Site) -> float:
-    return planner_distance({"lat": a.lat, "lon": a.lon}, {"lat": b.lat, "lon": b.lon})
 
 
 def build_problem(scope: Scope, base: Plan | None = None) -> dict[str, Any]:
@@ -166,7 +165,7 @@ def build_problem(scope: Scope, base: Plan | None = None) -> dict[str, Any]:
     return {
         "format": "dispatch-problem/1",
         "sites": _sites(used),
-        "distance": {"road_factor": 1.25},
+        "distance": {"road_factor": DEFAULT_ROAD_FACTOR},
         "coach_types": _coach_types(scope),
         "groups": groups,
         "rules": {"max_pickup_stops": 3, "max_dropoff_stops": 2, "max_dropoff_spread_km": 150},
@@ -245,10 +244,8 @@ def _store_trip(plan: Plan, data: dict, sites: dict, coach_type: CoachType, depa
 
 
 def planner_distance(a: dict, b: dict) -> float:
-    """Great-circle × 1.25, the planner's own rule when no matrix is given."""
-    from dispatch.planner.geometry import great_circle_km
-
-    return great_circle_km(a["lat"], a["lon"], b["lat"], b["lon"]) * 1.25
+    """A leg's km by the planner's own rule when no matrix is given (great circle × road factor)."""
+    return road_km(a["lat"], a["lon"], b["lat"], b["lon"])
 
 
 def publish(plan: Plan, user: User | None, now: datetime | None = None, settings=None) -> int:
