@@ -84,8 +84,11 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from dispatch.routes import (
+    from dispatch.routes import (  # importing api_fleet nests its blueprint in api's
+        admin_fleet,
+        admin_users,
         api,
+        api_fleet,  # noqa: F401
         auth,
         boarding,
         dashboard,
@@ -107,6 +110,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(messages.bp)
     app.register_blueprint(manifest.bp)
     app.register_blueprint(boarding.bp)
+    app.register_blueprint(admin_users.bp)
+    app.register_blueprint(admin_fleet.bp)
 
 
 def _register_commands(app: Flask) -> None:

@@ -329,6 +329,46 @@ def _start_scheduler(app: Flask):
     return start_scheduler(app)
 
 
+reference_cli = AppGroup("reference", help="The bundled pickup points, destinations and coach types.")
+fleet_cli = AppGroup("fleet", help="Operators' coaches and drivers.")
+
+
+@reference_cli.command("load")
+def reference_load() -> None:
+    """Load the bundled pickup points, destination sites and coach types (idempotent)."""
+    from dispatch.services.reference import load_reference
+
+    report = load_reference()
+    db.session.commit()
+    click.echo(f"Sites added: {report.sites_added}, counties added: {report.counties_added}, "
+               f"coach types added: {report.coach_types_added}.")  # fmt: skip
+
+
+@fleet_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--commit", "do_commit", is_flag=True, help="Write the good rows (default: check only).")
+def fleet_import_command(file: str, do_commit: bool) -> None:
+    """Import an operator's coach list (.xlsx, .xls or .csv); print a per-row report."""
+    from dispatch.services import fleet_import
+    from dispatch.services.worker_sheets import ImportFileError
+
+    try:
+        report = fleet_import.preview(file, Path(file).read_bytes())
+    except ImportFileError as error:
+        raise click.ClickException(str(error)) from None
+    for row in report.rows:
+        problems = "; ".join(f"{k}: {v}" for k, v in row.errors.items())
+        click.echo(f"row {row.row}\t{row.status}\t{row.plate}\t{problems}".rstrip())
+    click.echo(f"{report.count('new')} new, {report.count('changed')} changed, "
+               f"{report.count('unchanged')} unchanged, {report.count('error')} with errors.")  # fmt: skip
+    if not do_commit:
+        click.echo("Nothing written (use --commit).")
+        return
+    result = fleet_import.commit(report, None)
+    db.session.commit()
+    click.echo(f"Written: {result.added} added, {result.changed} changed, {result.drivers_added} drivers added.")
+
+
 def init_app(app: Flask) -> None:
     from flask_migrate.cli import db as migrate_db_cli
 
@@ -336,6 +376,6 @@ def init_app(app: Flask) -> None:
     migrate_db_cli.add_command(db_restore)
     for command in (
         users_cli, tokens_cli, demo_cli, workers_cli, planner_cli, plan_cli, notify_cli, scheduler_cli, serve,
-        retention_cli, trips_cli,
+        retention_cli, trips_cli, reference_cli, fleet_cli,
     ):  # fmt: skip
         app.cli.add_command(command)

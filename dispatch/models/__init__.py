@@ -1,7 +1,7 @@
 """The domain model, one module per area; import models from here."""
 
 from dispatch.models.accounts import ADMIN, COORDINATOR, ROLES, VIEWER, ApiToken, AuditEvent, User
-from dispatch.models.fleet import Coach, CoachType, Driver
+from dispatch.models.fleet import Coach, CoachType, Driver, Operator
 from dispatch.models.messages import OutboundMessage
 from dispatch.models.ratelimit import RateLimitCounter
 from dispatch.models.reference import DROPOFF, PICKUP, County, Employer, Site, WelfareHandout
@@ -24,6 +24,7 @@ __all__ = [
     "County",
     "Driver",
     "Employer",
+    "Operator",
     "OutboundMessage",
     "Plan",
     "RateLimitCounter",

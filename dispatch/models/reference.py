@@ -43,6 +43,9 @@ class Site(db.Model):
     lon: Mapped[float]
     address: Mapped[str] = mapped_column(String(200), default="")
     county_id: Mapped[str | None] = mapped_column(ForeignKey("county.id"), index=True)
+    handout_place: Mapped[str] = mapped_column(String(200), default="")  # welfare packs (pickup points)
+    default_window: Mapped[str] = mapped_column(String(20), default="")  # e.g. "06:30-07:30"
+    active: Mapped[bool] = mapped_column(default=True)
 
     county: Mapped[County | None] = relationship(foreign_keys=[county_id])
 
@@ -61,6 +64,7 @@ class Employer(db.Model):
     address: Mapped[str] = mapped_column(String(200), default="")
     contact_name: Mapped[str] = mapped_column(String(40), default="")
     contact_phone: Mapped[str] = mapped_column(String(20), default="")
+    active: Mapped[bool] = mapped_column(default=True)
 
     site: Mapped[Site] = relationship()
 

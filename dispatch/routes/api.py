@@ -11,14 +11,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from dispatch.extensions import csrf, db, limiter
-from dispatch.models import Plan, SeatAssignment, Trip, Worker
+from dispatch.identity import mask_id_number, mask_phone
+from dispatch.models import VIEWER, Plan, SeatAssignment, Trip, Worker
 from dispatch.models.trips import PLAN_PUBLISHED
 from dispatch.models.workers import WORKER_STATUSES
 from dispatch.routes import openapi as document
 from dispatch.routes.access import announce_changes
 from dispatch.routes.api_errors import api_error
-from dispatch.routes.api_input import MAX_ID, body_errors, choice_arg, date_arg, int_arg, text_arg
-from dispatch.services import accounts
+from dispatch.routes.api_input import (
+    MAX_ID,
+    body_errors,
+    choice_arg,
+    date_arg,
+    int_arg,
+    text_arg,
+    unstorable_fields,
+)
+from dispatch.services import accounts, audit
 from dispatch.services import workers as service
 from dispatch.services.seats import live_seat, live_seats
 from dispatch.services.worker_fields import Lookups
@@ -66,18 +75,23 @@ def _commit(response):
     if response.status_code < 400 and request.method != "GET":
         announce_changes()
         db.session.commit()
+    elif response.status_code < 400 and g.get("audited"):
+        db.session.commit()  # a read of full ID numbers leaves its audit entry
     return response
 
 
 _LOOK_UP = object()
 
 
-def worker_json(worker: Worker, seat: Any = _LOOK_UP) -> dict[str, Any]:
-    """A worker as the API shows it: the fields of CONTRACTS.md §6 plus read-only keys."""
+def worker_json(worker: Worker, seat: Any = _LOOK_UP, masked: bool = False) -> dict[str, Any]:
+    """A worker as the API shows it: the fields of CONTRACTS.md §6 plus read-only keys; viewers
+    (``masked``) get the ID number and phone masked."""
     if seat is _LOOK_UP:
         seat = live_seat(worker.id)
+    id_number = mask_id_number(worker.id_number) if masked else worker.id_number
+    phone = mask_phone(worker.phone) if masked else worker.phone
     return {
-        "id": worker.id, "name": worker.name, "id_number": worker.id_number, "phone": worker.phone,
+        "id": worker.id, "name": worker.name, "id_number": id_number, "phone": phone,
         "county": worker.county_id, "township": worker.township, "pickup_point": worker.pickup_site_id,
         "destination": worker.destination_site_id,
         "employer": worker.employer.name if worker.employer else None, "employer_id": worker.employer_id,
@@ -91,13 +105,14 @@ def worker_json(worker: Worker, seat: Any = _LOOK_UP) -> dict[str, Any]:
 
 
 def _json_body(schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The request's JSON object; 400 if it is none, 422 naming fields that break ``schema``."""
+    """The request's JSON object; 400 if it is none, 422 naming fields that break ``schema``
+    or hold text no database stores (control characters, lone surrogates)."""
     if len(request.get_data(cache=True)) > current_app.config["API_MAX_BODY_BYTES"]:
         abort(413)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         abort(400, _("The request body must be a JSON object."))
-    errors = body_errors(body, schema) if schema else {}
+    errors = {**(body_errors(body, schema) if schema else {}), **unstorable_fields(body)}
     if errors:
         abort(api_error(422, _("Some fields are not valid."), errors))
     return body
@@ -122,14 +137,34 @@ def _filters() -> service.WorkerFilter:
     )  # fmt: skip
 
 
+def _full_numbers(count: int, detail: dict[str, Any]) -> bool:
+    """Whether this user reads full ID numbers and phones; if so the read is audited."""
+    if g.api_user.role == VIEWER:
+        return False
+    if count:
+        audit.record(g.api_user, "worker.api_read", "worker", detail.pop("id", ""), {"count": count, **detail},
+                     remote_addr=request.remote_addr or "")  # fmt: skip
+        g.audited = True
+    return True
+
+
 @bp.get("/workers")
 def list_workers():
     page, per_page = _paging()
-    query = service.filtered_query(g.api_user, _filters()).options(selectinload(Worker.employer))
+    filters = _filters()
+    query = service.filtered_query(g.api_user, filters).options(selectinload(Worker.employer))
     items, total = service.page_of(query, page, per_page)
     seats = live_seats([w.id for w in items])  # one query for the page, not one per worker
-    return jsonify(items=[worker_json(w, seats.get(w.id)) for w in items], page=page, per_page=per_page,
-                   total=total)  # fmt: skip
+    full = _full_numbers(len(items), {"filters": _filter_detail(filters), "page": page, "per_page": per_page})
+    return jsonify(items=[worker_json(w, seats.get(w.id), masked=not full) for w in items], page=page,
+                   per_page=per_page, total=total)  # fmt: skip
+
+
+def _filter_detail(filters: service.WorkerFilter) -> dict[str, str]:
+    """The filters of a read as its audit entry keeps them (set ones only)."""
+    values = {"q": filters.q, "county": filters.county, "destination": filters.destination,
+              "status": filters.status, "date": filters.day.isoformat() if filters.day else ""}  # fmt: skip
+    return {key: value for key, value in values.items() if value}
 
 
 @bp.post("/workers")
@@ -149,7 +184,9 @@ def create_worker():
 
 @bp.get("/workers/<int:worker_id>")
 def get_worker(worker_id: int):
-    return jsonify(worker_json(_visible_or_404(worker_id)))
+    worker = _visible_or_404(worker_id)
+    full = _full_numbers(1, {"id": worker.id})
+    return jsonify(worker_json(worker, masked=not full))
 
 
 @bp.patch("/workers/<int:worker_id>")
@@ -215,7 +252,7 @@ def _trip_or_404(trip_id: int) -> Trip:
 
 @bp.get("/trips")
 def list_trips():
-    query = select(Trip).join(Plan).order_by(Trip.date, Trip.id)
+    query = select(Trip).join(Plan).order_by(Trip.date, Trip.number, Trip.id)
     plan_id, day = int_arg("plan_id"), date_arg()
     query = query.where(Trip.plan_id == plan_id) if plan_id else query.where(Plan.status == PLAN_PUBLISHED)
     if day:
@@ -231,15 +268,20 @@ def get_trip(trip_id: int):
 
 @bp.put("/trips/<int:trip_id>/seats/<int:seat_no>")
 def put_seat(trip_id: int, seat_no: int):
-    from dispatch.services import seats
+    from dispatch.services import scope, seats
 
     trip, body = _trip_or_404(trip_id), _json_body(document.SEAT_INPUT)
     if "worker_id" not in body:
         return api_error(422, _("Some fields are not valid."), {"worker_id": _("A worker id is required.")})
-    worker = _visible_or_404(body["worker_id"])
+    worker = db.session.get(Worker, body["worker_id"]) if 0 < body["worker_id"] <= MAX_ID else None
+    if worker is None:
+        abort(404, _("No such worker."))
     try:
+        scope.check_worker(g.api_user, worker)
         seats.place(trip, seat_no, worker, g.api_user, expected_version=body.get("version"),
                     allow_split=bool(body.get("allow_split")))  # fmt: skip
+    except scope.OutOfScope as refusal:
+        return api_error(403, str(refusal))
     except seats.SeatConflict:
         return api_error(409, _("Someone else changed this trip in the meantime; reload and try again."))
     except seats.SeatError as error:
@@ -249,14 +291,14 @@ def put_seat(trip_id: int, seat_no: int):
 
 @bp.delete("/trips/<int:trip_id>/seats/<int:seat_no>")
 def delete_seat(trip_id: int, seat_no: int):
-    from dispatch.services import seats
+    from dispatch.services import scope, seats
 
     trip = _trip_or_404(trip_id)
-    seat = seats.seat_at(trip, seat_no)
-    if seat is not None and g.api_user.county_ids() is not None and seat.worker.county_id not in g.api_user.county_ids():
-        abort(404, _("No such worker."))
     try:
+        scope.check_seats(g.api_user, trip, seat_no)
         seats.free(trip, seat_no, g.api_user, expected_version=int_arg("version", low=0))
+    except scope.OutOfScope as refusal:
+        return api_error(403, str(refusal))
     except seats.SeatConflict:
         return api_error(409, _("Someone else changed this trip in the meantime; reload and try again."))
     except seats.SeatError as error:

@@ -237,14 +237,14 @@ def _paths() -> dict[str, Any]:
     seat = {"parameters": [_path_id("trip_id"), _path_id("seat_no")]}
     return {
         "/workers": {
-            "get": {"summary": "List workers", "parameters": WORKER_PARAMS,
+            "get": {"summary": "List workers", "description": FULL_NUMBERS, "parameters": WORKER_PARAMS,
                     "responses": _responses(200, _page_of("Worker"), 400)},
             "post": {"summary": "Register a worker", "requestBody": _body("NewWorker"),
                      "responses": _responses(201, worker, 400, 403, 409, 413, 422)},
         },
         "/workers/{worker_id}": {
             "parameters": [_path_id("worker_id")],
-            "get": {"summary": "One worker", "responses": _responses(200, worker)},
+            "get": {"summary": "One worker", "description": FULL_NUMBERS, "responses": _responses(200, worker)},
             "patch": {"summary": "Change fields", "requestBody": _body("WorkerInput"),
                       "responses": _responses(200, worker, 400, 403, 409, 413, 422)},
             "delete": {"summary": "Withdraw (status cancelled; kept on record)",
@@ -273,6 +273,28 @@ def _paths() -> dict[str, Any]:
     }  # fmt: skip
 
 
+FULL_NUMBERS = (
+    "Viewers receive `id_number` and `phone` masked. Every read that returns them in full "
+    "(admins; coordinators, for their own counties) is written to the audit log with its filters."
+)
+
+
+def _fleet_paths(paths: dict[str, Any]) -> dict[str, Any]:
+    """Add the fleet and places endpoints (routes/openapi_fleet.py) and the crew PATCH."""
+    from dispatch.routes import openapi_fleet as fleet
+
+    paths = {**paths, **fleet.fleet_paths(_responses, _ref, _page_of, _body, PAGING)}
+    paths["/trips/{trip_id}"]["patch"] = {**fleet.CREW_PATCH, "requestBody": _body("TripCrewInput"),
+                                          "responses": _responses(200, _ref("Trip"), 400, 403, 409, 413, 422)}  # fmt: skip
+    return paths
+
+
+def _fleet_schemas() -> dict[str, Any]:
+    from dispatch.routes.openapi_fleet import SCHEMAS
+
+    return SCHEMAS
+
+
 def spec() -> dict[str, Any]:
     """The whole OpenAPI document."""
     return {
@@ -280,7 +302,7 @@ def spec() -> dict[str, Any]:
         "info": {"title": "dispatch API", "version": "1.1.0"},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": _paths(),
+        "paths": _fleet_paths(_paths()),
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
@@ -291,6 +313,7 @@ def spec() -> dict[str, Any]:
                 "SeatInput": SEAT_INPUT,
                 "Error": ERROR,
                 "Message": MESSAGE,
+                **_fleet_schemas(),
             },
         },
     }

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from dispatch.extensions import db
 from dispatch.models import Coach, Driver, Trip, TripChange, User, Worker
 from dispatch.models.trips import PLAN_PUBLISHED
-from dispatch.services import audit
+from dispatch.services import audit, availability
 from dispatch.services.seats import SeatConflict, SeatError, write_trip
 from dispatch.services.timing import stop_times
 
@@ -28,8 +28,10 @@ def assign_crew(trip: Trip, crew: Crew, user: User | None, *, expected_version: 
     """Give the trip its coach (plate), two drivers and a captain who rides on it."""
     if expected_version is not None and trip.version != expected_version:
         raise SeatConflict()
+    availability.lock_crew(crew.coach_id, [i for i in (crew.driver1_id, crew.driver2_id) if i])
     coach = _coach(trip, crew.coach_id)
-    drivers = [_driver(trip, i) for i in (crew.driver1_id, crew.driver2_id)]
+    depot = coach.depot_site_id if coach else None
+    drivers = [_driver(trip, i, depot) for i in (crew.driver1_id, crew.driver2_id)]
     if drivers[0] is not None and drivers[1] is not None and drivers[0].id == drivers[1].id:
         raise SeatError(_("The two drivers must be different people."))
     if crew.captain_worker_id and crew.captain_worker_id not in {s.worker_id for s in trip.seats}:
@@ -48,6 +50,14 @@ def assign_crew(trip: Trip, crew: Crew, user: User | None, *, expected_version: 
     audit.record(user, "trip.crew", "trip", trip.id, {"coach": new_plate, "captain": trip.captain_worker_id})
 
 
+class CrewClash(SeatError):
+    """The coach or a driver is away on another bus at that time; ``window`` names that bus."""
+
+    def __init__(self, message: str, window: availability.Window) -> None:
+        super().__init__(message)
+        self.window = window
+
+
 def _coach(trip: Trip, coach_id: int | None) -> Coach | None:
     if not coach_id:
         return None
@@ -56,27 +66,34 @@ def _coach(trip: Trip, coach_id: int | None) -> Coach | None:
         raise SeatError(_("There is no such coach."))
     if coach.coach_type_id != trip.coach_type_id:
         raise SeatError(_("This coach is of another type than the one planned."))
-    busy = db.session.scalar(
-        select(Trip.code).where(Trip.coach_id == coach.id, Trip.date == trip.date,
-                                Trip.plan_id == trip.plan_id, Trip.id != trip.id)
-    )  # fmt: skip
-    if busy:
-        raise SeatError(_("This coach already runs bus %(bus)s that day.", bus=busy))
+    if coach.certificate_expires and coach.certificate_expires < availability.return_date(trip):
+        raise SeatError(_("This coach's road transport certificate expires on %(day)s, before the trip ends.",
+                          day=coach.certificate_expires.isoformat()))  # fmt: skip
+    clash = availability.coach_clash(trip, coach)
+    if clash:
+        raise CrewClash(_("Coach %(plate)s is away on bus %(bus)s (%(start)s) and is back and rested only at "
+                          "%(end)s.", plate=coach.plate, **_when(clash)), clash)  # fmt: skip
     return coach
 
 
-def _driver(trip: Trip, driver_id: int | None) -> Driver | None:
+def _when(window: availability.Window) -> dict[str, str]:
+    return {"bus": window.code, "start": window.start.strftime("%Y-%m-%d %H:%M"),
+            "end": window.end.strftime("%Y-%m-%d %H:%M")}  # fmt: skip
+
+
+def _driver(trip: Trip, driver_id: int | None, depot_site_id: str | None) -> Driver | None:
     if not driver_id:
         return None
     driver = db.session.get(Driver, driver_id)
-    if driver is None:
+    if driver is None or not driver.active:
         raise SeatError(_("There is no such driver."))
-    busy = db.session.scalar(
-        select(Trip.code).where(Trip.date == trip.date, Trip.plan_id == trip.plan_id, Trip.id != trip.id,
-                                (Trip.driver1_id == driver.id) | (Trip.driver2_id == driver.id))
-    )  # fmt: skip
-    if busy:
-        raise SeatError(_("%(name)s already drives bus %(bus)s that day.", name=driver.name, bus=busy))
+    if driver.qualification_expires and driver.qualification_expires < availability.return_date(trip):
+        raise SeatError(_("%(name)s's qualification certificate expires on %(day)s, before the trip ends.",
+                          name=driver.name, day=driver.qualification_expires.isoformat()))  # fmt: skip
+    clash = availability.driver_clash(trip, driver, depot_site_id)
+    if clash:
+        raise CrewClash(_("%(name)s is away driving bus %(bus)s (%(start)s) and is back and rested only at "
+                          "%(end)s.", name=driver.name, **_when(clash)), clash)  # fmt: skip
     return driver
 
 

@@ -2,34 +2,27 @@
 
 from __future__ import annotations
 
-import csv
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dispatch.extensions import db
 from dispatch.identity import PhoneError, make_id_number, normalise_mobile, parse_id_number
 from dispatch.models import (
     DROPOFF,
     Coach,
-    CoachType,
     County,
     Driver,
     Employer,
+    Operator,
     Site,
     Worker,
 )
+from dispatch.services.reference import COACH_TYPES, DATA, load_reference  # noqa: F401  (re-exported)
 
-DATA = Path(__file__).resolve().parent.parent / "data"
 DEMO_DAY = date(2026, 3, 1)
-COACH_TYPES = (  # id, name, rated seats, crew seats, price CNY (estimates, DOMAIN.md)
-    ("c33", "33座中型客车", 33, 2, 9000.0),
-    ("c45", "45座大型客车", 45, 2, 11000.0),
-    ("c53", "53座大型客车", 53, 2, 12500.0),
-)
 FLEET = {"c53": 6, "c45": 4, "c33": 3}
 OPERATOR = "临汾市长途客运有限公司"
 EMPLOYER_SUFFIXES = ("电子科技有限公司", "精密制造有限公司", "物流有限公司")
@@ -54,40 +47,14 @@ def load_demo(workers: int = 200, seed: int = 2026, day: date = DEMO_DAY) -> Dem
     The workers want to leave around ``day`` (the spring 2026 dispatch by default; a coming
     day shows the SMS and the drivers' links working, which only serve journeys ahead).
     """
-    sites = _load_sites()
-    counties = _load_counties()
+    load_reference()
+    sites = db.session.scalar(select(func.count(Site.id)))
+    counties = db.session.scalar(select(func.count(County.id)))
     employers = _load_employers(seed)
     coaches = _load_fleet()
     db.session.flush()
     added = _load_workers(workers, seed, day) if workers else 0
     return DemoReport(counties, sites, employers, coaches, added)
-
-
-def _load_sites() -> int:
-    with open(DATA / "sites.csv", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    for row in rows:
-        site = db.session.get(Site, row["id"]) or Site(id=row["id"])
-        site.kind, site.name_zh, site.name_en = row["kind"], row["name_zh"], row["name_en"]
-        site.province, site.lat, site.lon = row["province"], float(row["lat"]), float(row["lon"])
-        db.session.add(site)
-    return len(rows)
-
-
-def _load_counties() -> int:
-    with open(DATA / "counties.csv", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    db.session.flush()
-    for row in rows:
-        site = db.session.get(Site, row["id"])
-        county = db.session.get(County, row["id"]) or County(id=row["id"])
-        county.name_zh, county.name_en = site.name_zh, site.name_en
-        county.region_code = row["region_code"]
-        db.session.add(county)
-        db.session.flush()
-        site.county_id, site.address = county.id, row["assembly_point"]
-        county.default_pickup_id = site.id
-    return len(rows)
 
 
 def _load_employers(seed: int) -> int:
@@ -104,31 +71,33 @@ def _load_employers(seed: int) -> int:
 
 
 def _load_fleet() -> int:
-    for type_id, name, rated, crew, price in COACH_TYPES:
-        coach_type = db.session.get(CoachType, type_id) or CoachType(id=type_id)
-        coach_type.name, coach_type.rated_seats, coach_type.crew_seats = name, rated, crew
-        coach_type.fixed_cost, coach_type.cost_per_km = price, 3.0
-        db.session.add(coach_type)
+    operator = db.session.scalar(select(Operator).filter_by(name=OPERATOR))
+    if operator is None:
+        operator = Operator(name=OPERATOR)
+        db.session.add(operator)
+        db.session.flush()
     rng = random.Random(53)
     number = 0
     for type_id, count in FLEET.items():
         for _ in range(count):
             number += 1
-            _add_coach(f"晋L·{'ABD'[number % 3]}{1000 + number * 37}", type_id, number, rng)
+            _add_coach(f"晋L·{'ABD'[number % 3]}{1000 + number * 37}", type_id, operator, rng)
     return number
 
 
-def _add_coach(plate: str, type_id: str, number: int, rng: random.Random) -> None:
+def _add_coach(plate: str, type_id: str, operator: Operator, rng: random.Random) -> None:
     if db.session.scalar(select(Coach).filter_by(plate=plate)):
         return
     drivers = [
-        Driver(name=_person_name(rng), phone=_mobile(rng), operator=OPERATOR) for _ in range(2)
+        Driver(name=_person_name(rng), phone=_mobile(rng), operator=OPERATOR, operator_id=operator.id)
+        for _ in range(2)
     ]
     db.session.add_all(drivers)
     db.session.add(
         Coach(
             plate=plate,
             operator=OPERATOR,
+            operator_id=operator.id,
             coach_type_id=type_id,
             driver1=drivers[0],
             driver2=drivers[1],
