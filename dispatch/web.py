@@ -19,6 +19,7 @@ from werkzeug.routing import IntegerConverter
 from dispatch import ratelimit  # noqa: F401  (registers the database:// limiter storage)
 from dispatch.extensions import login_manager
 from dispatch.identity import mask_id_number, mask_phone
+from dispatch.ids import MAX_ID, parse_id  # noqa: F401  (parse_id: the views' import)
 
 ZH = "zh_Hans_CN"
 EN = "en"
@@ -140,7 +141,6 @@ def _is_local_path(value: str) -> bool:
 
 # --- Ids in URLs --------------------------------------------------------------------------
 
-MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger id is no row's (and overflows SQLite at 2^63)
 
 
 class IdConverter(IntegerConverter):
@@ -168,15 +168,6 @@ def parse_page(value: object, last: int = 100_000) -> int:
     if not isinstance(value, str) or not re.fullmatch(r"[0-9]{1,6}", value.strip()):
         return 1
     return min(max(int(value), 1), last)
-
-
-def parse_id(value: object) -> int | None:
-    """An id from a query or form field ("42"), or None when it is no id a row can have
-    (not ASCII digits, 0, or past MAX_ID: PostgreSQL would answer "integer out of range")."""
-    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{1,10}", value.strip()):
-        return None
-    number = int(value)
-    return number if 0 < number <= MAX_ID else None
 
 
 # --- Input no database should store ------------------------------------------------------

@@ -198,10 +198,14 @@ def test_control_characters_and_broken_text_in_a_form_get_a_clear_400(any_db_app
     client = any_db_app.test_client()
     login(client, "hong", "coord-pass-123")
     before = _worker_count(any_db_app)
-    response = client.post("/workers/new", data={**worker_row(1), "name": text})
+    response = client.post("/plans/", data={"date_from": text, "date_to": "2026-03-02"})
     assert response.status_code == 400
     assert "控制字符或乱码" in response.get_data(as_text=True)
     assert client.get("/workers/", query_string={"q": text}).status_code == 400
+    # The worker form checks its own fields: the error is on the field and what was typed stays.
+    row = worker_row(1)
+    page = client.post("/workers/new", data={**row, "name": text}).get_data(as_text=True)
+    assert 'id="err-name"' in page and row["id_number"] in page
     assert _worker_count(any_db_app) == before
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db
+from dispatch.ids import parse_id
 from dispatch.models import DROPOFF, PICKUP, CoachType, Driver, Operator, Site
 from dispatch.services import fleet, fleet_import
 from dispatch.services.worker_sheets import ImportFileError
@@ -165,7 +166,7 @@ def _row(section: Section, key: str) -> Any:
     model = fleet.KINDS[section.kind].model
     if model in (CoachType, Site):
         return db.session.get(model, key[:40]) or abort(404)
-    return (db.session.get(model, int(key)) if key.isdigit() and len(key) < 10 else None) or abort(
+    return (db.session.get(model, parse_id(key)) if parse_id(key) else None) or abort(
         404
     )
 

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from dispatch.extensions import csrf, db
 from dispatch.identity import mask_phone
+from dispatch.ids import parse_id
 from dispatch.models import Coach, Driver, Employer, Site, Trip
 from dispatch.routes import api
 from dispatch.routes import openapi_fleet as document
@@ -80,7 +81,7 @@ def _item_or_404(model: type, key: str) -> Any:
     if model is Site:
         row = db.session.get(Site, key[:40])
     else:
-        row = db.session.get(model, int(key)) if key.isdigit() and 0 < int(key) <= MAX_ID else None
+        row = db.session.get(model, parse_id(key)) if parse_id(key) else None
     return row or abort(404, _("Not found."))
 
 

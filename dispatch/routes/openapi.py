@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from dispatch.ids import MAX_ID
 from dispatch.models.workers import WORKER_STATUSES
 
 DATE = {"type": "string", "format": "date"}
 ISO_DATE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 NULLABLE_STR = {"type": ["string", "null"]}
-MAX_ID = 2**31 - 1  # an id beyond PostgreSQL's integer is no row's (and would overflow SQLite)
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 MESSAGE_STATUSES = [
     "pending", "sending", "sent", "delivered", "failed", "unknown", "cancelled", "expired",

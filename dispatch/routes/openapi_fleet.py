@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-MAX_ID = 2**31 - 1
+from dispatch.ids import MAX_ID
+
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 NULL_ID = {"type": ["integer", "null"], "minimum": 1, "maximum": MAX_ID}
 DAY = {

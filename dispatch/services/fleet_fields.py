@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.identity import PhoneError, normalise_mobile
+from dispatch.ids import parse_id
 from dispatch.models import DROPOFF, PICKUP, CoachType, Driver, Operator, Site
 
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
@@ -159,9 +160,8 @@ def row(model: type, label: Callable[[], str]) -> Callable[[Any], Any]:
     def parse(value: Any) -> Any:
         if value in (None, ""):
             return None
-        row = db.session.get(
-            model, int(value) if model in (Driver, Operator) and str(value).isdigit() else value
-        )
+        key = parse_id(value) if model in (Driver, Operator) else value
+        row = db.session.get(model, key) if key is not None else None
         if row is None:
             raise ValueError(label())
         return row
@@ -184,7 +184,8 @@ def operator(value: Any) -> Operator | None:
     raw = str(value or "").strip()
     if not raw:
         return None
-    found = db.session.get(Operator, int(raw)) if raw.isdigit() else None
+    number = parse_id(raw)
+    found = db.session.get(Operator, number) if number else None
     found = found or db.session.scalar(select(Operator).filter_by(name=raw))
     if found is None:
         found = Operator(name=text(80, True)(raw))
