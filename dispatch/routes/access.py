@@ -32,6 +32,16 @@ def admin_required(view):
     return wrapped
 
 
+def admins_only(bp) -> None:
+    """Every view of ``bp`` for admins only: others log in first, then get 403."""
+
+    @bp.before_request
+    @login_required
+    def _admins_only() -> None:
+        if not current_user.is_admin:
+            abort(403)
+
+
 def announce_changes() -> None:
     """Before a request that changed published trips commits: queue the notices of its changes."""
     from dispatch.models import utcnow

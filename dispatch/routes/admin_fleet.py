@@ -9,13 +9,14 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db
 from dispatch.ids import parse_id
 from dispatch.models import DROPOFF, PICKUP, CoachType, Driver, Operator, Site
+from dispatch.routes.access import admins_only
 from dispatch.services import fleet, fleet_import
 from dispatch.services.worker_sheets import ImportFileError
 
@@ -104,11 +105,7 @@ IMPORT_LABELS = {
 SITE_KINDS = {PICKUP: _l("Pickup point"), DROPOFF: _l("Destination")}
 
 
-@bp.before_request
-@login_required
-def _admins_only() -> None:
-    if not current_user.is_admin:
-        abort(403)
+admins_only(bp)
 
 
 @bp.app_context_processor

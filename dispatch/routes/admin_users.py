@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db
 from dispatch.models import ROLES, County, User
+from dispatch.routes.access import admins_only
 from dispatch.services import accounts
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
@@ -33,11 +34,7 @@ ERRORS = {
 }
 
 
-@bp.before_request
-@login_required
-def _admins_only() -> None:
-    if not current_user.is_admin:
-        abort(403)
+admins_only(bp)
 
 
 @bp.app_context_processor

@@ -1,5 +1,5 @@
 // Worker pages: lists that follow each other (county → pickup points, destination →
-// employers) and forms that must be sent once. Loaded from a file: the CSP forbids inline code.
+// employers). Loaded from a file: the CSP forbids inline code.
 (function () {
   "use strict";
 
@@ -25,20 +25,8 @@
     update();
   }
 
-  // A second click on a slow submit must not send the form again.
-  function submitOnce(form) {
-    form.addEventListener("submit", function (event) {
-      if (form.getAttribute("data-sent") === "1") { event.preventDefault(); return; }
-      form.setAttribute("data-sent", "1");
-      Array.prototype.forEach.call(form.querySelectorAll("button[type=submit]"), function (b) {
-        window.setTimeout(function () { b.disabled = true; }, 0);
-      });
-    });
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
     follow("f-county", "f-pickup_point");
     follow("f-destination", "f-employer");
-    Array.prototype.forEach.call(document.querySelectorAll("form[data-submit-once]"), submitOnce);
   });
 })();

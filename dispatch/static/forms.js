@@ -1,5 +1,6 @@
-// Plan pages: a second click on a slow submit (run the planner, plan again, publish) must not
-// send the form again; the server refuses a second publish anyway, but a second run would queue.
+// Every page: a second click on a slow submit (run the planner, publish, confirm an import,
+// withdraw) must not send a form marked data-submit-once again. The server refuses a second
+// publish or import anyway; this spares the person the refusal.
 (function () {
   "use strict";
 
@@ -14,6 +15,6 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    Array.prototype.forEach.call(document.querySelectorAll("form[data-once]"), submitOnce);
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-submit-once]"), submitOnce);
   });
 })();
