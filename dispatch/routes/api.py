@@ -194,7 +194,7 @@ def update_worker(worker_id: int):
     worker = _visible_or_404(worker_id)
     changes = _json_body(document.WORKER_INPUT)
     try:
-        service.update_worker(worker, changes, g.api_user, Lookups.load(g.api_user.county_ids()))
+        service.update_worker(worker, changes, g.api_user, Lookups.load(g.api_user.county_ids(), keep=worker))
     except service.DuplicateWorker:
         return api_error(409, _("Another worker has this ID number."), code="duplicate")
     except service.InvalidWorker as invalid:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from dispatch.extensions import db
-from dispatch.models import Plan, Worker
+from dispatch.models import CoachType, Plan, Worker
 from dispatch.services import publishing
 
 # The planner reports its stages in English (it knows no Flask); the page says them in the
@@ -113,3 +115,34 @@ def drops_message(drops: list[publishing.Drop], shown: int = 5) -> str:
         "%(n)d workers were left out and are sent nothing: %(who)s%(more)s. They are listed under Not served.",
         n=len(drops), who="；".join(parts), more=more,
     )  # fmt: skip
+
+
+FLEET_REASON = re.compile(r"no coach (?:with \d+ seats )?left on")  # the free fleet ran out that day
+
+
+@dataclass(frozen=True)
+class Shortage:
+    day: date
+    coach_type: str  # the type's name
+    missing: int
+
+
+def shortages(plan: Plan) -> list[Shortage]:
+    """Per day, how many coaches of the biggest type would carry the groups left for want of a free
+    coach (at least that many: each group counted on its first possible day)."""
+    problem = plan.problem or {}
+    limited = [c for c in problem.get("coach_types", []) if c.get("available")]
+    if not limited:
+        return []
+    biggest = max(limited, key=lambda c: c["passenger_seats"])
+    groups = {g["id"]: g for g in problem.get("groups", [])}
+    people: dict[date, int] = defaultdict(int)
+    for item in plan.unassigned or []:
+        group = groups.get(item.get("group"))
+        if group and FLEET_REASON.search(str(item.get("reason", ""))):
+            people[date.fromisoformat(group["earliest"])] += group["size"]
+    names = dict(db.session.execute(select(CoachType.id, CoachType.name)).all())
+    return [
+        Shortage(day, names.get(biggest["id"], biggest["id"]), -(-n // biggest["passenger_seats"]))
+        for day, n in sorted(people.items())
+    ]

@@ -138,7 +138,8 @@ def show(plan_id: int) -> str:
         unserved=plan_display.unserved_rows(plan, current_user.county_ids()), seated=sum(occupied.values()),
         occupied=occupied, may_manage=may_manage, coverage=_coverage(plan), sms=sms,
         stalled=plan_runner.is_stalled(plan, utcnow(), current_app.config["PLANNER_TIME_LIMIT_S"]),
-        stage=plan_display.stage(plan.progress_message or ""),
+        stage=plan_display.stage(plan.progress_message or ""), shortages=plan_display.shortages(plan),
+        no_fleet=(plan.problem or {}).get("fleet_entered") is False,
     )  # fmt: skip
 
 

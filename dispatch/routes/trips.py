@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db
-from dispatch.models import Coach, Driver, SeatAssignment, Trip, Worker, utcnow
+from dispatch.models import Coach, SeatAssignment, Trip, Worker, utcnow
 from dispatch.models.workers import REGISTERED
 from dispatch.notify.notices import schedule_driver_notices
 from dispatch.routes.access import announce_changes, editor_required
@@ -58,7 +58,7 @@ def _render(trip: Trip, status: int = 200):
         elsewhere=other_buses_workers(trip), mine=lambda worker: scope.may_see(current_user, worker),
         bus_refusal=scope.bus_refusal(current_user, trip),
         capacity=trip.coach_type.passenger_seats, coaches=crew.coach_choices(trip),
-        drivers=db.session.scalars(select(Driver).order_by(Driver.name)).all(),
+        drivers=crew.driver_choices(trip),
     ), status  # fmt: skip
 
 

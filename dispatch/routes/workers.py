@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dispatch.extensions import db
 from dispatch.identity import mask_id_number, mask_phone
-from dispatch.models import DROPOFF, PICKUP, WORKER_STATUSES, County, Employer, Site
+from dispatch.models import DROPOFF, PICKUP, WORKER_STATUSES, County, Employer, Site, Worker
 from dispatch.models.workers import CANCELLED
 from dispatch.routes.access import admin_required, announce_changes, editor_required
 from dispatch.services import audit, seats, worker_export, worker_import
@@ -60,16 +60,25 @@ def _filter_from_args() -> service.WorkerFilter:
     )  # fmt: skip
 
 
-def _choices() -> dict:
-    """The lists of the list page's filters and of the worker form, in the user's language."""
+def _choices(worker: Worker | None = None, *, filters: bool = False) -> dict:
+    """The lists of the list page's filters and of the worker form, in the user's language.
+
+    The form offers no deactivated site or employer, except ``worker``'s own current ones;
+    the filters offer them all (workers may still be registered there).
+    """
     locale = select_locale()
     scope = current_user.county_ids()
     counties = db.session.scalars(select(County).order_by(County.id)).all()
     counties = [c for c in counties if scope is None or c.id in scope]
-    sites = db.session.scalars(select(Site).order_by(Site.id)).all()
+    held = {worker.pickup_site_id, worker.destination_site_id} if worker is not None else set()
+    sites = [s for s in db.session.scalars(select(Site).order_by(Site.id)) if filters or s.active or s.id in held]
     pickups = [s for s in sites if s.kind == PICKUP]
     destinations = [s for s in sites if s.kind == DROPOFF]
-    employers = db.session.scalars(select(Employer).order_by(Employer.site_id, Employer.name)).all()
+    mine = worker.employer_id if worker is not None else None
+    employers = [
+        e for e in db.session.scalars(select(Employer).order_by(Employer.site_id, Employer.name))
+        if filters or e.active or e.id == mine
+    ]  # fmt: skip
     return {
         "counties": counties, "destinations": destinations, "statuses": WORKER_STATUSES,
         "county_options": [(c.id, c.display_name(locale), "") for c in counties],
@@ -100,7 +109,7 @@ def index() -> str:
     pages = max(1, -(-total // service.PER_PAGE))
     return render_template(
         "workers/index.html", workers=workers, total=total, page=page, pages=pages,
-        filters=filters, form=CsrfForm(), **_choices(),
+        filters=filters, form=CsrfForm(), **_choices(filters=True),
     )  # fmt: skip
 
 
@@ -156,7 +165,7 @@ def edit(worker_id: int) -> Response | str:
             abort(403)
         try:
             service.update_worker(
-                worker, raw, current_user, Lookups.load(current_user.county_ids())
+                worker, raw, current_user, Lookups.load(current_user.county_ids(), keep=worker)
             )
         except service.DuplicateWorker:
             errors = {"id_number": _("Another worker has this ID number.")}
@@ -170,7 +179,7 @@ def edit(worker_id: int) -> Response | str:
             flash(_("Saved."), "success")
             return redirect(url_for(".edit", worker_id=worker.id))
     return render_template(
-        "workers/form.html", form=form, raw=raw, errors=errors, worker=worker, **_choices()
+        "workers/form.html", form=form, raw=raw, errors=errors, worker=worker, **_choices(worker)
     )
 
 

@@ -98,9 +98,33 @@ def _driver(trip: Trip, driver_id: int | None, depot_site_id: str | None) -> Dri
 
 
 def coach_choices(trip: Trip) -> list[Coach]:
-    """Active coaches of the planned type."""
+    """Active coaches of the planned type that are free for this trip, and the one it has."""
+    busy, _drivers = availability.busy_around(trip)
     query = select(Coach).where(Coach.coach_type_id == trip.coach_type_id, Coach.active.is_(True))
-    return list(db.session.scalars(query.order_by(Coach.plate)))
+    last = availability.return_date(trip)
+    free = [
+        c for c in db.session.scalars(query.order_by(Coach.plate))
+        if c.id not in busy and (c.certificate_expires is None or c.certificate_expires >= last)
+    ]  # fmt: skip
+    return _with_current(free, [trip.coach], lambda c: c.plate)
+
+
+def driver_choices(trip: Trip) -> list[Driver]:
+    """Active drivers free for this trip (certificate valid to its end), and the ones it has."""
+    _coaches, busy = availability.busy_around(trip)
+    last = availability.return_date(trip)
+    free = [
+        d for d in db.session.scalars(select(Driver).where(Driver.active.is_(True)).order_by(Driver.name))
+        if d.id not in busy and (d.qualification_expires is None or d.qualification_expires >= last)
+    ]  # fmt: skip
+    return _with_current(free, [trip.driver1, trip.driver2], lambda d: d.name)
+
+
+def _with_current(free: list, current: list, key) -> list:
+    """The free ones plus what the trip already has and is still active (saving keeps it);
+    a deactivated one is not offered: saving it would be refused."""
+    extra = [c for c in current if c is not None and c.active and c not in free]
+    return sorted(free + extra, key=key) if extra else free
 
 
 def captain_choices(trip: Trip) -> list[Worker]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import select
 
 from dispatch import planner
@@ -31,7 +32,7 @@ from dispatch.models.workers import REGISTERED
 from dispatch.planner.cost import bus_cost, trip_km_and_cost
 from dispatch.planner.model import DEFAULT_ROAD_FACTOR
 from dispatch.planner.world.distances import road_km
-from dispatch.services import audit, bus_codes
+from dispatch.services import audit, availability, bus_codes
 from dispatch.services.timing import stop_times
 
 
@@ -79,14 +80,45 @@ def _groups(workers: list[Worker], scope: Scope) -> tuple[list[dict], list[dict]
     return groups, impossible
 
 
-def _coach_types(scope: Scope) -> list[dict]:
-    fleet = Counter(db.session.scalars(select(Coach.coach_type_id).where(Coach.active.is_(True))))
+def _coach_types(scope: Scope, groups: list[dict], sites: dict[str, Site]) -> list[dict]:
+    """The coach types, each with the coaches free per day (none entered yet: no limit)."""
+    types = list(db.session.scalars(select(CoachType).order_by(CoachType.id)))
+    rows = [{"id": ct.id, "passenger_seats": ct.passenger_seats, "fixed_cost": ct.fixed_cost,
+             "cost_per_km": ct.cost_per_km} for ct in types]  # fmt: skip
+    if not fleet_entered():
+        return rows  # a bureau that has not entered its coaches yet still plans (PLANNER_FORMAT: unlimited)
     days = [scope.date_from + timedelta(n) for n in range((scope.date_to - scope.date_from).days + 1)]
-    return [
-        {"id": ct.id, "passenger_seats": ct.passenger_seats, "fixed_cost": ct.fixed_cost,
-         "cost_per_km": ct.cost_per_km, "available": {d.isoformat(): fleet[ct.id] for d in days}}
-        for ct in db.session.scalars(select(CoachType).order_by(CoachType.id))
-    ]  # fmt: skip
+    km = max((_group_km(g, sites) for g in groups), default=0.0)
+    departure = time.fromisoformat(current_app.config.get("DEPARTURE_TIME", "08:00"))
+    span = availability.away_span(km, datetime.combine(scope.date_from, departure, tzinfo=availability.ZONE))
+    free = availability.free_fleet(days, departure, span, availability.drivers_needed(km))
+    for day in days:
+        counts = _crewed(free.coaches[day], free.crews[day], types)
+        for row in rows:
+            row.setdefault("available", {})[day.isoformat()] = counts.get(row["id"], 0)
+    return rows
+
+
+def fleet_entered() -> bool:
+    """Whether the bureau has entered any coach (before that, plans assume enough coaches)."""
+    return db.session.scalar(select(Coach.id).limit(1)) is not None
+
+
+def _group_km(group: dict, sites: dict[str, Site]) -> float:
+    a, b = sites.get(group["pickup"]), sites.get(group["dropoff"])
+    return availability.road_km(a, b) if a is not None and b is not None else 0.0
+
+
+def _crewed(coaches: dict[str, int], crews: int | None, types: list[CoachType]) -> dict[str, int]:
+    """Free coaches by type, cut to what the free drivers can crew: the biggest types keep theirs
+    first (most people per driver). Conservative: the planner's limit is per type, not per day."""
+    if crews is None or sum(coaches.values()) <= crews:
+        return dict(coaches)
+    out = {}
+    for ct in sorted(types, key=lambda c: (-c.passenger_seats, c.id)):
+        out[ct.id] = min(coaches.get(ct.id, 0), crews)
+        crews -= out[ct.id]
+    return out
 
 
 def _sites(ids: set[str]) -> list[dict]:
@@ -166,7 +198,8 @@ def build_problem(scope: Scope, base: Plan | None = None) -> dict[str, Any]:
         "format": "dispatch-problem/1",
         "sites": _sites(used),
         "distance": {"road_factor": DEFAULT_ROAD_FACTOR},
-        "coach_types": _coach_types(scope),
+        "coach_types": _coach_types(scope, groups, site_rows),
+        "fleet_entered": fleet_entered(),  # extra key: the plan page says when coaches are not entered
         "groups": groups,
         "rules": {"max_pickup_stops": 3, "max_dropoff_stops": 2, "max_dropoff_spread_km": 150},
         "fixed_trips": fixed,

@@ -10,11 +10,11 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from dispatch.extensions import db
 from dispatch.identity import IdNumberError, PhoneError, normalise_mobile, parse_id_number
-from dispatch.models import DROPOFF, PICKUP, CoachType, County, Employer, Site
+from dispatch.models import DROPOFF, PICKUP, CoachType, County, Employer, Site, Worker
 from dispatch.services.place_names import find_place, name_key
 
 FIELDS = (
@@ -56,10 +56,15 @@ class Lookups:
     memo: dict = field(default_factory=dict, repr=False)  # (kind, text) → match, per file
 
     @classmethod
-    def load(cls, scope: set[str] | None = None) -> Lookups:
+    def load(cls, scope: set[str] | None = None, keep: Worker | None = None) -> Lookups:
+        """Active sites and employers only; ``keep``'s current ones too, though deactivated since."""
         counties = db.session.scalars(select(County)).all()
-        sites = db.session.scalars(select(Site)).all()
-        employers = db.session.scalars(select(Employer)).all()
+        held = {keep.pickup_site_id, keep.destination_site_id} if keep is not None else set()
+        sites = db.session.scalars(select(Site).where(or_(Site.active.is_(True), Site.id.in_(held)))).all()
+        employer_id = keep.employer_id if keep is not None else None
+        employers = db.session.scalars(
+            select(Employer).where(or_(Employer.active.is_(True), Employer.id == employer_id))
+        ).all()
         seats = db.session.scalar(select(func.max(CoachType.rated_seats - CoachType.crew_seats)))
         return cls(
             counties=_index(counties, lambda c: (c.id, c.name_zh, c.name_en)),
