@@ -43,8 +43,8 @@ from dispatch.extensions import db  # noqa: E402
 from dispatch.identity import make_id_number  # noqa: E402
 from dispatch.models import Coach, County, Employer, Plan, SeatAssignment, Trip, User, Worker  # noqa: E402
 from dispatch.services import accounts, demo, planning  # noqa: E402
-from tests import pg  # noqa: E402
-from tests.test_gunicorn import Gunicorn, app_env, web_session  # noqa: E402
+from tests.support import pg  # noqa: E402
+from tests.support.gunicorn import Gunicorn, app_env, web_session  # noqa: E402
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 FIRST_DAY = date(2026, 3, 2)

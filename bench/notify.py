@@ -34,8 +34,8 @@ from dispatch.models import OutboundMessage, Worker  # noqa: E402
 from dispatch.notify.gateway import OutgoingSms  # noqa: E402
 from dispatch.notify.outbox import TickOptions, send_due_messages  # noqa: E402
 from dispatch.notify.twilio_backend import TwilioGateway  # noqa: E402
-from tests import pg  # noqa: E402
-from tests.notify.fake_twilio import FakeTwilio  # noqa: E402
+from tests.support import pg  # noqa: E402
+from tests.support.fake_twilio import FakeTwilio  # noqa: E402
 
 NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: no quiet hours
 PER_WORKER = 4  # the carrier's daily maximum of distinct texts
@@ -229,7 +229,7 @@ def render(runs: list[Run], n: int) -> str:
         "",
         f"`bench/notify.py`, {datetime.now(UTC):%Y-%m-%d}, {platform.python_version()}, "
         f"{os.cpu_count()} CPUs. {n:,} due SMS (4 distinct per worker) drained through the local "
-        "Twilio-compatible server (tests/notify/fake_twilio.py, loopback, no added latency) "
+        "Twilio-compatible server (tests/support/fake_twilio.py, loopback, no added latency) "
         "with the real twilio client, pacing off, quiet hours off.",
         "",
         "| run | seconds | SMS/s | ms per SMS | outbox overhead per SMS | duplicates at the server |",

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json.
 
 The API checks its input against these same schemas (routes/api_input.py), and
-tests/test_api_schema.py runs schemathesis against this document: change both together.
+tests/api/test_api_schema.py runs schemathesis against this document: change both together.
 """
 
 from __future__ import annotations

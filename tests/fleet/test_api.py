@@ -13,7 +13,7 @@ from dispatch.extensions import db
 from dispatch.models import Trip, User
 from dispatch.services import availability
 from dispatch.services.accounts import create_token
-from tests.conftest import make_app
+from tests.support.apps import make_app
 from tests.support.fleet import DAY, add_plan, add_trip, fresh_deployment
 
 

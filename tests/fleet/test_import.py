@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from dispatch.extensions import db
 from dispatch.models import AuditEvent, Coach, Driver, Operator
-from tests.conftest import make_app
+from tests.support.apps import make_app
 from tests.support.fleet import BAD_ROWS, GOOD_ROWS, coach_sheet, fresh_deployment
 
 

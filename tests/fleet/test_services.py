@@ -14,7 +14,7 @@ from dispatch.services import crew, fleet
 from dispatch.services.availability import busy_window
 from dispatch.services.demo import load_demo
 from dispatch.services.reference import load_reference
-from tests.conftest import make_app
+from tests.support.apps import make_app
 from tests.support.fleet import DAY, add_coach, add_driver, add_plan, add_trip, fresh_deployment
 
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import ADMIN_PASSWORD, COORD_PASSWORD
+from tests.support.apps import ADMIN_PASSWORD, COORD_PASSWORD
 from tests.support.browser import log_in
 
 pytestmark = pytest.mark.browser

@@ -20,7 +20,7 @@ from dispatch.extensions import db
 from dispatch.models import AuditEvent, Coach, OutboundMessage, SeatAssignment, Trip, Worker
 from dispatch.services import driver_links
 from dispatch.services import manifest as manifests
-from tests.conftest import ADMIN_PASSWORD, COORD_PASSWORD
+from tests.support.apps import ADMIN_PASSWORD, COORD_PASSWORD
 from tests.support.browser import log_in
 from tests.support.field import hongtong_trip, no_consent_worker, on_the_day
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import COORD_PASSWORD
 from tests.support import seats as data
+from tests.support.apps import COORD_PASSWORD
 from tests.support.browser import log_in
 
 pytestmark = pytest.mark.browser

@@ -13,7 +13,7 @@ from dispatch.extensions import db
 from dispatch.identity import make_id_number
 from dispatch.models import County, Employer, Worker
 from dispatch.services import accounts
-from tests.conftest import COORD_PASSWORD
+from tests.support.apps import COORD_PASSWORD
 from tests.support.browser import log_in
 from tests.support.worker_sheets import (
     XLS_FIXTURE,

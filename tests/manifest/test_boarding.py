@@ -12,8 +12,8 @@ from dispatch.models import Trip, WelfareHandout
 from dispatch.notify.journeys import pickup_stop
 from dispatch.services import boarding
 from dispatch.services import manifest as manifests
-from tests.conftest import COORD_PASSWORD, login
-from tests.manifest.conftest import BEFORE_DEPARTURE
+from tests.support.apps import COORD_PASSWORD, login
+from tests.support.published import BEFORE_DEPARTURE
 
 
 def _day_trips(app):

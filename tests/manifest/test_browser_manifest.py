@@ -15,8 +15,9 @@ from sqlalchemy import select
 from dispatch.extensions import db
 from dispatch.models import SeatAssignment, Trip
 from dispatch.services import driver_links
-from tests.conftest import ADMIN_PASSWORD, LiveServer
-from tests.manifest.conftest import busiest_trip, check_in_time
+from tests.support.apps import ADMIN_PASSWORD
+from tests.support.browser import LiveServer
+from tests.support.published import busiest_trip, check_in_time
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 

@@ -27,8 +27,8 @@ from dispatch.notify import texts
 from dispatch.notify.journeys import NoticeSettings, driver_drafts
 from dispatch.services import driver_links
 from dispatch.services import manifest as manifests
-from tests.conftest import COORD_PASSWORD, login
-from tests.manifest.conftest import BEFORE_DEPARTURE, busiest_trip, check_in_time
+from tests.support.apps import COORD_PASSWORD, login
+from tests.support.published import BEFORE_DEPARTURE, busiest_trip, check_in_time
 
 PUBLIC = "https://dispatch.example.cn"  # driver links go by SMS only from a public https address
 

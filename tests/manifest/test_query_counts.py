@@ -7,9 +7,9 @@ from contextlib import contextmanager
 from sqlalchemy import event
 
 from dispatch.extensions import db
-from tests.conftest import login
-from tests.manifest.conftest import busiest_trip
-from tests.workers.conftest import token_for
+from tests.support.apps import login
+from tests.support.published import busiest_trip
+from tests.support.workers import token_for
 
 
 @contextmanager

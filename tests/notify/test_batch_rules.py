@@ -2,7 +2,7 @@
 
 from dispatch.extensions import db
 from dispatch.notify.scheduler import run_tick
-from tests.notify.conftest import NOW, add_message, workers
+from tests.support.sms import NOW, add_message, workers
 
 
 def test_in_batch_limits(sms_app, fake_twilio):

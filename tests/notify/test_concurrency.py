@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.models import OutboundMessage
-from tests.notify.conftest import NOW, add_message, workers
-from tests.notify.fake_twilio import FakeTwilio
+from tests.support.fake_twilio import FakeTwilio
+from tests.support.sms import NOW, add_message, workers
 
 ROOT = Path(__file__).resolve().parents[2]
 PER_WORKER = 3  # distinct texts per worker: within the carrier's 4 a day

@@ -17,7 +17,7 @@ from dispatch.notify.outbox import (
     send_due_messages,
 )
 from dispatch.notify.scheduler import run_tick
-from tests.notify.conftest import NOW, add_message, workers
+from tests.support.sms import NOW, add_message, workers
 
 
 def _reload(message_id: int) -> OutboundMessage:

@@ -18,8 +18,8 @@ from dispatch.notify.gateway import (
     build_gateway,
 )
 from dispatch.notify.twilio_backend import TwilioGateway
-from tests.notify.conftest import PUBLIC, twilio_config
-from tests.notify.fake_twilio import FakeTwilio
+from tests.support.fake_twilio import FakeTwilio
+from tests.support.sms import PUBLIC, twilio_config
 
 TO = "+8613800138000"
 CHINESE_71 = "【临汾人社】" + "通" * 65  # 71 UCS-2 characters: two segments

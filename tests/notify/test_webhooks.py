@@ -12,7 +12,7 @@ from dispatch.extensions import db
 from dispatch.models import OutboundMessage, Worker
 from dispatch.models import messages as m
 from dispatch.notify.scheduler import run_tick
-from tests.notify.conftest import AUTH_TOKEN, NOW, PUBLIC, add_message, workers
+from tests.support.sms import AUTH_TOKEN, NOW, PUBLIC, add_message, workers
 
 STATUS = "/webhooks/twilio/status"
 INBOUND = "/webhooks/twilio/inbound"

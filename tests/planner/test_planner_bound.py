@@ -8,13 +8,12 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from planner_helpers import bench_module, brute_force_optimum, group, load
-from test_planner_properties import problems
 
 from dispatch.planner import check, load_problem, solve, tuning
 from dispatch.planner.bound.lower import column_pattern_bound, threshold_bound
 from dispatch.planner.world.blocks import blocks
 from dispatch.planner.world.buses import World
+from tests.support.planner import bench_module, brute_force_optimum, group, load, problems
 
 
 def _column_bound(data: dict[str, Any], seconds: float) -> float:

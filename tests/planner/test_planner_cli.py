@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from planner_helpers import group, problem_dict
 
 from dispatch.planner import ProblemError, load_problem
 from dispatch.planner.__main__ import main
+from tests.support.planner import group, problem_dict
 
 
 def _write(path: Path, data: Any) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from planner_helpers import bench_module
 
 from dispatch.planner import load_problem
 from dispatch.planner.bound.lower import column_pattern_bound
 from dispatch.planner.world.blocks import blocks, demand
 from dispatch.planner.world.buses import World
+from tests.support.planner import bench_module
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from planner_helpers import brute_force_optimum, group, load, problem_dict
 
 from dispatch.planner import check, load_problem, plan_from_dict, plan_to_dict, solve
 from dispatch.planner.world.distances import Distances
+from tests.support.planner import brute_force_optimum, group, load, problem_dict
 
 
 def test_one_family_rides_the_small_coach_direct() -> None:

@@ -7,7 +7,6 @@ import random
 from datetime import date
 
 import pytest
-from planner_helpers import bench_module, group, problem_dict
 
 from dispatch.planner import load_problem
 from dispatch.planner.construct.greedy import insert_groups
@@ -16,6 +15,7 @@ from dispatch.planner.search.exchange import _subsets, exchange_pass
 from dispatch.planner.search.swap import swap_pass
 from dispatch.planner.tuning import MAX_BACK
 from dispatch.planner.world.buses import Bus, World, copy_buses, plan_cost
+from tests.support.planner import bench_module, group, problem_dict
 
 DAY = date(2026, 3, 1)
 

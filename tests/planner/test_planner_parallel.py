@@ -7,13 +7,12 @@ import subprocess
 import sys
 import time
 
-from planner_helpers import bench_module
-
 from dispatch.planner import check, load_problem, solve
 from dispatch.planner.construct.greedy import insert_groups
 from dispatch.planner.search import parallel
 from dispatch.planner.search.ruin import improve
 from dispatch.planner.world.buses import World, copy_buses, plan_cost
+from tests.support.planner import bench_module
 
 
 def _greedy(workers: int, seed: int):

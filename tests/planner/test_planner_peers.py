@@ -6,9 +6,9 @@ same checker and carrying our bound for that variant, must pass, bound included 
 from __future__ import annotations
 
 import pytest
-from planner_helpers import bench_module
 
 from dispatch.planner import check, load_problem, plan_from_dict, solve
+from tests.support.planner import bench_module
 
 CASES = [(30, 1), (60, 2), (120, 3)]  # workers, seed
 

@@ -1,1 +1,2 @@
-"""Shared test support, loaded as pytest plugins from tests/conftest.py (no test imports a conftest)."""
+"""Shared test support: fixtures in plugin modules loaded by tests/conftest.py, and helpers the
+tests import from here (no test imports a conftest or another test module)."""

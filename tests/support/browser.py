@@ -1,5 +1,6 @@
-"""Browser journeys: log in through the login page, keep screenshots as CI artefacts, and fail
-a journey whose page logged an error (a CSP refusal, a script error, a failed request).
+"""Real Chromium through Playwright against a live server in a thread; browser journeys log in
+through the login page, keep screenshots as CI artefacts, and fail when their page logged an
+error (a CSP refusal, a script error, a failed request).
 
 Screenshots go to ``$DISPATCH_ARTIFACTS`` (default ``test-artifacts/``) under ``screenshots/<test>/``;
 ``.ci/run`` prints that folder.
@@ -9,13 +10,72 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from werkzeug.serving import make_server
 
+REQUIRE_BROWSER = os.environ.get("DISPATCH_REQUIRE_BROWSER") == "1"
+CHROMIUM = os.environ.get("DISPATCH_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("DISPATCH_ARTIFACTS", "test-artifacts")).resolve()
 PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).exists():
+        if REQUIRE_BROWSER:
+            pytest.fail(f"Chromium is required (DISPATCH_REQUIRE_BROWSER=1) but {CHROMIUM} is missing")
+        pytest.skip("Chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    manager = sync_playwright().start()
+    browser = manager.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+        ],
+    )
+    record_form_posts(browser)
+    yield browser
+    browser.close()
+    manager.stop()
+
+
+class LiveServer:
+    def __init__(self, app: Flask) -> None:
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def live_server(demo_app: Flask) -> Iterator[LiveServer]:
+    server = LiveServer(demo_app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def page(chromium, live_server: LiveServer):
+    context = chromium.new_context(locale="zh-CN", base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
 
 
 def screenshot_dir(node_name: str) -> Path:

@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from dispatch import create_app
 from dispatch.extensions import db
 from dispatch.models import OutboundMessage, SeatAssignment, Trip, Worker
-from tests.conftest import base_config
+from tests.support.apps import base_config
 
 WINDOW = ["--from", "2026-02-28", "--to", "2026-03-03"]
 PUBLISHED_AT = datetime(2026, 2, 20, 2, 0, tzinfo=UTC)  # 10:00 local, a week before the buses

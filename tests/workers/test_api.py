@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.workers.conftest import (
+from tests.support.workers import (
     audit_actions,
     id_number,
     token_for,

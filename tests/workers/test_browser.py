@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import COORD_PASSWORD
-from tests.workers.conftest import as_cells, id_number, worker_row, xlsx_bytes
+from tests.support.apps import COORD_PASSWORD
+from tests.support.workers import as_cells, id_number, worker_row, xlsx_bytes
 
 pytestmark = pytest.mark.browser
 

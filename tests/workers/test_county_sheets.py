@@ -20,7 +20,7 @@ from tests.support.worker_sheets import (
     county_sheet_xlsx,
     person,
 )
-from tests.workers.conftest import csv_bytes
+from tests.support.workers import csv_bytes
 
 MARCH_3 = worker_import.FileDates(date(2026, 3, 3))
 

@@ -8,7 +8,7 @@ import io
 import openpyxl
 
 from dispatch.services.worker_export import safe_text
-from tests.workers.conftest import audit_actions, workers_where
+from tests.support.workers import audit_actions, workers_where
 
 
 def _xlsx_rows(data: bytes) -> list[list]:
@@ -46,7 +46,7 @@ def test_xlsx_export_is_masked_and_all_text(admin_client, demo_app):
 
 
 def test_full_export_is_for_admins_only_and_audited(client, demo_app):
-    from tests.conftest import COORD_PASSWORD, login
+    from tests.support.apps import COORD_PASSWORD, login
 
     login(client, "hong", COORD_PASSWORD)
     assert client.get("/workers/export.xlsx?full=1").status_code == 403

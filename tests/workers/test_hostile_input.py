@@ -20,8 +20,8 @@ from dispatch.extensions import db
 from dispatch.services import worker_import, worker_sheets
 from dispatch.services.import_previews import PreviewStore
 from dispatch.services.worker_fields import Lookups, clean_worker
-from tests.conftest import login, make_app, seed_demo
-from tests.workers.conftest import (
+from tests.support.apps import login, make_app, seed_demo
+from tests.support.workers import (
     HEADERS,
     as_cells,
     csv_bytes,

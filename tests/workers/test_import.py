@@ -12,8 +12,8 @@ import pytest
 from dispatch.extensions import db
 from dispatch.services import worker_import, worker_sheets
 from dispatch.services.worker_fields import Lookups
-from tests.conftest import login, make_app, seed_demo
-from tests.workers.conftest import (
+from tests.support.apps import login, make_app, seed_demo
+from tests.support.workers import (
     HEADERS,
     as_cells,
     audit_actions,
@@ -124,7 +124,7 @@ def test_a_confirmed_preview_survives_its_json_form(demo_app):
     [("utf-8", HEADERS), ("utf-8-sig", HEADERS), ("gb18030", None), ("utf-8-sig", None)],
 )
 def test_csv_in_utf8_with_or_without_bom_and_gb18030(demo_app, encoding, headers):
-    from tests.workers.conftest import HEADERS_ZH
+    from tests.support.workers import HEADERS_ZH
 
     rows = [
         as_cells(worker_row(n, name=f"中文名{n}", county="洪洞县", destination="昆山市"))

@@ -6,7 +6,7 @@ import re
 
 from dispatch.extensions import db
 from dispatch.models import Worker
-from tests.workers.conftest import audit_actions, id_number, worker_count, worker_row, workers_where
+from tests.support.workers import audit_actions, id_number, worker_count, worker_row, workers_where
 
 
 def _form(n: int, **changes) -> dict:
@@ -14,7 +14,7 @@ def _form(n: int, **changes) -> dict:
 
 
 def test_the_form_has_every_field(admin_client):
-    # Chinese labels come from the catalogue, which tests/test_i18n.py checks as a whole.
+    # Chinese labels come from the catalogue, which tests/web/test_i18n.py checks as a whole.
     html = admin_client.get("/workers/new").get_data(as_text=True)
     assert '<html lang="zh-CN">' in html
     for name in worker_row():
@@ -148,7 +148,7 @@ def test_viewer_reads_but_cannot_write(viewer_client, demo_app):
 
 
 def test_audit_page_is_for_admins_only(client, demo_app):
-    from tests.conftest import COORD_PASSWORD, login
+    from tests.support.apps import COORD_PASSWORD, login
 
     login(client, "hong", COORD_PASSWORD)
     client.post("/workers/new", data=_form(9, name="审计丁"))

@@ -11,7 +11,7 @@ from dispatch.identity import make_id_number
 from dispatch.models import Worker
 from dispatch.services import workers as service
 from dispatch.services.worker_fields import Lookups, NumericCell, clean_worker
-from tests.workers.conftest import id_number, worker_row
+from tests.support.workers import id_number, worker_row
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from dispatch.models import messages as m
 from dispatch.notify import notices
 from dispatch.notify.reports import DeliveryRate
 from dispatch.services.accounts import create_token
-from tests.conftest import COORD_PASSWORD, login
+from tests.support.apps import COORD_PASSWORD, login
 
 NOW = datetime(2026, 2, 26, 2, 0, tzinfo=UTC)
 

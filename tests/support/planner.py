@@ -1,4 +1,5 @@
-"""Small problems for the planner tests, and a brute-force optimum to compare against."""
+"""Small problems for the planner tests (fixed, and random ones for hypothesis), and a
+brute-force optimum to compare against."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from hypothesis import strategies as st
 
 from dispatch.planner import Problem, load_problem
 from dispatch.planner.world.buses import World
@@ -114,3 +117,39 @@ def bench_module() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+PICKUPS = [s["id"] for s in SITES if s["kind"] == "pickup"]
+DROPS = [s["id"] for s in SITES if s["kind"] == "dropoff"]
+DAYS = ["2026-03-01", "2026-03-02", "2026-03-03"]
+
+
+@st.composite
+def problems(draw: st.DrawFn, max_groups: int = 8) -> dict[str, Any]:
+    """A small random problem: windows, stop rules (sometimes lifted) and availability."""
+    groups = []
+    for i in range(draw(st.integers(1, max_groups))):
+        first = draw(st.integers(0, 2))
+        last = draw(st.integers(first, 2))
+        groups.append(
+            group(
+                f"g{i}",
+                draw(st.integers(1, 12)),
+                draw(st.sampled_from(PICKUPS)),
+                draw(st.sampled_from(DROPS)),
+                DAYS[first],
+                DAYS[last],
+            )
+        )
+    rules = {
+        "max_pickup_stops": draw(st.sampled_from([1, 2, 3, None])),
+        "max_dropoff_stops": draw(st.sampled_from([1, 2, None])),
+        "max_dropoff_spread_km": draw(st.sampled_from([150, None])),
+    }
+    coaches = [
+        {"id": "c15", "passenger_seats": 15, "fixed_cost": 6000, "cost_per_km": 2.5},
+        {"id": "c33", "passenger_seats": 31, "fixed_cost": 9000, "cost_per_km": 3.0},
+    ]
+    if draw(st.booleans()):
+        coaches[1]["available"] = {d: draw(st.integers(0, 2)) for d in DAYS}
+    return problem_dict(groups, rules=rules, coach_types=coaches)

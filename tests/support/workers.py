@@ -1,4 +1,4 @@
-"""Fixtures for the worker registry: valid rows, spreadsheet builders, API tokens."""
+"""Worker rows for the registry's tests: valid rows, spreadsheet builders, lookups, API tokens."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ from datetime import date
 from typing import Any
 
 import openpyxl
-import pytest
 from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.identity import make_id_number
 from dispatch.models import AuditEvent, User, Worker
 from dispatch.services.accounts import create_token
-from tests.conftest import COORD_PASSWORD, login
 
 HEADERS = [
     "name", "id_number", "phone", "county", "township", "pickup_point", "destination",
@@ -96,21 +94,3 @@ def token_for(app, username: str) -> dict[str, str]:
         token = create_token(user)
         db.session.commit()
     return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-def admin_client(client):
-    login(client)
-    return client
-
-
-@pytest.fixture
-def hong_client(client):
-    login(client, "hong", COORD_PASSWORD)
-    return client
-
-
-@pytest.fixture
-def viewer_client(client):
-    login(client, "viewer", COORD_PASSWORD)
-    return client

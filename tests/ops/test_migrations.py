@@ -13,7 +13,7 @@ from sqlalchemy import inspect, select, text
 from dispatch import create_app
 from dispatch.extensions import db
 from dispatch.models.types import exists_on
-from tests.conftest import base_config
+from tests.support.apps import base_config
 
 
 def _context(conn) -> MigrationContext:

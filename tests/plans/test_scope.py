@@ -9,8 +9,8 @@ from sqlalchemy import select
 from dispatch.extensions import db
 from dispatch.models import Trip, User
 from dispatch.services import scope
-from tests.conftest import COORD_PASSWORD, login, make_app, seed_demo
 from tests.support import seats as data
+from tests.support.apps import COORD_PASSWORD, login, make_app, seed_demo
 
 REFUSED_SEAT = "该座位的乘客属于其他县区"
 REFUSED_BUS = "整车调整"

@@ -20,10 +20,10 @@ from dispatch import create_app
 from dispatch.extensions import db, limiter
 from dispatch.models import RateLimitCounter
 from dispatch.ratelimit import DatabaseStorage
-from tests.conftest import base_config, make_app
-from tests.workers.conftest import token_for
+from tests.support.apps import base_config, make_app
+from tests.support.workers import token_for
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _twin(tmp_path: Path, uri: str, **overrides):

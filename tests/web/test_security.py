@@ -9,8 +9,8 @@ import pytest
 
 from dispatch.extensions import db
 from dispatch.web import unstorable_text
-from tests.conftest import login, make_app, seed_demo
-from tests.workers.conftest import token_for, worker_row
+from tests.support.apps import login, make_app, seed_demo
+from tests.support.workers import token_for, worker_row
 
 
 def _assert_hardened(response) -> None:
@@ -317,7 +317,7 @@ def test_no_template_carries_inline_script_or_style():
     import re
     from pathlib import Path
 
-    root = Path(__file__).parent.parent / "dispatch" / "templates"
+    root = Path(__file__).parents[2] / "dispatch" / "templates"
     inline = re.compile(r"\sstyle=|\son[a-z]+=|<script>|<script\s(?![^>]*\bsrc=)|javascript:", re.I)
     offenders = [str(p.relative_to(root)) for p in root.rglob("*.html") if inline.search(p.read_text())]
     assert offenders == []

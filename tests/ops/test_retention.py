@@ -27,8 +27,8 @@ from dispatch.models import (
 from dispatch.models.workers import BOARDED, CANCELLED, REGISTERED
 from dispatch.notify import scheduler
 from dispatch.services import audit, retention, stats
-from tests.conftest import login, make_app, seed_demo
-from tests.workers.conftest import token_for
+from tests.support.apps import login, make_app, seed_demo
+from tests.support.workers import token_for
 
 TRIP_DAY = date(2026, 3, 2)
 DAYS = 90

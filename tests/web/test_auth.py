@@ -11,7 +11,7 @@ from dispatch.extensions import db
 from dispatch.models import ApiToken, User
 from dispatch.services import accounts
 from dispatch.web import safe_local_path
-from tests.conftest import ADMIN_PASSWORD, COORD_PASSWORD, login
+from tests.support.apps import ADMIN_PASSWORD, COORD_PASSWORD, login
 
 
 def test_login_required_then_dashboard_in_chinese(client):
@@ -71,7 +71,7 @@ def test_csrf_is_required_on_forms(tmp_path, demo_template):
     import shutil
 
     from dispatch import create_app
-    from tests.conftest import base_config
+    from tests.support.apps import base_config
 
     shutil.copy(demo_template, tmp_path / "db.sqlite")
     config = {**base_config(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}"), "WTF_CSRF_ENABLED": True}

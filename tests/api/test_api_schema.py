@@ -28,7 +28,7 @@ from dispatch.extensions import db
 from dispatch.models import Plan, Trip, User, Worker
 from dispatch.routes.openapi import spec
 from dispatch.services.accounts import create_token
-from tests.conftest import base_config
+from tests.support.apps import base_config
 
 EXAMPLES = int(os.environ.get("DISPATCH_SCHEMATHESIS_EXAMPLES", "15"))  # 15: < 60 s; more for a deep run
 

@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL cluster for the tests (PLATFORM_NOTES: initdb as postgres)."""
+"""A throwaway PostgreSQL cluster for the tests (PLATFORM_NOTES: initdb as postgres), one per
+session, with a fresh database per test; ``db_url`` runs a test on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+import pytest
 
+REQUIRE_POSTGRES = os.environ.get("DISPATCH_REQUIRE_POSTGRES") == "1"
 BIN_DIRS = [Path("/usr/lib/postgresql") / v / "bin" for v in ("17", "16", "15")]
 
 
@@ -83,3 +87,30 @@ class Server:
             capture_output=True,
         )
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Server]:
+    if not available():
+        if REQUIRE_POSTGRES:
+            pytest.fail("PostgreSQL is required (DISPATCH_REQUIRE_POSTGRES=1) but initdb is missing")
+        pytest.skip("PostgreSQL server not installed")
+    server = Server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: Server) -> str:
+    """A fresh, empty database on the throwaway server."""
+    return pg_server.create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path: Path) -> str:
+    """Both databases, for the tests whose behaviour depends on the engine."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'any.db'}"
+    if not request.node.get_closest_marker("postgres"):
+        request.applymarker(pytest.mark.postgres)
+    return request.getfixturevalue("pg_url")

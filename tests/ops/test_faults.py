@@ -26,11 +26,10 @@ from dispatch.extensions import db
 from dispatch.models import OutboundMessage, Trip, utcnow
 from dispatch.models import messages as m
 from dispatch.notify.scheduler import run_tick
-from tests import pg
-from tests.conftest import make_app
-from tests.notify.conftest import NOW, add_message, twilio_config, workers
-from tests.notify.fake_twilio import FakeTwilio
-from tests.test_gunicorn import (
+from tests.support import pg
+from tests.support.apps import make_app
+from tests.support.fake_twilio import FakeTwilio
+from tests.support.gunicorn import (
     ROOT,
     Gunicorn,
     app_env,
@@ -40,6 +39,7 @@ from tests.test_gunicorn import (
     published_database,
     seat_map,
 )
+from tests.support.sms import NOW, add_message, twilio_config, workers
 
 pytestmark = pytest.mark.postgres
 

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.models import SeatAssignment, Trip
-from tests.conftest import ADMIN_PASSWORD, LiveServer, make_app, seed_demo
+from tests.support.apps import ADMIN_PASSWORD, make_app, seed_demo
+from tests.support.browser import LiveServer
 
 pytestmark = pytest.mark.browser
 

@@ -1,5 +1,5 @@
-"""Fixtures for the SMS machinery: a Twilio-compatible server on loopback, apps wired to it,
-and outbox rows made directly."""
+"""The SMS machinery: a Twilio-compatible server on loopback (tests/support/fake_twilio.py), apps
+wired to it, and outbox rows made directly."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from sqlalchemy import select
 from dispatch import create_app
 from dispatch.extensions import db
 from dispatch.models import OutboundMessage, Worker
-from tests.conftest import base_config, make_app
-from tests.notify.fake_twilio import FakeTwilio
+from tests.support.apps import base_config, make_app
+from tests.support.fake_twilio import FakeTwilio
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "secret-auth-token"

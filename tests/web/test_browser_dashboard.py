@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ADMIN_PASSWORD
+from tests.support.apps import ADMIN_PASSWORD
 
 pytestmark = pytest.mark.browser
 

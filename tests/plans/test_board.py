@@ -49,9 +49,9 @@ def test_replan_keeps_locked_buses_and_seats(demo_app):
 
 
 def _as_plan(plan: Plan) -> planner.Plan:
-    from tests.test_planning import _plan_from_rows
+    from tests.support.plans import plan_from_rows
 
-    return _plan_from_rows(plan)
+    return plan_from_rows(plan)
 
 
 def test_crew_rules_and_plate_changes_are_recorded_once_published(demo_app):
@@ -84,7 +84,7 @@ def test_crew_rules_and_plate_changes_are_recorded_once_published(demo_app):
 
 
 def test_trip_page_assigns_the_crew(client, demo_app):
-    from tests.conftest import login
+    from tests.support.apps import login
 
     with demo_app.app_context():
         plan = _run()
@@ -194,7 +194,7 @@ def test_publishing_queues_notices_and_a_seat_change_on_the_web_queues_a_change_
 
 def _publish_and_swap(client, demo_app):
     from dispatch.models import OutboundMessage
-    from tests.conftest import login
+    from tests.support.apps import login
 
     with demo_app.app_context():
         plan = _run()

@@ -25,7 +25,7 @@ from sqlalchemy import JSON, String, Text, func, select
 
 from dispatch.extensions import db
 from dispatch.web import unstorable_text
-from tests.conftest import ADMIN_PASSWORD, COORD_PASSWORD, login, make_app, seed_demo
+from tests.support.apps import ADMIN_PASSWORD, COORD_PASSWORD, login, make_app, seed_demo
 
 BUDGET_S = 10  # per database, for the fuzzing itself: the whole file stays under a minute
 START_PAGES = ["/login", "/", "/workers/", "/workers/new", "/workers/import", "/plans/", "/boarding/", "/messages/",

@@ -11,7 +11,7 @@ from sqlalchemy import inspect, select, text
 from dispatch.extensions import db
 from dispatch.models import AuditEvent, User, Worker
 from dispatch.services import audit, backup
-from tests.conftest import make_app, seed_demo
+from tests.support.apps import make_app, seed_demo
 
 
 def _snapshot() -> tuple:

@@ -14,7 +14,8 @@ from dispatch import planner
 from dispatch.extensions import db
 from dispatch.models import Coach, Plan, SeatAssignment, Trip, Worker, utcnow
 from dispatch.services import planning
-from tests.conftest import login
+from tests.support.apps import login
+from tests.support.plans import plan_from_rows
 
 WINDOW = ["--from", "2026-02-28", "--to", "2026-03-03"]
 
@@ -40,7 +41,7 @@ def test_plan_run_prints_the_id_first_then_publish_seats_everyone(demo_app):
         plan = db.session.get(Plan, plan_id)
         assert plan.status == "draft" and plan.trips
         problem = planner.load_problem(plan.problem)  # extra keys are ignored by readers
-        stored = _plan_from_rows(plan)
+        stored = plan_from_rows(plan)
         assert planner.check(problem, stored) == []  # what was stored keeps every rule
         for trip in plan.trips:
             etas = [s.eta for s in trip.stops]
@@ -53,55 +54,6 @@ def test_plan_run_prints_the_id_first_then_publish_seats_everyone(demo_app):
         assert seated == assigned > 0
     again = runner.invoke(args=["plan", "publish", str(plan_id)])
     assert again.exit_code != 0 and "not a draft" in again.output
-
-
-def _plan_from_rows(plan: Plan) -> planner.Plan:
-    """Rebuild the planner's plan from the stored trips, to score it with the checker."""
-    by_member = {m: g["id"] for g in plan.problem["groups"] for m in g["members"]}
-    trips = []
-    for trip in plan.trips:
-        seats = {f"w{s.worker_id}": s.seat_no for s in trip.seats}
-        groups = {by_member[m] for m in seats}
-        stops = []
-        for stop in trip.stops:
-            here = sorted(
-                g
-                for g in groups
-                if _group(plan, g)["pickup" if stop.kind == "pickup" else "dropoff"] == stop.site_id
-            )
-            stops.append(
-                {
-                    "site": stop.site_id,
-                    "pickup": here if stop.kind == "pickup" else [],
-                    "dropoff": here if stop.kind == "dropoff" else [],
-                }
-            )
-        trips.append(
-            {
-                "id": trip.code,
-                "date": trip.date.isoformat(),
-                "coach_type": trip.coach_type_id,
-                "stops": stops,
-                "seats": seats,
-                "km": trip.km,
-                "cost": trip.cost,
-            }
-        )
-    summary = {
-        "cost": plan.cost,
-        "buses": len(trips),
-        "lower_bound_cost": plan.lower_bound_cost,
-        "gap": plan.gap,
-        "seconds": plan.seconds or 0,
-    }
-    unassigned = [{"group": u["group"], "reason": u["reason"]} for u in plan.unassigned]
-    return planner.plan_from_dict(
-        {"format": "dispatch-plan/1", "trips": trips, "unassigned": unassigned, "summary": summary}
-    )
-
-
-def _group(plan: Plan, group_id: str) -> dict:
-    return next(g for g in plan.problem["groups"] if g["id"] == group_id)
 
 
 def test_web_planning_runs_in_the_background_and_shows_the_draft(client, demo_app):
@@ -312,7 +264,7 @@ def test_publishing_two_overlapping_drafts_seats_each_worker_once(tmp_path, db_u
     with a reason, and sends the dropped nothing (SQLite and PostgreSQL)."""
     from dispatch.models import OutboundMessage
     from dispatch.services import publishing
-    from tests.conftest import make_app, seed_demo
+    from tests.support.apps import make_app, seed_demo
 
     app = make_app(tmp_path, db_url)
     with app.app_context():

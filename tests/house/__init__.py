@@ -1,0 +1,1 @@
+"""The house itself: the walls between modules, and the suite's own checks."""

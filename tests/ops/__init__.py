@@ -1,0 +1,1 @@
+"""Running it: gunicorn on PostgreSQL, process faults, backups, retention, migrations, the command line."""
