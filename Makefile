@@ -5,8 +5,8 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app dispatch
 HOST ?= 127.0.0.1
 PORT ?= 5000
-# The address drivers' links and SMS callbacks are built on (PUBLIC_BASE_URL) when
-# DISPATCH_PUBLIC_BASE_URL is not set: where `make run` listens; listening on every
+# The address drivers' links and SMS callbacks are built on when PUBLIC_BASE_URL is not
+# configured (instance/config.py or DISPATCH_PUBLIC_BASE_URL): where `make run` listens; on every
 # interface, this machine's first address (a phone on the same network can open it).
 PUBLIC_HOST ?= $(if $(filter 0.0.0.0 ::,$(HOST)),$(or $(firstword $(shell hostname -I 2>/dev/null)),127.0.0.1),$(HOST))
 MO := dispatch/translations/zh_Hans_CN/LC_MESSAGES/messages.mo
@@ -21,8 +21,7 @@ run: $(VENV)/.installed-run $(MO)
 	$(FLASK) demo load --if-empty --day $(DEMO_DAY)
 	$(FLASK) users create admin --role admin --if-missing < /dev/null
 	DISPATCH_SCHEDULER_ENABLED=$${DISPATCH_SCHEDULER_ENABLED:-true} \
-	DISPATCH_PUBLIC_BASE_URL=$${DISPATCH_PUBLIC_BASE_URL:-http://$(PUBLIC_HOST):$(PORT)} \
-	$(FLASK) serve --host $(HOST) --port $(PORT)
+	$(FLASK) serve --host $(HOST) --port $(PORT) --public-url http://$(PUBLIC_HOST):$(PORT)
 
 test: $(VENV)/.installed-dev $(MO)
 	$(BIN)/ruff check dispatch tests bench

@@ -288,9 +288,11 @@ def db_restore(path: Path) -> None:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option("--public-url", default=None, help="links are built on it unless PUBLIC_BASE_URL is set")
+def serve(host: str, port: int, public_url: str | None) -> None:
     """Serve the app on one process, with the scheduler when SCHEDULER_ENABLED."""
     app = current_app._get_current_object()
+    adopt_public_url(app.config, public_url)
     scheduler = _start_scheduler(app) if app.config["SCHEDULER_ENABLED"] else None
     click.echo(f"Serving on http://{host}:{port}  (Ctrl-C stops)")
     try:
@@ -298,6 +300,15 @@ def serve(host: str, port: int) -> None:
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+
+
+def adopt_public_url(config: dict, url: str | None) -> None:
+    """Build links on the address ``make run`` serves, unless PUBLIC_BASE_URL was configured
+    (instance/config.py or DISPATCH_PUBLIC_BASE_URL): a configured address always wins."""
+    from dispatch import config as defaults
+
+    if url and config.get("PUBLIC_BASE_URL") == defaults.PUBLIC_BASE_URL:
+        config["PUBLIC_BASE_URL"] = url.rstrip("/")
 
 
 trips_cli = AppGroup("trips", help="Trips and their drivers' manifests.")
