@@ -225,6 +225,9 @@ def test_a_coordinator_signed_out_is_told_and_the_mark_is_kept_for_later(chromiu
         page = context.new_page()
         _log_in(page)
         page.goto(f"/trips/{trip_id}/manifest")
+        # A permanent session's cookie is refreshed by every answer: let the page's own requests
+        # (scripts, icon) finish first, or one of them brings the cookie back.
+        page.wait_for_load_state("networkidle")
         context.clear_cookies()  # the session is gone (expired, or another network on the phone)
         page.locator(f'tr[data-worker="{worker}"] button[data-mark="boarded"]').click()
         expect(page.locator("#sync-status")).to_contain_text("退出登录")
