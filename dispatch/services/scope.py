@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.models import County, Trip, User, Worker
+from dispatch.services.planning import covered_counties
 
 
 class OutOfScope(Exception):
@@ -73,5 +74,5 @@ def check_bus(user: User, trip: Trip) -> None:
 
 def _plan_counties(trip: Trip) -> set[str]:
     """The counties an empty bus's plan covers; a plan without a county list covers them all."""
-    chosen = (trip.plan.scope or {}).get("counties") or []
-    return set(chosen) or set(db.session.scalars(select(County.id)))
+    covered = covered_counties(trip.plan)
+    return covered if covered is not None else set(db.session.scalars(select(County.id)))
