@@ -25,10 +25,12 @@ run: $(VENV)/.installed-run $(MO)
 
 test: $(VENV)/.installed-dev $(MO)
 	$(BIN)/ruff check dispatch tests bench
+	$(BIN)/ruff format --check dispatch tests bench wsgi.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check dispatch tests bench
+	$(BIN)/ruff format --check dispatch tests bench wsgi.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

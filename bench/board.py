@@ -31,8 +31,14 @@ DAY = date(2026, 3, 1)
 
 
 def build(tmp: Path, workers: int, seconds: float):
-    app = create_app({"SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.db'}"}, instance_path=str(tmp))  # fmt: skip
+    app = create_app(
+        {
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.db'}",
+        },
+        instance_path=str(tmp),
+    )
     with app.app_context():
         db.create_all()
         demo.load_demo(workers=workers, seed=7)
@@ -80,9 +86,15 @@ def run(workers: int, moves: int, seconds: float) -> dict:
             move_ms.append(timed(lambda url=url, data=data: _ok(client.post(url, data=data))))
         with app.app_context():
             db.engine.dispose()
-    return {"workers": workers, "buses": len(trips), "seated": seated,
-            "overview_p50": statistics.median(overview), "overview_p95": percentile(overview, 95),
-            "move_p50": statistics.median(move_ms), "move_p95": percentile(move_ms, 95)}  # fmt: skip
+    return {
+        "workers": workers,
+        "buses": len(trips),
+        "seated": seated,
+        "overview_p50": statistics.median(overview),
+        "overview_p95": percentile(overview, 95),
+        "move_p50": statistics.median(move_ms),
+        "move_p95": percentile(move_ms, 95),
+    }
 
 
 def _ok(response) -> None:

@@ -27,9 +27,20 @@ PREVIEW_TARGET_S = 20.0
 COMMIT_TARGET_S = 20.0
 MEMORY_TARGET_MB = 500.0
 HEADERS = (
-    "姓名", "身份证号", "手机号", "户籍县区", "乡镇村", "上车点", "目的地",
-    "用工单位", "最早出发日期", "最晚出发日期", "同行组", "短信通知", "备注",
-)  # fmt: skip
+    "姓名",
+    "身份证号",
+    "手机号",
+    "户籍县区",
+    "乡镇村",
+    "上车点",
+    "目的地",
+    "用工单位",
+    "最早出发日期",
+    "最晚出发日期",
+    "同行组",
+    "短信通知",
+    "备注",
+)
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平"
 
@@ -44,10 +55,14 @@ def build_app(instance: Path):
     from dispatch.services import demo
 
     app = create_app(
-        {"TESTING": True, "SECRET_KEY": "bench", "SCHEDULER_ENABLED": False,
-         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'bench.db'}"},
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "SCHEDULER_ENABLED": False,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'bench.db'}",
+        },
         instance_path=str(instance),
-    )  # fmt: skip
+    )
     with app.app_context():
         db.create_all()
         demo.load_demo(workers=0)
@@ -77,12 +92,23 @@ def workbook(app, rows: int) -> bytes:
             region, county = counties[(family * 4) % len(counties)]
         born = date(1970, 1, 1) + timedelta(days=n // 999)
         start = date(2026, 3, 1) + timedelta(days=(family if family is not None else n) % 5)
-        sheet.append([
-            SURNAMES[n % 20] + GIVEN[n // 20 % 20] + GIVEN[n // 400 % 20],
-            make_id_number(region, born, n % 999 + 1), f"1390{n:07d}", county, f"{county}东关",
-            None, site, employer, start.isoformat(), (start + timedelta(days=2)).isoformat(),
-            f"F{family}" if family is not None else None, "是", None,
-        ])  # fmt: skip
+        sheet.append(
+            [
+                SURNAMES[n % 20] + GIVEN[n // 20 % 20] + GIVEN[n // 400 % 20],
+                make_id_number(region, born, n % 999 + 1),
+                f"1390{n:07d}",
+                county,
+                f"{county}东关",
+                None,
+                site,
+                employer,
+                start.isoformat(),
+                (start + timedelta(days=2)).isoformat(),
+                f"F{family}" if family is not None else None,
+                "是",
+                None,
+            ]
+        )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -111,12 +137,19 @@ def run(rows: int) -> dict:
             reimport_s = time.perf_counter() - started
             db.engine.dispose()
     return {
-        "rows": rows, "file_kb": len(data) // 1024, "new": report.count("new"),
-        "errors": len(report.errors), "first_errors": problems, "written": committed.written,
+        "rows": rows,
+        "file_kb": len(data) // 1024,
+        "new": report.count("new"),
+        "errors": len(report.errors),
+        "first_errors": problems,
+        "written": committed.written,
         "existing_on_reimport": again.count("existing"),
-        "preview_s": preview_s, "commit_s": commit_s, "reimport_preview_s": reimport_s,
-        "peak_mb": peak_mb(), "peak_before_import_mb": base_mb,
-    }  # fmt: skip
+        "preview_s": preview_s,
+        "commit_s": commit_s,
+        "reimport_preview_s": reimport_s,
+        "peak_mb": peak_mb(),
+        "peak_before_import_mb": base_mb,
+    }
 
 
 def main() -> int:

@@ -51,8 +51,15 @@ FIRST_DAY = date(2026, 3, 2)
 DAYS = 33  # 100,000 workers over 33 days: about 3,000 a day, as a busy spring season
 PLANNED_DAY = FIRST_DAY
 PASSWORD = "load-test-pass"
-OK = {"login": {302}, "search": {200}, "api_search": {200}, "trip_page": {200}, "api_trip": {200},
-      "api_move": {200, 409, 422}, "swap": {302, 409, 422}}  # fmt: skip
+OK = {
+    "login": {302},
+    "search": {200},
+    "api_search": {200},
+    "trip_page": {200},
+    "api_trip": {200},
+    "api_move": {200, 409, 422},
+    "swap": {302, 409, 422},
+}
 
 
 # --- the database ------------------------------------------------------------------------
@@ -60,22 +67,36 @@ OK = {"login": {302}, "search": {200}, "api_search": {200}, "trip_page": {200}, 
 
 def start_cluster(directory: Path) -> tuple[str, callable]:
     """Start (creating once) a PostgreSQL cluster in ``directory``; its URL and a stopper."""
-    data, user = directory / "data", "postgres" if os.geteuid() == 0 else os.environ.get("USER", "postgres")
+    data, user = (
+        directory / "data",
+        "postgres" if os.geteuid() == 0 else os.environ.get("USER", "postgres"),
+    )
     if not data.exists():
         directory.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             os.chown(directory, *_postgres_ids())
-        subprocess.run(pg._as_postgres([pg._bin("initdb"), "-D", str(data), "-A", "trust", "-U", user,
-                                        "-E", "UTF8"]), check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            pg._as_postgres(
+                [pg._bin("initdb"), "-D", str(data), "-A", "trust", "-U", user, "-E", "UTF8"]
+            ),
+            check=True,
+            capture_output=True,
+        )
     port = pg._free_port()
     options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c max_connections=100"
     ctl = [pg._bin("pg_ctl"), "-D", str(data), "-l", str(directory / "log")]
-    subprocess.run(pg._as_postgres([*ctl, "-o", options, "-w", "start"]), check=True, capture_output=True)
+    subprocess.run(
+        pg._as_postgres([*ctl, "-o", options, "-w", "start"]), check=True, capture_output=True
+    )
     url = f"postgresql+psycopg://{user}@127.0.0.1:{port}/dispatch_load"
-    with __import__("psycopg").connect(f"postgresql://{user}@127.0.0.1:{port}/postgres", autocommit=True) as c:
+    with __import__("psycopg").connect(
+        f"postgresql://{user}@127.0.0.1:{port}/postgres", autocommit=True
+    ) as c:
         if not c.execute("SELECT 1 FROM pg_database WHERE datname = 'dispatch_load'").fetchone():
             c.execute("CREATE DATABASE dispatch_load")
-    return url, lambda: subprocess.run(pg._as_postgres([*ctl, "-m", "fast", "stop"]), capture_output=True)
+    return url, lambda: subprocess.run(
+        pg._as_postgres([*ctl, "-m", "fast", "stop"]), capture_output=True
+    )
 
 
 def _postgres_ids() -> tuple[int, int]:
@@ -86,14 +107,21 @@ def _postgres_ids() -> tuple[int, int]:
 
 
 def make_app(url: str, tmp: Path):
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "load", "SMS_BACKEND": "console"},
-                      instance_path=str(tmp))  # fmt: skip
+    return create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "load", "SMS_BACKEND": "console"},
+        instance_path=str(tmp),
+    )
 
 
 def build(url: str, tmp: Path, workers: int, clients: int, plan_seconds: float) -> None:
     """Migrate, then load workers, fleet, coordinators and a published day unless present."""
-    upgrade = subprocess.run([sys.executable, "-m", "flask", "--app", "dispatch", "db", "upgrade"],
-                             cwd=ROOT, env=app_env(url), capture_output=True, text=True)  # fmt: skip
+    upgrade = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "dispatch", "db", "upgrade"],
+        cwd=ROOT,
+        env=app_env(url),
+        capture_output=True,
+        text=True,
+    )
     if upgrade.returncode != 0:
         raise SystemExit(upgrade.stderr)
     app = make_app(url, tmp)
@@ -105,7 +133,10 @@ def build(url: str, tmp: Path, workers: int, clients: int, plan_seconds: float) 
             _add_workers(workers - have, seed=have)
             _add_fleet()
             db.session.commit()
-            print(f"added {workers - have:,} workers in {time.monotonic() - started:.0f} s", flush=True)
+            print(
+                f"added {workers - have:,} workers in {time.monotonic() - started:.0f} s",
+                flush=True,
+            )
         _add_coordinators(clients)
         if not db.session.scalar(select(Plan.id).filter_by(status="published")):
             _publish_day(app, plan_seconds)
@@ -129,13 +160,22 @@ def _add_workers(count: int, seed: int) -> None:
             continue
         taken.add(id_number)
         day = FIRST_DAY + timedelta(days=rng.randrange(DAYS))
-        rows.append({
-            "name": demo._person_name(rng), "id_number": id_number, "phone": f"+86138{len(taken):08d}",
-            "birth_date": born, "sex": "MF"[int(id_number[16]) % 2 == 0], "county_id": county.id,
-            "township": f"{county.name_zh}{rng.choice('东西南北')}村", "pickup_site_id": county.default_pickup_id,
-            "destination_site_id": employer.site_id, "employer_id": employer.id,
-            "earliest_date": day, "latest_date": day + timedelta(days=rng.choice((0, 0, 1))),
-        })  # fmt: skip
+        rows.append(
+            {
+                "name": demo._person_name(rng),
+                "id_number": id_number,
+                "phone": f"+86138{len(taken):08d}",
+                "birth_date": born,
+                "sex": "MF"[int(id_number[16]) % 2 == 0],
+                "county_id": county.id,
+                "township": f"{county.name_zh}{rng.choice('东西南北')}村",
+                "pickup_site_id": county.default_pickup_id,
+                "destination_site_id": employer.site_id,
+                "employer_id": employer.id,
+                "earliest_date": day,
+                "latest_date": day + timedelta(days=rng.choice((0, 0, 1))),
+            }
+        )
     for start in range(0, len(rows), 5000):
         db.session.execute(insert(Worker), rows[start : start + 5000])
 
@@ -162,13 +202,20 @@ def _publish_day(app, plan_seconds: float) -> None:
     """Plan PLANNED_DAY's open demand and publish it: seats are final, notices queued."""
     started = time.monotonic()
     # Only the workers who must leave that day: the plan stays one day, as a coordinator runs it.
-    db.session.execute(update(Worker).where(Worker.earliest_date == PLANNED_DAY).values(latest_date=PLANNED_DAY))
+    db.session.execute(
+        update(Worker).where(Worker.earliest_date == PLANNED_DAY).values(latest_date=PLANNED_DAY)
+    )
     plan = planning.start_plan(planning.Scope(PLANNED_DAY, PLANNED_DAY), None)
-    planning.store_result(plan, planning.solve_plan(plan, plan_seconds), clock(8), app.config["TIMEZONE"])
+    planning.store_result(
+        plan, planning.solve_plan(plan, plan_seconds), clock(8), app.config["TIMEZONE"]
+    )
     db.session.flush()
     seated = planning.publish(plan, None, None, app.config)
     db.session.commit()
-    print(f"plan {plan.id}: {len(plan.trips)} buses, {seated} seated, {time.monotonic() - started:.0f} s", flush=True)
+    print(
+        f"plan {plan.id}: {len(plan.trips)} buses, {seated} seated, {time.monotonic() - started:.0f} s",
+        flush=True,
+    )
 
 
 # --- the coordinators ---------------------------------------------------------------------
@@ -178,8 +225,12 @@ def _publish_day(app, plan_seconds: float) -> None:
 class Tally:
     """One coordinator's measurements and accepted writes."""
 
-    samples: list[tuple[str, float, int]] = field(default_factory=list)  # kind, ms, status (0: exception)
-    accepted: list[tuple[int, int, tuple]] = field(default_factory=list)  # trip, base version, change
+    samples: list[tuple[str, float, int]] = field(
+        default_factory=list
+    )  # kind, ms, status (0: exception)
+    accepted: list[tuple[int, int, tuple]] = field(
+        default_factory=list
+    )  # trip, base version, change
     in_doubt: set[int] = field(default_factory=set)  # trips with a write of unknown outcome
     failures: Counter[str] = field(default_factory=Counter)  # "kind status" unexpected
 
@@ -197,7 +248,9 @@ class Clock:
 
 
 class Coordinator(threading.Thread):
-    def __init__(self, n: int, base: str, token: str, trips: list[int], clock: Clock, think: float) -> None:
+    def __init__(
+        self, n: int, base: str, token: str, trips: list[int], clock: Clock, think: float
+    ) -> None:
         super().__init__(name=f"coord{n:02d}", daemon=True)
         self.base, self.trips, self.clock, self.think = base, trips, clock, think
         self.rng = random.Random(n)
@@ -226,19 +279,27 @@ class Coordinator(threading.Thread):
                 self.rng.choices(actions, weights=(30, 10, 25, 20, 15))[0]()
             except Exception as error:  # noqa: BLE001 (e.g. an answer that is not JSON: counted, not fatal)
                 self.tally.failures[f"client {type(error).__name__}"] += 1
-            time.sleep(min(self.rng.expovariate(1 / self.think), 5 * self.think) if self.think else 0)
+            time.sleep(
+                min(self.rng.expovariate(1 / self.think), 5 * self.think) if self.think else 0
+            )
 
-    def call(self, kind: str, session: requests.Session, method: str, path: str, **kw) -> requests.Response | None:
+    def call(
+        self, kind: str, session: requests.Session, method: str, path: str, **kw
+    ) -> requests.Response | None:
         started = time.perf_counter()
         try:
-            response = session.request(method, self.base + path, timeout=30, allow_redirects=False, **kw)
+            response = session.request(
+                method, self.base + path, timeout=30, allow_redirects=False, **kw
+            )
         except requests.RequestException as error:
             self.record(kind, started, 0, error)
             return None
         self.record(kind, started, response.status_code)
         return response
 
-    def record(self, kind: str, started: float, status: int, error: Exception | None = None) -> None:
+    def record(
+        self, kind: str, started: float, status: int, error: Exception | None = None
+    ) -> None:
         self.tally.samples.append((kind, (time.perf_counter() - started) * 1000, status))
         if status not in OK[kind]:
             self.tally.failures[f"{kind} {status or type(error).__name__}"] += 1
@@ -250,7 +311,13 @@ class Coordinator(threading.Thread):
             self.csrf = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
 
     def api_search(self) -> None:
-        self.call("api_search", self.api, "GET", "/api/v1/workers", params={"q": self.rng.choice(demo.SURNAMES)})
+        self.call(
+            "api_search",
+            self.api,
+            "GET",
+            "/api/v1/workers",
+            params={"q": self.rng.choice(demo.SURNAMES)},
+        )
 
     def trip_page(self) -> None:
         self.call("trip_page", self.web, "GET", f"/trips/{self.rng.choice(self.trips)}")
@@ -258,7 +325,9 @@ class Coordinator(threading.Thread):
     def _trip(self) -> tuple[int, dict] | None:
         trip_id = self.rng.choice(self.trips)
         answer = self.call("api_trip", self.api, "GET", f"/api/v1/trips/{trip_id}")
-        return (trip_id, answer.json()) if answer is not None and answer.status_code == 200 else None
+        return (
+            (trip_id, answer.json()) if answer is not None and answer.status_code == 200 else None
+        )
 
     def move(self) -> None:
         """A worker of my county to a free seat of the same bus (API, with the version read)."""
@@ -267,12 +336,19 @@ class Coordinator(threading.Thread):
             return
         trip_id, trip = found
         mine = [s for s in trip["seats"] if s["worker_id"] is not None and not s["locked"]]
-        free = sorted(set(range(1, trip["passenger_seats"] + 1)) - {s["seat_no"] for s in trip["seats"]})
+        free = sorted(
+            set(range(1, trip["passenger_seats"] + 1)) - {s["seat_no"] for s in trip["seats"]}
+        )
         if not mine or not free:
             return
         worker, seat = self.rng.choice(mine)["worker_id"], self.rng.choice(free)
-        answer = self.call("api_move", self.api, "PUT", f"/api/v1/trips/{trip_id}/seats/{seat}",
-                           json={"worker_id": worker, "version": trip["version"]})  # fmt: skip
+        answer = self.call(
+            "api_move",
+            self.api,
+            "PUT",
+            f"/api/v1/trips/{trip_id}/seats/{seat}",
+            json={"worker_id": worker, "version": trip["version"]},
+        )
         self.settle(answer, 200, trip_id, trip["version"], ("move", worker, seat))
 
     def swap(self) -> None:
@@ -281,14 +357,22 @@ class Coordinator(threading.Thread):
         if found is None or not self.csrf:
             return self.search() if not self.csrf else None
         trip_id, trip = found
-        mine = [s["seat_no"] for s in trip["seats"] if s["worker_id"] is not None and not s["locked"]]
+        mine = [
+            s["seat_no"] for s in trip["seats"] if s["worker_id"] is not None and not s["locked"]
+        ]
         taken = {s["seat_no"] for s in trip["seats"]}
         free = [n for n in range(1, trip["passenger_seats"] + 1) if n not in taken]
         if not mine or len(mine) + len(free) < 2:
             return None
         a = self.rng.choice(mine)
         b = self.rng.choice([n for n in mine + free if n != a])
-        form = {"csrf_token": self.csrf, "action": "swap", "seat_no": a, "other_seat": b, "version": trip["version"]}
+        form = {
+            "csrf_token": self.csrf,
+            "action": "swap",
+            "seat_no": a,
+            "other_seat": b,
+            "version": trip["version"],
+        }
         answer = self.call("swap", self.web, "POST", f"/trips/{trip_id}/seats", data=form)
         return self.settle(answer, 302, trip_id, trip["version"], ("swap", a, b))
 
@@ -307,8 +391,11 @@ def snapshot(app) -> dict[int, tuple[int, dict[int, int]]]:
     with app.app_context():
         trips = db.session.scalars(select(Trip).join(Plan).where(Plan.status == "published")).all()
         maps: dict[int, tuple[int, dict[int, int]]] = {t.id: (t.version, {}) for t in trips}
-        rows = db.session.execute(select(SeatAssignment.trip_id, SeatAssignment.seat_no, SeatAssignment.worker_id)
-                                  .where(SeatAssignment.trip_id.in_(maps)))  # fmt: skip
+        rows = db.session.execute(
+            select(SeatAssignment.trip_id, SeatAssignment.seat_no, SeatAssignment.worker_id).where(
+                SeatAssignment.trip_id.in_(maps)
+            )
+        )
         for trip_id, seat_no, worker_id in rows:
             maps[trip_id][1][seat_no] = worker_id
         db.session.commit()
@@ -342,7 +429,9 @@ def check_lost_updates(before, after, tallies: list[Tally]) -> list[str]:
         if trip_id in doubt and final_version - version != len(done):
             continue  # a write whose answer never came may or may not have happened
         if [v for v, _ in done] != list(range(version, final_version)):
-            problems.append(f"trip {trip_id}: versions {version}→{final_version}, accepted {[v for v, _ in done]}")
+            problems.append(
+                f"trip {trip_id}: versions {version}→{final_version}, accepted {[v for v, _ in done]}"
+            )
             continue
         for _, change in done:
             seats = replay(seats, change)
@@ -355,24 +444,37 @@ def check_seats(app) -> list[str]:
     """No worker twice in a plan, no seat twice on a bus, no seat beyond the coach."""
     with app.app_context():
         sa = SeatAssignment
-        twice = db.session.execute(select(sa.plan_id, sa.worker_id).group_by(sa.plan_id, sa.worker_id)
-                                   .having(func.count() > 1)).all()  # fmt: skip
-        shared = db.session.execute(select(sa.trip_id, sa.seat_no).group_by(sa.trip_id, sa.seat_no)
-                                    .having(func.count() > 1)).all()  # fmt: skip
-        beyond = db.session.scalar(text(
-            "SELECT count(*) FROM seat_assignment s JOIN trip t ON t.id = s.trip_id "
-            "JOIN coach_type c ON c.id = t.coach_type_id WHERE s.seat_no > c.rated_seats - c.crew_seats"))  # fmt: skip
+        twice = db.session.execute(
+            select(sa.plan_id, sa.worker_id)
+            .group_by(sa.plan_id, sa.worker_id)
+            .having(func.count() > 1)
+        ).all()
+        shared = db.session.execute(
+            select(sa.trip_id, sa.seat_no).group_by(sa.trip_id, sa.seat_no).having(func.count() > 1)
+        ).all()
+        beyond = db.session.scalar(
+            text(
+                "SELECT count(*) FROM seat_assignment s JOIN trip t ON t.id = s.trip_id "
+                "JOIN coach_type c ON c.id = t.coach_type_id WHERE s.seat_no > c.rated_seats - c.crew_seats"
+            )
+        )
         db.session.commit()
-    return [f"worker seated twice: {r}" for r in twice] + [f"seat taken twice: {r}" for r in shared] + (
-        [f"{beyond} seats beyond their coach"] if beyond else [])  # fmt: skip
+    return (
+        [f"worker seated twice: {r}" for r in twice]
+        + [f"seat taken twice: {r}" for r in shared]
+        + ([f"{beyond} seats beyond their coach"] if beyond else [])
+    )
 
 
 SERVER_KINDS = (  # access-log request line → kind, as the clients name them
-    (re.compile(r'"POST /login'), "login"), (re.compile(r'"GET /workers/\?'), "search"),
-    (re.compile(r'"GET /api/v1/workers\?'), "api_search"), (re.compile(r'"GET /trips/\d+ '), "trip_page"),
-    (re.compile(r'"GET /api/v1/trips/\d+ '), "api_trip"), (re.compile(r'"PUT /api/v1/trips/'), "api_move"),
+    (re.compile(r'"POST /login'), "login"),
+    (re.compile(r'"GET /workers/\?'), "search"),
+    (re.compile(r'"GET /api/v1/workers\?'), "api_search"),
+    (re.compile(r'"GET /trips/\d+ '), "trip_page"),
+    (re.compile(r'"GET /api/v1/trips/\d+ '), "api_trip"),
+    (re.compile(r'"PUT /api/v1/trips/'), "api_move"),
     (re.compile(r'"POST /trips/\d+/seats'), "swap"),
-)  # fmt: skip
+)
 
 
 def server_times(log: Path) -> dict[str, list[float]]:
@@ -388,7 +490,9 @@ def server_times(log: Path) -> dict[str, list[float]]:
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else 0.0
+    return (
+        ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else 0.0
+    )
 
 
 def summarise(tallies: list[Tally], seconds: float, server: dict[str, list[float]]) -> dict:
@@ -402,23 +506,34 @@ def summarise(tallies: list[Tally], seconds: float, server: dict[str, list[float
     in_worker = [ms for kind, values in server.items() if kind != "login" for ms in values]
     rows = [_row(kind, v, server.get(kind, [])) for kind, v in sorted(by_kind.items())]
     rows.append(_row("all in the window", every, in_worker))
-    return {"rows": rows, "rate": len(every) / seconds, "statuses": statuses,
-            "5xx": sum(n for key, n in statuses.items() if int(key.split()[1]) >= 500),
-            "failures": sum((t.failures for t in tallies), Counter()),
-            "accepted": sum(len(t.accepted) for t in tallies)}  # fmt: skip
+    return {
+        "rows": rows,
+        "rate": len(every) / seconds,
+        "statuses": statuses,
+        "5xx": sum(n for key, n in statuses.items() if int(key.split()[1]) >= 500),
+        "failures": sum((t.failures for t in tallies), Counter()),
+        "accepted": sum(len(t.accepted) for t in tallies),
+    }
 
 
 def _row(kind: str, client: list[float], server: list[float]) -> tuple:
     label = "login (before the window)" if kind == "login" else kind
-    return (label, len(client), *(percentile(client, p) for p in (50, 95, 99)), max(client, default=0),
-            percentile(server, 50), percentile(server, 95))  # fmt: skip
+    return (
+        label,
+        len(client),
+        *(percentile(client, p) for p in (50, 95, 99)),
+        max(client, default=0),
+        percentile(server, 50),
+        percentile(server, 95),
+    )
 
 
 def render(args, summary: dict, problems: list[str], facts: dict) -> str:
     p95 = summary["rows"][-1][3]
     met = p95 <= 300 and summary["5xx"] == 0 and not problems
     lines = [
-        "## Load", "",
+        "## Load",
+        "",
         f"`bench/load.py --duration {args.duration:.0f} --clients {args.clients} --think {args.think}`, "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, {os.cpu_count()} CPUs "
         "shared with other engineers' work (client threads, gunicorn, the scheduler and PostgreSQL all on "
@@ -431,12 +546,15 @@ def render(args, summary: dict, problems: list[str], facts: dict) -> str:
         "workers (page 30 %, API 10 %), open a trip page (25 %), move a worker of their county to a free "
         "seat via the API with the trip's version (20 %: GET trip + PUT), swap two seats through the "
         "trip form with CSRF (15 %: GET trip + POST). Client times include queueing for a free gunicorn "
-        "worker; \"in worker\" is gunicorn's own request time (access log).", "",
+        'worker; "in worker" is gunicorn\'s own request time (access log).',
+        "",
         "| request | count | p50 ms | p95 ms | p99 ms | max ms | in worker p50 | in worker p95 |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]  # fmt: skip
-    lines += [f"| {k} | {n:,} | {a:.0f} | {b:.0f} | {c:.0f} | {d:.0f} | {e:.0f} | {f:.0f} |"
-              for k, n, a, b, c, d, e, f in summary["rows"]]  # fmt: skip
+    ]
+    lines += [
+        f"| {k} | {n:,} | {a:.0f} | {b:.0f} | {c:.0f} | {d:.0f} | {e:.0f} | {f:.0f} |"
+        for k, n, a, b, c, d, e, f in summary["rows"]
+    ]
     conflicts = sum(n for key, n in summary["statuses"].items() if key.endswith(" 409"))
     lines += [
         "",
@@ -444,8 +562,10 @@ def render(args, summary: dict, problems: list[str], facts: dict) -> str:
         f"{dict(summary['failures']) or 'none'}; accepted seat writes {summary['accepted']:,}, "
         f"refused as stale (409) {conflicts:,}.",
         f"Database afterwards: {'; '.join(problems) if problems else 'no worker seated twice, no seat taken twice, every trip version advanced exactly once per accepted write and the replayed writes give the final seat maps (no lost update)'}.",
-        f"Targets (p95 ≤ 300 ms, no 5xx, consistent seats): **{'met' if met else 'missed'}**.", "", "",
-    ]  # fmt: skip
+        f"Targets (p95 ≤ 300 ms, no 5xx, consistent seats): **{'met' if met else 'missed'}**.",
+        "",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -465,23 +585,43 @@ def run(args, url: str, tmp: Path) -> tuple[str, bool]:
     app = make_app(url, tmp)
     before = snapshot(app)
     with app.app_context():
-        users = db.session.scalars(select(User).where(User.username.like("coord%")).order_by(User.username)).all()
+        users = db.session.scalars(
+            select(User).where(User.username.like("coord%")).order_by(User.username)
+        ).all()
         tokens = {u.username: accounts.create_token(u) for u in users[: args.clients]}
         county_trips = _trips_by_county(before)
         counties = {u.username: u.county_ids() for u in users}
-        facts = {"workers": db.session.scalar(select(func.count()).select_from(Worker)), "buses": len(before),
-                 "seated": sum(len(s) for _, s in before.values()), "load_before": os.getloadavg()[0]}  # fmt: skip
+        facts = {
+            "workers": db.session.scalar(select(func.count()).select_from(Worker)),
+            "buses": len(before),
+            "seated": sum(len(s) for _, s in before.values()),
+            "load_before": os.getloadavg()[0],
+        }
         db.session.commit()
     env = app_env(url, SMS_BACKEND="console")
     env["WEB_CONCURRENCY"] = str(args.web_workers)
-    scheduler = subprocess.Popen([sys.executable, "-m", "flask", "--app", "dispatch", "scheduler", "run"],
-                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "dispatch", "scheduler", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     server = Gunicorn(env, tmp / "gunicorn.log", workers=args.web_workers)
     try:
         server.wait_ready()
         clock = Clock(len(tokens), args.duration)
-        clients = [Coordinator(n, server.url, tokens[name], _their_trips(counties[name], county_trips, before),
-                               clock, args.think) for n, name in enumerate(tokens, start=1)]  # fmt: skip
+        clients = [
+            Coordinator(
+                n,
+                server.url,
+                tokens[name],
+                _their_trips(counties[name], county_trips, before),
+                clock,
+                args.think,
+            )
+            for n, name in enumerate(tokens, start=1)
+        ]
         for client in clients:
             client.start()
         for client in clients:
@@ -508,8 +648,13 @@ def _their_trips(counties: set[str], county_trips: dict[str, list[int]], maps: d
 
 
 def _trips_by_county(maps) -> dict[str, list[int]]:
-    owners = dict(db.session.execute(select(Worker.id, Worker.county_id).where(
-        Worker.id.in_([w for _, seats in maps.values() for w in seats.values()]))).all())  # fmt: skip
+    owners = dict(
+        db.session.execute(
+            select(Worker.id, Worker.county_id).where(
+                Worker.id.in_([w for _, seats in maps.values() for w in seats.values()])
+            )
+        ).all()
+    )
     found: dict[str, set[int]] = defaultdict(set)
     for trip_id, (_, seats) in maps.items():
         for worker_id in seats.values():
@@ -521,13 +666,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=300, help="seconds of load (default 300)")
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--think", type=float, default=10.0,
-                        help="mean seconds between a coordinator's actions (people read, phone, decide)")  # fmt: skip
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=10.0,
+        help="mean seconds between a coordinator's actions (people read, phone, decide)",
+    )
     parser.add_argument("--workers", type=int, default=100_000)
     parser.add_argument("--web-workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
     parser.add_argument("--plan-seconds", type=float, default=20)
-    parser.add_argument("--cluster", type=Path, default=Path("/tmp/dispatch-load-pg"),
-                        help="PostgreSQL cluster directory, created once and reused")  # fmt: skip
+    parser.add_argument(
+        "--cluster",
+        type=Path,
+        default=Path("/tmp/dispatch-load-pg"),
+        help="PostgreSQL cluster directory, created once and reused",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     args = parser.parse_args()
     url, stop = start_cluster(args.cluster)

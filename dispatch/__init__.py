@@ -10,7 +10,9 @@ from typing import Any
 from flask import Flask
 
 
-def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+def create_app(
+    test_config: dict[str, Any] | None = None, instance_path: str | None = None
+) -> Flask:
     """Build the app: defaults, instance/config.py, DISPATCH_* environment, then test_config."""
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     _load_config(app, test_config)

@@ -58,7 +58,9 @@ def create_token(name: str) -> None:
 @click.option("--workers", default=200, show_default=True, type=click.IntRange(min=0))
 @click.option("--seed", default=2026, show_default=True)
 @click.option("--if-empty", is_flag=True, help="Only when the database has no data yet.")
-@click.option("--day", type=click.DateTime(["%Y-%m-%d"]), help="Travel around this day (default 2026-03-01).")
+@click.option(
+    "--day", type=click.DateTime(["%Y-%m-%d"]), help="Travel around this day (default 2026-03-01)."
+)
 def load_demo(workers: int, seed: int, if_empty: bool, day) -> None:
     """Load reference data, fleet and demo workers (idempotent)."""
     if if_empty and not demo.database_is_empty():
@@ -77,8 +79,12 @@ workers_cli = AppGroup("workers", help="The worker registry.")
 
 @workers_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--commit", "do_commit", is_flag=True, help="Write the good rows (default: check only).")
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Departure date of rows without one.")
+@click.option(
+    "--commit", "do_commit", is_flag=True, help="Write the good rows (default: check only)."
+)
+@click.option(
+    "--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Departure date of rows without one."
+)
 def import_workers(file: str, do_commit: bool, day) -> None:
     """Import workers from .xlsx, .xls or .csv; print a per-row report."""
     from pathlib import Path
@@ -100,7 +106,9 @@ def import_workers(file: str, do_commit: bool, day) -> None:
         problems = "; ".join(f"{FIELD_LABELS_ZH.get(k, k)}: {v}" for k, v in row.errors.items())
         click.echo(f"row {row.row}\t{row.status}\t{row.name}\t{problems}".rstrip())
     for skipped in report.skipped:
-        click.echo(f"row {skipped.row}\tskipped\t{skip_reason_label(skipped.reason)}\t{skipped.text}".rstrip())
+        click.echo(
+            f"row {skipped.row}\tskipped\t{skip_reason_label(skipped.reason)}\t{skipped.text}".rstrip()
+        )
     if report.ignored_columns:
         click.echo("ignored columns: " + ", ".join(report.ignored_columns))
     new, existing, bad = report.count("new"), report.count("existing"), len(report.errors)
@@ -192,9 +200,13 @@ def plan_publish(plan_id: int) -> None:
     except planning.PlanningError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"Plan {plan_id} published: {result.seated} workers seated on {len(plan.trips)} buses.")
+    click.echo(
+        f"Plan {plan_id} published: {result.seated} workers seated on {len(plan.trips)} buses."
+    )
     for drop in result.drops:  # seats that no longer stood: the worker is sent nothing
-        click.echo(f"dropped w{drop.worker_id} from {drop.trip_code}: {drop.reason} {drop.detail}".rstrip())
+        click.echo(
+            f"dropped w{drop.worker_id} from {drop.trip_code}: {drop.reason} {drop.detail}".rstrip()
+        )
 
 
 notify_cli = AppGroup("notify", help="SMS notifications.")
@@ -288,7 +300,9 @@ def db_restore(path: Path) -> None:
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--public-url", default=None, help="links are built on it unless PUBLIC_BASE_URL is set")
+@click.option(
+    "--public-url", default=None, help="links are built on it unless PUBLIC_BASE_URL is set"
+)
 def serve(host: str, port: int, public_url: str | None) -> None:
     """Serve the app on one process, with the scheduler when SCHEDULER_ENABLED."""
     app = current_app._get_current_object()
@@ -327,11 +341,16 @@ def trip_driver_link(trip_id: int, rotate: bool) -> None:
         raise click.ClickException(f"no trip {trip_id}")
     if rotate or not trip.manifest_key:
         driver_links.rotate(trip, None)
-    link = driver_links.link_for(trip, current_app.secret_key, current_app.config["PUBLIC_BASE_URL"])
+    link = driver_links.link_for(
+        trip, current_app.secret_key, current_app.config["PUBLIC_BASE_URL"]
+    )
     db.session.commit()
     click.echo(link)
     if trip.plan.status != "published":
-        click.echo(f"note: plan {trip.plan_id} is {trip.plan.status}; the link opens once it is published", err=True)
+        click.echo(
+            f"note: plan {trip.plan_id} is {trip.plan.status}; the link opens once it is published",
+            err=True,
+        )
 
 
 def _start_scheduler(app: Flask):
@@ -340,7 +359,9 @@ def _start_scheduler(app: Flask):
     return start_scheduler(app)
 
 
-reference_cli = AppGroup("reference", help="The bundled pickup points, destinations and coach types.")
+reference_cli = AppGroup(
+    "reference", help="The bundled pickup points, destinations and coach types."
+)
 fleet_cli = AppGroup("fleet", help="Operators' coaches and drivers.")
 
 
@@ -351,13 +372,17 @@ def reference_load() -> None:
 
     report = load_reference()
     db.session.commit()
-    click.echo(f"Sites added: {report.sites_added}, counties added: {report.counties_added}, "
-               f"coach types added: {report.coach_types_added}.")  # fmt: skip
+    click.echo(
+        f"Sites added: {report.sites_added}, counties added: {report.counties_added}, "
+        f"coach types added: {report.coach_types_added}."
+    )
 
 
 @fleet_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--commit", "do_commit", is_flag=True, help="Write the good rows (default: check only).")
+@click.option(
+    "--commit", "do_commit", is_flag=True, help="Write the good rows (default: check only)."
+)
 def fleet_import_command(file: str, do_commit: bool) -> None:
     """Import an operator's coach list (.xlsx, .xls or .csv); print a per-row report."""
     from dispatch.services import fleet_import
@@ -370,14 +395,18 @@ def fleet_import_command(file: str, do_commit: bool) -> None:
     for row in report.rows:
         problems = "; ".join(f"{k}: {v}" for k, v in row.errors.items())
         click.echo(f"row {row.row}\t{row.status}\t{row.plate}\t{problems}".rstrip())
-    click.echo(f"{report.count('new')} new, {report.count('changed')} changed, "
-               f"{report.count('unchanged')} unchanged, {report.count('error')} with errors.")  # fmt: skip
+    click.echo(
+        f"{report.count('new')} new, {report.count('changed')} changed, "
+        f"{report.count('unchanged')} unchanged, {report.count('error')} with errors."
+    )
     if not do_commit:
         click.echo("Nothing written (use --commit).")
         return
     result = fleet_import.commit(report, None)
     db.session.commit()
-    click.echo(f"Written: {result.added} added, {result.changed} changed, {result.drivers_added} drivers added.")
+    click.echo(
+        f"Written: {result.added} added, {result.changed} changed, {result.drivers_added} drivers added."
+    )
 
 
 def init_app(app: Flask) -> None:
@@ -386,7 +415,18 @@ def init_app(app: Flask) -> None:
     migrate_db_cli.add_command(db_backup)  # flask --app dispatch db backup PATH
     migrate_db_cli.add_command(db_restore)
     for command in (
-        users_cli, tokens_cli, demo_cli, workers_cli, planner_cli, plan_cli, notify_cli, scheduler_cli, serve,
-        retention_cli, trips_cli, reference_cli, fleet_cli,
-    ):  # fmt: skip
+        users_cli,
+        tokens_cli,
+        demo_cli,
+        workers_cli,
+        planner_cli,
+        plan_cli,
+        notify_cli,
+        scheduler_cli,
+        serve,
+        retention_cli,
+        trips_cli,
+        reference_cli,
+        fleet_cli,
+    ):
         app.cli.add_command(command)

@@ -40,8 +40,13 @@ class DatabaseStorage(Storage):
 
     STORAGE_SCHEME = [SCHEME]
 
-    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False,
-                 clock: Callable[[], float] = time.time, **options) -> None:  # fmt: skip
+    def __init__(
+        self,
+        uri: str | None = None,
+        wrap_exceptions: bool = False,
+        clock: Callable[[], float] = time.time,
+        **options,
+    ) -> None:
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self.clock = clock
         self._next_sweep = 0.0
@@ -54,7 +59,9 @@ class DatabaseStorage(Storage):
         """Add ``amount`` hits; a window that has ended starts again at ``amount``."""
         now = self.clock()
         with db.engine.begin() as conn:
-            count = conn.execute(self._upsert(conn, _stored_key(key), now, expiry, amount)).scalar_one()
+            count = conn.execute(
+                self._upsert(conn, _stored_key(key), now, expiry, amount)
+            ).scalar_one()
             if now >= self._next_sweep:
                 self._next_sweep = now + SWEEP_EVERY_S
                 conn.execute(delete(COUNTERS).where(COUNTERS.c.expires_at < now))

@@ -136,11 +136,14 @@ def _is_local_path(value: str) -> bool:
     if _UNSAFE_IN_PATH.search(value) or not value.startswith("/") or value.startswith("//"):
         return False
     parts = urlsplit(value)
-    return not (parts.scheme or parts.netloc) and parts.path.startswith("/") and not parts.path.startswith("//")
+    return (
+        not (parts.scheme or parts.netloc)
+        and parts.path.startswith("/")
+        and not parts.path.startswith("//")
+    )
 
 
 # --- Ids in URLs --------------------------------------------------------------------------
-
 
 
 class IdConverter(IntegerConverter):
@@ -218,8 +221,10 @@ def _refuse_unstorable_input():
     field = _hostile_field()
     if field is None:
         return None
-    message = _("The text sent contains control characters or broken characters that cannot be "
-                "stored. Remove them (retype the text) and try again.")  # fmt: skip
+    message = _(
+        "The text sent contains control characters or broken characters that cannot be "
+        "stored. Remove them (retype the text) and try again."
+    )
     if request.path.startswith("/api/"):  # query parameters (the API checks its JSON bodies: 422)
         from dispatch.routes.api_errors import api_error
 
@@ -300,4 +305,7 @@ def nav_items() -> list[tuple[str, str, bool]]:
     items = [(e, label) for e, label, admin_only in NAV if e in views and (admin or not admin_only)]
     here = request.endpoint or ""
     exact = any(e == here for e, _label in items)  # the audit log is a workers.* page of its own
-    return [(e, label, e == here if exact else e.split(".")[0] == here.split(".")[0]) for e, label in items]
+    return [
+        (e, label, e == here if exact else e.split(".")[0] == here.split(".")[0])
+        for e, label in items
+    ]

@@ -47,7 +47,9 @@ class Driver(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(40))
     phone: Mapped[str] = mapped_column(String(20))  # E.164
-    operator: Mapped[str] = mapped_column(String(80), default="")  # the operator's name, kept in step
+    operator: Mapped[str] = mapped_column(
+        String(80), default=""
+    )  # the operator's name, kept in step
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("operator.id"), index=True)
     licence_class: Mapped[str] = mapped_column(String(10), default="")  # e.g. A1
     qualification_no: Mapped[str] = mapped_column(String(40), default="")  # 从业资格证号

@@ -43,7 +43,9 @@ class Site(db.Model):
     lon: Mapped[float]
     address: Mapped[str] = mapped_column(String(200), default="")
     county_id: Mapped[str | None] = mapped_column(ForeignKey("county.id"), index=True)
-    handout_place: Mapped[str] = mapped_column(String(200), default="")  # welfare packs (pickup points)
+    handout_place: Mapped[str] = mapped_column(
+        String(200), default=""
+    )  # welfare packs (pickup points)
     default_window: Mapped[str] = mapped_column(String(20), default="")  # e.g. "06:30-07:30"
     active: Mapped[bool] = mapped_column(default=True)
 

@@ -50,7 +50,9 @@ class Plan(db.Model):
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     trips: Mapped[list[Trip]] = relationship(
-        back_populates="plan", order_by="(Trip.date, Trip.number, Trip.id)", cascade="all, delete-orphan"
+        back_populates="plan",
+        order_by="(Trip.date, Trip.number, Trip.id)",
+        cascade="all, delete-orphan",
     )
 
 

@@ -82,7 +82,12 @@ def _link_base(config: Mapping[str, Any]) -> str:
     (a forgotten default of http://127.0.0.1 must not send drivers a link that opens nothing)."""
     base = str(config.get("PUBLIC_BASE_URL") or "")
     parts = urlsplit(base)
-    public = parts.scheme == "https" and parts.hostname not in (None, "localhost", "127.0.0.1", "::1")
+    public = parts.scheme == "https" and parts.hostname not in (
+        None,
+        "localhost",
+        "127.0.0.1",
+        "::1",
+    )
     return base if config.get("DRIVER_SMS_LINK") and public else ""
 
 

@@ -48,10 +48,24 @@ from dispatch.notify.journeys import (
 from dispatch.notify.writer import Draft, insert_drafts
 
 __all__ = [
-    "CANCELLATION", "CHANGE", "DEPARTURE", "DRIVER", "KINDS", "REMINDER", "WELFARE",
-    "Estimate", "NoticeSettings", "Preview", "estimate", "pickup_stop", "preview", "publish_drafts",
-    "schedule_changes", "schedule_driver_notices", "schedule_for_published_plan",
-]  # fmt: skip
+    "CANCELLATION",
+    "CHANGE",
+    "DEPARTURE",
+    "DRIVER",
+    "KINDS",
+    "REMINDER",
+    "WELFARE",
+    "Estimate",
+    "NoticeSettings",
+    "Preview",
+    "estimate",
+    "pickup_stop",
+    "preview",
+    "publish_drafts",
+    "schedule_changes",
+    "schedule_driver_notices",
+    "schedule_for_published_plan",
+]
 
 Settings = Mapping[str, Any] | NoticeSettings
 
@@ -72,7 +86,9 @@ def schedule_changes(trip: Trip, now: datetime, settings: Settings) -> int:
     return insert_drafts(change_drafts(trip, now, NoticeSettings.from_config(settings)))
 
 
-def schedule_driver_notices(trip: Trip, now: datetime, settings: Settings, *, fresh: bool = False) -> int:
+def schedule_driver_notices(
+    trip: Trip, now: datetime, settings: Settings, *, fresh: bool = False
+) -> int:
     """Tell the trip's drivers (of a published plan) about it; rows created.
 
     Without ``fresh`` only drivers who were never told get a notice (a driver newly put on
@@ -86,20 +102,28 @@ def schedule_driver_notices(trip: Trip, now: datetime, settings: Settings, *, fr
         return insert_drafts(driver_drafts(trip, now, s))
     om = OutboundMessage
     driver_ids = [d.id for d in (trip.driver1, trip.driver2) if d is not None]
-    version = 1 + (db.session.scalar(
-        select(func.max(om.version)).where(om.trip_id == trip.id, om.driver_id.in_(driver_ids))
-    ) or 0)  # fmt: skip
+    version = 1 + (
+        db.session.scalar(
+            select(func.max(om.version)).where(om.trip_id == trip.id, om.driver_id.in_(driver_ids))
+        )
+        or 0
+    )
     db.session.execute(
         update(om)
         .where(om.trip_id == trip.id, om.kind == DRIVER, om.status == m.MSG_PENDING)
-        .values(status=m.MSG_CANCELLED, error_message="manifest link rotated; a new notice replaces it"),
+        .values(
+            status=m.MSG_CANCELLED, error_message="manifest link rotated; a new notice replaces it"
+        ),
         execution_options={"synchronize_session": False},
     )
     return insert_drafts(driver_drafts(trip, now, s, version))
 
 
 def estimate(
-    plan: Plan, settings: Settings | None = None, now: datetime | None = None, skip: Collection[int] = ()
+    plan: Plan,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+    skip: Collection[int] = (),
 ) -> Estimate:
     """What publishing ``plan`` at ``now`` would send: (messages, segments, cost in CNY).
 
@@ -117,7 +141,10 @@ class Preview(NamedTuple):
 
 
 def preview(
-    plan: Plan, settings: Settings | None = None, now: datetime | None = None, skip: Collection[int] = ()
+    plan: Plan,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+    skip: Collection[int] = (),
 ) -> Preview:
     """The estimate, one sample of each kind and the counts of publishing ``plan`` (nothing written)."""
     if settings is None:
@@ -132,10 +159,14 @@ def preview(
     firsts = {d.kind: d for d in reversed(drafts)}
     samples = tuple(firsts[k] for k in (*KINDS, *sorted(set(firsts) - set(KINDS))) if k in firsts)
     cost = round(segments * s.price_per_segment, 2)
-    return Preview(Estimate(len(drafts), segments, cost), samples, dict(counts), len(every) - len(drafts))
+    return Preview(
+        Estimate(len(drafts), segments, cost), samples, dict(counts), len(every) - len(drafts)
+    )
 
 
-def publish_drafts(plan: Plan, now: datetime, s: NoticeSettings, skip: Collection[int] = ()) -> list[Draft]:
+def publish_drafts(
+    plan: Plan, now: datetime, s: NoticeSettings, skip: Collection[int] = ()
+) -> list[Draft]:
     """Every notice publishing ``plan`` calls for, except to the workers in ``skip`` (nothing written)."""
     seats = db.session.scalars(
         select(SeatAssignment)
@@ -162,7 +193,9 @@ def schedule_pending_changes(now: datetime, settings: Settings) -> int:
     """Turn every change not yet announced, on any published trip, into notices."""
     from dispatch.models import TripChange
 
-    trip_ids = db.session.scalars(select(TripChange.trip_id).where(TripChange.notified_at.is_(None)).distinct())
+    trip_ids = db.session.scalars(
+        select(TripChange.trip_id).where(TripChange.notified_at.is_(None)).distinct()
+    )
     created = 0
     for trip_id in sorted(set(trip_ids)):
         trip = db.session.get(Trip, trip_id)

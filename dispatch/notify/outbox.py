@@ -297,7 +297,11 @@ class _Drain:
         if refusal is not None:
             code = sms.refusal_code if sms.refusal else PROVIDER_REFUSED
             return pending.add(
-                sms.id, "suppressed", status=m.MSG_SUPPRESSED, error_code=code, error_message=refusal
+                sms.id,
+                "suppressed",
+                status=m.MSG_SUPPRESSED,
+                error_code=code,
+                error_message=refusal,
             )
         verdict = rules.check(sms.candidate)
         if verdict is None:

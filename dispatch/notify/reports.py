@@ -22,9 +22,16 @@ from dispatch.notify import suppression as refusals
 
 OM = OutboundMessage
 STATUSES = (
-    m.MSG_PENDING, m.MSG_SENDING, m.MSG_SENT, m.MSG_DELIVERED, m.MSG_FAILED, m.MSG_UNKNOWN,
-    m.MSG_CANCELLED, m.MSG_EXPIRED, m.MSG_SUPPRESSED,
-)  # fmt: skip
+    m.MSG_PENDING,
+    m.MSG_SENDING,
+    m.MSG_SENT,
+    m.MSG_DELIVERED,
+    m.MSG_FAILED,
+    m.MSG_UNKNOWN,
+    m.MSG_CANCELLED,
+    m.MSG_EXPIRED,
+    m.MSG_SUPPRESSED,
+)
 # Rows that reached the provider; "undelivered" is Twilio's word, stored as failed, counted
 # should a backend ever store it.
 ATTEMPTED = (m.MSG_SENT, m.MSG_DELIVERED, m.MSG_FAILED, "undelivered")
@@ -202,7 +209,9 @@ def trip_choices(scope: set[str] | None) -> list[Trip]:
     if scope is not None:
         ids = ids.where(Worker.county_id.in_(scope))
     return list(
-        db.session.scalars(select(Trip).where(Trip.id.in_(ids)).order_by(Trip.date, Trip.number, Trip.id))
+        db.session.scalars(
+            select(Trip).where(Trip.id.in_(ids)).order_by(Trip.date, Trip.number, Trip.id)
+        )
     )
 
 
@@ -233,16 +242,28 @@ def message_json(message: OutboundMessage) -> dict[str, Any]:
         return value.isoformat() if value is not None else None
 
     return {
-        "id": message.id, "kind": message.kind, "version": message.version,
-        "worker_id": message.worker_id, "driver_id": message.driver_id, "trip_id": message.trip_id,
-        "to_phone": message.to_phone, "body": message.body, "segments": message.segments,
-        "urgent": message.urgent, "status": message.status, "attempts": message.attempts,
-        "due_at": iso(message.due_at), "expires_at": iso(message.expires_at),
-        "sent_at": iso(message.sent_at), "delivered_at": iso(message.delivered_at),
-        "provider": message.provider, "provider_sid": message.provider_sid,
-        "provider_status": message.provider_status, "error_code": message.error_code,
+        "id": message.id,
+        "kind": message.kind,
+        "version": message.version,
+        "worker_id": message.worker_id,
+        "driver_id": message.driver_id,
+        "trip_id": message.trip_id,
+        "to_phone": message.to_phone,
+        "body": message.body,
+        "segments": message.segments,
+        "urgent": message.urgent,
+        "status": message.status,
+        "attempts": message.attempts,
+        "due_at": iso(message.due_at),
+        "expires_at": iso(message.expires_at),
+        "sent_at": iso(message.sent_at),
+        "delivered_at": iso(message.delivered_at),
+        "provider": message.provider,
+        "provider_sid": message.provider_sid,
+        "provider_status": message.provider_status,
+        "error_code": message.error_code,
         "error_message": message.error_message,
-    }  # fmt: skip
+    }
 
 
 def _status_counts(column: Any, scope: set[str] | None, f: MessageFilter) -> Sequence[Any]:

@@ -171,15 +171,24 @@ def render_driver(
     """
     if link:
         try:
-            return _fit(signature, _driver_text(date, passengers, f"乘车名单 {link} "), {"plate": plate},
-                        [("plate", 1)], allowed_url=link)  # fmt: skip
+            return _fit(
+                signature,
+                _driver_text(date, passengers, f"乘车名单 {link} "),
+                {"plate": plate},
+                [("plate", 1)],
+                allowed_url=link,
+            )
         except ValueError:
             pass
     values = {"plate": plate, "hint": link_hint}
-    return _fit(signature, _driver_text(date, passengers, None), values, [("hint", 0), ("plate", 1)])
+    return _fit(
+        signature, _driver_text(date, passengers, None), values, [("hint", 0), ("plate", 1)]
+    )
 
 
-def _driver_text(day: date, passengers: int, tail: str | None) -> Callable[[Mapping[str, str]], str]:
+def _driver_text(
+    day: date, passengers: int, tail: str | None
+) -> Callable[[Mapping[str, str]], str]:
     def text(v: Mapping[str, str]) -> str:
         rest = tail if tail is not None else (f"{v['hint']}。" if v["hint"] else "")
         return f"出车通知：{cn_date(day)}车辆{v['plate']}，乘客{passengers}人。{rest}"

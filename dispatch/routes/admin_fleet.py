@@ -45,63 +45,145 @@ class Section:
 
 
 SECTIONS = {
-    "operators": Section("operator", _l("Coach operators"), (
-        Input("name", _l("Operator name"), required=True), Input("licence_no", _l("Operating licence number")),
-        Input("contact_name", _l("Contact person")), Input("phone", _l("Contact phone"), "tel"),
-    ), ((_l("Operator name"), "name"), (_l("Operating licence number"), "licence_no"),
-        (_l("Contact person"), "contact_name"), (_l("Contact phone"), "phone"))),
-    "coaches": Section("coach", _l("Coaches"), (
-        Input("plate", _l("Plate"), required=True, hint=_l("e.g. 晋L·A1234")),
-        Input("coach_type", _l("Coach type"), "select", "coach_types", True),
-        Input("operator", _l("Operator"), "select", "operators"),
-        Input("depot", _l("Home depot"), "select", "pickups"),
-        Input("certificate_no", _l("Road transport certificate number")),
-        Input("certificate_expires", _l("Certificate valid until"), "date"),
-        Input("driver1_id", _l("Usual driver 1"), "select", "drivers"),
-        Input("driver2_id", _l("Usual driver 2"), "select", "drivers"),
-    ), ((_l("Plate"), "plate"), (_l("Coach type"), "coach_type.name"), (_l("Operator"), "operator"),
-        (_l("Certificate valid until"), "certificate_expires"), (_l("Usual driver 1"), "driver1.name"),
-        (_l("Usual driver 2"), "driver2.name"))),
-    "drivers": Section("driver", _l("Drivers"), (
-        Input("name", _l("Name"), required=True), Input("phone", _l("Mobile"), "tel", required=True),
-        Input("operator", _l("Operator"), "select", "operators"),
-        Input("licence_class", _l("Licence class"), hint=_l("e.g. A1")),
-        Input("qualification_no", _l("Qualification certificate number")),
-        Input("qualification_expires", _l("Qualification valid until"), "date"),
-    ), ((_l("Name"), "name"), (_l("Mobile"), "phone"), (_l("Operator"), "operator"),
-        (_l("Licence class"), "licence_class"), (_l("Qualification valid until"), "qualification_expires"))),
-    "coach-types": Section("coach_type", _l("Coach types"), (
-        Input("id", _l("Code"), required=True, hint=_l("e.g. c53")), Input("name", _l("Type name"), required=True),
-        Input("rated_seats", _l("Rated seats"), "number", required=True),
-        Input("crew_seats", _l("Crew seats"), "number", required=True),
-        Input("fixed_cost", _l("Price per charter (CNY)"), "number", required=True),
-        Input("cost_per_km", _l("Price per km of detour (CNY)"), "number", required=True),
-    ), ((_l("Code"), "id"), (_l("Type name"), "name"), (_l("Rated seats"), "rated_seats"),
-        (_l("Crew seats"), "crew_seats"), (_l("Price per charter (CNY)"), "fixed_cost"),
-        (_l("Price per km of detour (CNY)"), "cost_per_km"))),
-    "employers": Section("employer", _l("Employers"), (
-        Input("name", _l("Employer name"), required=True),
-        Input("destination", _l("Destination"), "select", "dropoffs", True),
-        Input("address", _l("Address (gate)")), Input("contact_name", _l("Contact person at the gate")),
-        Input("contact_phone", _l("Contact phone"), "tel"),
-    ), ((_l("Employer name"), "name"), (_l("Destination"), "site.name_zh"), (_l("Address (gate)"), "address"),
-        (_l("Contact person at the gate"), "contact_name"), (_l("Contact phone"), "contact_phone"))),
-    "sites": Section("site", _l("Destinations and pickup points"), (
-        Input("id", _l("Code"), required=True, hint=_l("e.g. js-kunshan")),
-        Input("kind", _l("Kind"), "select", "site_kinds", True), Input("name", _l("Site name"), required=True),
-        Input("address", _l("Address")),
-        Input("lat", _l("Latitude"), "decimal", required=True, hint=_l("decimal degrees, e.g. 31.38")),
-        Input("lon", _l("Longitude"), "decimal", required=True, hint=_l("decimal degrees, e.g. 120.98")),
-        Input("handout_place", _l("Welfare-pack handout place")),
-        Input("default_window", _l("Default handout window"), hint=_l("e.g. 06:30-07:30")),
-    ), ((_l("Code"), "id"), (_l("Kind"), "kind_label"), (_l("Site name"), "name_zh"), (_l("Address"), "address"),
-        (_l("Latitude"), "lat"), (_l("Longitude"), "lon"))),
-}  # fmt: skip
+    "operators": Section(
+        "operator",
+        _l("Coach operators"),
+        (
+            Input("name", _l("Operator name"), required=True),
+            Input("licence_no", _l("Operating licence number")),
+            Input("contact_name", _l("Contact person")),
+            Input("phone", _l("Contact phone"), "tel"),
+        ),
+        (
+            (_l("Operator name"), "name"),
+            (_l("Operating licence number"), "licence_no"),
+            (_l("Contact person"), "contact_name"),
+            (_l("Contact phone"), "phone"),
+        ),
+    ),
+    "coaches": Section(
+        "coach",
+        _l("Coaches"),
+        (
+            Input("plate", _l("Plate"), required=True, hint=_l("e.g. 晋L·A1234")),
+            Input("coach_type", _l("Coach type"), "select", "coach_types", True),
+            Input("operator", _l("Operator"), "select", "operators"),
+            Input("depot", _l("Home depot"), "select", "pickups"),
+            Input("certificate_no", _l("Road transport certificate number")),
+            Input("certificate_expires", _l("Certificate valid until"), "date"),
+            Input("driver1_id", _l("Usual driver 1"), "select", "drivers"),
+            Input("driver2_id", _l("Usual driver 2"), "select", "drivers"),
+        ),
+        (
+            (_l("Plate"), "plate"),
+            (_l("Coach type"), "coach_type.name"),
+            (_l("Operator"), "operator"),
+            (_l("Certificate valid until"), "certificate_expires"),
+            (_l("Usual driver 1"), "driver1.name"),
+            (_l("Usual driver 2"), "driver2.name"),
+        ),
+    ),
+    "drivers": Section(
+        "driver",
+        _l("Drivers"),
+        (
+            Input("name", _l("Name"), required=True),
+            Input("phone", _l("Mobile"), "tel", required=True),
+            Input("operator", _l("Operator"), "select", "operators"),
+            Input("licence_class", _l("Licence class"), hint=_l("e.g. A1")),
+            Input("qualification_no", _l("Qualification certificate number")),
+            Input("qualification_expires", _l("Qualification valid until"), "date"),
+        ),
+        (
+            (_l("Name"), "name"),
+            (_l("Mobile"), "phone"),
+            (_l("Operator"), "operator"),
+            (_l("Licence class"), "licence_class"),
+            (_l("Qualification valid until"), "qualification_expires"),
+        ),
+    ),
+    "coach-types": Section(
+        "coach_type",
+        _l("Coach types"),
+        (
+            Input("id", _l("Code"), required=True, hint=_l("e.g. c53")),
+            Input("name", _l("Type name"), required=True),
+            Input("rated_seats", _l("Rated seats"), "number", required=True),
+            Input("crew_seats", _l("Crew seats"), "number", required=True),
+            Input("fixed_cost", _l("Price per charter (CNY)"), "number", required=True),
+            Input("cost_per_km", _l("Price per km of detour (CNY)"), "number", required=True),
+        ),
+        (
+            (_l("Code"), "id"),
+            (_l("Type name"), "name"),
+            (_l("Rated seats"), "rated_seats"),
+            (_l("Crew seats"), "crew_seats"),
+            (_l("Price per charter (CNY)"), "fixed_cost"),
+            (_l("Price per km of detour (CNY)"), "cost_per_km"),
+        ),
+    ),
+    "employers": Section(
+        "employer",
+        _l("Employers"),
+        (
+            Input("name", _l("Employer name"), required=True),
+            Input("destination", _l("Destination"), "select", "dropoffs", True),
+            Input("address", _l("Address (gate)")),
+            Input("contact_name", _l("Contact person at the gate")),
+            Input("contact_phone", _l("Contact phone"), "tel"),
+        ),
+        (
+            (_l("Employer name"), "name"),
+            (_l("Destination"), "site.name_zh"),
+            (_l("Address (gate)"), "address"),
+            (_l("Contact person at the gate"), "contact_name"),
+            (_l("Contact phone"), "contact_phone"),
+        ),
+    ),
+    "sites": Section(
+        "site",
+        _l("Destinations and pickup points"),
+        (
+            Input("id", _l("Code"), required=True, hint=_l("e.g. js-kunshan")),
+            Input("kind", _l("Kind"), "select", "site_kinds", True),
+            Input("name", _l("Site name"), required=True),
+            Input("address", _l("Address")),
+            Input(
+                "lat",
+                _l("Latitude"),
+                "decimal",
+                required=True,
+                hint=_l("decimal degrees, e.g. 31.38"),
+            ),
+            Input(
+                "lon",
+                _l("Longitude"),
+                "decimal",
+                required=True,
+                hint=_l("decimal degrees, e.g. 120.98"),
+            ),
+            Input("handout_place", _l("Welfare-pack handout place")),
+            Input("default_window", _l("Default handout window"), hint=_l("e.g. 06:30-07:30")),
+        ),
+        (
+            (_l("Code"), "id"),
+            (_l("Kind"), "kind_label"),
+            (_l("Site name"), "name_zh"),
+            (_l("Address"), "address"),
+            (_l("Latitude"), "lat"),
+            (_l("Longitude"), "lon"),
+        ),
+    ),
+}
 IMPORT_LABELS = {
-    "plate": _l("Plate"), "coach_type": _l("Coach type"), "operator": _l("Operator"), "driver1": _l("Driver 1"),
-    "driver2": _l("Driver 2"), "certificate_no": _l("Road transport certificate number"),
+    "plate": _l("Plate"),
+    "coach_type": _l("Coach type"),
+    "operator": _l("Operator"),
+    "driver1": _l("Driver 1"),
+    "driver2": _l("Driver 2"),
+    "certificate_no": _l("Road transport certificate number"),
     "certificate_expires": _l("Certificate valid until"),
-}  # fmt: skip
+}
 SITE_KINDS = {PICKUP: _l("Pickup point"), DROPOFF: _l("Destination")}
 
 
@@ -163,17 +245,23 @@ def _row(section: Section, key: str) -> Any:
     model = fleet.KINDS[section.kind].model
     if model in (CoachType, Site):
         return db.session.get(model, key[:40]) or abort(404)
-    return (db.session.get(model, parse_id(key)) if parse_id(key) else None) or abort(
-        404
-    )
+    return (db.session.get(model, parse_id(key)) if parse_id(key) else None) or abort(404)
 
 
 def _list_page(name: str, raw: dict, errors: dict, status: int = 200, **extra) -> tuple[str, int]:
     q = request.args.get("q", "")[:60]
     section = _section(name)
     rows = fleet.search(section.kind, q)
-    return render_template("admin/fleet/index.html", name=name, section=section, rows=rows, q=q, raw=raw,
-                           errors=errors, **extra), status  # fmt: skip
+    return render_template(
+        "admin/fleet/index.html",
+        name=name,
+        section=section,
+        rows=rows,
+        q=q,
+        raw=raw,
+        errors=errors,
+        **extra,
+    ), status
 
 
 @bp.get("/")
@@ -209,15 +297,25 @@ def _values(section: Section, row: Any) -> dict[str, Any]:
         operator=getattr(row, "operator", ""),
         name=getattr(row, "name_zh", None) or getattr(row, "name", ""),
     )
-    values.update(coach_type=getattr(row, "coach_type_id", ""), depot=getattr(row, "depot_site_id", ""),
-                  destination=getattr(row, "site_id", ""))  # fmt: skip
+    values.update(
+        coach_type=getattr(row, "coach_type_id", ""),
+        depot=getattr(row, "depot_site_id", ""),
+        destination=getattr(row, "site_id", ""),
+    )
     return {k: ("" if v is None else v) for k, v in values.items()}
 
 
 def _edit_page(name: str, row: Any, raw: dict, errors: dict, status: int = 200) -> tuple[str, int]:
     section = _section(name)
-    return render_template("admin/fleet/edit.html", name=name, section=section, row=row, raw=raw, errors=errors,
-                           in_use=fleet.in_use(section.kind, row)), status  # fmt: skip
+    return render_template(
+        "admin/fleet/edit.html",
+        name=name,
+        section=section,
+        row=row,
+        raw=raw,
+        errors=errors,
+        in_use=fleet.in_use(section.kind, row),
+    ), status
 
 
 @bp.get("/<name>/<key>")
@@ -247,8 +345,14 @@ def set_active(name: str, key: str) -> Response:
     active = request.form.get("active") == "1"
     fleet.set_active(section.kind, row, active, current_user)
     db.session.commit()
-    flash(_("%(name)s is active again.", name=_label(row)) if active
-          else _("%(name)s is deactivated: kept for the records, no longer offered.", name=_label(row)), "success")  # fmt: skip
+    flash(
+        _("%(name)s is active again.", name=_label(row))
+        if active
+        else _(
+            "%(name)s is deactivated: kept for the records, no longer offered.", name=_label(row)
+        ),
+        "success",
+    )
     return redirect(url_for(".index", name=name))
 
 
@@ -295,6 +399,13 @@ def import_confirm() -> Response:
         return redirect(url_for(".index", name="coaches"))
     result = fleet_import.commit(report, current_user)
     db.session.commit()
-    flash(_("Imported: %(added)d coaches added, %(changed)d changed, %(same)d unchanged.",
-            added=result.added, changed=result.changed, same=result.unchanged), "success")  # fmt: skip
+    flash(
+        _(
+            "Imported: %(added)d coaches added, %(changed)d changed, %(same)d unchanged.",
+            added=result.added,
+            changed=result.changed,
+            same=result.unchanged,
+        ),
+        "success",
+    )
     return redirect(url_for(".index", name="coaches"))

@@ -62,8 +62,14 @@ def _secret_page(template: str, status: int = 200, **context) -> tuple[str, int,
 @bp.get("/")
 def index() -> str:
     q = request.args.get("q", "")[:60]
-    return render_template("admin/users.html", users=accounts.search_users(q), q=q,
-                           counties=_counties(), roles=ROLES, form={})  # fmt: skip
+    return render_template(
+        "admin/users.html",
+        users=accounts.search_users(q),
+        q=q,
+        counties=_counties(),
+        roles=ROLES,
+        form={},
+    )
 
 
 @bp.post("/")
@@ -71,12 +77,23 @@ def create() -> tuple[str, int, dict[str, str]]:
     form = request.form
     password = accounts.generate_password()
     try:
-        user = accounts.create_user(form.get("username", ""), form.get("role", ""), password,
-                                    form.getlist("county"), form.get("display_name", "").strip())  # fmt: skip
+        user = accounts.create_user(
+            form.get("username", ""),
+            form.get("role", ""),
+            password,
+            form.getlist("county"),
+            form.get("display_name", "").strip(),
+        )
     except accounts.AccountError as error:
         flash(_error(error), "error")
-        page = render_template("admin/users.html", users=accounts.search_users(), q="", counties=_counties(),
-                               roles=ROLES, form=form)  # fmt: skip
+        page = render_template(
+            "admin/users.html",
+            users=accounts.search_users(),
+            q="",
+            counties=_counties(),
+            roles=ROLES,
+            form=form,
+        )
         return page, 422, {}
     _audit_create(user)
     db.session.commit()
@@ -87,8 +104,13 @@ def create() -> tuple[str, int, dict[str, str]]:
 def _audit_create(user: User) -> None:
     from dispatch.services import audit
 
-    audit.record(current_user, "user.create", "user", user.id,
-                 {"username": user.username, "role": user.role, "counties": [c.id for c in user.counties]})  # fmt: skip
+    audit.record(
+        current_user,
+        "user.create",
+        "user",
+        user.id,
+        {"username": user.username, "role": user.role, "counties": [c.id for c in user.counties]},
+    )
 
 
 def _user_context(user: User) -> dict:
@@ -131,8 +153,12 @@ def set_active(user_id: int) -> Response:
         flash(_error(error), "error")
         return redirect(url_for(".show", user_id=user_id))
     db.session.commit()
-    flash(_("Account enabled.") if active else _("Account disabled: its sessions and API tokens no longer work."),
-          "success")  # fmt: skip
+    flash(
+        _("Account enabled.")
+        if active
+        else _("Account disabled: its sessions and API tokens no longer work."),
+        "success",
+    )
     return redirect(url_for(".show", user_id=user_id))
 
 

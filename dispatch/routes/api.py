@@ -91,17 +91,30 @@ def worker_json(worker: Worker, seat: Any = _LOOK_UP, masked: bool = False) -> d
     id_number = mask_id_number(worker.id_number) if masked else worker.id_number
     phone = mask_phone(worker.phone) if masked else worker.phone
     return {
-        "id": worker.id, "name": worker.name, "id_number": id_number, "phone": phone,
-        "county": worker.county_id, "township": worker.township, "pickup_point": worker.pickup_site_id,
+        "id": worker.id,
+        "name": worker.name,
+        "id_number": id_number,
+        "phone": phone,
+        "county": worker.county_id,
+        "township": worker.township,
+        "pickup_point": worker.pickup_site_id,
         "destination": worker.destination_site_id,
-        "employer": worker.employer.name if worker.employer else None, "employer_id": worker.employer_id,
-        "earliest_date": worker.earliest_date.isoformat(), "latest_date": worker.latest_date.isoformat(),
-        "group": worker.group_code, "sms_consent": worker.sms_consent, "notes": worker.notes,
-        "status": worker.status, "birth_date": worker.birth_date.isoformat(), "sex": worker.sex,
-        "opted_out": worker.opted_out_at is not None, "phone_invalid": worker.phone_invalid_at is not None,
+        "employer": worker.employer.name if worker.employer else None,
+        "employer_id": worker.employer_id,
+        "earliest_date": worker.earliest_date.isoformat(),
+        "latest_date": worker.latest_date.isoformat(),
+        "group": worker.group_code,
+        "sms_consent": worker.sms_consent,
+        "notes": worker.notes,
+        "status": worker.status,
+        "birth_date": worker.birth_date.isoformat(),
+        "sex": worker.sex,
+        "opted_out": worker.opted_out_at is not None,
+        "phone_invalid": worker.phone_invalid_at is not None,
         "anonymised": worker.anonymised_at is not None,
-        "trip_id": seat.trip_id if seat else None, "seat_no": seat.seat_no if seat else None,
-    }  # fmt: skip
+        "trip_id": seat.trip_id if seat else None,
+        "seat_no": seat.seat_no if seat else None,
+    }
 
 
 def _json_body(schema: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -132,9 +145,12 @@ def _paging() -> tuple[int, int]:
 
 def _filters() -> service.WorkerFilter:
     return service.WorkerFilter(
-        q=text_arg("q"), county=text_arg("county"), destination=text_arg("destination"),
-        status=choice_arg("status", WORKER_STATUSES), day=date_arg(),
-    )  # fmt: skip
+        q=text_arg("q"),
+        county=text_arg("county"),
+        destination=text_arg("destination"),
+        status=choice_arg("status", WORKER_STATUSES),
+        day=date_arg(),
+    )
 
 
 def _full_numbers(count: int, detail: dict[str, Any]) -> bool:
@@ -142,8 +158,14 @@ def _full_numbers(count: int, detail: dict[str, Any]) -> bool:
     if g.api_user.role == VIEWER:
         return False
     if count:
-        audit.record(g.api_user, "worker.api_read", "worker", detail.pop("id", ""), {"count": count, **detail},
-                     remote_addr=request.remote_addr or "")  # fmt: skip
+        audit.record(
+            g.api_user,
+            "worker.api_read",
+            "worker",
+            detail.pop("id", ""),
+            {"count": count, **detail},
+            remote_addr=request.remote_addr or "",
+        )
         g.audited = True
     return True
 
@@ -155,15 +177,26 @@ def list_workers():
     query = service.filtered_query(g.api_user, filters).options(selectinload(Worker.employer))
     items, total = service.page_of(query, page, per_page)
     seats = live_seats([w.id for w in items])  # one query for the page, not one per worker
-    full = _full_numbers(len(items), {"filters": _filter_detail(filters), "page": page, "per_page": per_page})
-    return jsonify(items=[worker_json(w, seats.get(w.id), masked=not full) for w in items], page=page,
-                   per_page=per_page, total=total)  # fmt: skip
+    full = _full_numbers(
+        len(items), {"filters": _filter_detail(filters), "page": page, "per_page": per_page}
+    )
+    return jsonify(
+        items=[worker_json(w, seats.get(w.id), masked=not full) for w in items],
+        page=page,
+        per_page=per_page,
+        total=total,
+    )
 
 
 def _filter_detail(filters: service.WorkerFilter) -> dict[str, str]:
     """The filters of a read as its audit entry keeps them (set ones only)."""
-    values = {"q": filters.q, "county": filters.county, "destination": filters.destination,
-              "status": filters.status, "date": filters.day.isoformat() if filters.day else ""}  # fmt: skip
+    values = {
+        "q": filters.q,
+        "county": filters.county,
+        "destination": filters.destination,
+        "status": filters.status,
+        "date": filters.day.isoformat() if filters.day else "",
+    }
     return {key: value for key, value in values.items() if value}
 
 
@@ -174,9 +207,15 @@ def create_worker():
         worker = service.create_worker(body, g.api_user, Lookups.load(g.api_user.county_ids()))
     except service.DuplicateWorker as dup:
         if service.get_visible(g.api_user, dup.existing.id) is None:  # another county's: no details
-            return api_error(409, _("This ID number is registered by another county's bureau."), code="duplicate")
-        return api_error(409, _("This ID number is registered already."), {"id_number": str(dup.existing.id)},
-                         code="duplicate")  # fmt: skip
+            return api_error(
+                409, _("This ID number is registered by another county's bureau."), code="duplicate"
+            )
+        return api_error(
+            409,
+            _("This ID number is registered already."),
+            {"id_number": str(dup.existing.id)},
+            code="duplicate",
+        )
     except service.InvalidWorker as invalid:
         return api_error(422, _("Some fields are not valid."), invalid.errors)
     return jsonify(worker_json(worker)), 201
@@ -194,7 +233,9 @@ def update_worker(worker_id: int):
     worker = _visible_or_404(worker_id)
     changes = _json_body(document.WORKER_INPUT)
     try:
-        service.update_worker(worker, changes, g.api_user, Lookups.load(g.api_user.county_ids(), keep=worker))
+        service.update_worker(
+            worker, changes, g.api_user, Lookups.load(g.api_user.county_ids(), keep=worker)
+        )
     except service.DuplicateWorker:
         return api_error(409, _("Another worker has this ID number."), code="duplicate")
     except service.InvalidWorker as invalid:
@@ -224,23 +265,41 @@ def trip_json(trip: Trip, scope: set[str] | None) -> dict[str, Any]:
     from dispatch.web import local_time
 
     return {
-        "id": trip.id, "plan_id": trip.plan_id, "plan_status": trip.plan.status, "code": trip.code,
-        "date": trip.date.isoformat(), "departure_at": local_time(trip.departure_at, "%Y-%m-%dT%H:%M%z"),
-        "coach_type": trip.coach_type_id, "passenger_seats": trip.coach_type.passenger_seats,
-        "plate": trip.coach.plate if trip.coach else None, "locked": trip.locked, "version": trip.version,
-        "km": trip.km, "cost": trip.cost,
-        "stops": [{"seq": s.seq, "site": s.site_id, "name": s.site.name_zh, "kind": s.kind,
-                   "eta": local_time(s.eta, "%Y-%m-%dT%H:%M%z")} for s in trip.stops],
+        "id": trip.id,
+        "plan_id": trip.plan_id,
+        "plan_status": trip.plan.status,
+        "code": trip.code,
+        "date": trip.date.isoformat(),
+        "departure_at": local_time(trip.departure_at, "%Y-%m-%dT%H:%M%z"),
+        "coach_type": trip.coach_type_id,
+        "passenger_seats": trip.coach_type.passenger_seats,
+        "plate": trip.coach.plate if trip.coach else None,
+        "locked": trip.locked,
+        "version": trip.version,
+        "km": trip.km,
+        "cost": trip.cost,
+        "stops": [
+            {
+                "seq": s.seq,
+                "site": s.site_id,
+                "name": s.site.name_zh,
+                "kind": s.kind,
+                "eta": local_time(s.eta, "%Y-%m-%dT%H:%M%z"),
+            }
+            for s in trip.stops
+        ],
         "seats": [_seat_json(s, scope) for s in trip.seats],
-    }  # fmt: skip
+    }
 
 
 def _seat_json(seat: SeatAssignment, scope: set[str] | None) -> dict[str, Any]:
     visible = scope is None or seat.worker.county_id in scope
     return {
-        "seat_no": seat.seat_no, "locked": seat.locked,
-        "worker_id": seat.worker_id if visible else None, "name": seat.worker.name if visible else None,
-    }  # fmt: skip
+        "seat_no": seat.seat_no,
+        "locked": seat.locked,
+        "worker_id": seat.worker_id if visible else None,
+        "name": seat.worker.name if visible else None,
+    }
 
 
 def _trip_or_404(trip_id: int) -> Trip:
@@ -254,7 +313,11 @@ def _trip_or_404(trip_id: int) -> Trip:
 def list_trips():
     query = select(Trip).join(Plan).order_by(Trip.date, Trip.number, Trip.id)
     plan_id, day = int_arg("plan_id"), date_arg()
-    query = query.where(Trip.plan_id == plan_id) if plan_id else query.where(Plan.status == PLAN_PUBLISHED)
+    query = (
+        query.where(Trip.plan_id == plan_id)
+        if plan_id
+        else query.where(Plan.status == PLAN_PUBLISHED)
+    )
     if day:
         query = query.where(Trip.date == day)
     scope = g.api_user.county_ids()
@@ -272,18 +335,28 @@ def put_seat(trip_id: int, seat_no: int):
 
     trip, body = _trip_or_404(trip_id), _json_body(document.SEAT_INPUT)
     if "worker_id" not in body:
-        return api_error(422, _("Some fields are not valid."), {"worker_id": _("A worker id is required.")})
+        return api_error(
+            422, _("Some fields are not valid."), {"worker_id": _("A worker id is required.")}
+        )
     worker = db.session.get(Worker, body["worker_id"]) if 0 < body["worker_id"] <= MAX_ID else None
     if worker is None:
         abort(404, _("No such worker."))
     try:
         scope.check_worker(g.api_user, worker)
-        seats.place(trip, seat_no, worker, g.api_user, expected_version=body.get("version"),
-                    allow_split=bool(body.get("allow_split")))  # fmt: skip
+        seats.place(
+            trip,
+            seat_no,
+            worker,
+            g.api_user,
+            expected_version=body.get("version"),
+            allow_split=bool(body.get("allow_split")),
+        )
     except scope.OutOfScope as refusal:
         return api_error(403, str(refusal))
     except seats.SeatConflict:
-        return api_error(409, _("Someone else changed this trip in the meantime; reload and try again."))
+        return api_error(
+            409, _("Someone else changed this trip in the meantime; reload and try again.")
+        )
     except seats.SeatError as error:
         return api_error(422, str(error), {"seat_no": str(error)})
     return jsonify(trip_json(trip, g.api_user.county_ids()))
@@ -300,7 +373,9 @@ def delete_seat(trip_id: int, seat_no: int):
     except scope.OutOfScope as refusal:
         return api_error(403, str(refusal))
     except seats.SeatConflict:
-        return api_error(409, _("Someone else changed this trip in the meantime; reload and try again."))
+        return api_error(
+            409, _("Someone else changed this trip in the meantime; reload and try again.")
+        )
     except seats.SeatError as error:
         return api_error(422, str(error), {"seat_no": str(error)})
     return jsonify(trip_json(trip, g.api_user.county_ids()))
@@ -314,9 +389,13 @@ def list_messages():
     from dispatch.notify import reports
 
     page, per_page = _paging()
-    filters = reports.MessageFilter(status=choice_arg("status", reports.STATUSES),
-                                    kind=choice_arg("kind", document.MESSAGE_KINDS),
-                                    trip_id=int_arg("trip_id"))  # fmt: skip
+    filters = reports.MessageFilter(
+        status=choice_arg("status", reports.STATUSES),
+        kind=choice_arg("kind", document.MESSAGE_KINDS),
+        trip_id=int_arg("trip_id"),
+    )
     query = reports.filtered_messages(g.api_user.county_ids(), filters)
     items, total = reports.page_of(query, page, per_page)
-    return jsonify(items=[reports.message_json(m) for m in items], page=page, per_page=per_page, total=total)
+    return jsonify(
+        items=[reports.message_json(m) for m in items], page=page, per_page=per_page, total=total
+    )

@@ -20,7 +20,9 @@ ERROR_CODES = {
 }
 
 
-def api_error(status: int, message: str, fields: dict[str, str] | None = None, code: str = "") -> Response:
+def api_error(
+    status: int, message: str, fields: dict[str, str] | None = None, code: str = ""
+) -> Response:
     """A JSON error response: {"error", "message", "fields"}."""
     body = {"error": code or ERROR_CODES.get(status, "error"), "message": message}
     if fields:

@@ -29,35 +29,58 @@ def _iso(value: Any) -> str | None:
 
 def coach_json(coach: Coach) -> dict[str, Any]:
     return {
-        "id": coach.id, "plate": coach.plate, "coach_type": coach.coach_type_id, "operator": coach.operator,
-        "driver1_id": coach.driver1_id, "driver2_id": coach.driver2_id, "depot": coach.depot_site_id,
-        "certificate_no": coach.certificate_no, "certificate_expires": _iso(coach.certificate_expires),
+        "id": coach.id,
+        "plate": coach.plate,
+        "coach_type": coach.coach_type_id,
+        "operator": coach.operator,
+        "driver1_id": coach.driver1_id,
+        "driver2_id": coach.driver2_id,
+        "depot": coach.depot_site_id,
+        "certificate_no": coach.certificate_no,
+        "certificate_expires": _iso(coach.certificate_expires),
         "active": coach.active,
-    }  # fmt: skip
+    }
 
 
 def driver_json(driver: Driver) -> dict[str, Any]:
     phone = driver.phone if g.api_user.can_edit else mask_phone(driver.phone)
     return {
-        "id": driver.id, "name": driver.name, "phone": phone, "operator": driver.operator,
-        "licence_class": driver.licence_class, "qualification_no": driver.qualification_no,
-        "qualification_expires": _iso(driver.qualification_expires), "active": driver.active,
-    }  # fmt: skip
+        "id": driver.id,
+        "name": driver.name,
+        "phone": phone,
+        "operator": driver.operator,
+        "licence_class": driver.licence_class,
+        "qualification_no": driver.qualification_no,
+        "qualification_expires": _iso(driver.qualification_expires),
+        "active": driver.active,
+    }
 
 
 def employer_json(employer: Employer) -> dict[str, Any]:
     return {
-        "id": employer.id, "name": employer.name, "destination": employer.site_id, "address": employer.address,
-        "contact_name": employer.contact_name, "contact_phone": employer.contact_phone, "active": employer.active,
-    }  # fmt: skip
+        "id": employer.id,
+        "name": employer.name,
+        "destination": employer.site_id,
+        "address": employer.address,
+        "contact_name": employer.contact_name,
+        "contact_phone": employer.contact_phone,
+        "active": employer.active,
+    }
 
 
 def site_json(site: Site) -> dict[str, Any]:
     return {
-        "id": site.id, "kind": site.kind, "name": site.name_zh, "name_en": site.name_en, "address": site.address,
-        "lat": site.lat, "lon": site.lon, "handout_place": site.handout_place,
-        "default_window": site.default_window, "active": site.active,
-    }  # fmt: skip
+        "id": site.id,
+        "kind": site.kind,
+        "name": site.name_zh,
+        "name_en": site.name_en,
+        "address": site.address,
+        "lat": site.lat,
+        "lon": site.lon,
+        "handout_place": site.handout_place,
+        "default_window": site.default_window,
+        "active": site.active,
+    }
 
 
 RESOURCES = {  # path → kind, model, JSON, input schema names
@@ -181,8 +204,13 @@ def patch_trip(trip_id: int):
 def _clash_response(message: str, window) -> Any:
     response = api_error(409, message, code="busy")
     body = response.get_json()
-    body["trip"] = {"id": window.trip_id, "code": window.code, "date": window.date.isoformat(),
-                    "busy_from": window.start.isoformat(), "busy_until": window.end.isoformat()}  # fmt: skip
+    body["trip"] = {
+        "id": window.trip_id,
+        "code": window.code,
+        "date": window.date.isoformat(),
+        "busy_from": window.start.isoformat(),
+        "busy_until": window.end.isoformat(),
+    }
     response.set_data(jsonify(body).get_data())
     return response
 

@@ -27,18 +27,37 @@ JSON_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-def int_arg(name: str, default: int | None = None, low: int = 1, high: int | None = MAX_ID) -> int | None:
+def int_arg(
+    name: str, default: int | None = None, low: int = 1, high: int | None = MAX_ID
+) -> int | None:
     """An integer query parameter within [low, high] (no ceiling when high is None); 400 when
     it is anything else."""
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not re.fullmatch(r"[0-9]{1,30}", raw) or int(raw) < low or (high is not None and int(raw) > high):
+    if (
+        not re.fullmatch(r"[0-9]{1,30}", raw)
+        or int(raw) < low
+        or (high is not None and int(raw) > high)
+    ):
         if high is None:
-            abort(400, _("Query parameter %(name)s must be a whole number of at least %(low)d.",
-                         name=name, low=low))  # fmt: skip
-        abort(400, _("Query parameter %(name)s must be a whole number from %(low)d to %(high)d.",
-                     name=name, low=low, high=high))  # fmt: skip
+            abort(
+                400,
+                _(
+                    "Query parameter %(name)s must be a whole number of at least %(low)d.",
+                    name=name,
+                    low=low,
+                ),
+            )
+        abort(
+            400,
+            _(
+                "Query parameter %(name)s must be a whole number from %(low)d to %(high)d.",
+                name=name,
+                low=low,
+                high=high,
+            ),
+        )
     return int(raw)
 
 
@@ -48,8 +67,14 @@ def choice_arg(name: str, choices: tuple[str, ...] | list[str]) -> str:
     if value is None:
         return ""
     if value not in choices:
-        abort(400, _("Query parameter %(name)s must be one of: %(choices)s.",
-                     name=name, choices=", ".join(choices)))  # fmt: skip
+        abort(
+            400,
+            _(
+                "Query parameter %(name)s must be one of: %(choices)s.",
+                name=name,
+                choices=", ".join(choices),
+            ),
+        )
     return value
 
 
@@ -69,7 +94,9 @@ def date_arg(name: str = "date") -> date | None:
 def text_arg(name: str, max_length: int = 100) -> str:
     value = request.args.get(name, "")
     if len(value) > max_length or "\x00" in value:  # (other control characters: web.py's guard)
-        abort(400, _("Query parameter %(name)s is too long or contains a NUL character.", name=name))
+        abort(
+            400, _("Query parameter %(name)s is too long or contains a NUL character.", name=name)
+        )
     return value
 
 

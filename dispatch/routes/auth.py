@@ -80,8 +80,12 @@ def _begin_session(user) -> None:
 @bp.errorhandler(429)
 def _throttled(_error) -> tuple[str, int]:
     """A throttled login stays on the login page, saying why in the user's language."""
-    flash(_("Too many failed logins for this account or from this address. Wait a few minutes and try again."),
-          "error")  # fmt: skip
+    flash(
+        _(
+            "Too many failed logins for this account or from this address. Wait a few minutes and try again."
+        ),
+        "error",
+    )
     return render_template("auth/login.html", form=LoginForm()), 429
 
 

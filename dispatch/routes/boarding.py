@@ -53,9 +53,12 @@ def index() -> str:
     day = _day()
     trips = boarding.live_trips(day)
     return render_template(
-        "boarding/index.html", day=day, buses=boarding.progress(trips),
-        no_shows=boarding.no_shows(trips, current_user.county_ids()), days=boarding.departure_days(day)[:10],
-    )  # fmt: skip
+        "boarding/index.html",
+        day=day,
+        buses=boarding.progress(trips),
+        no_shows=boarding.no_shows(trips, current_user.county_ids()),
+        days=boarding.departure_days(day)[:10],
+    )
 
 
 @bp.get("/boarding/data")
@@ -64,14 +67,26 @@ def data() -> Response:
     """What the boarding page refreshes itself with (no names but those in the user's scope)."""
     day = _day(page=False)
     trips = boarding.live_trips(day)
-    buses = [{"trip_id": b.trip.id, **b.counts.as_dict(), "waiting": b.waiting} for b in boarding.progress(trips)]
+    buses = [
+        {"trip_id": b.trip.id, **b.counts.as_dict(), "waiting": b.waiting}
+        for b in boarding.progress(trips)
+    ]
     shows = [
-        {"worker_id": s.worker_id, "name": s.worker.name, "trip": s.trip.code, "seat": s.seat_no,
-         "seat_label": _("seat %(n)d", n=s.seat_no), "county": s.worker.county.name_zh, "url": url_for("workers.edit", worker_id=s.worker_id),
-         "phone": mask_phone(s.worker.phone),
-         "phone_url": url_for("manifest.coordinator_phone", trip_id=s.trip_id) if current_user.can_edit else None}
+        {
+            "worker_id": s.worker_id,
+            "name": s.worker.name,
+            "trip": s.trip.code,
+            "seat": s.seat_no,
+            "seat_label": _("seat %(n)d", n=s.seat_no),
+            "county": s.worker.county.name_zh,
+            "url": url_for("workers.edit", worker_id=s.worker_id),
+            "phone": mask_phone(s.worker.phone),
+            "phone_url": url_for("manifest.coordinator_phone", trip_id=s.trip_id)
+            if current_user.can_edit
+            else None,
+        }
         for s in boarding.no_shows(trips, current_user.county_ids())
-    ]  # fmt: skip
+    ]
     response = jsonify(date=day.isoformat(), buses=buses, no_shows=shows)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -82,9 +97,15 @@ def data() -> Response:
 def welfare() -> str:
     day = _day()
     points = boarding.handout_points(day, boarding.live_trips(day), current_user.county_ids())
-    return render_template("boarding/welfare.html", day=day, points=points, form=CsrfForm(), now=utcnow(),
-                           undo_minutes=manifests.PACK_UNDO.seconds // 60,
-                           days=boarding.departure_days(day)[:10])  # fmt: skip
+    return render_template(
+        "boarding/welfare.html",
+        day=day,
+        points=points,
+        form=CsrfForm(),
+        now=utcnow(),
+        undo_minutes=manifests.PACK_UNDO.seconds // 60,
+        days=boarding.departure_days(day)[:10],
+    )
 
 
 @bp.post("/welfare/handed-out")
@@ -101,16 +122,30 @@ def hand_out() -> Response:
         abort(403)
     handed = request.form.get("value") != "0"
     try:
-        manifests.set_mark(trip, worker_id, "pack", handed, utcnow(), current_user, "coordinator",
-                           current_app.config["TIMEZONE"])  # fmt: skip
+        manifests.set_mark(
+            trip,
+            worker_id,
+            "pack",
+            handed,
+            utcnow(),
+            current_user,
+            "coordinator",
+            current_app.config["TIMEZONE"],
+        )
     except manifests.MarkError as error:
         db.session.rollback()
         flash(mark_refusal(error, trip), "error")
     else:
         db.session.commit()
         name = seat.worker.name
-        flash(_("Pack handed out to %(name)s.", name=name) if handed else _("Hand-out to %(name)s undone.", name=name),
-              "success")  # fmt: skip
+        flash(
+            _("Pack handed out to %(name)s.", name=name)
+            if handed
+            else _("Hand-out to %(name)s undone.", name=name),
+            "success",
+        )
     site = request.form.get("site", "")
-    anchor = f"#site-{site}" if re.fullmatch(r"[\w-]{1,40}", site) else ""  # a site id, else no anchor
+    anchor = (
+        f"#site-{site}" if re.fullmatch(r"[\w-]{1,40}", site) else ""
+    )  # a site id, else no anchor
     return redirect(url_for(".welfare", date=trip.date.isoformat()) + anchor)

@@ -56,24 +56,41 @@ def _page(trip: Trip, *, token: str | None = None, for_pdf: bool = False) -> str
     scope = None if token else current_user.county_ids()
     config = current_app.config
     if token:
-        mark_url, phone_url = url_for(".driver_mark", token=token), url_for(".driver_phone", token=token)
+        mark_url, phone_url = (
+            url_for(".driver_mark", token=token),
+            url_for(".driver_phone", token=token),
+        )
     elif current_user.can_edit:
-        mark_url, phone_url = url_for(".coordinator_mark", trip_id=trip.id), url_for(".coordinator_phone", trip_id=trip.id)
+        mark_url, phone_url = (
+            url_for(".coordinator_mark", trip_id=trip.id),
+            url_for(".coordinator_phone", trip_id=trip.id),
+        )
     else:
         mark_url = phone_url = None
     full = token is not None or _full_view(trip)
     can_share = not token and full and current_user.can_edit  # may copy or rotate the driver's link
     return render_template(
-        "manifest/manifest.html", trip=trip, manifest=manifests.build(trip, utcnow(), config["TIMEZONE"]),
-        scope=scope, token=token, mark_url=mark_url, phone_url=phone_url, undo_s=int(manifests.PACK_UNDO.total_seconds()),
-        emergency_phone=config["EMERGENCY_PHONE"], for_pdf=for_pdf,
+        "manifest/manifest.html",
+        trip=trip,
+        manifest=manifests.build(trip, utcnow(), config["TIMEZONE"]),
+        scope=scope,
+        token=token,
+        mark_url=mark_url,
+        phone_url=phone_url,
+        undo_s=int(manifests.PACK_UNDO.total_seconds()),
+        emergency_phone=config["EMERGENCY_PHONE"],
+        for_pdf=for_pdf,
         embedded_css=_css() if for_pdf else None,
         valid_until=driver_links.valid_until(trip.date, config["TIMEZONE"]),
         can_share=can_share,
-        driver_link=(driver_links.link_for(trip, current_app.secret_key, config["PUBLIC_BASE_URL"])
-                     if can_share and trip.manifest_key else None),
-        full_view=full, form=None if token else CsrfForm(),
-    )  # fmt: skip
+        driver_link=(
+            driver_links.link_for(trip, current_app.secret_key, config["PUBLIC_BASE_URL"])
+            if can_share and trip.manifest_key
+            else None
+        ),
+        full_view=full,
+        form=None if token else CsrfForm(),
+    )
 
 
 def _private(response: Response, *, driver: bool = False) -> Response:
@@ -87,7 +104,9 @@ def _private(response: Response, *, driver: bool = False) -> Response:
 def _driver_trip(token: str) -> Trip:
     config = current_app.config
     try:
-        return driver_links.trip_for_token(token, current_app.secret_key, utcnow(), config["TIMEZONE"])
+        return driver_links.trip_for_token(
+            token, current_app.secret_key, utcnow(), config["TIMEZONE"]
+        )
     except driver_links.LinkNotFound:
         abort(404)
     except driver_links.LinkExpired:
@@ -99,20 +118,34 @@ def _pdf(trip: Trip, html: str, driver: bool) -> Response:
         data = manifest_export.to_pdf(html, current_app.config["CHROMIUM_PATH"])
     except manifest_export.PdfUnavailable as error:
         current_app.logger.warning("manifest PDF unavailable: %s", error)
-        abort(503, _("The PDF cannot be made on this server; open the manifest and print it from the browser."))
+        abort(
+            503,
+            _(
+                "The PDF cannot be made on this server; open the manifest and print it from the browser."
+            ),
+        )
     response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="manifest-{trip.date:%Y%m%d}-{trip.code}.pdf"'
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="manifest-{trip.date:%Y%m%d}-{trip.code}.pdf"'
+    )
     return _private(response, driver=driver)
 
 
 def mark_refusal(error: manifests.MarkError, trip: Trip) -> str:
     """What a refused mark tells the person who made it."""
     if isinstance(error, manifests.MarkTooEarly):
-        return _("Check-in and pack marks open on %(day)s, the day before departure.", day=manifests.marks_open_on(trip).isoformat())
+        return _(
+            "Check-in and pack marks open on %(day)s, the day before departure.",
+            day=manifests.marks_open_on(trip).isoformat(),
+        )
     if isinstance(error, manifests.UndoTooLate):
-        return _("Too late to undo: a pack can be taken back within %(n)d minutes of handing it out.",
-                 n=manifests.PACK_UNDO.seconds // 60)  # fmt: skip
-    return _("This passenger is no longer on this bus, or the trip is not running: reload the list.")
+        return _(
+            "Too late to undo: a pack can be taken back within %(n)d minutes of handing it out.",
+            n=manifests.PACK_UNDO.seconds // 60,
+        )
+    return _(
+        "This passenger is no longer on this bus, or the trip is not running: reload the list."
+    )
 
 
 def _phone(trip: Trip, user, source: str) -> Response:
@@ -134,21 +167,36 @@ def _phone(trip: Trip, user, source: str) -> Response:
 
 def _mark(trip: Trip, user, source: str) -> Response:
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("worker_id"), int) \
-            or not manifests.valid_mark(body.get("mark"), body.get("value")):  # fmt: skip
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("worker_id"), int)
+        or not manifests.valid_mark(body.get("mark"), body.get("value"))
+    ):
         return api_error(400, _("A mark needs worker_id, mark and value."))
     scope = None if user is None else user.county_ids()
     seat = next((s for s in trip.seats if s.worker_id == body["worker_id"]), None)
     if scope is not None and seat is not None and seat.worker.county_id not in scope:
         return api_error(403, _("This passenger is not in your counties."))
     try:
-        seat = manifests.set_mark(trip, body["worker_id"], body["mark"], body["value"], utcnow(), user, source,
-                                  current_app.config["TIMEZONE"])  # fmt: skip
+        seat = manifests.set_mark(
+            trip,
+            body["worker_id"],
+            body["mark"],
+            body["value"],
+            utcnow(),
+            user,
+            source,
+            current_app.config["TIMEZONE"],
+        )
     except manifests.MarkError as error:
         db.session.rollback()
         return api_error(409, mark_refusal(error, trip))
     db.session.commit()
-    return jsonify(worker_id=seat.worker_id, state=manifests.seat_state(seat), counts=manifests.counts(trip).as_dict())
+    return jsonify(
+        worker_id=seat.worker_id,
+        state=manifests.seat_state(seat),
+        counts=manifests.counts(trip).as_dict(),
+    )
 
 
 @bp.get("/trips/<int:trip_id>/manifest")
@@ -174,8 +222,12 @@ def xlsx(trip_id: int) -> Response:
     if not _full_view(trip):
         abort(403)
     data = manifest_export.to_xlsx(manifests.build(trip), _title(trip), _facts(trip))
-    response = Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response.headers["Content-Disposition"] = f'attachment; filename="manifest-{trip.date:%Y%m%d}-{trip.code}.xlsx"'
+    response = Response(
+        data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="manifest-{trip.date:%Y%m%d}-{trip.code}.xlsx"'
+    )
     return _private(response)
 
 
@@ -203,7 +255,11 @@ def rotate_link(trip_id: int) -> Response:
     driver_links.rotate(trip, current_user)
     sent = schedule_driver_notices(trip, utcnow(), current_app.config, fresh=True)
     db.session.commit()
-    flash(_("New driver link made; the old one no longer opens.") + (" " + _("The drivers will get it by SMS.") if sent else ""), "success")  # noqa: E501
+    flash(
+        _("New driver link made; the old one no longer opens.")
+        + (" " + _("The drivers will get it by SMS.") if sent else ""),
+        "success",
+    )  # noqa: E501
     return redirect(url_for(".show", trip_id=trip.id))
 
 
@@ -240,10 +296,19 @@ def _title(trip: Trip) -> str:
 
 def _facts(trip: Trip) -> list[tuple[str, str]]:
     drivers = "、".join(f"{d.name} {national(d.phone)}" for d in (trip.driver1, trip.driver2) if d)
-    captain = next((f"{s.worker.name}（{s.seat_no}号座）" for s in trip.seats if s.worker_id == trip.captain_worker_id), "")
+    captain = next(
+        (
+            f"{s.worker.name}（{s.seat_no}号座）"
+            for s in trip.seats
+            if s.worker_id == trip.captain_worker_id
+        ),
+        "",
+    )
     return [
-        ("车牌", trip.coach.plate if trip.coach else "待定"), ("车型", trip.coach_type.name),
-        ("驾驶员", drivers or "待定"), ("车长", captain or "待定"),
+        ("车牌", trip.coach.plate if trip.coach else "待定"),
+        ("车型", trip.coach_type.name),
+        ("驾驶员", drivers or "待定"),
+        ("车长", captain or "待定"),
         ("紧急联系电话", current_app.config["EMERGENCY_PHONE"]),
         ("发车", f"{trip.departure_at.astimezone(ZoneInfo(current_app.config['TIMEZONE'])):%H:%M}"),
-    ]  # fmt: skip
+    ]

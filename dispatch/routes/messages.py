@@ -38,7 +38,9 @@ REASON_LABELS = {
     "refused:consent": _l("The worker did not agree to SMS notices: phone them"),
     "refused:opt_out": _l("The worker unsubscribed from SMS: phone them"),
     "refused:invalid": _l("The number cannot receive SMS: phone them or correct it"),
-    "refused:number": _l("The phone number changed after this notice was written: publish it again"),
+    "refused:number": _l(
+        "The phone number changed after this notice was written: publish it again"
+    ),
     "refused:provider": _l("The SMS provider refused this number: phone them"),
     "carrier:repeat": _l("The same text went out twice within 24 hours; carriers block a third"),
     "carrier:daily": _l("Four different SMS already went out today (carrier limit): phone them"),
@@ -51,10 +53,16 @@ REASON_LABELS = {
     "provider": _l("Not delivered (SMS provider's answer)"),
 }
 STATUS_BADGES = {
-    "delivered": "badge-ok", "sent": "badge-ok", "pending": "", "sending": "badge-warn",
-    "unknown": "badge-bad", "failed": "badge-bad", "suppressed": "badge-warn",
-    "cancelled": "", "expired": "",
-}  # fmt: skip
+    "delivered": "badge-ok",
+    "sent": "badge-ok",
+    "pending": "",
+    "sending": "badge-warn",
+    "unknown": "badge-bad",
+    "failed": "badge-bad",
+    "suppressed": "badge-warn",
+    "cancelled": "",
+    "expired": "",
+}
 
 
 def reason_label(message) -> str:
@@ -65,7 +73,11 @@ def reason_label(message) -> str:
     if code is None:
         return ""
     label = REASON_LABELS.get(code, REASON_LABELS["provider"])
-    return f"{label} ({message.error_code})" if code == "provider" and message.error_code else str(label)
+    return (
+        f"{label} ({message.error_code})"
+        if code == "provider" and message.error_code
+        else str(label)
+    )
 
 
 def _filter_from_args() -> reports.MessageFilter:
@@ -90,8 +102,14 @@ def index() -> str:
     counties = db.session.scalars(select(County).order_by(County.id)).all()
     counties = [c for c in counties if scope is None or c.id in scope]
     return render_template(
-        "messages/index.html", view=view, filters=filters, counties=counties,
-        trip_choices=reports.trip_choices(scope), kind_labels=KIND_LABELS,
-        status_labels=STATUS_LABELS, status_badges=STATUS_BADGES, statuses=reports.STATUSES,
+        "messages/index.html",
+        view=view,
+        filters=filters,
+        counties=counties,
+        trip_choices=reports.trip_choices(scope),
+        kind_labels=KIND_LABELS,
+        status_labels=STATUS_LABELS,
+        status_badges=STATUS_BADGES,
+        statuses=reports.STATUSES,
         reason_label=reason_label,
-    )  # fmt: skip
+    )

@@ -16,14 +16,24 @@ ISO_DATE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 NULLABLE_STR = {"type": ["string", "null"]}
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 MESSAGE_STATUSES = [
-    "pending", "sending", "sent", "delivered", "failed", "unknown", "cancelled", "expired",
+    "pending",
+    "sending",
+    "sent",
+    "delivered",
+    "failed",
+    "unknown",
+    "cancelled",
+    "expired",
     "suppressed",
-]  # fmt: skip
+]
 MESSAGE_KINDS = ["departure", "reminder", "welfare", "change", "cancellation", "driver"]
 
 
 def _text(max_length: int, description: str = "", nullable: bool = False) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": ["string", "null"] if nullable else "string", "maxLength": max_length}
+    schema: dict[str, Any] = {
+        "type": ["string", "null"] if nullable else "string",
+        "maxLength": max_length,
+    }
     return {**schema, "description": description} if description else schema
 
 
@@ -38,15 +48,26 @@ WORKER_INPUT = {
         "township": _text(80, nullable=True),
         "pickup_point": _text(60, "pickup site id or name; default: the county's", nullable=True),
         "destination": _text(60, "drop-off site id or name"),
-        "employer": {"type": ["string", "integer", "null"], "maxLength": 120, "description": "name or id"},
+        "employer": {
+            "type": ["string", "integer", "null"],
+            "maxLength": 120,
+            "description": "name or id",
+        },
         "earliest_date": {"type": "string", "pattern": ISO_DATE, "description": "YYYY-MM-DD"},
-        "latest_date": {"type": ["string", "null"], "pattern": "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$",
-                        "description": "YYYY-MM-DD; default: earliest_date"},
+        "latest_date": {
+            "type": ["string", "null"],
+            "pattern": "^([0-9]{4}-[0-9]{2}-[0-9]{2})?$",
+            "description": "YYYY-MM-DD; default: earliest_date",
+        },
         "group": _text(40, "travel group code", nullable=True),
-        "sms_consent": {"type": ["boolean", "string"], "maxLength": 10, "description": "true/false or 是/否"},
+        "sms_consent": {
+            "type": ["boolean", "string"],
+            "maxLength": 10,
+            "description": "true/false or 是/否",
+        },
         "notes": _text(2000, nullable=True),
     },
-}  # fmt: skip
+}
 NEW_WORKER = {
     **WORKER_INPUT,
     "required": ["name", "id_number", "phone", "county", "destination", "earliest_date"],
@@ -54,9 +75,28 @@ NEW_WORKER = {
 WORKER = {
     "type": "object",
     "required": [
-        "id", "name", "id_number", "phone", "county", "township", "pickup_point", "destination",
-        "employer", "employer_id", "earliest_date", "latest_date", "group", "sms_consent", "notes",
-        "status", "birth_date", "sex", "opted_out", "phone_invalid", "trip_id", "seat_no",
+        "id",
+        "name",
+        "id_number",
+        "phone",
+        "county",
+        "township",
+        "pickup_point",
+        "destination",
+        "employer",
+        "employer_id",
+        "earliest_date",
+        "latest_date",
+        "group",
+        "sms_consent",
+        "notes",
+        "status",
+        "birth_date",
+        "sex",
+        "opted_out",
+        "phone_invalid",
+        "trip_id",
+        "seat_no",
     ],
     "properties": {
         "id": {"type": "integer"},
@@ -83,12 +123,15 @@ WORKER = {
         "trip_id": {"type": ["integer", "null"]},
         "seat_no": {"type": ["integer", "null"]},
     },
-}  # fmt: skip
+}
 ERROR = {
     "type": "object",
     "required": ["error", "message"],
     "properties": {
-        "error": {"type": "string", "description": "a code: invalid, conflict, duplicate, not_found…"},
+        "error": {
+            "type": "string",
+            "description": "a code: invalid, conflict, duplicate, not_found…",
+        },
         "message": {"type": "string", "description": "for a person, in the caller's language"},
         "fields": {"type": "object", "additionalProperties": {"type": "string"}},
     },
@@ -124,33 +167,76 @@ MESSAGE = {
 LOCAL_TIME = {"type": "string", "description": "local wall-clock time, e.g. 2026-03-01T08:00+0800"}
 TRIP = {
     "type": "object",
-    "required": ["id", "plan_id", "plan_status", "code", "date", "departure_at", "stops", "seats", "version"],
+    "required": [
+        "id",
+        "plan_id",
+        "plan_status",
+        "code",
+        "date",
+        "departure_at",
+        "stops",
+        "seats",
+        "version",
+    ],
     "properties": {
-        "id": {"type": "integer"}, "plan_id": {"type": "integer"}, "plan_status": {"type": "string"},
-        "code": {"type": "string"}, "date": DATE, "departure_at": LOCAL_TIME,
-        "coach_type": {"type": "string"}, "passenger_seats": {"type": "integer"},
-        "plate": NULLABLE_STR, "locked": {"type": "boolean"}, "version": {"type": "integer"},
-        "km": {"type": "number"}, "cost": {"type": "number"},
-        "stops": {"type": "array", "items": {
-            "type": "object", "required": ["seq", "site", "kind"],
-            "properties": {"seq": {"type": "integer"}, "site": {"type": "string"}, "name": {"type": "string"},
-                           "kind": {"enum": ["pickup", "dropoff"]}, "eta": LOCAL_TIME}}},
-        "seats": {"type": "array", "items": {
-            "type": "object", "required": ["seat_no", "locked", "worker_id", "name"],
-            "description": "workers outside the caller's counties show as null",
-            "properties": {"seat_no": {"type": "integer"}, "locked": {"type": "boolean"},
-                           "worker_id": {"type": ["integer", "null"]}, "name": NULLABLE_STR}}},
+        "id": {"type": "integer"},
+        "plan_id": {"type": "integer"},
+        "plan_status": {"type": "string"},
+        "code": {"type": "string"},
+        "date": DATE,
+        "departure_at": LOCAL_TIME,
+        "coach_type": {"type": "string"},
+        "passenger_seats": {"type": "integer"},
+        "plate": NULLABLE_STR,
+        "locked": {"type": "boolean"},
+        "version": {"type": "integer"},
+        "km": {"type": "number"},
+        "cost": {"type": "number"},
+        "stops": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["seq", "site", "kind"],
+                "properties": {
+                    "seq": {"type": "integer"},
+                    "site": {"type": "string"},
+                    "name": {"type": "string"},
+                    "kind": {"enum": ["pickup", "dropoff"]},
+                    "eta": LOCAL_TIME,
+                },
+            },
+        },
+        "seats": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["seat_no", "locked", "worker_id", "name"],
+                "description": "workers outside the caller's counties show as null",
+                "properties": {
+                    "seat_no": {"type": "integer"},
+                    "locked": {"type": "boolean"},
+                    "worker_id": {"type": ["integer", "null"]},
+                    "name": NULLABLE_STR,
+                },
+            },
+        },
     },
-}  # fmt: skip
+}
 SEAT_INPUT = {
     "type": "object",
     "required": ["worker_id"],
     "properties": {
         "worker_id": ID,
-        "version": {"type": ["integer", "null"], "description": "the trip's version you saw; 409 if stale"},
-        "allow_split": {"type": "boolean", "description": "move a worker away from their travel group"},
+        "version": {
+            "type": ["integer", "null"],
+            "description": "the trip's version you saw; 409 if stale",
+        },
+        "allow_split": {
+            "type": "boolean",
+            "description": "move a worker away from their travel group",
+        },
     },
-}  # fmt: skip
+}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -177,7 +263,10 @@ ALWAYS = (401, 404, 405, 429)  # any path can be unknown, unauthenticated or thr
 
 def _responses(ok: int, schema: dict, *codes: int) -> dict[str, Any]:
     errors = sorted({*ALWAYS, *codes})
-    return {str(ok): _json(schema), **{str(c): _json(_ref("Error"), ERROR_MEANINGS[c]) for c in errors}}
+    return {
+        str(ok): _json(schema),
+        **{str(c): _json(_ref("Error"), ERROR_MEANINGS[c]) for c in errors},
+    }
 
 
 def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
@@ -203,7 +292,11 @@ MESSAGE_PARAMS = [
     _query("trip_id", ID),
     *PAGING,
 ]
-VERSION = _query("version", {"type": "integer", "minimum": 0, "maximum": MAX_ID}, "the trip's version you saw; 409 if stale")
+VERSION = _query(
+    "version",
+    {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+    "the trip's version you saw; 409 if stale",
+)
 TRIP_PARAMS = [
     _query("date", DATE),
     _query("plan_id", ID, "a plan's trips (default: the published plans')"),
@@ -233,44 +326,78 @@ def _page_of(name: str) -> dict[str, Any]:
 
 def _paths() -> dict[str, Any]:
     worker, trip = _ref("Worker"), _ref("Trip")
-    trips = {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": trip}}}
+    trips = {
+        "type": "object",
+        "required": ["items"],
+        "properties": {"items": {"type": "array", "items": trip}},
+    }
     seat = {"parameters": [_path_id("trip_id"), _path_id("seat_no")]}
     return {
         "/workers": {
-            "get": {"summary": "List workers", "description": FULL_NUMBERS, "parameters": WORKER_PARAMS,
-                    "responses": _responses(200, _page_of("Worker"), 400)},
-            "post": {"summary": "Register a worker", "requestBody": _body("NewWorker"),
-                     "responses": _responses(201, worker, 400, 403, 409, 413, 422)},
+            "get": {
+                "summary": "List workers",
+                "description": FULL_NUMBERS,
+                "parameters": WORKER_PARAMS,
+                "responses": _responses(200, _page_of("Worker"), 400),
+            },
+            "post": {
+                "summary": "Register a worker",
+                "requestBody": _body("NewWorker"),
+                "responses": _responses(201, worker, 400, 403, 409, 413, 422),
+            },
         },
         "/workers/{worker_id}": {
             "parameters": [_path_id("worker_id")],
-            "get": {"summary": "One worker", "description": FULL_NUMBERS, "responses": _responses(200, worker)},
-            "patch": {"summary": "Change fields", "requestBody": _body("WorkerInput"),
-                      "responses": _responses(200, worker, 400, 403, 409, 413, 422)},
-            "delete": {"summary": "Withdraw (status cancelled; kept on record)",
-                       "responses": _responses(200, worker, 403)},
+            "get": {
+                "summary": "One worker",
+                "description": FULL_NUMBERS,
+                "responses": _responses(200, worker),
+            },
+            "patch": {
+                "summary": "Change fields",
+                "requestBody": _body("WorkerInput"),
+                "responses": _responses(200, worker, 400, 403, 409, 413, 422),
+            },
+            "delete": {
+                "summary": "Withdraw (status cancelled; kept on record)",
+                "responses": _responses(200, worker, 403),
+            },
         },
         "/trips": {
-            "get": {"summary": "Trips of published plans (or of one plan), by day",
-                    "parameters": TRIP_PARAMS, "responses": _responses(200, trips, 400)},
+            "get": {
+                "summary": "Trips of published plans (or of one plan), by day",
+                "parameters": TRIP_PARAMS,
+                "responses": _responses(200, trips, 400),
+            },
         },
         "/trips/{trip_id}": {
             "parameters": [_path_id("trip_id")],
-            "get": {"summary": "One trip with its stops and seats", "responses": _responses(200, trip)},
+            "get": {
+                "summary": "One trip with its stops and seats",
+                "responses": _responses(200, trip),
+            },
         },
         "/trips/{trip_id}/seats/{seat_no}": {
             **seat,
-            "put": {"summary": "Seat a worker (moving them from another seat of the plan)",
-                    "requestBody": _body("SeatInput"),
-                    "responses": _responses(200, trip, 400, 403, 409, 413, 422)},
-            "delete": {"summary": "Free the seat", "parameters": [VERSION],
-                       "responses": _responses(200, trip, 400, 403, 409, 422)},
+            "put": {
+                "summary": "Seat a worker (moving them from another seat of the plan)",
+                "requestBody": _body("SeatInput"),
+                "responses": _responses(200, trip, 400, 403, 409, 413, 422),
+            },
+            "delete": {
+                "summary": "Free the seat",
+                "parameters": [VERSION],
+                "responses": _responses(200, trip, 400, 403, 409, 422),
+            },
         },
         "/messages": {
-            "get": {"summary": "SMS outbox rows, newest first (a coordinator's counties only)",
-                    "parameters": MESSAGE_PARAMS, "responses": _responses(200, _page_of("Message"), 400)},
+            "get": {
+                "summary": "SMS outbox rows, newest first (a coordinator's counties only)",
+                "parameters": MESSAGE_PARAMS,
+                "responses": _responses(200, _page_of("Message"), 400),
+            },
         },
-    }  # fmt: skip
+    }
 
 
 FULL_NUMBERS = (
@@ -284,8 +411,11 @@ def _fleet_paths(paths: dict[str, Any]) -> dict[str, Any]:
     from dispatch.routes import openapi_fleet as fleet
 
     paths = {**paths, **fleet.fleet_paths(_responses, _ref, _page_of, _body, PAGING)}
-    paths["/trips/{trip_id}"]["patch"] = {**fleet.CREW_PATCH, "requestBody": _body("TripCrewInput"),
-                                          "responses": _responses(200, _ref("Trip"), 400, 403, 409, 413, 422)}  # fmt: skip
+    paths["/trips/{trip_id}"]["patch"] = {
+        **fleet.CREW_PATCH,
+        "requestBody": _body("TripCrewInput"),
+        "responses": _responses(200, _ref("Trip"), 400, 403, 409, 413, 422),
+    }
     return paths
 
 

@@ -37,12 +37,15 @@ DROP_REASONS = {
 }
 
 PLANNER_REASONS = [  # (what greedy.no_coach_reason and planning say, the words shown, their values)
-    (re.compile(r"no coach with (\d+) seats left on (\S+)"), _l("no coach with %(n)s seats left on %(days)s"),
-     ("n", "days")),
+    (
+        re.compile(r"no coach with (\d+) seats left on (\S+)"),
+        _l("no coach with %(n)s seats left on %(days)s"),
+        ("n", "days"),
+    ),
     (re.compile(r"no coach left on (\S+)"), _l("no coach left on %(days)s"), ("days",)),
     (re.compile(r"no coach with (\d+) seats"), _l("no coach with %(n)s seats"), ("n",)),
     (re.compile(r"no common day"), _l("the group's departure windows share no day"), ()),
-]  # fmt: skip
+]
 
 
 def stage(message: str) -> str:
@@ -113,11 +116,15 @@ def drops_message(drops: list[publishing.Drop], shown: int = 5) -> str:
     more = _(" and %(n)d more", n=len(drops) - shown) if len(drops) > shown else ""
     return _(
         "%(n)d workers were left out and are sent nothing: %(who)s%(more)s. They are listed under Not served.",
-        n=len(drops), who="；".join(parts), more=more,
-    )  # fmt: skip
+        n=len(drops),
+        who="；".join(parts),
+        more=more,
+    )
 
 
-FLEET_REASON = re.compile(r"no coach (?:with \d+ seats )?left on")  # the free fleet ran out that day
+FLEET_REASON = re.compile(
+    r"no coach (?:with \d+ seats )?left on"
+)  # the free fleet ran out that day
 
 
 @dataclass(frozen=True)

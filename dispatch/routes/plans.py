@@ -37,18 +37,32 @@ def index() -> str:
 
 def _render_index(raw: Mapping[str, object], errors: dict[str, str], status: int = 200):
     plans = db.session.scalars(select(Plan).order_by(Plan.id.desc()).limit(100)).all()
-    buses = dict(db.session.execute(  # one count query, not every plan's trips loaded
-        select(Trip.plan_id, func.count()).where(Trip.plan_id.in_([p.id for p in plans])).group_by(Trip.plan_id)
-    ).all())  # fmt: skip
+    buses = dict(
+        db.session.execute(  # one count query, not every plan's trips loaded
+            select(Trip.plan_id, func.count())
+            .where(Trip.plan_id.in_([p.id for p in plans]))
+            .group_by(Trip.plan_id)
+        ).all()
+    )
     scope = current_user.county_ids()
     all_counties = db.session.scalars(select(County).order_by(County.id)).all()
     counties = [c for c in all_counties if scope is None or c.id in scope]
-    destinations = db.session.scalars(select(Site).filter_by(kind="dropoff").order_by(Site.id)).all()
+    destinations = db.session.scalars(
+        select(Site).filter_by(kind="dropoff").order_by(Site.id)
+    ).all()
     return render_template(
-        "plans/index.html", plans=plans, buses=buses, form=CsrfForm(), counties=counties, destinations=destinations,
-        time_limit=current_app.config["PLANNER_TIME_LIMIT_S"], raw=raw, errors=errors,
-        county_names={c.id: c.display_name(select_locale()) for c in all_counties}, stalled=_stalled(plans),
-    ), status  # fmt: skip
+        "plans/index.html",
+        plans=plans,
+        buses=buses,
+        form=CsrfForm(),
+        counties=counties,
+        destinations=destinations,
+        time_limit=current_app.config["PLANNER_TIME_LIMIT_S"],
+        raw=raw,
+        errors=errors,
+        county_names={c.id: c.display_name(select_locale()) for c in all_counties},
+        stalled=_stalled(plans),
+    ), status
 
 
 def _stalled(plans: list[Plan]) -> set[int]:
@@ -70,7 +84,11 @@ def _parse_plan_form(form) -> tuple[planning.Scope | None, float, dict[str, str]
     allowed = current_user.county_ids()
     if allowed is not None:  # a county coordinator plans their own counties only
         counties = tuple(c for c in counties if c in allowed) or tuple(sorted(allowed))
-    return planning.Scope(date_from, date_to, counties, tuple(form.getlist("destination"))), limit, {}
+    return (
+        planning.Scope(date_from, date_to, counties, tuple(form.getlist("destination"))),
+        limit,
+        {},
+    )
 
 
 def _date_field(form, name: str, errors: dict[str, str]) -> date | None:
@@ -93,7 +111,9 @@ def _time_limit(raw: str, errors: dict[str, str]) -> float:
     except ValueError:
         value = math.nan
     if not 1 <= value <= MAX_TIME_LIMIT_S:  # NaN fails too
-        errors["time_limit"] = _("Enter a number of seconds from 1 to %(max)d.", max=MAX_TIME_LIMIT_S)
+        errors["time_limit"] = _(
+            "Enter a number of seconds from 1 to %(max)d.", max=MAX_TIME_LIMIT_S
+        )
         return default
     return value
 
@@ -121,12 +141,22 @@ def create():
 def show(plan_id: int) -> str:
     plan = db.session.get(Plan, plan_id) or abort(404)
     trips = db.session.scalars(
-        select(Trip).where(Trip.plan_id == plan.id).order_by(Trip.date, Trip.number, Trip.id)
-        .options(selectinload(Trip.stops).joinedload(TripStop.site), joinedload(Trip.coach_type), joinedload(Trip.coach))
-    ).all()  # fmt: skip
-    occupied = dict(db.session.execute(
-        select(SeatAssignment.trip_id, func.count()).where(SeatAssignment.plan_id == plan.id).group_by(SeatAssignment.trip_id)
-    ).all())  # fmt: skip
+        select(Trip)
+        .where(Trip.plan_id == plan.id)
+        .order_by(Trip.date, Trip.number, Trip.id)
+        .options(
+            selectinload(Trip.stops).joinedload(TripStop.site),
+            joinedload(Trip.coach_type),
+            joinedload(Trip.coach),
+        )
+    ).all()
+    occupied = dict(
+        db.session.execute(
+            select(SeatAssignment.trip_id, func.count())
+            .where(SeatAssignment.plan_id == plan.id)
+            .group_by(SeatAssignment.trip_id)
+        ).all()
+    )
     by_day = defaultdict(list)
     for trip in trips:
         by_day[trip.date].append(trip)
@@ -134,13 +164,22 @@ def show(plan_id: int) -> str:
     ready = plan.status == t.PLAN_DRAFT and trips and may_manage
     sms = publishing.publish_preview(plan, current_app.config) if ready else None
     return render_template(
-        "plans/show.html", plan=plan, by_day=sorted(by_day.items()), form=CsrfForm(), buses=len(trips),
-        unserved=plan_display.unserved_rows(plan, current_user.county_ids()), seated=sum(occupied.values()),
-        occupied=occupied, may_manage=may_manage, coverage=_coverage(plan), sms=sms,
+        "plans/show.html",
+        plan=plan,
+        by_day=sorted(by_day.items()),
+        form=CsrfForm(),
+        buses=len(trips),
+        unserved=plan_display.unserved_rows(plan, current_user.county_ids()),
+        seated=sum(occupied.values()),
+        occupied=occupied,
+        may_manage=may_manage,
+        coverage=_coverage(plan),
+        sms=sms,
         stalled=plan_runner.is_stalled(plan, utcnow(), current_app.config["PLANNER_TIME_LIMIT_S"]),
-        stage=plan_display.stage(plan.progress_message or ""), shortages=plan_display.shortages(plan),
+        stage=plan_display.stage(plan.progress_message or ""),
+        shortages=plan_display.shortages(plan),
         no_fleet=(plan.problem or {}).get("fleet_entered") is False,
-    )  # fmt: skip
+    )
 
 
 def _coverage(plan: Plan) -> str:
@@ -158,7 +197,10 @@ def _managed_plan(plan_id: int) -> Plan:
     if not CsrfForm().validate_on_submit():
         abort(400)
     if not planning.may_manage(current_user, plan):
-        abort(403, _("This plan covers counties outside yours: only their coordinators can change it."))
+        abort(
+            403,
+            _("This plan covers counties outside yours: only their coordinators can change it."),
+        )
     return plan
 
 
@@ -168,14 +210,22 @@ def confirm_publish(plan_id: int):
     """The confirmation page: what publishing will do and send, before anything is sent."""
     plan = db.session.get(Plan, plan_id) or abort(404)
     if not planning.may_manage(current_user, plan):
-        abort(403, _("This plan covers counties outside yours: only their coordinators can change it."))
+        abort(
+            403,
+            _("This plan covers counties outside yours: only their coordinators can change it."),
+        )
     if plan.status != t.PLAN_DRAFT or not plan.trips:
         return redirect(url_for(".show", plan_id=plan.id))
     preview = publishing.publish_preview(plan, current_app.config)
     return render_template(
-        "plans/publish.html", plan=plan, preview=preview, form=CsrfForm(),
-        drop_reason=plan_display.drop_reason, scope=current_user.county_ids(), kind_labels=KIND_LABELS,
-    )  # fmt: skip
+        "plans/publish.html",
+        plan=plan,
+        preview=preview,
+        form=CsrfForm(),
+        drop_reason=plan_display.drop_reason,
+        scope=current_user.county_ids(),
+        kind_labels=KIND_LABELS,
+    )
 
 
 @bp.post("/<int:plan_id>/publish")
@@ -192,7 +242,10 @@ def publish(plan_id: int) -> Response:
     if result.drops:
         flash(plan_display.drops_message(result.drops), "warning")
     if result.emptied:
-        flash(_("Buses left empty were not published: %(codes)s.", codes="、".join(result.emptied)), "warning")
+        flash(
+            _("Buses left empty were not published: %(codes)s.", codes="、".join(result.emptied)),
+            "warning",
+        )
     return redirect(url_for(".show", plan_id=plan.id))
 
 
@@ -203,8 +256,12 @@ def replan(plan_id: int) -> Response:
     base = _managed_plan(plan_id)
     if base.status != t.PLAN_DRAFT:
         abort(400)
-    scope = planning.Scope(base.date_from, base.date_to, tuple(base.scope.get("counties", [])),
-                           tuple(base.scope.get("destinations", [])))  # fmt: skip
+    scope = planning.Scope(
+        base.date_from,
+        base.date_to,
+        tuple(base.scope.get("counties", [])),
+        tuple(base.scope.get("destinations", [])),
+    )
     limit = base.time_limit_s or float(current_app.config["PLANNER_TIME_LIMIT_S"])
     plan = planning.start_plan(scope, current_user, base, time_limit_s=limit)
     db.session.commit()
@@ -229,9 +286,13 @@ def discard(plan_id: int) -> Response:
 @bp.app_template_filter("plan_status")
 def plan_status(status: str) -> str:
     labels = {
-        "running": _("planning…"), "failed": _("failed"), "draft": _("draft"),
-        "published": _("published"), "superseded": _("superseded"), "discarded": _("discarded"),
-    }  # fmt: skip
+        "running": _("planning…"),
+        "failed": _("failed"),
+        "draft": _("draft"),
+        "published": _("published"),
+        "superseded": _("superseded"),
+        "discarded": _("discarded"),
+    }
     return labels.get(status, status)
 
 

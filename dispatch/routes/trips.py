@@ -32,9 +32,13 @@ def waiting_workers(trip: Trip) -> list[Worker]:
     pickups = [s.site_id for s in trip.stops if s.kind == "pickup"]
     seated = select(SeatAssignment.worker_id).where(SeatAssignment.plan_id == trip.plan_id)
     query = worker_service.visible_workers(current_user).where(
-        Worker.status == REGISTERED, Worker.earliest_date <= trip.date, Worker.latest_date >= trip.date,
-        Worker.destination_site_id.in_(dropoffs), Worker.pickup_site_id.in_(pickups), Worker.id.not_in(seated),
-    )  # fmt: skip
+        Worker.status == REGISTERED,
+        Worker.earliest_date <= trip.date,
+        Worker.latest_date >= trip.date,
+        Worker.destination_site_id.in_(dropoffs),
+        Worker.pickup_site_id.in_(pickups),
+        Worker.id.not_in(seated),
+    )
     return list(db.session.scalars(query.order_by(Worker.name).limit(300)))
 
 
@@ -43,23 +47,39 @@ def other_buses_workers(trip: Trip) -> list[SeatAssignment]:
     dropoffs = [s.site_id for s in trip.stops if s.kind == "dropoff"]
     pickups = [s.site_id for s in trip.stops if s.kind == "pickup"]
     query = (
-        select(SeatAssignment).join(Trip, Trip.id == SeatAssignment.trip_id).join(Worker)
-        .where(SeatAssignment.plan_id == trip.plan_id, Trip.date == trip.date, Trip.id != trip.id,
-               Worker.destination_site_id.in_(dropoffs), Worker.pickup_site_id.in_(pickups))
+        select(SeatAssignment)
+        .join(Trip, Trip.id == SeatAssignment.trip_id)
+        .join(Worker)
+        .where(
+            SeatAssignment.plan_id == trip.plan_id,
+            Trip.date == trip.date,
+            Trip.id != trip.id,
+            Worker.destination_site_id.in_(dropoffs),
+            Worker.pickup_site_id.in_(pickups),
+        )
         .order_by(Trip.number, Trip.id, SeatAssignment.seat_no)
-    )  # fmt: skip
+    )
     return [s for s in db.session.scalars(query) if scope.may_see(current_user, s.worker)]
 
 
 def _render(trip: Trip, status: int = 200):
-    rows = [[seats.seat_at(trip, n) for n in range(r, r + 4)] for r in range(1, trip.coach_type.passenger_seats + 1, 4)]
+    rows = [
+        [seats.seat_at(trip, n) for n in range(r, r + 4)]
+        for r in range(1, trip.coach_type.passenger_seats + 1, 4)
+    ]
     return render_template(
-        "trips/show.html", trip=trip, rows=rows, waiting=waiting_workers(trip), form=CsrfForm(),
-        elsewhere=other_buses_workers(trip), mine=lambda worker: scope.may_see(current_user, worker),
+        "trips/show.html",
+        trip=trip,
+        rows=rows,
+        waiting=waiting_workers(trip),
+        form=CsrfForm(),
+        elsewhere=other_buses_workers(trip),
+        mine=lambda worker: scope.may_see(current_user, worker),
         bus_refusal=scope.bus_refusal(current_user, trip),
-        capacity=trip.coach_type.passenger_seats, coaches=crew.coach_choices(trip),
+        capacity=trip.coach_type.passenger_seats,
+        coaches=crew.coach_choices(trip),
         drivers=crew.driver_choices(trip),
-    ), status  # fmt: skip
+    ), status
 
 
 @bp.get("/<int:trip_id>")
@@ -83,7 +103,9 @@ def change(trip_id: int) -> Response | tuple:
     except (seats.SeatError, scope.OutOfScope) as error:
         db.session.rollback()
         flash(str(error), "warning" if isinstance(error, seats.GroupSplit) else "error")
-        return _render(db.session.get(Trip, trip_id), 403 if isinstance(error, scope.OutOfScope) else 422)
+        return _render(
+            db.session.get(Trip, trip_id), 403 if isinstance(error, scope.OutOfScope) else 422
+        )
     announce_changes()
     db.session.commit()
     flash(done, "success")
@@ -108,19 +130,39 @@ def _place(trip: Trip, form: MultiDict, version: int | None) -> str:
     seat_no = _seat_no(form)
     occupant = seats.seat_at(trip, seat_no)
     if occupant is not None and occupant.worker_id != worker.id and version in (None, trip.version):
-        raise seats.SeatError(_("Seat %(seat)d is taken: choose a free seat, or swap the two seats.", seat=seat_no))
-    before = db.session.scalar(select(SeatAssignment).filter_by(plan_id=trip.plan_id, worker_id=worker.id))
+        raise seats.SeatError(
+            _("Seat %(seat)d is taken: choose a free seat, or swap the two seats.", seat=seat_no)
+        )
+    before = db.session.scalar(
+        select(SeatAssignment).filter_by(plan_id=trip.plan_id, worker_id=worker.id)
+    )
     old = (before.trip, before.seat_no) if before else None
     if old is not None and old[0].id == trip.id and old[1] == seat_no:
         return _("%(name)s already sits in seat %(seat)d.", name=worker.name, seat=seat_no)
-    seats.place(trip, seat_no, worker, current_user, expected_version=version,
-                allow_split=form.get("allow_split") == "1")  # fmt: skip
+    seats.place(
+        trip,
+        seat_no,
+        worker,
+        current_user,
+        expected_version=version,
+        allow_split=form.get("allow_split") == "1",
+    )
     if old is None:
         return _("%(name)s now sits in seat %(seat)d.", name=worker.name, seat=seat_no)
     if old[0].id != trip.id:
-        return _("%(name)s moved from bus %(bus)s seat %(old)d to seat %(new)d.",
-                 name=worker.name, bus=old[0].code, old=old[1], new=seat_no)  # fmt: skip
-    return _("%(name)s moved from seat %(old)d to seat %(new)d.", name=worker.name, old=old[1], new=seat_no)
+        return _(
+            "%(name)s moved from bus %(bus)s seat %(old)d to seat %(new)d.",
+            name=worker.name,
+            bus=old[0].code,
+            old=old[1],
+            new=seat_no,
+        )
+    return _(
+        "%(name)s moved from seat %(old)d to seat %(new)d.",
+        name=worker.name,
+        old=old[1],
+        new=seat_no,
+    )
 
 
 def _swap(trip: Trip, form: MultiDict, version: int | None) -> str:
@@ -145,23 +187,36 @@ def _lock_seat(trip: Trip, form: MultiDict, version: int | None) -> str:
     seat_no, locked = _seat_no(form), form.get("action") == "lock"
     scope.check_seats(current_user, trip, seat_no)
     seats.set_locked(trip, seat_no, locked, current_user, expected_version=version)
-    return _("Seat %(seat)d is locked.", seat=seat_no) if locked else _("Seat %(seat)d is unlocked.", seat=seat_no)
+    return (
+        _("Seat %(seat)d is locked.", seat=seat_no)
+        if locked
+        else _("Seat %(seat)d is unlocked.", seat=seat_no)
+    )
 
 
 def _lock_trip(trip: Trip, form: MultiDict, version: int | None) -> str:
     scope.check_bus(current_user, trip)
     locked = form.get("action") == "lock_trip"
     seats.set_locked(trip, None, locked, current_user, expected_version=version)
-    return _("The whole bus is locked: planning again keeps it as it is.") if locked else _("The whole bus is unlocked.")
+    return (
+        _("The whole bus is locked: planning again keeps it as it is.")
+        if locked
+        else _("The whole bus is unlocked.")
+    )
 
 
 def _crew(trip: Trip, form: MultiDict, version: int | None) -> str:
     scope.check_bus(current_user, trip)
     before = {trip.driver1_id, trip.driver2_id} - {None}
-    ids = {k: parse_id(form.get(k)) for k in ("coach_id", "driver1_id", "driver2_id", "captain_worker_id")}
+    ids = {
+        k: parse_id(form.get(k))
+        for k in ("coach_id", "driver1_id", "driver2_id", "captain_worker_id")
+    }
     if ids["coach_id"] and not (ids["driver1_id"] or ids["driver2_id"]):
         coach = db.session.get(Coach, ids["coach_id"])  # default to the coach's usual crew
-        ids["driver1_id"], ids["driver2_id"] = (coach.driver1_id, coach.driver2_id) if coach else (None, None)
+        ids["driver1_id"], ids["driver2_id"] = (
+            (coach.driver1_id, coach.driver2_id) if coach else (None, None)
+        )
     crew.assign_crew(trip, crew.Crew(**ids), current_user, expected_version=version)
     _tell_drivers(trip, before)
     return _("Coach, drivers and bus captain saved.")
@@ -189,10 +244,20 @@ def _set_departure(trip: Trip, form: MultiDict, version: int | None) -> str:
         raise seats.SeatError(_("Write the departure time as 07:30.")) from None
     departure = datetime.combine(trip.date, local, tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
     crew.set_departure(trip, departure, current_user, expected_version=version)
-    return _("The bus now leaves at %(time)s; every stop's time moved with it.", time=local.strftime("%H:%M"))
+    return _(
+        "The bus now leaves at %(time)s; every stop's time moved with it.",
+        time=local.strftime("%H:%M"),
+    )
 
 
 ACTIONS: dict[str, Callable[[Trip, MultiDict, int | None], str]] = {
-    "place": _place, "swap": _swap, "free": _free, "lock": _lock_seat, "unlock": _lock_seat,
-    "lock_trip": _lock_trip, "unlock_trip": _lock_trip, "crew": _crew, "departure": _set_departure,
-}  # fmt: skip
+    "place": _place,
+    "swap": _swap,
+    "free": _free,
+    "lock": _lock_seat,
+    "unlock": _lock_seat,
+    "lock_trip": _lock_trip,
+    "unlock_trip": _lock_trip,
+    "crew": _crew,
+    "departure": _set_departure,
+}

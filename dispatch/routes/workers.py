@@ -16,7 +16,7 @@ from flask import (
     request,
     session,
     url_for,
-)  # fmt: skip
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -55,9 +55,12 @@ def _filter_from_args() -> service.WorkerFilter:
     except ValueError:
         day = None
     return service.WorkerFilter(
-        q=args.get("q", "").strip(), county=args.get("county", ""),
-        destination=args.get("destination", ""), status=args.get("status", ""), day=day,
-    )  # fmt: skip
+        q=args.get("q", "").strip(),
+        county=args.get("county", ""),
+        destination=args.get("destination", ""),
+        status=args.get("status", ""),
+        day=day,
+    )
 
 
 def _choices(worker: Worker | None = None, *, filters: bool = False) -> dict:
@@ -71,21 +74,28 @@ def _choices(worker: Worker | None = None, *, filters: bool = False) -> dict:
     counties = db.session.scalars(select(County).order_by(County.id)).all()
     counties = [c for c in counties if scope is None or c.id in scope]
     held = {worker.pickup_site_id, worker.destination_site_id} if worker is not None else set()
-    sites = [s for s in db.session.scalars(select(Site).order_by(Site.id)) if filters or s.active or s.id in held]
+    sites = [
+        s
+        for s in db.session.scalars(select(Site).order_by(Site.id))
+        if filters or s.active or s.id in held
+    ]
     pickups = [s for s in sites if s.kind == PICKUP]
     destinations = [s for s in sites if s.kind == DROPOFF]
     mine = worker.employer_id if worker is not None else None
     employers = [
-        e for e in db.session.scalars(select(Employer).order_by(Employer.site_id, Employer.name))
+        e
+        for e in db.session.scalars(select(Employer).order_by(Employer.site_id, Employer.name))
         if filters or e.active or e.id == mine
-    ]  # fmt: skip
+    ]
     return {
-        "counties": counties, "destinations": destinations, "statuses": WORKER_STATUSES,
+        "counties": counties,
+        "destinations": destinations,
+        "statuses": WORKER_STATUSES,
         "county_options": [(c.id, c.display_name(locale), "") for c in counties],
         "pickup_options": [(s.id, s.display_name(locale), s.county_id or "") for s in pickups],
         "destination_options": [(s.id, s.display_name(locale), "") for s in destinations],
         "employer_options": [(e.id, e.name, e.site_id) for e in employers],
-    }  # fmt: skip
+    }
 
 
 @bp.app_template_global()
@@ -108,9 +118,15 @@ def index() -> str:
     workers, total = service.page_of(service.filtered_query(current_user, filters), page)
     pages = max(1, -(-total // service.PER_PAGE))
     return render_template(
-        "workers/index.html", workers=workers, total=total, page=page, pages=pages,
-        filters=filters, form=CsrfForm(), **_choices(filters=True),
-    )  # fmt: skip
+        "workers/index.html",
+        workers=workers,
+        total=total,
+        page=page,
+        pages=pages,
+        filters=filters,
+        form=CsrfForm(),
+        **_choices(filters=True),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -126,7 +142,9 @@ def create() -> Response | str:
             )
         except service.DuplicateWorker as dup:
             if service.get_visible(current_user, dup.existing.id) is None:
-                errors = {"id_number": _("This ID number is registered by another county's bureau.")}
+                errors = {
+                    "id_number": _("This ID number is registered by another county's bureau.")
+                }
             else:
                 flash(_("This ID number is registered already: here is that worker."), "warning")
                 return redirect(url_for(".edit", worker_id=dup.existing.id))
@@ -211,8 +229,14 @@ def export(fmt: str) -> Response:
     if full and not current_user.is_admin:
         abort(403)
     workers = db.session.scalars(service.filtered_query(current_user, _filter_from_args())).all()
-    audit.record(current_user, "worker.export", "export", fmt, {"count": len(workers), "full": full,
-                 "filters": request.args.to_dict()}, request.remote_addr or "")  # fmt: skip
+    audit.record(
+        current_user,
+        "worker.export",
+        "export",
+        fmt,
+        {"count": len(workers), "full": full, "filters": request.args.to_dict()},
+        request.remote_addr or "",
+    )
     db.session.commit()
     body = (
         worker_export.to_csv(workers, full)
@@ -286,9 +310,13 @@ def import_file() -> str:
     token = _previews().store(report)
     session["import"] = {"token": token, "filename": filename}
     return render_template(
-        "workers/import.html", form=form, report=report, filename=filename, token=token,
+        "workers/import.html",
+        form=form,
+        report=report,
+        filename=filename,
+        token=token,
         place_names=place_names(),
-    )  # fmt: skip
+    )
 
 
 @bp.post("/import/<token>/commit")
@@ -310,8 +338,15 @@ def import_commit(token: str) -> Response:
         return redirect(url_for(".import_file"))
     store.finish(token, current_user.id, report.written)
     session.pop("import", None)
-    flash(_("Imported %(n)d workers; %(existing)d were registered already; %(bad)d rows with errors were skipped.",
-            n=report.written, existing=report.count("existing"), bad=len(report.errors)), "success")  # fmt: skip
+    flash(
+        _(
+            "Imported %(n)d workers; %(existing)d were registered already; %(bad)d rows with errors were skipped.",
+            n=report.written,
+            existing=report.count("existing"),
+            bad=len(report.errors),
+        ),
+        "success",
+    )
     return redirect(url_for(".index"))
 
 
@@ -332,8 +367,18 @@ def audit_log() -> str:
 
     args, tz = request.args, current_app.config["TIMEZONE"]
     days = [audit_log.parse_day(args.get(k, "")) for k in ("from", "to")]
-    filters = audit_log.AuditFilter(action=args.get("action", ""), user_id=parse_id(args.get("user")),
-                                    day_from=days[0], day_to=days[1])  # fmt: skip
+    filters = audit_log.AuditFilter(
+        action=args.get("action", ""),
+        user_id=parse_id(args.get("user")),
+        day_from=days[0],
+        day_to=days[1],
+    )
     lines = audit_log.describe(audit_log.search(filters, tz), tz)
-    return render_template("workers/audit.html", lines=lines, filters=filters, limit=audit_log.LIMIT,
-                           actions=audit_log.action_choices(), users=audit_log.user_choices())  # fmt: skip
+    return render_template(
+        "workers/audit.html",
+        lines=lines,
+        filters=filters,
+        limit=audit_log.LIMIT,
+        actions=audit_log.action_choices(),
+        users=audit_log.user_choices(),
+    )

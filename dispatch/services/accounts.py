@@ -123,8 +123,13 @@ def change_access(user: User, role: str, county_ids: Iterable[str], by: User) ->
     before = {"role": user.role, "counties": sorted(c.id for c in user.counties)}
     user.role, user.counties = role, _counties(county_ids)
     user.end_sessions()  # pages open under the old role should not keep it
-    audit.record(by, "user.access", "user", user.id,
-                 {"before": before, "after": {"role": role, "counties": sorted(county_ids)}})  # fmt: skip
+    audit.record(
+        by,
+        "user.access",
+        "user",
+        user.id,
+        {"before": before, "after": {"role": role, "counties": sorted(county_ids)}},
+    )
 
 
 def set_active(user: User, active: bool, by: User) -> None:
@@ -142,7 +147,9 @@ def set_active(user: User, active: bool, by: User) -> None:
 
 def _keep_an_admin(user: User) -> None:
     others = db.session.scalar(
-        select(func.count()).select_from(User).where(User.role == ADMIN, User.active, User.id != user.id)
+        select(func.count())
+        .select_from(User)
+        .where(User.role == ADMIN, User.active, User.id != user.id)
     )
     if not others:
         raise AccountError("the last active admin must stay an active admin", "last_admin")
@@ -183,19 +190,25 @@ def create_token(user: User, label: str = "", by: User | None = None) -> str:
     db.session.add(row)
     db.session.flush()
     if by is not None:
-        audit.record(by, "token.create", "api_token", row.id, {"user": user.username, "label": row.label})
+        audit.record(
+            by, "token.create", "api_token", row.id, {"user": user.username, "label": row.label}
+        )
     return token
 
 
 def live_tokens(user: User) -> list[ApiToken]:
     """The tokens of ``user`` that still work, newest first."""
-    query = select(ApiToken).filter_by(user_id=user.id, revoked_at=None).order_by(ApiToken.id.desc())
+    query = (
+        select(ApiToken).filter_by(user_id=user.id, revoked_at=None).order_by(ApiToken.id.desc())
+    )
     return list(db.session.scalars(query))
 
 
 def revoke_token(user: User, token_id: int, by: User) -> bool:
     """Revoke one of ``user``'s tokens; False when there is no such live token."""
-    row = db.session.scalar(select(ApiToken).filter_by(id=token_id, user_id=user.id, revoked_at=None))
+    row = db.session.scalar(
+        select(ApiToken).filter_by(id=token_id, user_id=user.id, revoked_at=None)
+    )
     if row is None:
         return False
     row.revoked_at = utcnow()

@@ -186,7 +186,9 @@ def _free_coaches(coaches: list[Coach], away: list, day: date) -> dict[str, int]
     busy = {trip.coach_id for trip, _ in away if trip.coach_id}
     free: dict[str, int] = {}
     for coach in coaches:
-        if coach.id not in busy and (coach.certificate_expires is None or coach.certificate_expires >= day):
+        if coach.id not in busy and (
+            coach.certificate_expires is None or coach.certificate_expires >= day
+        ):
             free[coach.coach_type_id] = free.get(coach.coach_type_id, 0) + 1
     for trip, _ in away:  # a published bus still without a coach will take one of its type
         if not trip.coach_id:
@@ -197,9 +199,10 @@ def _free_coaches(coaches: list[Coach], away: list, day: date) -> dict[str, int]
 def _free_crews(drivers: list[Driver], away: list, day: date, per_bus: int) -> int:
     busy = {i for trip, _ in away for i in (trip.driver1_id, trip.driver2_id) if i}
     free = sum(
-        1 for d in drivers
+        1
+        for d in drivers
         if d.id not in busy and (d.qualification_expires is None or d.qualification_expires >= day)
-    )  # fmt: skip
+    )
     lacking = sum(
         max(0, drivers_needed(trip.km) - len([i for i in (trip.driver1_id, trip.driver2_id) if i]))
         for trip, _ in away

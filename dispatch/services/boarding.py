@@ -23,21 +23,29 @@ from dispatch.services.manifest import Counts, counts, undo_open
 def live_trips(day: date) -> list[Trip]:
     """The running buses of published plans on ``day``, by departure."""
     query = (
-        select(Trip).join(Plan, Plan.id == Trip.plan_id)
+        select(Trip)
+        .join(Plan, Plan.id == Trip.plan_id)
         .where(Plan.status == PLAN_PUBLISHED, Trip.date == day, Trip.cancelled_at.is_(None))
-        .options(selectinload(Trip.seats).selectinload(SeatAssignment.worker).selectinload(Worker.county),
-                 selectinload(Trip.stops).selectinload(TripStop.site), selectinload(Trip.coach))
+        .options(
+            selectinload(Trip.seats)
+            .selectinload(SeatAssignment.worker)
+            .selectinload(Worker.county),
+            selectinload(Trip.stops).selectinload(TripStop.site),
+            selectinload(Trip.coach),
+        )
         .order_by(Trip.departure_at, Trip.number, Trip.id)
-    )  # fmt: skip
+    )
     return list(db.session.scalars(query))
 
 
 def departure_days(around: date) -> list[date]:
     """Days with published buses, nearest to ``around`` first."""
     days = db.session.scalars(
-        select(Trip.date).join(Plan, Plan.id == Trip.plan_id)
-        .where(Plan.status == PLAN_PUBLISHED, Trip.cancelled_at.is_(None)).distinct()
-    )  # fmt: skip
+        select(Trip.date)
+        .join(Plan, Plan.id == Trip.plan_id)
+        .where(Plan.status == PLAN_PUBLISHED, Trip.cancelled_at.is_(None))
+        .distinct()
+    )
     return sorted(set(days), key=lambda d: (abs((d - around).days), d < around))
 
 
@@ -58,8 +66,10 @@ def progress(trips: Iterable[Trip]) -> list[BusProgress]:
 def no_shows(trips: Iterable[Trip], scope: set[str] | None) -> list[SeatAssignment]:
     """Passengers marked no-show, to be phoned (those of the coordinator's counties)."""
     found = [s for t in trips for s in t.seats if s.no_show_at is not None]
-    return sorted((s for s in found if scope is None or s.worker.county_id in scope),
-                  key=lambda s: (s.no_show_at, s.trip.number or 0, s.seat_no))  # fmt: skip
+    return sorted(
+        (s for s in found if scope is None or s.worker.county_id in scope),
+        key=lambda s: (s.no_show_at, s.trip.number or 0, s.seat_no),
+    )
 
 
 @dataclass
@@ -86,7 +96,11 @@ class HandoutPoint:
 
     def just_handed(self, now: datetime) -> list[SeatAssignment]:
         """Packs handed out recently enough to be taken back (a tap on the wrong name)."""
-        return sorted((s for s in self.seats if undo_open(s, now)), key=lambda s: s.pack_given_at, reverse=True)
+        return sorted(
+            (s for s in self.seats if undo_open(s, now)),
+            key=lambda s: s.pack_given_at,
+            reverse=True,
+        )
 
 
 def handout_points(day: date, trips: Iterable[Trip], scope: set[str] | None) -> list[HandoutPoint]:
@@ -95,7 +109,10 @@ def handout_points(day: date, trips: Iterable[Trip], scope: set[str] | None) -> 
     A bureau's WelfareHandout for the point and day gives the place and window; without
     one it is the hour before the first bus reaches the point, at the point itself.
     """
-    handouts = {h.site_id: h for h in db.session.scalars(select(WelfareHandout).where(WelfareHandout.date == day))}
+    handouts = {
+        h.site_id: h
+        for h in db.session.scalars(select(WelfareHandout).where(WelfareHandout.date == day))
+    }
     points: dict[str, HandoutPoint] = {}
     for trip in trips:
         stops = {s.site_id: s for s in trip.stops if s.kind == "pickup"}
@@ -111,7 +128,9 @@ def handout_points(day: date, trips: Iterable[Trip], scope: set[str] | None) -> 
                 if handout is not None:
                     point = HandoutPoint(site, handout.place, handout.starts_at, handout.ends_at)
                 else:
-                    point = HandoutPoint(site, site.address or site.name_zh, eta - DEFAULT_HANDOUT, eta)
+                    point = HandoutPoint(
+                        site, site.address or site.name_zh, eta - DEFAULT_HANDOUT, eta
+                    )
                 points[site.id] = point
             elif handouts.get(site.id) is None:  # several buses: from before the first to the last
                 point.opens = min(point.opens, eta - DEFAULT_HANDOUT)

@@ -45,10 +45,16 @@ def numbers_taken(
     _, end = season_of(plan.date_to)
     statuses = [t.PLAN_PUBLISHED] if published_only else [t.PLAN_PUBLISHED, t.PLAN_DRAFT]
     query = (
-        select(Trip.number).join(Plan, Plan.id == Trip.plan_id)
-        .where(Plan.status.in_(statuses), Plan.id.not_in([plan.id, besides or 0]),
-               Trip.date >= start, Trip.date <= end, Trip.number.is_not(None))
-    )  # fmt: skip
+        select(Trip.number)
+        .join(Plan, Plan.id == Trip.plan_id)
+        .where(
+            Plan.status.in_(statuses),
+            Plan.id.not_in([plan.id, besides or 0]),
+            Trip.date >= start,
+            Trip.date <= end,
+            Trip.number.is_not(None),
+        )
+    )
     return set(db.session.scalars(query))
 
 

@@ -24,7 +24,9 @@ class Crew:
     captain_worker_id: int | None
 
 
-def assign_crew(trip: Trip, crew: Crew, user: User | None, *, expected_version: int | None = None) -> None:
+def assign_crew(
+    trip: Trip, crew: Crew, user: User | None, *, expected_version: int | None = None
+) -> None:
     """Give the trip its coach (plate), two drivers and a captain who rides on it."""
     if expected_version is not None and trip.version != expected_version:
         raise SeatConflict()
@@ -44,10 +46,19 @@ def assign_crew(trip: Trip, crew: Crew, user: User | None, *, expected_version: 
     new_plate = coach.plate if coach else None
     if trip.plan.status == PLAN_PUBLISHED and old_plate != new_plate:
         for seat in trip.seats:  # every passenger's bus (its plate) changed
-            db.session.add(TripChange(trip_id=trip.id, worker_id=seat.worker_id, field="bus",
-                                      old_value=old_plate, new_value=new_plate,
-                                      created_by_id=user.id if user else None))  # fmt: skip
-    audit.record(user, "trip.crew", "trip", trip.id, {"coach": new_plate, "captain": trip.captain_worker_id})
+            db.session.add(
+                TripChange(
+                    trip_id=trip.id,
+                    worker_id=seat.worker_id,
+                    field="bus",
+                    old_value=old_plate,
+                    new_value=new_plate,
+                    created_by_id=user.id if user else None,
+                )
+            )
+    audit.record(
+        user, "trip.crew", "trip", trip.id, {"coach": new_plate, "captain": trip.captain_worker_id}
+    )
 
 
 class CrewClash(SeatError):
@@ -67,18 +78,32 @@ def _coach(trip: Trip, coach_id: int | None) -> Coach | None:
     if coach.coach_type_id != trip.coach_type_id:
         raise SeatError(_("This coach is of another type than the one planned."))
     if coach.certificate_expires and coach.certificate_expires < availability.return_date(trip):
-        raise SeatError(_("This coach's road transport certificate expires on %(day)s, before the trip ends.",
-                          day=coach.certificate_expires.isoformat()))  # fmt: skip
+        raise SeatError(
+            _(
+                "This coach's road transport certificate expires on %(day)s, before the trip ends.",
+                day=coach.certificate_expires.isoformat(),
+            )
+        )
     clash = availability.coach_clash(trip, coach)
     if clash:
-        raise CrewClash(_("Coach %(plate)s is away on bus %(bus)s (%(start)s) and is back and rested only at "
-                          "%(end)s.", plate=coach.plate, **_when(clash)), clash)  # fmt: skip
+        raise CrewClash(
+            _(
+                "Coach %(plate)s is away on bus %(bus)s (%(start)s) and is back and rested only at "
+                "%(end)s.",
+                plate=coach.plate,
+                **_when(clash),
+            ),
+            clash,
+        )
     return coach
 
 
 def _when(window: availability.Window) -> dict[str, str]:
-    return {"bus": window.code, "start": window.start.strftime("%Y-%m-%d %H:%M"),
-            "end": window.end.strftime("%Y-%m-%d %H:%M")}  # fmt: skip
+    return {
+        "bus": window.code,
+        "start": window.start.strftime("%Y-%m-%d %H:%M"),
+        "end": window.end.strftime("%Y-%m-%d %H:%M"),
+    }
 
 
 def _driver(trip: Trip, driver_id: int | None, depot_site_id: str | None) -> Driver | None:
@@ -87,13 +112,27 @@ def _driver(trip: Trip, driver_id: int | None, depot_site_id: str | None) -> Dri
     driver = db.session.get(Driver, driver_id)
     if driver is None or not driver.active:
         raise SeatError(_("There is no such driver."))
-    if driver.qualification_expires and driver.qualification_expires < availability.return_date(trip):
-        raise SeatError(_("%(name)s's qualification certificate expires on %(day)s, before the trip ends.",
-                          name=driver.name, day=driver.qualification_expires.isoformat()))  # fmt: skip
+    if driver.qualification_expires and driver.qualification_expires < availability.return_date(
+        trip
+    ):
+        raise SeatError(
+            _(
+                "%(name)s's qualification certificate expires on %(day)s, before the trip ends.",
+                name=driver.name,
+                day=driver.qualification_expires.isoformat(),
+            )
+        )
     clash = availability.driver_clash(trip, driver, depot_site_id)
     if clash:
-        raise CrewClash(_("%(name)s is away driving bus %(bus)s (%(start)s) and is back and rested only at "
-                          "%(end)s.", name=driver.name, **_when(clash)), clash)  # fmt: skip
+        raise CrewClash(
+            _(
+                "%(name)s is away driving bus %(bus)s (%(start)s) and is back and rested only at "
+                "%(end)s.",
+                name=driver.name,
+                **_when(clash),
+            ),
+            clash,
+        )
     return driver
 
 
@@ -103,9 +142,10 @@ def coach_choices(trip: Trip) -> list[Coach]:
     query = select(Coach).where(Coach.coach_type_id == trip.coach_type_id, Coach.active.is_(True))
     last = availability.return_date(trip)
     free = [
-        c for c in db.session.scalars(query.order_by(Coach.plate))
+        c
+        for c in db.session.scalars(query.order_by(Coach.plate))
         if c.id not in busy and (c.certificate_expires is None or c.certificate_expires >= last)
-    ]  # fmt: skip
+    ]
     return _with_current(free, [trip.coach], lambda c: c.plate)
 
 
@@ -114,9 +154,12 @@ def driver_choices(trip: Trip) -> list[Driver]:
     _coaches, busy = availability.busy_around(trip)
     last = availability.return_date(trip)
     free = [
-        d for d in db.session.scalars(select(Driver).where(Driver.active.is_(True)).order_by(Driver.name))
+        d
+        for d in db.session.scalars(
+            select(Driver).where(Driver.active.is_(True)).order_by(Driver.name)
+        )
         if d.id not in busy and (d.qualification_expires is None or d.qualification_expires >= last)
-    ]  # fmt: skip
+    ]
     return _with_current(free, [trip.driver1, trip.driver2], lambda d: d.name)
 
 
@@ -131,12 +174,18 @@ def captain_choices(trip: Trip) -> list[Worker]:
     return [s.worker for s in trip.seats]
 
 
-def set_departure(trip: Trip, departure: datetime, user: User | None, *, expected_version: int | None = None) -> None:
+def set_departure(
+    trip: Trip, departure: datetime, user: User | None, *, expected_version: int | None = None
+) -> None:
     """Move the departure (an aware datetime on the trip's date) and every stop's estimate with it."""
     if expected_version is not None and trip.version != expected_version:
         raise SeatConflict()
     if departure.date() != trip.date:
-        raise SeatError(_("The departure must stay on the trip's date; move the workers to another bus instead."))
+        raise SeatError(
+            _(
+                "The departure must stay on the trip's date; move the workers to another bus instead."
+            )
+        )
     old = trip.departure_at
     times = stop_times(departure, [s.leg_km for s in trip.stops], [s.kind for s in trip.stops])
     for stop, eta in zip(trip.stops, times, strict=True):
@@ -145,7 +194,16 @@ def set_departure(trip: Trip, departure: datetime, user: User | None, *, expecte
     write_trip(lambda: None, trip)
     if trip.plan.status == PLAN_PUBLISHED and old != trip.departure_at:
         for seat in trip.seats:
-            db.session.add(TripChange(trip_id=trip.id, worker_id=seat.worker_id, field="time",
-                                      old_value=old.isoformat(), new_value=trip.departure_at.isoformat(),
-                                      created_by_id=user.id if user else None))  # fmt: skip
-    audit.record(user, "trip.departure", "trip", trip.id, {"departure": trip.departure_at.isoformat()})
+            db.session.add(
+                TripChange(
+                    trip_id=trip.id,
+                    worker_id=seat.worker_id,
+                    field="time",
+                    old_value=old.isoformat(),
+                    new_value=trip.departure_at.isoformat(),
+                    created_by_id=user.id if user else None,
+                )
+            )
+    audit.record(
+        user, "trip.departure", "trip", trip.id, {"departure": trip.departure_at.isoformat()}
+    )

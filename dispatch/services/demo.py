@@ -89,7 +89,9 @@ def _add_coach(plate: str, type_id: str, operator: Operator, rng: random.Random)
     if db.session.scalar(select(Coach).filter_by(plate=plate)):
         return
     drivers = [
-        Driver(name=_person_name(rng), phone=_mobile(rng), operator=OPERATOR, operator_id=operator.id)
+        Driver(
+            name=_person_name(rng), phone=_mobile(rng), operator=OPERATOR, operator_id=operator.id
+        )
         for _ in range(2)
     ]
     db.session.add_all(drivers)
@@ -138,7 +140,9 @@ def _load_workers(count: int, seed: int, day: date) -> int:
     return added
 
 
-def _trip_wish(rng: random.Random, counties: list[County], employers: list[Employer], day: date) -> dict:
+def _trip_wish(
+    rng: random.Random, counties: list[County], employers: list[Employer], day: date
+) -> dict:
     county = rng.choice(counties)
     employer = rng.choice(employers)
     earliest = day + timedelta(days=rng.choice((-1, 0, 0, 0, 1)))

@@ -70,7 +70,11 @@ def trip_for_token(token: str, secret_key: str, now: datetime, tz: str) -> Trip:
     except (BadSignature, ValueError, TypeError):
         raise LinkNotFound() from None
     trip = db.session.get(Trip, trip_id) if isinstance(trip_id, int) else None
-    if trip is None or not trip.manifest_key or not secrets.compare_digest(str(key), trip.manifest_key):
+    if (
+        trip is None
+        or not trip.manifest_key
+        or not secrets.compare_digest(str(key), trip.manifest_key)
+    ):
         raise LinkNotFound()
     if trip.plan.status != "published":
         raise LinkNotFound()

@@ -60,34 +60,96 @@ class Kind:
 
 
 KINDS = {
-    "operator": Kind("operator", Operator, {
-        "name": f.text(80, True), "licence_no": f.text(40), "contact_name": f.text(40), "phone": f.phone,
-    }, "name"),
-    "coach": Kind("coach", Coach, {
-        "plate": f.plate, "coach_type": f.coach_type, "operator": f.operator, "depot": f.depot,
-        "certificate_no": f.text(40), "certificate_expires": f.expiry, "driver1_id": f.driver, "driver2_id": f.driver,
-    }, "plate"),
-    "driver": Kind("driver", Driver, {
-        "name": f.text(40, True), "phone": f.mobile, "operator": f.operator, "licence_class": f.text(10),
-        "qualification_no": f.text(40), "qualification_expires": f.expiry,
-    }, ""),
-    "coach_type": Kind("coach_type", CoachType, {
-        "id": f.site_id, "name": f.text(60, True), "rated_seats": f.number(5, 80, True),
-        "crew_seats": f.number(0, 5, True), "fixed_cost": f.number(0, 1_000_000), "cost_per_km": f.number(0, 1000),
-    }, "id"),
-    "employer": Kind("employer", Employer, {
-        "name": f.text(120, True), "destination": f.destination, "address": f.text(200),
-        "contact_name": f.text(40), "contact_phone": f.phone,
-    }, ""),
-    "site": Kind("site", Site, {
-        "id": f.site_id, "kind": f.site_kind, "name": f.text(80, True), "name_en": f.text(120), "address": f.text(200),
-        "lat": f.lat, "lon": f.lon, "handout_place": f.text(200), "default_window": f.window,
-    }, "id"),
-}  # fmt: skip
+    "operator": Kind(
+        "operator",
+        Operator,
+        {
+            "name": f.text(80, True),
+            "licence_no": f.text(40),
+            "contact_name": f.text(40),
+            "phone": f.phone,
+        },
+        "name",
+    ),
+    "coach": Kind(
+        "coach",
+        Coach,
+        {
+            "plate": f.plate,
+            "coach_type": f.coach_type,
+            "operator": f.operator,
+            "depot": f.depot,
+            "certificate_no": f.text(40),
+            "certificate_expires": f.expiry,
+            "driver1_id": f.driver,
+            "driver2_id": f.driver,
+        },
+        "plate",
+    ),
+    "driver": Kind(
+        "driver",
+        Driver,
+        {
+            "name": f.text(40, True),
+            "phone": f.mobile,
+            "operator": f.operator,
+            "licence_class": f.text(10),
+            "qualification_no": f.text(40),
+            "qualification_expires": f.expiry,
+        },
+        "",
+    ),
+    "coach_type": Kind(
+        "coach_type",
+        CoachType,
+        {
+            "id": f.site_id,
+            "name": f.text(60, True),
+            "rated_seats": f.number(5, 80, True),
+            "crew_seats": f.number(0, 5, True),
+            "fixed_cost": f.number(0, 1_000_000),
+            "cost_per_km": f.number(0, 1000),
+        },
+        "id",
+    ),
+    "employer": Kind(
+        "employer",
+        Employer,
+        {
+            "name": f.text(120, True),
+            "destination": f.destination,
+            "address": f.text(200),
+            "contact_name": f.text(40),
+            "contact_phone": f.phone,
+        },
+        "",
+    ),
+    "site": Kind(
+        "site",
+        Site,
+        {
+            "id": f.site_id,
+            "kind": f.site_kind,
+            "name": f.text(80, True),
+            "name_en": f.text(120),
+            "address": f.text(200),
+            "lat": f.lat,
+            "lon": f.lon,
+            "handout_place": f.text(200),
+            "default_window": f.window,
+        },
+        "id",
+    ),
+}
 ATTRIBUTES = {  # field key → model attribute, where they differ
-    "coach_type": "coach_type", "operator": "operator_ref", "depot": "depot_site_id", "driver1_id": "driver1",
-    "driver2_id": "driver2", "destination": "site", "name@site": "name_zh",
-}  # fmt: skip
+    "coach_type": "coach_type",
+    "operator": "operator_ref",
+    "depot": "depot_site_id",
+    "driver1_id": "driver1",
+    "driver2_id": "driver2",
+    "destination": "site",
+    "name@site": "name_zh",
+}
 
 
 def parse(kind: Kind, data: dict[str, Any], partial: bool = False) -> dict[str, Any]:
@@ -120,11 +182,18 @@ def save(
         for key, value in values.items():
             _assign(kind, row, key, value)
         if kind.name == "site" and not row.name_en:
-            row.name_en = row.name_zh  # English pages show the Chinese name until someone writes one
+            row.name_en = (
+                row.name_zh
+            )  # English pages show the Chinese name until someone writes one
     db.session.add(row)
     db.session.flush()
-    audit.record(user, f"{kind.name}.{'create' if creating else 'update'}", kind.name, row.id,
-                 {k: _plain(v) for k, v in values.items()})  # fmt: skip
+    audit.record(
+        user,
+        f"{kind.name}.{'create' if creating else 'update'}",
+        kind.name,
+        row.id,
+        {k: _plain(v) for k, v in values.items()},
+    )
     return row
 
 
@@ -197,16 +266,29 @@ def _coach_uses(coach: Coach) -> str | None:
 
 
 def _driver_uses(driver: Driver) -> str | None:
-    bus = db.session.scalar(select(Trip.code).where(or_(Trip.driver1_id == driver.id,
-                                                        Trip.driver2_id == driver.id)).limit(1))  # fmt: skip
+    bus = db.session.scalar(
+        select(Trip.code)
+        .where(or_(Trip.driver1_id == driver.id, Trip.driver2_id == driver.id))
+        .limit(1)
+    )
     if bus:
         return _(
             "%(name)s drives bus %(bus)s: deactivate the driver instead.", name=driver.name, bus=bus
         )
-    plate = db.session.scalar(select(Coach.plate).where(or_(Coach.driver1_id == driver.id,
-                                                            Coach.driver2_id == driver.id)).limit(1))  # fmt: skip
-    return _("%(name)s is a usual driver of coach %(plate)s: change the coach first.",
-             name=driver.name, plate=plate) if plate else None  # fmt: skip
+    plate = db.session.scalar(
+        select(Coach.plate)
+        .where(or_(Coach.driver1_id == driver.id, Coach.driver2_id == driver.id))
+        .limit(1)
+    )
+    return (
+        _(
+            "%(name)s is a usual driver of coach %(plate)s: change the coach first.",
+            name=driver.name,
+            plate=plate,
+        )
+        if plate
+        else None
+    )
 
 
 def _operator_uses(operator: Operator) -> str | None:
@@ -231,9 +313,15 @@ def _employer_uses(employer: Employer) -> str | None:
 
 
 def _site_uses(site: Site) -> str | None:
-    workers = _count(select(Worker.id).where(or_(Worker.pickup_site_id == site.id,
-                                                 Worker.destination_site_id == site.id,
-                                                 Worker.county_id == site.id)))  # fmt: skip
+    workers = _count(
+        select(Worker.id).where(
+            or_(
+                Worker.pickup_site_id == site.id,
+                Worker.destination_site_id == site.id,
+                Worker.county_id == site.id,
+            )
+        )
+    )
     if workers:
         return _("%(n)d workers board or get off here: deactivate the site instead.", n=workers)
     others = _count(select(TripStop.id).where(TripStop.site_id == site.id))
@@ -250,9 +338,13 @@ def _site_uses(site: Site) -> str | None:
 
 
 USES: dict[str, Callable[[Any], str | None]] = {
-    "operator": _operator_uses, "coach": _coach_uses, "driver": _driver_uses, "coach_type": _type_uses,
-    "employer": _employer_uses, "site": _site_uses,
-}  # fmt: skip
+    "operator": _operator_uses,
+    "coach": _coach_uses,
+    "driver": _driver_uses,
+    "coach_type": _type_uses,
+    "employer": _employer_uses,
+    "site": _site_uses,
+}
 
 
 def search(kind_name: str, q: str = "", include_inactive: bool = True) -> list[Any]:
@@ -268,11 +360,18 @@ def search(kind_name: str, q: str = "", include_inactive: bool = True) -> list[A
 
 
 SEARCHED = {
-    "operator": ("name", "licence_no", "contact_name"), "coach": ("plate", "operator", "certificate_no"),
-    "driver": ("name", "phone", "operator"), "coach_type": ("id", "name"),
-    "employer": ("name", "address", "contact_name"), "site": ("id", "name_zh", "name_en", "address"),
-}  # fmt: skip
+    "operator": ("name", "licence_no", "contact_name"),
+    "coach": ("plate", "operator", "certificate_no"),
+    "driver": ("name", "phone", "operator"),
+    "coach_type": ("id", "name"),
+    "employer": ("name", "address", "contact_name"),
+    "site": ("id", "name_zh", "name_en", "address"),
+}
 SORT = {
-    "operator": lambda m: (m.name,), "coach": lambda m: (m.plate,), "driver": lambda m: (m.name, m.id),
-    "coach_type": lambda m: (m.rated_seats,), "employer": lambda m: (m.name,), "site": lambda m: (m.kind, m.id),
-}  # fmt: skip
+    "operator": lambda m: (m.name,),
+    "coach": lambda m: (m.plate,),
+    "driver": lambda m: (m.name, m.id),
+    "coach_type": lambda m: (m.rated_seats,),
+    "employer": lambda m: (m.name,),
+    "site": lambda m: (m.kind, m.id),
+}

@@ -54,8 +54,12 @@ def plate(value: Any) -> str:
     try:
         return canonical_plate(value)
     except ValueError:
-        raise ValueError(_("Not a Chinese plate: a province character, a letter and 5 characters "
-                           "(6 for new-energy coaches), e.g. 晋L·A1234.")) from None  # fmt: skip
+        raise ValueError(
+            _(
+                "Not a Chinese plate: a province character, a letter and 5 characters "
+                "(6 for new-energy coaches), e.g. 晋L·A1234."
+            )
+        ) from None
 
 
 def mobile(value: Any) -> str:

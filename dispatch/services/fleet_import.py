@@ -29,12 +29,32 @@ HEADERS = {
     "seats": ("核定座位数", "核定座位", "座位数", "核定载客", "核定载客数", "seats"),
     "operator": ("运输企业", "客运企业", "所属企业", "运输公司", "企业名称", "operator"),
     "driver1": ("驾驶员1", "驾驶员一", "司机1", "主驾", "主驾驶员", "driver1"),
-    "driver1_phone": ("驾驶员1电话", "驾驶员1手机", "驾驶员一电话", "司机1电话", "主驾电话", "driver1_phone"),
+    "driver1_phone": (
+        "驾驶员1电话",
+        "驾驶员1手机",
+        "驾驶员一电话",
+        "司机1电话",
+        "主驾电话",
+        "driver1_phone",
+    ),
     "driver2": ("驾驶员2", "驾驶员二", "司机2", "副驾", "副驾驶员", "driver2"),
-    "driver2_phone": ("驾驶员2电话", "驾驶员2手机", "驾驶员二电话", "司机2电话", "副驾电话", "driver2_phone"),
+    "driver2_phone": (
+        "驾驶员2电话",
+        "驾驶员2手机",
+        "驾驶员二电话",
+        "司机2电话",
+        "副驾电话",
+        "driver2_phone",
+    ),
     "certificate_no": ("道路运输证号", "运输证号", "道路运输证", "certificate_no"),
-    "certificate_expires": ("有效期至", "有效期", "运输证有效期", "道路运输证有效期至", "certificate_expires"),
-}  # fmt: skip
+    "certificate_expires": (
+        "有效期至",
+        "有效期",
+        "运输证有效期",
+        "道路运输证有效期至",
+        "certificate_expires",
+    ),
+}
 ALIASES = {header_key(a): key for key, names in HEADERS.items() for a in names}
 HEADER_SEARCH_ROWS = 10
 MAX_AGE_S = 24 * 3600
@@ -179,8 +199,12 @@ def _status(values: dict[str, Any]) -> str:
 def _same(coach: Coach, values: dict[str, Any]) -> bool:
     expires = coach.certificate_expires.isoformat() if coach.certificate_expires else None
     current = (coach.coach_type_id, coach.operator, coach.certificate_no, expires)
-    wanted = (values["coach_type"], values["operator"] or coach.operator, values["certificate_no"] or coach.certificate_no,
-              values["certificate_expires"] or expires)  # fmt: skip
+    wanted = (
+        values["coach_type"],
+        values["operator"] or coach.operator,
+        values["certificate_no"] or coach.certificate_no,
+        values["certificate_expires"] or expires,
+    )
     return current == wanted and all(
         _same_driver(getattr(coach, f"driver{n}"), values[f"driver{n}"]) for n in (1, 2)
     )

@@ -70,7 +70,12 @@ class Counts:
     packs: int
 
     def as_dict(self) -> dict[str, int]:
-        return {"expected": self.expected, "boarded": self.boarded, "no_show": self.no_show, "packs": self.packs}
+        return {
+            "expected": self.expected,
+            "boarded": self.boarded,
+            "no_show": self.no_show,
+            "packs": self.packs,
+        }
 
 
 @dataclass
@@ -96,9 +101,13 @@ def build(trip: Trip, now: datetime | None = None, tz: str = TIMEZONE) -> Manife
         board = pickups.get(worker.pickup_site_id)  # None: not on the route, listed apart
         leave = dropoffs.get(worker.destination_site_id)
         passenger = Passenger(
-            seat=seat, worker=worker, age=worker.age_on(trip.date), dropoff=leave.stop if leave else None,
-            sms_unreachable=refusal_of(worker) is not None, captain=trip.captain_worker_id == worker.id,
-        )  # fmt: skip
+            seat=seat,
+            worker=worker,
+            age=worker.age_on(trip.date),
+            dropoff=leave.stop if leave else None,
+            sms_unreachable=refusal_of(worker) is not None,
+            captain=trip.captain_worker_id == worker.id,
+        )
         by_seat[seat.seat_no] = passenger
         if board is not None:
             board.boarding += 1
@@ -113,8 +122,15 @@ def build(trip: Trip, now: datetime | None = None, tz: str = TIMEZONE) -> Manife
         for first in range(1, capacity + 1, 4)
     ]
     early = now is not None and too_early(trip, now, tz)
-    return Manifest(trip, lines, rows, counts(trip), open_for_marks=is_open(trip) and not early,
-                    off_route=off_route, marks_from=marks_open_on(trip) if early else None)  # fmt: skip
+    return Manifest(
+        trip,
+        lines,
+        rows,
+        counts(trip),
+        open_for_marks=is_open(trip) and not early,
+        off_route=off_route,
+        marks_from=marks_open_on(trip) if early else None,
+    )
 
 
 def counts(trip: Trip) -> Counts:
@@ -148,8 +164,16 @@ def valid_mark(mark: object, value: object) -> bool:
     return mark in MARKS and isinstance(value, bool)
 
 
-def set_mark(trip: Trip, worker_id: int, mark: str, value: bool | str, now: datetime,
-             user: User | None, source: str, tz: str = TIMEZONE) -> SeatAssignment:  # fmt: skip
+def set_mark(
+    trip: Trip,
+    worker_id: int,
+    mark: str,
+    value: bool | str,
+    now: datetime,
+    user: User | None,
+    source: str,
+    tz: str = TIMEZONE,
+) -> SeatAssignment:
     """Set one mark of one passenger (flushed, not committed) and keep the worker's status.
 
     Boarded and no-show exclude each other. Each mark is one UPDATE that writes both
@@ -163,16 +187,22 @@ def set_mark(trip: Trip, worker_id: int, mark: str, value: bool | str, now: date
     if too_early(trip, now, tz):
         raise MarkTooEarly(f"check-in opens on {marks_open_on(trip).isoformat()}")
     seat = passenger_seat(trip, worker_id)
-    if mark == "pack" and value is False and seat.pack_given_at is not None \
-            and now - seat.pack_given_at > PACK_UNDO:  # fmt: skip
+    if (
+        mark == "pack"
+        and value is False
+        and seat.pack_given_at is not None
+        and now - seat.pack_given_at > PACK_UNDO
+    ):
         raise UndoTooLate("the pack was handed out too long ago to take back")
     before = seat_state(seat)
     db.session.flush()
     sa = SeatAssignment
     result = db.session.execute(
-        update(sa).where(sa.id == seat.id, sa.trip_id == trip.id, sa.worker_id == worker_id)
-        .values(**_columns(mark, value, now)), execution_options={"synchronize_session": False},
-    )  # fmt: skip
+        update(sa)
+        .where(sa.id == seat.id, sa.trip_id == trip.id, sa.worker_id == worker_id)
+        .values(**_columns(mark, value, now)),
+        execution_options={"synchronize_session": False},
+    )
     if result.rowcount != 1:  # moved by someone else since this request read the bus
         raise MarkError("this passenger is no longer on this bus: reload the list")
     db.session.refresh(seat)
@@ -180,8 +210,13 @@ def set_mark(trip: Trip, worker_id: int, mark: str, value: bool | str, now: date
     if mark != "pack":
         _follow_status(seat.worker, after)
     if before != after:
-        audit.record(user, f"seat.{mark}", "trip", trip.id,
-                     {"worker": worker_id, "seat": seat.seat_no, "value": value, "by": source})  # fmt: skip
+        audit.record(
+            user,
+            f"seat.{mark}",
+            "trip",
+            trip.id,
+            {"worker": worker_id, "seat": seat.seat_no, "value": value, "by": source},
+        )
     db.session.flush()
     return seat
 
@@ -197,8 +232,13 @@ def passenger_seat(trip: Trip, worker_id: int) -> SeatAssignment:
 def reveal_phone(trip: Trip, worker_id: int, user: User | None, source: str) -> str:
     """A passenger's full number for a call, recorded in the audit trail (flushed)."""
     seat = passenger_seat(trip, worker_id)
-    audit.record(user, "seat.phone_revealed", "trip", trip.id,
-                 {"worker": worker_id, "seat": seat.seat_no, "by": source})  # fmt: skip
+    audit.record(
+        user,
+        "seat.phone_revealed",
+        "trip",
+        trip.id,
+        {"worker": worker_id, "seat": seat.seat_no, "by": source},
+    )
     db.session.flush()
     return seat.worker.phone
 

@@ -22,9 +22,13 @@ from dispatch.services.worker_export import safe_text
 
 _PDF_SLOTS = threading.BoundedSemaphore(2)  # at most two Chromiums at once per process
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run",
-]  # fmt: skip
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 class PdfUnavailable(Exception):
@@ -67,7 +71,20 @@ def _print(html: str, chromium_path: str, timeout_s: float) -> bytes:
         raise PdfUnavailable(str(error).splitlines()[0]) from None
 
 
-HEADERS = ["座位", "姓名", "性别", "年龄", "身份证号", "手机号", "下车点", "用工单位", "短信", "礼包", "上车", "签名"]
+HEADERS = [
+    "座位",
+    "姓名",
+    "性别",
+    "年龄",
+    "身份证号",
+    "手机号",
+    "下车点",
+    "用工单位",
+    "短信",
+    "礼包",
+    "上车",
+    "签名",
+]
 WIDTHS = [6, 10, 5, 5, 21, 14, 14, 22, 8, 6, 6, 14]
 
 
@@ -87,7 +104,11 @@ def to_xlsx(manifest: Manifest, title: str, facts: list[tuple[str, str]]) -> byt
     for cell in sheet[3]:
         cell.font = bold
     thin = Side(style="thin")
-    groups = [(f"上车点：{line.stop.site.name_zh}", line.passengers) for line in manifest.stops if line.passengers]
+    groups = [
+        (f"上车点：{line.stop.site.name_zh}", line.passengers)
+        for line in manifest.stops
+        if line.passengers
+    ]
     if manifest.off_route:
         groups.append(("上车点不在本车路线上，请与调度核实", manifest.off_route))
     for label, passengers in groups:
@@ -95,19 +116,38 @@ def to_xlsx(manifest: Manifest, title: str, facts: list[tuple[str, str]]) -> byt
         sheet.cell(sheet.max_row, 1).font = bold
         for p in passengers:
             w = p.worker
-            sheet.append([
-                p.seat.seat_no, safe_text(w.name + ("（车长）" if p.captain else "")),
-                {"M": "男", "F": "女"}.get(w.sex, ""), p.age, mask_id_number(w.id_number), mask_phone(w.phone),
-                safe_text(p.dropoff.site.name_zh if p.dropoff else ""), safe_text(w.employer.name if w.employer else ""),
-                "电话通知" if p.sms_unreachable else "", "☑" if p.seat.pack_given_at else "☐",
-                "☑" if p.seat.boarded_at else "☐", "",
-            ])  # fmt: skip
+            sheet.append(
+                [
+                    p.seat.seat_no,
+                    safe_text(w.name + ("（车长）" if p.captain else "")),
+                    {"M": "男", "F": "女"}.get(w.sex, ""),
+                    p.age,
+                    mask_id_number(w.id_number),
+                    mask_phone(w.phone),
+                    safe_text(p.dropoff.site.name_zh if p.dropoff else ""),
+                    safe_text(w.employer.name if w.employer else ""),
+                    "电话通知" if p.sms_unreachable else "",
+                    "☑" if p.seat.pack_given_at else "☐",
+                    "☑" if p.seat.boarded_at else "☐",
+                    "",
+                ]
+            )
             for cell in sheet[sheet.max_row]:
                 cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
     c = manifest.counts
     sheet.append([])
-    sheet.append([f"应到 {c.expected} 人", "", "", "", f"实到 {c.boarded} 人", f"未到 {c.no_show} 人", "",
-                  f"礼包已发 {c.packs} 份"])  # fmt: skip
+    sheet.append(
+        [
+            f"应到 {c.expected} 人",
+            "",
+            "",
+            "",
+            f"实到 {c.boarded} 人",
+            f"未到 {c.no_show} 人",
+            "",
+            f"礼包已发 {c.packs} 份",
+        ]
+    )
     for index, width in enumerate(WIDTHS, start=1):
         sheet.column_dimensions[sheet.cell(3, index).column_letter].width = width
     sheet.print_title_rows = "1:3"

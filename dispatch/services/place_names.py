@@ -6,9 +6,19 @@ import unicodedata
 
 # Region prefixes and administrative suffixes people add or leave out when writing a place.
 REGION_PREFIXES = (
-    "山西省", "山西", "临汾市", "临汾", "江苏省", "江苏", "上海市", "上海",
-    "苏州市", "苏州", "南京市", "南京",
-)  # fmt: skip
+    "山西省",
+    "山西",
+    "临汾市",
+    "临汾",
+    "江苏省",
+    "江苏",
+    "上海市",
+    "上海",
+    "苏州市",
+    "苏州",
+    "南京市",
+    "南京",
+)
 PLACE_SUFFIXES = ("新区", "市区", "市", "区", "县")
 
 

@@ -68,8 +68,12 @@ def is_stalled(plan: Plan, now: datetime, default_limit_s: float) -> bool:
 
 def _progress_writer(plan_id: int):
     def write(fraction: float, message: str) -> None:
-        _set(plan_id, progress=round(min(max(fraction, 0.0), 0.99), 3), progress_message=message[:200],
-             progress_at=utcnow())  # fmt: skip
+        _set(
+            plan_id,
+            progress=round(min(max(fraction, 0.0), 0.99), 3),
+            progress_message=message[:200],
+            progress_at=utcnow(),
+        )
 
     return write
 
@@ -78,9 +82,10 @@ def _fail(plan_id: int, message: str) -> None:
     """Mark a running plan failed (a plan discarded meanwhile stays discarded)."""
     with db.engine.begin() as conn:
         conn.execute(
-            update(Plan).where(Plan.id == plan_id, Plan.status == t.PLAN_RUNNING)
+            update(Plan)
+            .where(Plan.id == plan_id, Plan.status == t.PLAN_RUNNING)
             .values(status=t.PLAN_FAILED, error=message)
-        )  # fmt: skip
+        )
 
 
 def _set(plan_id: int, **values) -> None:

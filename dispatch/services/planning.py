@@ -26,7 +26,7 @@ from dispatch.models import (
     TripStop,
     User,
     Worker,
-)  # fmt: skip
+)
 from dispatch.models import trips as t
 from dispatch.models.workers import REGISTERED
 from dispatch.planner.cost import bus_cost, trip_km_and_cost
@@ -72,10 +72,14 @@ def _groups(workers: list[Worker], scope: Scope) -> tuple[list[dict], list[dict]
         earliest = max([scope.date_from, *(w.earliest_date for w in members)])
         latest = min([scope.date_to, *(w.latest_date for w in members)])
         group = {
-            "id": key, "size": len(members), "pickup": members[0].pickup_site_id,
-            "dropoff": members[0].destination_site_id, "earliest": earliest.isoformat(),
-            "latest": latest.isoformat(), "members": [f"w{w.id}" for w in members],
-        }  # fmt: skip
+            "id": key,
+            "size": len(members),
+            "pickup": members[0].pickup_site_id,
+            "dropoff": members[0].destination_site_id,
+            "earliest": earliest.isoformat(),
+            "latest": latest.isoformat(),
+            "members": [f"w{w.id}" for w in members],
+        }
         (groups if earliest <= latest else impossible).append(group)
     return groups, impossible
 
@@ -83,14 +87,25 @@ def _groups(workers: list[Worker], scope: Scope) -> tuple[list[dict], list[dict]
 def _coach_types(scope: Scope, groups: list[dict], sites: dict[str, Site]) -> list[dict]:
     """The coach types, each with the coaches free per day (none entered yet: no limit)."""
     types = list(db.session.scalars(select(CoachType).order_by(CoachType.id)))
-    rows = [{"id": ct.id, "passenger_seats": ct.passenger_seats, "fixed_cost": ct.fixed_cost,
-             "cost_per_km": ct.cost_per_km} for ct in types]  # fmt: skip
+    rows = [
+        {
+            "id": ct.id,
+            "passenger_seats": ct.passenger_seats,
+            "fixed_cost": ct.fixed_cost,
+            "cost_per_km": ct.cost_per_km,
+        }
+        for ct in types
+    ]
     if not fleet_entered():
         return rows  # a bureau that has not entered its coaches yet still plans (PLANNER_FORMAT: unlimited)
-    days = [scope.date_from + timedelta(n) for n in range((scope.date_to - scope.date_from).days + 1)]
+    days = [
+        scope.date_from + timedelta(n) for n in range((scope.date_to - scope.date_from).days + 1)
+    ]
     km = max((_group_km(g, sites) for g in groups), default=0.0)
     departure = time.fromisoformat(current_app.config.get("DEPARTURE_TIME", "08:00"))
-    span = availability.away_span(km, datetime.combine(scope.date_from, departure, tzinfo=availability.ZONE))
+    span = availability.away_span(
+        km, datetime.combine(scope.date_from, departure, tzinfo=availability.ZONE)
+    )
     free = availability.free_fleet(days, departure, span, availability.drivers_needed(km))
     for day in days:
         counts = _crewed(free.coaches[day], free.crews[day], types)
@@ -123,7 +138,9 @@ def _crewed(coaches: dict[str, int], crews: int | None, types: list[CoachType]) 
 
 def _sites(ids: set[str]) -> list[dict]:
     sites = db.session.scalars(select(Site).where(Site.id.in_(ids)).order_by(Site.id))
-    return [{"id": s.id, "kind": s.kind, "name": s.name_zh, "lat": s.lat, "lon": s.lon} for s in sites]
+    return [
+        {"id": s.id, "kind": s.kind, "name": s.name_zh, "lat": s.lat, "lon": s.lon} for s in sites
+    ]
 
 
 def _locked_seats(base: Plan | None) -> dict[int, list[SeatAssignment]]:
@@ -158,24 +175,45 @@ def _fixed_trips(base: Plan, locked: dict[int, list[SeatAssignment]], sites: dic
 def _fixed_group(key: str, seats: list[SeatAssignment], trip: Trip) -> dict:
     worker = seats[0].worker
     return {
-        "id": key, "size": len(seats), "pickup": worker.pickup_site_id, "dropoff": worker.destination_site_id,
-        "earliest": trip.date.isoformat(), "latest": trip.date.isoformat(),
-        "members": [f"w{s.worker_id}" for s in seats], "seats": {f"w{s.worker_id}": s.seat_no for s in seats},
-    }  # fmt: skip
+        "id": key,
+        "size": len(seats),
+        "pickup": worker.pickup_site_id,
+        "dropoff": worker.destination_site_id,
+        "earliest": trip.date.isoformat(),
+        "latest": trip.date.isoformat(),
+        "members": [f"w{s.worker_id}" for s in seats],
+        "seats": {f"w{s.worker_id}": s.seat_no for s in seats},
+    }
 
 
 def _fixed_trip(trip: Trip, groups: list[dict], sites: dict[str, Site]) -> dict:
     order = [s.site_id for s in trip.stops]
     pickups = sorted({g["pickup"] for g in groups}, key=order.index)
     dropoffs = sorted({g["dropoff"] for g in groups}, key=order.index)
-    stops = [{"site": p, "pickup": sorted(g["id"] for g in groups if g["pickup"] == p), "dropoff": []} for p in pickups]
-    stops += [{"site": d, "pickup": [], "dropoff": sorted(g["id"] for g in groups if g["dropoff"] == d)} for d in dropoffs]
+    stops = [
+        {"site": p, "pickup": sorted(g["id"] for g in groups if g["pickup"] == p), "dropoff": []}
+        for p in pickups
+    ]
+    stops += [
+        {"site": d, "pickup": [], "dropoff": sorted(g["id"] for g in groups if g["dropoff"] == d)}
+        for d in dropoffs
+    ]
     path = [(sites[s["site"]].lat, sites[s["site"]].lon) for s in stops]
-    km = round(trip_km_and_cost(trip.coach_type.fixed_cost, trip.coach_type.cost_per_km, path)[0], 1)
+    km = round(
+        trip_km_and_cost(trip.coach_type.fixed_cost, trip.coach_type.cost_per_km, path)[0], 1
+    )
     seats = {m: n for g in groups for m, n in g.pop("seats").items()}
     cost = round(bus_cost(trip.coach_type, km), 2)
-    return {"id": trip.code, "date": trip.date.isoformat(), "coach_type": trip.coach_type_id, "stops": stops,
-            "seats": seats, "km": km, "cost": cost, "locked": trip.locked}  # fmt: skip
+    return {
+        "id": trip.code,
+        "date": trip.date.isoformat(),
+        "coach_type": trip.coach_type_id,
+        "stops": stops,
+        "seats": seats,
+        "km": km,
+        "cost": cost,
+        "locked": trip.locked,
+    }
 
 
 def build_problem(scope: Scope, base: Plan | None = None) -> dict[str, Any]:
@@ -208,21 +246,31 @@ def build_problem(scope: Scope, base: Plan | None = None) -> dict[str, Any]:
     }
 
 
-def start_plan(scope: Scope, user: User | None, base: Plan | None = None, time_limit_s: float | None = None) -> Plan:
+def start_plan(
+    scope: Scope, user: User | None, base: Plan | None = None, time_limit_s: float | None = None
+) -> Plan:
     """A plan row in state running, with its problem stored."""
     problem = build_problem(scope, base)
     plan = Plan(
-        status=t.PLAN_RUNNING, date_from=scope.date_from, date_to=scope.date_to,
+        status=t.PLAN_RUNNING,
+        date_from=scope.date_from,
+        date_to=scope.date_to,
         scope={"counties": list(scope.counties), "destinations": list(scope.destinations)},
-        problem=problem, created_by_id=user.id if user else None, time_limit_s=time_limit_s,
-    )  # fmt: skip
+        problem=problem,
+        created_by_id=user.id if user else None,
+        time_limit_s=time_limit_s,
+    )
     db.session.add(plan)
     db.session.flush()
-    audit.record(user, "plan.run", "plan", plan.id, {"from": str(scope.date_from), "to": str(scope.date_to)})
+    audit.record(
+        user, "plan.run", "plan", plan.id, {"from": str(scope.date_from), "to": str(scope.date_to)}
+    )
     return plan
 
 
-def solve_plan(plan: Plan, time_limit_s: float, seed: int = 0, progress: Callable | None = None) -> dict:
+def solve_plan(
+    plan: Plan, time_limit_s: float, seed: int = 0, progress: Callable | None = None
+) -> dict:
     """Run the planner on the plan's stored problem; returns the plan in file form."""
     problem = planner.load_problem(plan.problem)
     result = planner.solve(problem, time_limit_s=time_limit_s, seed=seed, progress=progress)
@@ -236,18 +284,37 @@ def store_result(plan: Plan, result: dict, departure: time, tz: str) -> None:
     fixed = {f["id"]: f for f in plan.problem.get("fixed_trips", [])}
     codes = bus_codes.codes_for(plan, result["trips"], set(fixed))
     for trip in result["trips"]:
-        stored = _store_trip(plan, {**trip, "code": codes[trip["id"]]}, sites, types[trip["coach_type"]], departure, tz)
+        stored = _store_trip(
+            plan,
+            {**trip, "code": codes[trip["id"]]},
+            sites,
+            types[trip["coach_type"]],
+            departure,
+            tz,
+        )
         if trip["id"] in fixed:  # what the coordinator locked stays locked
             stored.locked = bool(fixed[trip["id"]].get("locked"))
             for seat in stored.seats:
                 seat.locked = f"w{seat.worker_id}" in fixed[trip["id"]]["seats"]
     summary = result["summary"]
-    plan.cost, plan.lower_bound_cost, plan.gap = summary["cost"], summary["lower_bound_cost"], summary["gap"]
+    plan.cost, plan.lower_bound_cost, plan.gap = (
+        summary["cost"],
+        summary["lower_bound_cost"],
+        summary["gap"],
+    )
     plan.seconds = summary.get("seconds")
     members = {g["id"]: g["members"] for g in plan.problem["groups"]}
-    excluded = [{"group": g["id"], "reason": "no common day in the members' departure windows",
-                 "workers": g["members"]} for g in plan.problem.get("excluded_groups", [])]  # fmt: skip
-    plan.unassigned = [{**u, "workers": members.get(u["group"], [])} for u in result["unassigned"]] + excluded
+    excluded = [
+        {
+            "group": g["id"],
+            "reason": "no common day in the members' departure windows",
+            "workers": g["members"],
+        }
+        for g in plan.problem.get("excluded_groups", [])
+    ]
+    plan.unassigned = [
+        {**u, "workers": members.get(u["group"], [])} for u in result["unassigned"]
+    ] + excluded
     plan.status, plan.progress, plan.progress_message = t.PLAN_DRAFT, 1.0, ""
     base = db.session.get(Plan, plan.problem.get("base_plan") or 0)
     if base is not None and base.status == t.PLAN_DRAFT:
@@ -255,24 +322,40 @@ def store_result(plan: Plan, result: dict, departure: time, tz: str) -> None:
     db.session.flush()
 
 
-def _store_trip(plan: Plan, data: dict, sites: dict, coach_type: CoachType, departure: time, tz: str) -> Trip:
+def _store_trip(
+    plan: Plan, data: dict, sites: dict, coach_type: CoachType, departure: time, tz: str
+) -> Trip:
     day = date.fromisoformat(data["date"])
     start = datetime.combine(day, departure, tzinfo=ZoneInfo(tz))
     kinds = ["pickup" if stop["pickup"] else "dropoff" for stop in data["stops"]]
     legs = [0.0] + [
-        planner_distance(sites[a["site"]], sites[b["site"]]) for a, b in zip(data["stops"], data["stops"][1:], strict=False)
+        planner_distance(sites[a["site"]], sites[b["site"]])
+        for a, b in zip(data["stops"], data["stops"][1:], strict=False)
     ]
     times = stop_times(start, legs, kinds)
     trip = Trip(
-        code=data["code"], date=day, departure_at=start, coach_type_id=coach_type.id,
-        km=data["km"], cost=data["cost"], manifest_key=secrets.token_hex(8),
-    )  # fmt: skip
-    db.session.add(trip)  # in the session before it joins plan.trips: an autoflush may come any time
+        code=data["code"],
+        date=day,
+        departure_at=start,
+        coach_type_id=coach_type.id,
+        km=data["km"],
+        cost=data["cost"],
+        manifest_key=secrets.token_hex(8),
+    )
+    db.session.add(
+        trip
+    )  # in the session before it joins plan.trips: an autoflush may come any time
     trip.plan = plan
-    for seq, (stop, kind, km, eta) in enumerate(zip(data["stops"], kinds, legs, times, strict=True)):
-        trip.stops.append(TripStop(seq=seq, site_id=stop["site"], kind=kind, leg_km=round(km, 1), eta=eta))
+    for seq, (stop, kind, km, eta) in enumerate(
+        zip(data["stops"], kinds, legs, times, strict=True)
+    ):
+        trip.stops.append(
+            TripStop(seq=seq, site_id=stop["site"], kind=kind, leg_km=round(km, 1), eta=eta)
+        )
     for member, seat_no in sorted(data["seats"].items(), key=lambda kv: kv[1]):
-        trip.seats.append(SeatAssignment(plan_id=plan.id, seat_no=seat_no, worker_id=int(member[1:])))
+        trip.seats.append(
+            SeatAssignment(plan_id=plan.id, seat_no=seat_no, worker_id=int(member[1:]))
+        )
     return trip
 
 

@@ -75,11 +75,14 @@ class Published:
 
 def seat_problems(plan: Plan) -> list[Drop]:
     """The seats of ``plan`` that can no longer stand, checked against published seats and statuses."""
-    seats = list(db.session.scalars(
-        select(SeatAssignment).join(Trip, Trip.id == SeatAssignment.trip_id)
-        .where(SeatAssignment.plan_id == plan.id, Trip.cancelled_at.is_(None))
-        .order_by(Trip.date, Trip.number, SeatAssignment.seat_no)
-    ))  # fmt: skip
+    seats = list(
+        db.session.scalars(
+            select(SeatAssignment)
+            .join(Trip, Trip.id == SeatAssignment.trip_id)
+            .where(SeatAssignment.plan_id == plan.id, Trip.cancelled_at.is_(None))
+            .order_by(Trip.date, Trip.number, SeatAssignment.seat_no)
+        )
+    )
     elsewhere = _live_seats([s.worker_id for s in seats], plan.id)
     drops = []
     for seat in seats:
@@ -95,11 +98,16 @@ def _live_seats(worker_ids: list[int], plan_id: int) -> dict[int, Trip]:
     found: dict[int, Trip] = {}
     for start in range(0, len(worker_ids), 500):
         rows = db.session.execute(
-            select(SeatAssignment.worker_id, Trip).join(Trip, Trip.id == SeatAssignment.trip_id)
+            select(SeatAssignment.worker_id, Trip)
+            .join(Trip, Trip.id == SeatAssignment.trip_id)
             .join(Plan, Plan.id == Trip.plan_id)
-            .where(SeatAssignment.worker_id.in_(worker_ids[start : start + 500]), Plan.id != plan_id,
-                   Plan.status == t.PLAN_PUBLISHED, Trip.cancelled_at.is_(None))
-        )  # fmt: skip
+            .where(
+                SeatAssignment.worker_id.in_(worker_ids[start : start + 500]),
+                Plan.id != plan_id,
+                Plan.status == t.PLAN_PUBLISHED,
+                Trip.cancelled_at.is_(None),
+            )
+        )
         found.update({worker_id: trip for worker_id, trip in rows})
     return found
 
@@ -131,11 +139,17 @@ def publish_preview(
     seated = sum(1 for trip in plan.trips for s in trip.seats if s.worker_id not in dropped)
     emptied = [trip.code for trip in plan.trips if {s.worker_id for s in trip.seats} <= dropped]
     return PublishPreview(
-        seated=seated, buses=len(plan.trips) - len(emptied), drops=drops, emptied=emptied,
+        seated=seated,
+        buses=len(plan.trips) - len(emptied),
+        drops=drops,
+        emptied=emptied,
         messages=result.estimate.messages,
-        segments=result.estimate.segments, cost_cny=result.estimate.cost_cny, counts=result.counts,
-        suppressed=result.suppressed, samples=[_sample(d) for d in result.samples],
-    )  # fmt: skip
+        segments=result.estimate.segments,
+        cost_cny=result.estimate.cost_cny,
+        counts=result.counts,
+        suppressed=result.suppressed,
+        samples=[_sample(d) for d in result.samples],
+    )
 
 
 def _sample(draft) -> Sample:
@@ -210,8 +224,14 @@ def _remove_empty_buses(plan: Plan) -> list[str]:
 
 
 def _unassigned_entry(drop: Drop) -> dict:
-    return {"group": f"w{drop.worker_id}", "reason": drop.reason, "detail": drop.detail,
-            "bus": drop.trip_code, "workers": [f"w{drop.worker_id}"], "dropped": True}  # fmt: skip
+    return {
+        "group": f"w{drop.worker_id}",
+        "reason": drop.reason,
+        "detail": drop.detail,
+        "bus": drop.trip_code,
+        "workers": [f"w{drop.worker_id}"],
+        "dropped": True,
+    }
 
 
 def _renumber_clashes(plan: Plan) -> None:
@@ -227,10 +247,14 @@ def _renumber_clashes(plan: Plan) -> None:
 
 def _supersede_overlapping_drafts(plan: Plan) -> None:
     """Drafts over the same days and counties can no longer be published as they stand."""
-    others = db.session.scalars(select(Plan).where(
-        Plan.id != plan.id, Plan.status == t.PLAN_DRAFT,
-        Plan.date_from <= plan.date_to, Plan.date_to >= plan.date_from,
-    ))  # fmt: skip
+    others = db.session.scalars(
+        select(Plan).where(
+            Plan.id != plan.id,
+            Plan.status == t.PLAN_DRAFT,
+            Plan.date_from <= plan.date_to,
+            Plan.date_to >= plan.date_from,
+        )
+    )
     mine = covered_counties(plan)
     for other in others:
         theirs = covered_counties(other)

@@ -48,8 +48,17 @@ def _load_sites() -> int:
     for row in _rows("sites.csv"):
         if db.session.get(Site, row["id"]) is not None:
             continue
-        db.session.add(Site(id=row["id"], kind=row["kind"], name_zh=row["name_zh"], name_en=row["name_en"],
-                            province=row["province"], lat=float(row["lat"]), lon=float(row["lon"])))  # fmt: skip
+        db.session.add(
+            Site(
+                id=row["id"],
+                kind=row["kind"],
+                name_zh=row["name_zh"],
+                name_en=row["name_en"],
+                province=row["province"],
+                lat=float(row["lat"]),
+                lon=float(row["lon"]),
+            )
+        )
         added += 1
     return added
 
@@ -60,8 +69,14 @@ def _load_counties() -> int:
         if db.session.get(County, row["id"]) is not None:
             continue
         site = db.session.get(Site, row["id"])
-        db.session.add(County(id=row["id"], name_zh=site.name_zh, name_en=site.name_en,
-                              region_code=row["region_code"]))  # fmt: skip
+        db.session.add(
+            County(
+                id=row["id"],
+                name_zh=site.name_zh,
+                name_en=site.name_en,
+                region_code=row["region_code"],
+            )
+        )
         db.session.flush()
         site.county_id = row["id"]
         site.address = site.address or row["assembly_point"]
@@ -76,7 +91,15 @@ def _load_coach_types() -> int:
     for type_id, name, rated, crew, price in COACH_TYPES:
         if db.session.get(CoachType, type_id) is not None:
             continue
-        db.session.add(CoachType(id=type_id, name=name, rated_seats=rated, crew_seats=crew,
-                                 fixed_cost=price, cost_per_km=3.0))  # fmt: skip
+        db.session.add(
+            CoachType(
+                id=type_id,
+                name=name,
+                rated_seats=rated,
+                crew_seats=crew,
+                fixed_cost=price,
+                cost_per_km=3.0,
+            )
+        )
         added += 1
     return added

@@ -94,9 +94,13 @@ def due_workers(cutoff: Cutoff) -> Select:
 
 
 def run_retention(
-    now: datetime, days: int, tz: str, imports_dir: Path | None = None,
-    dry_run: bool = False, batch_size: int = BATCH_SIZE,
-) -> RetentionReport:  # fmt: skip
+    now: datetime,
+    days: int,
+    tz: str,
+    imports_dir: Path | None = None,
+    dry_run: bool = False,
+    batch_size: int = BATCH_SIZE,
+) -> RetentionReport:
     """Anonymise every worker due at ``now``; commits per batch; an audit entry when it changed anything."""
     cutoff = Cutoff.of(now, days, tz)
     if dry_run:
@@ -153,7 +157,7 @@ def _anonymise(batch: Sequence[tuple[int, date]], now: datetime) -> int:
             anonymised_at=now,
             updated_at=now,
             version=table.c.version + 1,
-        ),  # fmt: skip
+        ),
         [
             {
                 "worker_id": worker_id,

@@ -38,7 +38,11 @@ def live_seat(worker_id: int) -> SeatAssignment | None:
         select(SeatAssignment)
         .join(Trip, Trip.id == SeatAssignment.trip_id)
         .join(Plan, Plan.id == SeatAssignment.plan_id)
-        .where(SeatAssignment.worker_id == worker_id, Plan.status == PLAN_PUBLISHED, Trip.cancelled_at.is_(None))
+        .where(
+            SeatAssignment.worker_id == worker_id,
+            Plan.status == PLAN_PUBLISHED,
+            Trip.cancelled_at.is_(None),
+        )
     )
 
 
@@ -50,9 +54,12 @@ def live_seats(worker_ids: list[int]) -> dict[int, SeatAssignment]:
         select(SeatAssignment)
         .join(Trip, Trip.id == SeatAssignment.trip_id)
         .join(Plan, Plan.id == SeatAssignment.plan_id)
-        .where(SeatAssignment.worker_id.in_(worker_ids), Plan.status == PLAN_PUBLISHED,
-               Trip.cancelled_at.is_(None))
-    )  # fmt: skip
+        .where(
+            SeatAssignment.worker_id.in_(worker_ids),
+            Plan.status == PLAN_PUBLISHED,
+            Trip.cancelled_at.is_(None),
+        )
+    )
     return {seat.worker_id: seat for seat in rows}
 
 
@@ -66,14 +73,17 @@ def check_worker_edit(worker: Worker, new: dict, user: User | None) -> None:
     pickups = {s.site_id for s in trip.stops if s.kind == "pickup"}
     dropoffs = {s.site_id for s in trip.stops if s.kind == "dropoff"}
     fits = (
-        new["pickup_site_id"] in pickups and new["destination_site_id"] in dropoffs
+        new["pickup_site_id"] in pickups
+        and new["destination_site_id"] in dropoffs
         and new["earliest_date"] <= trip.date <= new["latest_date"]
-    )  # fmt: skip
+    )
     if not fits:
         raise SeatError(
-            _("This worker has a seat on bus %(bus)s, which does not fit the change: move the worker first.",
-              bus=trip.code)
-        )  # fmt: skip
+            _(
+                "This worker has a seat on bus %(bus)s, which does not fit the change: move the worker first.",
+                bus=trip.code,
+            )
+        )
     if new["pickup_site_id"] != worker.pickup_site_id:
         _change(trip, worker, "pickup", worker.pickup_site_id, new["pickup_site_id"], user)
 
@@ -97,7 +107,13 @@ def seat_at(trip: Trip, seat_no: int) -> SeatAssignment | None:
 
 def _check_seat_no(trip: Trip, seat_no: int) -> None:
     if not 1 <= seat_no <= trip.coach_type.passenger_seats:
-        raise SeatError(_("Seat %(n)d does not exist on this coach (1–%(max)d).", n=seat_no, max=trip.coach_type.passenger_seats))
+        raise SeatError(
+            _(
+                "Seat %(n)d does not exist on this coach (1–%(max)d).",
+                n=seat_no,
+                max=trip.coach_type.passenger_seats,
+            )
+        )
 
 
 def _check_version(trip: Trip, expected: int | None) -> None:
@@ -105,15 +121,24 @@ def _check_version(trip: Trip, expected: int | None) -> None:
         raise SeatConflict()
 
 
-def place(trip: Trip, seat_no: int, worker: Worker, user: User | None, *,
-          expected_version: int | None = None, allow_split: bool = False) -> None:  # fmt: skip
+def place(
+    trip: Trip,
+    seat_no: int,
+    worker: Worker,
+    user: User | None,
+    *,
+    expected_version: int | None = None,
+    allow_split: bool = False,
+) -> None:
     """Put ``worker`` in an empty seat of ``trip``, moving them if they sit elsewhere in the plan."""
     _check_version(trip, expected_version)
     _check_seat_no(trip, seat_no)
     if worker.status == CANCELLED:
         raise SeatError(_("A withdrawn worker cannot be seated."))
     _check_fits(trip, worker)
-    current = db.session.scalar(select(SeatAssignment).filter_by(plan_id=trip.plan_id, worker_id=worker.id))
+    current = db.session.scalar(
+        select(SeatAssignment).filter_by(plan_id=trip.plan_id, worker_id=worker.id)
+    )
     if current is not None and current.trip_id == trip.id and current.seat_no == seat_no:
         return
     if current is not None and current.locked:
@@ -133,7 +158,9 @@ def _move(current: SeatAssignment | None, trip: Trip, seat_no: int, worker: Work
             _drop_captain(current.trip, worker)
         db.session.delete(current)
         db.session.flush()
-    db.session.add(SeatAssignment(plan_id=trip.plan_id, trip_id=trip.id, seat_no=seat_no, worker_id=worker.id))
+    db.session.add(
+        SeatAssignment(plan_id=trip.plan_id, trip_id=trip.id, seat_no=seat_no, worker_id=worker.id)
+    )
     if trip.plan.status == PLAN_PUBLISHED and worker.status == REGISTERED:
         worker.status = ASSIGNED
 
@@ -147,26 +174,38 @@ def _drop_captain(trip: Trip, worker: Worker) -> None:
 def _check_fits(trip: Trip, worker: Worker) -> None:
     """The bus must stop at the worker's pickup point and destination, on a day they can travel."""
     stops = {(s.kind, s.site_id) for s in trip.stops}
-    if ("pickup", worker.pickup_site_id) not in stops or ("dropoff", worker.destination_site_id) not in stops:
+    if ("pickup", worker.pickup_site_id) not in stops or (
+        "dropoff",
+        worker.destination_site_id,
+    ) not in stops:
         raise SeatError(_("This bus does not stop at the worker's pickup point and destination."))
     if not worker.earliest_date <= trip.date <= worker.latest_date:
         raise SeatError(_("This bus leaves outside the worker's departure window."))
 
 
-def _check_group(trip: Trip, worker: Worker, current: SeatAssignment | None, allow_split: bool) -> None:
+def _check_group(
+    trip: Trip, worker: Worker, current: SeatAssignment | None, allow_split: bool
+) -> None:
     if allow_split or not worker.group_code or current is None or current.trip_id == trip.id:
         return
     mates = db.session.scalars(
-        select(SeatAssignment).join(Worker).where(
-            SeatAssignment.trip_id == current.trip_id, Worker.group_code == worker.group_code,
+        select(SeatAssignment)
+        .join(Worker)
+        .where(
+            SeatAssignment.trip_id == current.trip_id,
+            Worker.group_code == worker.group_code,
             Worker.id != worker.id,
         )
-    ).all()  # fmt: skip
+    ).all()
     if mates:
-        raise GroupSplit(_("This would split a travel group. Tick “split the group” to do it anyway."))
+        raise GroupSplit(
+            _("This would split a travel group. Tick “split the group” to do it anyway.")
+        )
 
 
-def swap(trip: Trip, seat_a: int, seat_b: int, user: User | None, *, expected_version: int | None = None) -> None:
+def swap(
+    trip: Trip, seat_a: int, seat_b: int, user: User | None, *, expected_version: int | None = None
+) -> None:
     """Exchange the occupants of two seats of one trip (either may be empty)."""
     _check_version(trip, expected_version)
     for seat_no in (seat_a, seat_b):
@@ -193,7 +232,9 @@ def swap(trip: Trip, seat_a: int, seat_b: int, user: User | None, *, expected_ve
             _record(trip, moved.worker, (trip.id, old), new, user)
 
 
-def free(trip: Trip, seat_no: int, user: User | None, *, expected_version: int | None = None) -> None:
+def free(
+    trip: Trip, seat_no: int, user: User | None, *, expected_version: int | None = None
+) -> None:
     """Empty a seat; the worker goes back to waiting."""
     _check_version(trip, expected_version)
     seat = seat_at(trip, seat_no)
@@ -210,8 +251,14 @@ def free(trip: Trip, seat_no: int, user: User | None, *, expected_version: int |
     audit.record(user, "seat.free", "trip", trip.id, {"seat": seat_no, "worker": worker.id})
 
 
-def set_locked(trip: Trip, seat_no: int | None, locked: bool, user: User | None,
-               *, expected_version: int | None = None) -> None:  # fmt: skip
+def set_locked(
+    trip: Trip,
+    seat_no: int | None,
+    locked: bool,
+    user: User | None,
+    *,
+    expected_version: int | None = None,
+) -> None:
     """Lock or unlock one seat, or the whole trip when ``seat_no`` is None."""
     _check_version(trip, expected_version)
     if seat_no is None:
@@ -243,7 +290,9 @@ def write_trip(change, trip: Trip) -> None:
         raise
 
 
-def _record(trip: Trip, worker: Worker, old: tuple[int, int] | None, seat_no: int, user: User | None) -> None:
+def _record(
+    trip: Trip, worker: Worker, old: tuple[int, int] | None, seat_no: int, user: User | None
+) -> None:
     audit.record(user, "seat.place", "trip", trip.id, {"seat": seat_no, "worker": worker.id})
     if trip.plan.status != PLAN_PUBLISHED:
         return
@@ -252,7 +301,17 @@ def _record(trip: Trip, worker: Worker, old: tuple[int, int] | None, seat_no: in
     _change(trip, worker, "seat", str(old[1]) if old else None, str(seat_no), user)
 
 
-def _change(trip: Trip, worker: Worker, field: str, old: str | None, new: str | None, user: User | None) -> None:
+def _change(
+    trip: Trip, worker: Worker, field: str, old: str | None, new: str | None, user: User | None
+) -> None:
     """A change to a published trip, for the notices (issue: SMS notifications)."""
-    db.session.add(TripChange(trip_id=trip.id, worker_id=worker.id, field=field, old_value=old,
-                              new_value=new, created_by_id=user.id if user else None))  # fmt: skip
+    db.session.add(
+        TripChange(
+            trip_id=trip.id,
+            worker_id=worker.id,
+            field=field,
+            old_value=old,
+            new_value=new,
+            created_by_id=user.id if user else None,
+        )
+    )

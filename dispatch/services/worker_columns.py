@@ -22,7 +22,15 @@ HEADER_SEARCH_ROWS = 30  # the header is looked for among the first rows (titles
 # The names county offices give each column; the first is the template's (CONTRACTS.md §6).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "name": ("姓名", "名字", "人员姓名", "务工人员姓名"),
-    "id_number": ("身份证号", "身份证号码", "公民身份号码", "公民身份证号码", "证件号码", "证件号", "身份证"),
+    "id_number": (
+        "身份证号",
+        "身份证号码",
+        "公民身份号码",
+        "公民身份证号码",
+        "证件号码",
+        "证件号",
+        "身份证",
+    ),
     "phone": ("手机号", "手机", "手机号码", "联系电话", "联系方式", "电话", "电话号码"),
     "county": ("户籍县区", "户籍所在地", "户籍地", "县区", "县(市、区)", "所属县区", "户籍地址"),
     "township": ("乡镇村", "乡镇", "乡镇(街道)", "村", "乡镇村组"),
@@ -34,7 +42,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "group": ("同行组", "同行组号"),
     "sms_consent": ("短信通知",),
     "notes": ("备注",),
-}  # fmt: skip
+}
 TOTALS = re.compile(r"^(合计|总计|小计|共计)")
 SIGNATURE = re.compile(r"(填表人|审核人|负责人|制表人|填报人|填报单位|审批人|经办人|盖章)")
 
@@ -82,9 +90,11 @@ def find_layout(table: Table, has_default_date: bool = False) -> Layout:
             best = layout
     if best is None or not best.columns:
         raise ImportFileError(
-            _("No header row found: the list needs a row of column names such as %(names)s.",
-              names=_accepted_names(REQUIRED))
-        )  # fmt: skip
+            _(
+                "No header row found: the list needs a row of column names such as %(names)s.",
+                names=_accepted_names(REQUIRED),
+            )
+        )
     _require(best, table.rows[best.header_row - 1], has_default_date)
     return best
 
@@ -110,8 +120,10 @@ def _require(layout: Layout, header: tuple, has_default_date: bool) -> None:
     found = "、".join(str(c).strip() for c in header if header_key(c)) or "—"
     message = _(
         "Missing columns: %(columns)s. Headers found in row %(row)d: %(found)s.",
-        columns="、".join(HEADER_ALIASES[k][0] for k in missing), row=layout.header_row, found=found,
-    )  # fmt: skip
+        columns="、".join(HEADER_ALIASES[k][0] for k in missing),
+        row=layout.header_row,
+        found=found,
+    )
     hints = [_accepted(k) for k in missing]
     if "earliest_date" in missing:
         hints.append(_("Or choose a departure date for the whole file on the import page."))
@@ -121,8 +133,9 @@ def _require(layout: Layout, header: tuple, has_default_date: bool) -> None:
 def _accepted(key: str) -> str:
     return _(
         "%(field)s may be headed %(names)s.",
-        field=HEADER_ALIASES[key][0], names="、".join(HEADER_ALIASES[key]),
-    )  # fmt: skip
+        field=HEADER_ALIASES[key][0],
+        names="、".join(HEADER_ALIASES[key]),
+    )
 
 
 def _accepted_names(keys: tuple[str, ...]) -> str:

@@ -29,9 +29,13 @@ def national(e164: str) -> str:
 
 
 STATUS_ZH = {
-    "registered": "已登记", "assigned": "已分配座位", "notified": "已通知",
-    "boarded": "已上车", "no_show": "未到", "cancelled": "已撤销",
-}  # fmt: skip
+    "registered": "已登记",
+    "assigned": "已分配座位",
+    "notified": "已通知",
+    "boarded": "已上车",
+    "no_show": "未到",
+    "cancelled": "已撤销",
+}
 
 
 def export_headers() -> list[str]:
@@ -44,13 +48,23 @@ def export_row(worker: Worker, full: bool) -> list[str]:
     id_number = worker.id_number if full else mask_id_number(worker.id_number)
     phone = national(worker.phone) if full else mask_phone(worker.phone)
     values = [
-        worker.name, id_number, phone, worker.county.name_zh, worker.township,
-        worker.pickup_site.name_zh, worker.destination_site.name_zh,
-        worker.employer.name if worker.employer else "", worker.earliest_date.isoformat(),
-        worker.latest_date.isoformat(), worker.group_code or "", "是" if worker.sms_consent else "否",
-        worker.notes, worker.birth_date.isoformat(), "男" if worker.sex == "M" else "女",
+        worker.name,
+        id_number,
+        phone,
+        worker.county.name_zh,
+        worker.township,
+        worker.pickup_site.name_zh,
+        worker.destination_site.name_zh,
+        worker.employer.name if worker.employer else "",
+        worker.earliest_date.isoformat(),
+        worker.latest_date.isoformat(),
+        worker.group_code or "",
+        "是" if worker.sms_consent else "否",
+        worker.notes,
+        worker.birth_date.isoformat(),
+        "男" if worker.sex == "M" else "女",
         STATUS_ZH.get(worker.status, worker.status),
-    ]  # fmt: skip
+    ]
     return [safe_text(v) for v in values]
 
 

@@ -18,15 +18,35 @@ from dispatch.models import DROPOFF, PICKUP, CoachType, County, Employer, Site, 
 from dispatch.services.place_names import find_place, name_key
 
 FIELDS = (
-    "name", "id_number", "phone", "county", "township", "pickup_point", "destination",
-    "employer", "earliest_date", "latest_date", "group", "sms_consent", "notes",
-)  # fmt: skip
+    "name",
+    "id_number",
+    "phone",
+    "county",
+    "township",
+    "pickup_point",
+    "destination",
+    "employer",
+    "earliest_date",
+    "latest_date",
+    "group",
+    "sms_consent",
+    "notes",
+)
 HEADERS_ZH = {
-    "姓名": "name", "身份证号": "id_number", "手机号": "phone", "户籍县区": "county",
-    "乡镇村": "township", "上车点": "pickup_point", "目的地": "destination",
-    "用工单位": "employer", "最早出发日期": "earliest_date", "最晚出发日期": "latest_date",
-    "同行组": "group", "短信通知": "sms_consent", "备注": "notes",
-}  # fmt: skip
+    "姓名": "name",
+    "身份证号": "id_number",
+    "手机号": "phone",
+    "户籍县区": "county",
+    "乡镇村": "township",
+    "上车点": "pickup_point",
+    "目的地": "destination",
+    "用工单位": "employer",
+    "最早出发日期": "earliest_date",
+    "最晚出发日期": "latest_date",
+    "同行组": "group",
+    "短信通知": "sms_consent",
+    "备注": "notes",
+}
 FIELD_LABELS_ZH = {v: k for k, v in HEADERS_ZH.items()}
 MIN_AGE = 16
 FIRST_YEAR, LAST_YEAR = 2020, 2099  # a departure outside these years is a typing slip
@@ -60,7 +80,9 @@ class Lookups:
         """Active sites and employers only; ``keep``'s current ones too, though deactivated since."""
         counties = db.session.scalars(select(County)).all()
         held = {keep.pickup_site_id, keep.destination_site_id} if keep is not None else set()
-        sites = db.session.scalars(select(Site).where(or_(Site.active.is_(True), Site.id.in_(held)))).all()
+        sites = db.session.scalars(
+            select(Site).where(or_(Site.active.is_(True), Site.id.in_(held)))
+        ).all()
         employer_id = keep.employer_id if keep is not None else None
         employers = db.session.scalars(
             select(Employer).where(or_(Employer.active.is_(True), Employer.id == employer_id))
@@ -264,7 +286,9 @@ def _clean_employer(raw: Mapping[str, Any], lookups: Lookups, destination: Site,
     employer = None
     if not isinstance(given, int) or isinstance(given, bool):
         employer = lookups.employers.get((destination.id, name_key(text(given))))
-    if employer is None and text(given).isdecimal() and len(text(given)) < 10:  # the form's list sends the employer's id
+    if (
+        employer is None and text(given).isdecimal() and len(text(given)) < 10
+    ):  # the form's list sends the employer's id
         employer = lookups.employers_by_id.get(int(text(given)))
         employer = employer if employer and employer.site_id == destination.id else None
     if employer is None:

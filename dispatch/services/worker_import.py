@@ -100,24 +100,31 @@ def recheck(prepared: ImportReport, lookups: Lookups) -> ImportReport:
     the reference data, so a confirmation reuses it and repeats only what others may have
     changed since: ID numbers registered meanwhile, and travel groups.
     """
-    fresh = [(r, Candidate(Cleaned(values=dict(r.values)))) for r in prepared.rows if r.status == "new"]
+    fresh = [
+        (r, Candidate(Cleaned(values=dict(r.values)))) for r in prepared.rows if r.status == "new"
+    ]
     kept = [r for r in prepared.rows if r.status == "error"]
     checked = _check(fresh, lookups)
     return ImportReport(sorted(kept + checked.rows, key=lambda r: r.row))
 
 
 def commit(
-    filename: str, data: bytes, lookups: Lookups, user: User | None,
-    prepared: ImportReport | None = None, dates: FileDates | None = None,
-) -> ImportReport:  # fmt: skip
+    filename: str,
+    data: bytes,
+    lookups: Lookups,
+    user: User | None,
+    prepared: ImportReport | None = None,
+    dates: FileDates | None = None,
+) -> ImportReport:
     """Write every good row in one transaction (the caller commits).
 
     With ``prepared`` (the preview the user confirmed) the rows are re-checked, not re-read.
     """
     report = (
-        recheck(prepared, lookups) if prepared is not None
+        recheck(prepared, lookups)
+        if prepared is not None
         else preview(filename, data, lookups, dates)
-    )  # fmt: skip
+    )
     good = [r.values for r in report.rows if r.status == "new"]
     now = utcnow()
     for start in range(0, len(good), CHUNK):
@@ -140,17 +147,25 @@ DATE_KEYS = ("birth_date", "earliest_date", "latest_date")
 def report_to_json(report: ImportReport) -> str:
     """A checked preview as JSON, to confirm it in a later request."""
     rows = [
-        {"row": r.row, "status": r.status, "name": r.name, "errors": r.errors,
-         "values": {k: (v.isoformat() if k in DATE_KEYS else v) for k, v in r.values.items()}}
-        for r in report.rows if r.status != "existing"
-    ]  # fmt: skip
+        {
+            "row": r.row,
+            "status": r.status,
+            "name": r.name,
+            "errors": r.errors,
+            "values": {k: (v.isoformat() if k in DATE_KEYS else v) for k, v in r.values.items()},
+        }
+        for r in report.rows
+        if r.status != "existing"
+    ]
     return json.dumps(rows, ensure_ascii=False)
 
 
 def report_from_json(text: str) -> ImportReport:
     rows = []
     for item in json.loads(text):
-        values = {k: (date.fromisoformat(v) if k in DATE_KEYS else v) for k, v in item["values"].items()}
+        values = {
+            k: (date.fromisoformat(v) if k in DATE_KEYS else v) for k, v in item["values"].items()
+        }
         rows.append(RowReport(item["row"], item["status"], item["name"], item["errors"], values))
     return ImportReport(rows)
 
@@ -158,10 +173,17 @@ def report_from_json(text: str) -> ImportReport:
 def _audit_created(user: User | None, ids: list[int], now) -> None:
     if ids:
         rows = [
-            {"user_id": user.id if user else None, "action": "worker.create", "object_type": "worker",
-             "object_id": str(i), "detail": {"source": "import"}, "remote_addr": "", "at": now}
+            {
+                "user_id": user.id if user else None,
+                "action": "worker.create",
+                "object_type": "worker",
+                "object_id": str(i),
+                "detail": {"source": "import"},
+                "remote_addr": "",
+                "at": now,
+            }
             for i in ids
-        ]  # fmt: skip
+        ]
         db.session.execute(insert(AuditEvent), rows)
 
 
@@ -204,5 +226,3 @@ def _registered(numbers: set[str]) -> dict[str, tuple[int, str, str]]:
 def text_name(raw: dict[str, Any]) -> str:
     value = raw.get("name")
     return without_controls(str(value)).strip()[:40] if value is not None else ""
-
-

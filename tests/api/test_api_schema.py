@@ -30,7 +30,9 @@ from dispatch.routes.openapi import spec
 from dispatch.services.accounts import create_token
 from tests.support.apps import base_config
 
-EXAMPLES = int(os.environ.get("DISPATCH_SCHEMATHESIS_EXAMPLES", "15"))  # 15: < 60 s; more for a deep run
+EXAMPLES = int(
+    os.environ.get("DISPATCH_SCHEMATHESIS_EXAMPLES", "15")
+)  # 15: < 60 s; more for a deep run
 
 
 @pytest.fixture(scope="module")
@@ -86,9 +88,15 @@ def known_ids(schema_app) -> dict[str, int]:
     with schema_app.app_context():
         worker_id = db.session.scalar(select(Worker.id).filter_by(county_id="hongtong"))
         trip_id = db.session.scalar(select(Trip.id).order_by(Trip.id))
-        fleet = {f"{name}_id": db.session.scalar(select(model.id).order_by(model.id))
-                 for name, model in (("coach", Coach), ("driver", Driver), ("employer", Employer),
-                                     ("site", Site))}  # fmt: skip
+        fleet = {
+            f"{name}_id": db.session.scalar(select(model.id).order_by(model.id))
+            for name, model in (
+                ("coach", Coach),
+                ("driver", Driver),
+                ("employer", Employer),
+                ("site", Site),
+            )
+        }
     return {"worker_id": worker_id, "trip_id": trip_id, "seat_no": 1, **fleet}
 
 
@@ -126,8 +134,13 @@ def test_operation_answers_as_documented(
         cases = st.one_of(cases, operation.as_strategy(generation_mode=mode, path_parameters=real))
 
     @given(case=cases)
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def call(case):
         case.call_and_validate(headers=tokens[username], excluded_checks=[positive_data_acceptance])
 

@@ -31,10 +31,18 @@ def _waiting_worker(app, trip_id: int) -> int:
         seated = select(SeatAssignment.worker_id)
         trip = db.session.get(Trip, trip_id)
         first, last = trip.stops[0].site_id, trip.stops[-1].site_id
-        worker = Worker(name="候补", id_number="11010519491231002X", phone="+8613800138000",
-                        birth_date=__import__("datetime").date(1949, 12, 31), sex="F", county_id=first,
-                        pickup_site_id=first, destination_site_id=last,
-                        earliest_date=trip.date, latest_date=trip.date)  # fmt: skip
+        worker = Worker(
+            name="候补",
+            id_number="11010519491231002X",
+            phone="+8613800138000",
+            birth_date=__import__("datetime").date(1949, 12, 31),
+            sex="F",
+            county_id=first,
+            pickup_site_id=first,
+            destination_site_id=last,
+            earliest_date=trip.date,
+            latest_date=trip.date,
+        )
         db.session.add(worker)
         db.session.commit()
         assert worker.id not in set(db.session.scalars(seated))
@@ -118,9 +126,14 @@ def test_two_clients_racing_for_one_seat_one_wins(planned):
     trip_id, seat_no, _version = _trip_with_free_seat(app)
     first = _waiting_worker(app, trip_id)
     with app.app_context():
-        second = Worker(**{c.key: getattr(db.session.get(Worker, first), c.key)
-                           for c in Worker.__table__.columns if c.key not in ("id", "id_number", "version")},
-                        id_number="440524188001010014")  # fmt: skip
+        second = Worker(
+            **{
+                c.key: getattr(db.session.get(Worker, first), c.key)
+                for c in Worker.__table__.columns
+                if c.key not in ("id", "id_number", "version")
+            },
+            id_number="440524188001010014",
+        )
         db.session.add(second)
         db.session.commit()
         second_id = second.id
@@ -157,7 +170,11 @@ def test_a_bus_that_does_not_serve_the_worker_is_refused(planned):
         trip = db.session.get(Trip, trip_id)
         served = {s.site_id for s in trip.stops}
         worker = db.session.get(Worker, worker_id)
-        worker.destination_site_id = next(d for d in ("js-nantong", "sh-pudong", "js-wuxi") if d not in served)
+        worker.destination_site_id = next(
+            d for d in ("js-nantong", "sh-pudong", "js-wuxi") if d not in served
+        )
         db.session.commit()
-    response = client.put(f"/api/v1/trips/{trip_id}/seats/{seat_no}", json={"worker_id": worker_id}, headers=auth)
+    response = client.put(
+        f"/api/v1/trips/{trip_id}/seats/{seat_no}", json={"worker_id": worker_id}, headers=auth
+    )
     assert response.status_code == 422 and "seat_no" in response.get_json()["fields"]

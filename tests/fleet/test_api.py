@@ -47,8 +47,11 @@ def _trip_id(app, code: str) -> int:
 
 def test_admin_manages_the_fleet_and_a_coordinator_may_not(api_app):
     client, admin, hong = api_app.test_client(), _bearer(api_app, "admin"), _bearer(api_app, "hong")
-    made = client.post("/api/v1/coaches", json={"plate": "晋LA1234", "coach_type": "c53", "operator": "洪洞客运"},
-                       headers=admin)  # fmt: skip
+    made = client.post(
+        "/api/v1/coaches",
+        json={"plate": "晋LA1234", "coach_type": "c53", "operator": "洪洞客运"},
+        headers=admin,
+    )
     assert (
         made.status_code == 201
         and made.json["plate"] == "晋L·A1234"
@@ -76,11 +79,17 @@ def test_admin_manages_the_fleet_and_a_coordinator_may_not(api_app):
         "/api/v1/drivers", json={"name": "张师傅", "phone": "13800138001"}, headers=admin
     )
     assert driver.status_code == 201 and driver.json["phone"] == "+8613800138001"
-    site = client.post("/api/v1/sites", json={"id": "fr-paris", "kind": "dropoff", "name": "巴黎", "lat": 48.85,
-                                              "lon": 2.35}, headers=admin)  # fmt: skip
+    site = client.post(
+        "/api/v1/sites",
+        json={"id": "fr-paris", "kind": "dropoff", "name": "巴黎", "lat": 48.85, "lon": 2.35},
+        headers=admin,
+    )
     assert site.status_code == 422 and "lon" in site.json["fields"]
-    employer = client.post("/api/v1/employers", json={"name": "昆山精密", "destination": "js-kunshan",
-                                                      "contact_name": "刘经理"}, headers=admin)  # fmt: skip
+    employer = client.post(
+        "/api/v1/employers",
+        json={"name": "昆山精密", "destination": "js-kunshan", "contact_name": "刘经理"},
+        headers=admin,
+    )
     assert employer.status_code == 201 and employer.json["destination"] == "js-kunshan"
     assert (
         client.patch(

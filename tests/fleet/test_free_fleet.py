@@ -44,9 +44,20 @@ def add_workers(
 ) -> None:
     """``n`` single workers waiting for a bus on ``day`` (Hongtong to Kunshan)."""
     for seq in range(first, first + n):
-        db.session.add(Worker(name=f"工人{seq}", id_number=id_number(seq), phone="+8613800138000",
-                              birth_date=date(1990, 5, 1), sex="M", county_id="hongtong", pickup_site_id=pickup,
-                              destination_site_id=dropoff, earliest_date=day, latest_date=day))  # fmt: skip
+        db.session.add(
+            Worker(
+                name=f"工人{seq}",
+                id_number=id_number(seq),
+                phone="+8613800138000",
+                birth_date=date(1990, 5, 1),
+                sex="M",
+                county_id="hongtong",
+                pickup_site_id=pickup,
+                destination_site_id=dropoff,
+                earliest_date=day,
+                latest_date=day,
+            )
+        )
     db.session.flush()
 
 

@@ -51,10 +51,17 @@ def test_reference_load_twice_changes_nothing_and_demo_builds_on_it(fresh):
     assert coaches == 13 and drivers == 26 and employers > 0 and workers == 20
 
 
-@pytest.mark.parametrize(("raw", "plate"), [
-    ("晋LA1234", "晋L·A1234"), ("晋L·A1234", "晋L·A1234"), ("晋l a1234", "晋L·A1234"),
-    ("晋L-A1234", "晋L·A1234"), ("晋LD12345", "晋L·D12345"), ("沪A12345F", "沪A·12345F"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("raw", "plate"),
+    [
+        ("晋LA1234", "晋L·A1234"),
+        ("晋L·A1234", "晋L·A1234"),
+        ("晋l a1234", "晋L·A1234"),
+        ("晋L-A1234", "晋L·A1234"),
+        ("晋LD12345", "晋L·D12345"),
+        ("沪A12345F", "沪A·12345F"),
+    ],
+)
 def test_plates_have_one_canonical_form(raw, plate):
     assert fleet.canonical_plate(raw) == plate
 
@@ -84,8 +91,19 @@ def test_the_same_plate_written_otherwise_is_taken(fresh):
 
 def test_every_bad_field_is_named_and_nothing_is_saved(fresh):
     with pytest.raises(fleet.FleetError) as error:
-        fleet.save("site", None, {"id": "Bad Id", "kind": "dropoff", "name": "", "lat": "48.85",
-                                  "lon": "2.35", "default_window": "7点"}, None)  # fmt: skip
+        fleet.save(
+            "site",
+            None,
+            {
+                "id": "Bad Id",
+                "kind": "dropoff",
+                "name": "",
+                "lat": "48.85",
+                "lon": "2.35",
+                "default_window": "7点",
+            },
+            None,
+        )
     assert set(error.value.fields) == {"id", "name", "lon", "default_window"}  # Paris: lon outside
     assert "中国境内" in error.value.fields["lon"]
     db.session.rollback()

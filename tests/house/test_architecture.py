@@ -9,7 +9,12 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[1]
 ROOT = TESTS.parent / "dispatch"
 FORBIDDEN_IN_PLANNER = ("flask", "flask_sqlalchemy", "sqlalchemy", "twilio", "apscheduler")
-FORBIDDEN_DISPATCH = ("dispatch.models", "dispatch.routes", "dispatch.notify", "dispatch.extensions")
+FORBIDDEN_DISPATCH = (
+    "dispatch.models",
+    "dispatch.routes",
+    "dispatch.notify",
+    "dispatch.extensions",
+)
 
 
 def _imports(path: Path) -> set[str]:

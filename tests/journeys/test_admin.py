@@ -144,8 +144,13 @@ def test_logout_ends_the_session_for_copied_cookies_too(journey, chromium, live_
     thief.close()
 
 
-VIEWER_PAGES = [("总览", "/"), ("人员登记", "/workers/"), ("调度方案", "/plans/"), ("上车签到", "/boarding"),
-                ("短信", "/messages/")]  # fmt: skip
+VIEWER_PAGES = [
+    ("总览", "/"),
+    ("人员登记", "/workers/"),
+    ("调度方案", "/plans/"),
+    ("上车签到", "/boarding"),
+    ("短信", "/messages/"),
+]
 
 
 def test_viewer_reads_everything_and_changes_nothing(journey, shot):

@@ -88,9 +88,11 @@ def test_the_coordinator_reads_who_was_notified_why_one_was_not_and_the_audit_in
     with demo_app.app_context():
         om = OutboundMessage
         old = db.session.scalars(
-            select(om).join(Worker, Worker.id == om.worker_id)
-            .where(om.status == "sent", Worker.county_id == "hongtong").order_by(om.id)
-        ).first()  # fmt: skip
+            select(om)
+            .join(Worker, Worker.id == om.worker_id)
+            .where(om.status == "sent", Worker.county_id == "hongtong")
+            .order_by(om.id)
+        ).first()
         old.status, old.error_code, old.error_message = (
             "suppressed",
             None,
@@ -185,12 +187,20 @@ def test_the_printed_manifest_shows_the_plate_masked_numbers_and_a_driver_link_t
 def test_make_run_hands_out_links_to_the_address_it_serves():
     def dry_run(*args: str, **env: str) -> str:
         environment = {"PATH": "/usr/bin:/bin", **env}
-        return subprocess.run(["make", "-n", "run", *args], cwd=ROOT, capture_output=True, text=True,
-                              env=environment, check=True).stdout  # fmt: skip
+        return subprocess.run(
+            ["make", "-n", "run", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=environment,
+            check=True,
+        ).stdout
 
     assert "--port 8123 --public-url http://127.0.0.1:8123" in dry_run("PORT=8123")
     everywhere = dry_run("HOST=0.0.0.0", "PORT=8000")
-    assert "http://0.0.0.0" not in everywhere and re.search(r"--public-url http://\S+:8000", everywhere)
+    assert "http://0.0.0.0" not in everywhere and re.search(
+        r"--public-url http://\S+:8000", everywhere
+    )
 
 
 def test_the_served_address_gives_way_to_a_configured_one():

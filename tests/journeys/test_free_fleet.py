@@ -52,10 +52,20 @@ def fleet_template(tmp_path_factory) -> Path:
         trip = add_trip(add_plan(day=SOON), "T1", SOON)
         trip.coach, trip.driver1, trip.driver2 = away, drivers[0], drivers[1]
         for seq in range(90):
-            db.session.add(Worker(name=f"工人{seq}", id_number=id_number(seq), phone="+8613800138000",
-                                  birth_date=date(1990, 5, 1), sex="M", county_id="hongtong",
-                                  pickup_site_id="hongtong", destination_site_id="js-kunshan",
-                                  earliest_date=NEXT, latest_date=NEXT))  # fmt: skip
+            db.session.add(
+                Worker(
+                    name=f"工人{seq}",
+                    id_number=id_number(seq),
+                    phone="+8613800138000",
+                    birth_date=date(1990, 5, 1),
+                    sex="M",
+                    county_id="hongtong",
+                    pickup_site_id="hongtong",
+                    destination_site_id="js-kunshan",
+                    earliest_date=NEXT,
+                    latest_date=NEXT,
+                )
+            )
         db.session.commit()
         db.engine.dispose()
     return folder / "fleet.db"

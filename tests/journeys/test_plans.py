@@ -236,9 +236,13 @@ def test_second_of_two_overlapping_drafts_tells_who_was_dropped_and_why(journey,
         shot(page, "spare discarded")
     with app.app_context():
         seated = db.session.execute(
-            select(Trip.plan_id, func.count()).join(Trip.seats)
-            .join(Worker, Worker.id == SeatAssignment.worker_id).where(Worker.name.in_(twice))
-            .where(Trip.plan_id.in_((first_id, second_id)))  # the two published (the spare may seat them too)
+            select(Trip.plan_id, func.count())
+            .join(Trip.seats)
+            .join(Worker, Worker.id == SeatAssignment.worker_id)
+            .where(Worker.name.in_(twice))
+            .where(
+                Trip.plan_id.in_((first_id, second_id))
+            )  # the two published (the spare may seat them too)
             .group_by(Trip.plan_id)
-        ).all()  # fmt: skip
+        ).all()
         assert dict(seated) == {first_id: len(twice)}

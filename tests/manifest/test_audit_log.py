@@ -36,9 +36,18 @@ def test_every_action_the_code_records_has_a_name():
 
 def test_details_read_as_words_with_numbers_masked(app: Flask):
     with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
-        event = audit.record(None, "worker.update", "worker", 999,
-                             {"fields": ["phone", "pickup_site_id"], "phone": "+8613800138000",
-                              "id_number": "141002199001011234", "full": True})  # fmt: skip
+        event = audit.record(
+            None,
+            "worker.update",
+            "worker",
+            999,
+            {
+                "fields": ["phone", "pickup_site_id"],
+                "phone": "+8613800138000",
+                "id_number": "141002199001011234",
+                "full": True,
+            },
+        )
         db.session.flush()
         (line,) = audit_log.describe([event], "Asia/Shanghai")
         text = "；".join(f"{k}：{v}" for k, v in line.details)

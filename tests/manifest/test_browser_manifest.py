@@ -19,7 +19,12 @@ from tests.support.apps import ADMIN_PASSWORD
 from tests.support.browser import LiveServer
 from tests.support.published import busiest_trip, check_in_time
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+}
 
 
 @pytest.fixture
@@ -86,7 +91,9 @@ def test_a_full_51_seat_bus_prints_on_two_a4_pages_with_headers_and_nothing_unma
     context.close()
 
 
-def test_check_in_on_a_phone_marks_each_passenger_and_retries_what_failed(chromium, server, published_app):
+def test_check_in_on_a_phone_marks_each_passenger_and_retries_what_failed(
+    chromium, server, published_app
+):
     trip_id = busiest_trip(published_app)
     with published_app.app_context():
         trip = db.session.get(Trip, trip_id)
@@ -117,13 +124,18 @@ def test_check_in_on_a_phone_marks_each_passenger_and_retries_what_failed(chromi
         pack.tap()
         page.wait_for_selector(f'tr[data-worker="{second}"] button[data-mark="pack"].retrying')
         assert "重试" in page.locator("#sync-status").inner_text()
-        page.wait_for_selector(f'tr[data-worker="{second}"] button[data-mark="pack"]:not(.retrying):not(.pending)')
+        page.wait_for_selector(
+            f'tr[data-worker="{second}"] button[data-mark="pack"]:not(.retrying):not(.pending)'
+        )
         assert pack.get_attribute("aria-pressed") == "true"
         assert failures["left"] == 0
         expect(page.locator("#sync-status")).to_contain_text("已保存")
     context.close()
     with published_app.app_context():
-        seats = {s.worker_id: s for s in db.session.scalars(select(SeatAssignment).filter_by(trip_id=trip_id))}
+        seats = {
+            s.worker_id: s
+            for s in db.session.scalars(select(SeatAssignment).filter_by(trip_id=trip_id))
+        }
         assert seats[first].boarded_at is not None and seats[first].worker.status == "boarded"
         assert seats[second].pack_given_at is not None and seats[second].boarded_at is None
 
@@ -143,17 +155,24 @@ def test_the_boarding_page_follows_marks_as_they_happen(chromium, server, publis
         row = page.locator(f'tr[data-trip="{trip_id}"]')
         assert row.locator('[data-field="no_show"]').inner_text() == "0"
         driver = chromium.new_context(base_url=server.url)  # the driver, elsewhere, marks a no-show
-        marked = driver.request.post(f"/m/{token}/marks", data={"worker_id": absent_id, "mark": "no_show", "value": True})
+        marked = driver.request.post(
+            f"/m/{token}/marks", data={"worker_id": absent_id, "mark": "no_show", "value": True}
+        )
         assert marked.ok
         driver.close()
-        expect(row.locator('[data-field="no_show"]')).to_have_text("1")  # refreshed without a reload
+        expect(row.locator('[data-field="no_show"]')).to_have_text(
+            "1"
+        )  # refreshed without a reload
         expect(page.locator("#no-show-list")).to_contain_text(absent_name)
     context.close()
 
 
 def _seats(app, trip_id: int) -> dict[int, SeatAssignment]:
     with app.app_context():
-        return {s.worker_id: s for s in db.session.scalars(select(SeatAssignment).filter_by(trip_id=trip_id))}
+        return {
+            s.worker_id: s
+            for s in db.session.scalars(select(SeatAssignment).filter_by(trip_id=trip_id))
+        }
 
 
 def _driver_page(chromium, server, app):
@@ -207,16 +226,22 @@ def test_an_answer_lost_on_the_way_back_does_not_hide_an_undo(chromium, server, 
         page.route("**/marks", answer_lost)
         pack = page.locator(f'tr[data-worker="{worker}"] button[data-mark="pack"]')
         pack.tap()
-        expect(page.locator(f'tr[data-worker="{worker}"] button[data-mark="pack"].retrying')).to_be_visible()
+        expect(
+            page.locator(f'tr[data-worker="{worker}"] button[data-mark="pack"].retrying')
+        ).to_be_visible()
         assert _seats(published_app, trip_id)[worker].pack_given_at is not None
-        page.locator(f'tr[data-worker="{worker}"] button[data-undo="pack"]').tap()  # taken back before the retry
+        page.locator(
+            f'tr[data-worker="{worker}"] button[data-undo="pack"]'
+        ).tap()  # taken back before the retry
         expect(pack).to_have_attribute("aria-pressed", "false")
         expect(page.locator("#sync-status")).to_contain_text("已保存")
         context.close()
     assert _seats(published_app, trip_id)[worker].pack_given_at is None
 
 
-def test_a_coordinator_signed_out_is_told_and_the_mark_is_kept_for_later(chromium, server, published_app):
+def test_a_coordinator_signed_out_is_told_and_the_mark_is_kept_for_later(
+    chromium, server, published_app
+):
     trip_id = busiest_trip(published_app)
     with published_app.app_context():
         worker = db.session.get(Trip, trip_id).seats[0].worker_id

@@ -35,7 +35,9 @@ PUBLIC = "https://dispatch.example.cn"  # driver links go by SMS only from a pub
 
 def _fitting_coach(trip: Trip) -> Coach:
     """A coach of the type the bus was planned with (its usual drivers come with it)."""
-    return db.session.scalars(select(Coach).where(Coach.coach_type_id == trip.coach_type_id)).first()
+    return db.session.scalars(
+        select(Coach).where(Coach.coach_type_id == trip.coach_type_id)
+    ).first()
 
 
 def _token(app, trip_id: int) -> str:
@@ -49,7 +51,9 @@ def test_a_driver_link_opens_until_the_day_after_the_trip_and_never_when_tampere
     client = published_app.test_client()
     with published_app.app_context():
         trip_date = db.session.get(Trip, trip_id).date
-    last_minute = datetime.combine(trip_date + timedelta(days=1), time(15, 59), tzinfo=UTC)  # 23:59 local
+    last_minute = datetime.combine(
+        trip_date + timedelta(days=1), time(15, 59), tzinfo=UTC
+    )  # 23:59 local
     with time_machine.travel(BEFORE_DEPARTURE, tick=False):
         page = client.get(f"/m/{token}")
         assert page.status_code == 200
@@ -62,7 +66,9 @@ def test_a_driver_link_opens_until_the_day_after_the_trip_and_never_when_tampere
         assert client.get(f"/m/{other.dumps([trip_id, 'guess'])}").status_code == 404
     with time_machine.travel(last_minute, tick=False):
         assert client.get(f"/m/{token}").status_code == 200
-    with time_machine.travel(last_minute.replace(minute=59, hour=16), tick=False):  # 00:59 two days on
+    with time_machine.travel(
+        last_minute.replace(minute=59, hour=16), tick=False
+    ):  # 00:59 two days on
         assert client.get(f"/m/{token}").status_code == 410
 
 
@@ -72,7 +78,11 @@ def test_rotating_the_link_revokes_the_old_one_and_sends_the_drivers_the_new(pub
     with published_app.app_context():
         trip = db.session.get(Trip, trip_id)
         coach = _fitting_coach(trip)
-        trip.coach_id, trip.driver1_id, trip.driver2_id = coach.id, coach.driver1_id, coach.driver2_id
+        trip.coach_id, trip.driver1_id, trip.driver2_id = (
+            coach.id,
+            coach.driver1_id,
+            coach.driver2_id,
+        )
         drivers = {coach.driver1_id, coach.driver2_id}
         db.session.commit()
     old = _token(published_app, trip_id)
@@ -88,15 +98,27 @@ def test_rotating_the_link_revokes_the_old_one_and_sends_the_drivers_the_new(pub
         assert client.get(f"/m/{old}").status_code == 404
         assert client.get(f"/m/{new}").status_code == 200
     with published_app.app_context():
-        rows = db.session.scalars(select(OutboundMessage).where(OutboundMessage.kind == "driver")).all()
+        rows = db.session.scalars(
+            select(OutboundMessage).where(OutboundMessage.kind == "driver")
+        ).all()
         assert {r.driver_id for r in rows} == drivers
         assert all(f"/m/{new} " in r.body and r.version == 1 for r in rows)
-        assert db.session.scalar(select(AuditEvent).filter_by(action="trip.driver_link_rotated")) is not None
-    with time_machine.travel(BEFORE_DEPARTURE, tick=False):  # rotating again withdraws the unsent notices
+        assert (
+            db.session.scalar(select(AuditEvent).filter_by(action="trip.driver_link_rotated"))
+            is not None
+        )
+    with time_machine.travel(
+        BEFORE_DEPARTURE, tick=False
+    ):  # rotating again withdraws the unsent notices
         client.post(f"/trips/{trip_id}/driver-link")
     with published_app.app_context():
-        rows = db.session.scalars(select(OutboundMessage).where(OutboundMessage.kind == "driver")).all()
-        assert sorted((r.version, r.status) for r in rows) == [(1, "cancelled")] * 2 + [(2, "pending")] * 2
+        rows = db.session.scalars(
+            select(OutboundMessage).where(OutboundMessage.kind == "driver")
+        ).all()
+        assert (
+            sorted((r.version, r.status) for r in rows)
+            == [(1, "cancelled")] * 2 + [(2, "pending")] * 2
+        )
 
 
 def test_links_of_plans_not_published_do_not_open(published_app):
@@ -128,9 +150,16 @@ def test_the_manifest_lists_passengers_by_stop_masked_with_who_to_phone(publishe
         unreachable.sms_consent = False
         trip.captain_worker_id = trip.seats[0].worker_id
         db.session.commit()
-        captain_id, captain_name, captain_seat = trip.seats[0].worker_id, trip.seats[0].worker.name, trip.seats[0].seat_no
+        captain_id, captain_name, captain_seat = (
+            trip.seats[0].worker_id,
+            trip.seats[0].worker.name,
+            trip.seats[0].seat_no,
+        )
         workers = [s.worker for s in trip.seats]
-        ids = [(w.id_number, w.phone[3:], mask_id_number(w.id_number), mask_phone(w.phone)) for w in workers]
+        ids = [
+            (w.id_number, w.phone[3:], mask_id_number(w.id_number), mask_phone(w.phone))
+            for w in workers
+        ]
         stops = [s.site.name_zh for s in trip.stops]
         unreachable_id = unreachable.id
     client = published_app.test_client()
@@ -143,11 +172,17 @@ def test_the_manifest_lists_passengers_by_stop_masked_with_who_to_phone(publishe
     assert all(name in html for name in stops)
     assert f'data-worker="{unreachable_id}"' in html
     row = html.split(f'data-worker="{unreachable_id}"')[1].split("</tr>")[0]
-    assert '<span class="tag warn"' in row and ">电话</span>" in row  # text, not a glyph the printer may lack
+    assert (
+        '<span class="tag warn"' in row and ">电话</span>" in row
+    )  # text, not a glyph the printer may lack
     captain_row = html.split(f'data-worker="{captain_id}"')[1].split("</tr>")[0]
-    assert f"{captain_name} <span class=\"tag\">车长</span>" in captain_row
-    assert f"{captain_name} ({captain_seat}号座)" in html.split('class="facts"')[1]  # in the header too
-    on = re.findall(r'<td class="num">(\d*)</td><td class="num">(\d*)</td></tr>', html.split('class="stops"')[1])
+    assert f'{captain_name} <span class="tag">车长</span>' in captain_row
+    assert (
+        f"{captain_name} ({captain_seat}号座)" in html.split('class="facts"')[1]
+    )  # in the header too
+    on = re.findall(
+        r'<td class="num">(\d*)</td><td class="num">(\d*)</td></tr>', html.split('class="stops"')[1]
+    )
     assert sum(int(a or 0) for a, _ in on) == 51 and sum(int(b or 0) for _, b in on) == 51
     assert "应到 <b>51</b>" in html.split('class="totals"')[1]
 
@@ -164,17 +199,34 @@ def test_check_in_marks_are_idempotent_exclusive_and_counted(published_app):
     with time_machine.travel(on_the_day, tick=False):
         for _ in range(2):  # a retried request changes nothing more
             done = client.post(url, json={"worker_id": first, "mark": "boarded", "value": True})
-            assert done.status_code == 200 and done.json["state"] == {"boarded": True, "no_show": False, "pack": False}
+            assert done.status_code == 200 and done.json["state"] == {
+                "boarded": True,
+                "no_show": False,
+                "pack": False,
+            }
         assert done.json["counts"]["boarded"] == 1
         client.post(url, json={"worker_id": first, "mark": "pack", "value": True})
         missing = client.post(url, json={"worker_id": second, "mark": "no_show", "value": True})
-        assert missing.json["counts"] == {"expected": len(seats), "boarded": 1, "no_show": 1, "packs": 1}
+        assert missing.json["counts"] == {
+            "expected": len(seats),
+            "boarded": 1,
+            "no_show": 1,
+            "packs": 1,
+        }
         turned_up = client.post(url, json={"worker_id": second, "mark": "boarded", "value": True})
         assert turned_up.json["state"] == {"boarded": True, "no_show": False, "pack": False}
-        assert client.post(url, json={"worker_id": first, "mark": "boarded", "value": False}).status_code == 200
+        assert (
+            client.post(
+                url, json={"worker_id": first, "mark": "boarded", "value": False}
+            ).status_code
+            == 200
+        )
         assert client.post(url, json={"worker_id": first, "mark": "fly"}).status_code == 400
         assert client.post(url, data="nonsense").status_code == 400
-        assert client.post(url, json={"worker_id": -1, "mark": "boarded", "value": True}).status_code == 409
+        assert (
+            client.post(url, json={"worker_id": -1, "mark": "boarded", "value": True}).status_code
+            == 409
+        )
     with published_app.app_context():
         one, two = db.session.get(Worker, first), db.session.get(Worker, second)
         assert (one.status, two.status) == ("assigned", "boarded")
@@ -198,16 +250,27 @@ def test_coordinators_mark_only_their_own_counties_and_viewers_not_at_all(publis
     url = f"/trips/{trip_id}/marks"
     hong = published_app.test_client()
     login(hong, "hong", COORD_PASSWORD)
-    assert hong.post(url, json={"worker_id": outside, "mark": "boarded", "value": True}).status_code == 403
+    assert (
+        hong.post(url, json={"worker_id": outside, "mark": "boarded", "value": True}).status_code
+        == 403
+    )
     if inside is not None:
-        assert hong.post(url, json={"worker_id": inside, "mark": "boarded", "value": True}).status_code == 200
-    assert hong.get(f"/trips/{trip_id}/manifest.xlsx").status_code == 403  # other counties' people aboard
+        assert (
+            hong.post(url, json={"worker_id": inside, "mark": "boarded", "value": True}).status_code
+            == 200
+        )
+    assert (
+        hong.get(f"/trips/{trip_id}/manifest.xlsx").status_code == 403
+    )  # other counties' people aboard
     redacted = hong.get(f"/trips/{trip_id}/manifest").text
     assert "其他县区乘客" in redacted and f'data-worker="{outside}"' not in redacted
     assert "/m/" not in redacted  # no driver link for someone who may not see the whole bus
     viewer = published_app.test_client()
     login(viewer, "viewer", COORD_PASSWORD)
-    assert viewer.post(url, json={"worker_id": outside, "mark": "boarded", "value": True}).status_code == 403
+    assert (
+        viewer.post(url, json={"worker_id": outside, "mark": "boarded", "value": True}).status_code
+        == 403
+    )
     assert published_app.test_client().post(url, json={}).status_code in (302, 401)
 
 
@@ -236,7 +299,13 @@ def test_the_xlsx_export_is_masked_formula_safe_and_prints_its_titles(published_
 def test_the_driver_notice_carries_the_link_only_whole():
     link = "https://dispatch.example.cn/m/WzEyMywiYWJjZGVmZ2hpamtsIl0.abcdefghijklmnopqrstuvwxyz0"
     day = datetime(2026, 3, 1).date()
-    kwargs = {"signature": "【临汾人社】", "date": day, "plate": "晋L·A1234", "passengers": 51, "link_hint": "名单找调度"}
+    kwargs = {
+        "signature": "【临汾人社】",
+        "date": day,
+        "plate": "晋L·A1234",
+        "passengers": 51,
+        "link_hint": "名单找调度",
+    }
     with_link = texts.render_driver(**kwargs, link=link)
     assert f" {link} " in with_link and texts.count_segments(with_link) <= 2
     too_long = texts.render_driver(**kwargs, link=link + "x" * 80)
@@ -245,7 +314,9 @@ def test_the_driver_notice_carries_the_link_only_whole():
 
 def test_a_draft_plan_has_a_manifest_for_coordinators_but_takes_no_marks(demo_app):
     runner = demo_app.test_cli_runner()
-    result = runner.invoke(args=["plan", "run", "--from", "2026-02-28", "--to", "2026-03-03", "--time-limit", "2"])
+    result = runner.invoke(
+        args=["plan", "run", "--from", "2026-02-28", "--to", "2026-03-03", "--time-limit", "2"]
+    )
     plan_id = int(result.output.splitlines()[0])
     with demo_app.app_context():
         plan = db.session.get(Plan, plan_id)
@@ -255,11 +326,15 @@ def test_a_draft_plan_has_a_manifest_for_coordinators_but_takes_no_marks(demo_ap
     login(client)
     page = client.get(f"/trips/{trip_id}/manifest")
     assert page.status_code == 200 and "data-mark-url" not in page.text
-    refused = client.post(f"/trips/{trip_id}/marks", json={"worker_id": worker_id, "mark": "boarded", "value": True})
+    refused = client.post(
+        f"/trips/{trip_id}/marks", json={"worker_id": worker_id, "mark": "boarded", "value": True}
+    )
     assert refused.status_code == 409
 
 
-def test_a_driver_put_on_a_published_trip_is_sent_the_link_and_one_taken_off_loses_it(published_app):
+def test_a_driver_put_on_a_published_trip_is_sent_the_link_and_one_taken_off_loses_it(
+    published_app,
+):
     published_app.config["PUBLIC_BASE_URL"] = PUBLIC
     trip_id = busiest_trip(published_app)
     with published_app.app_context():
@@ -272,7 +347,9 @@ def test_a_driver_put_on_a_published_trip_is_sent_the_link_and_one_taken_off_los
         form = {"action": "crew", "version": version, "coach_id": coach_id}
         assert client.post(f"/trips/{trip_id}/seats", data=form).status_code == 302
     with published_app.app_context():
-        rows = db.session.scalars(select(OutboundMessage).where(OutboundMessage.kind == "driver")).all()
+        rows = db.session.scalars(
+            select(OutboundMessage).where(OutboundMessage.kind == "driver")
+        ).all()
         token = driver_links.token_for(db.session.get(Trip, trip_id), published_app.secret_key)
         assert driver_id in {r.driver_id for r in rows} and len(rows) == 2
         assert all(f"{PUBLIC}/m/{token} " in r.body and "晋" in r.body for r in rows)
@@ -283,9 +360,13 @@ def test_a_driver_put_on_a_published_trip_is_sent_the_link_and_one_taken_off_los
         assert client.get(f"/m/{token}").status_code == 404  # the old link no longer opens
     with published_app.app_context():
         new = driver_links.token_for(db.session.get(Trip, trip_id), published_app.secret_key)
-        rows = db.session.scalars(select(OutboundMessage).where(OutboundMessage.kind == "driver")).all()
+        rows = db.session.scalars(
+            select(OutboundMessage).where(OutboundMessage.kind == "driver")
+        ).all()
         live = [(r.driver_id, r.version) for r in rows if r.status == "pending"]
-        assert live == [(kept, 2)] and f"/m/{new} " in next(r.body for r in rows if r.status == "pending")
+        assert live == [(kept, 2)] and f"/m/{new} " in next(
+            r.body for r in rows if r.status == "pending"
+        )
 
 
 def test_driver_links_go_by_sms_only_from_a_public_https_address(published_app):
@@ -295,10 +376,22 @@ def test_driver_links_go_by_sms_only_from_a_public_https_address(published_app):
         coach = _fitting_coach(trip)
         trip.coach_id, trip.driver1_id = coach.id, coach.driver1_id
         db.session.commit()
-        for base, sms_link, linked in [("http://127.0.0.1:5000", True, False), ("https://localhost", True, False),
-                                       ("https://dispatch.example.cn", False, False), (PUBLIC, True, True)]:  # fmt: skip
-            settings = {**published_app.config, "PUBLIC_BASE_URL": base, "DRIVER_SMS_LINK": sms_link}
-            (draft,) = driver_drafts(db.session.get(Trip, trip_id), BEFORE_DEPARTURE, NoticeSettings.from_config(settings))
+        for base, sms_link, linked in [
+            ("http://127.0.0.1:5000", True, False),
+            ("https://localhost", True, False),
+            ("https://dispatch.example.cn", False, False),
+            (PUBLIC, True, True),
+        ]:
+            settings = {
+                **published_app.config,
+                "PUBLIC_BASE_URL": base,
+                "DRIVER_SMS_LINK": sms_link,
+            }
+            (draft,) = driver_drafts(
+                db.session.get(Trip, trip_id),
+                BEFORE_DEPARTURE,
+                NoticeSettings.from_config(settings),
+            )
             assert ("/m/" in draft.body) == linked, base
             assert linked or "乘客名单请联系调度" in draft.body
 
@@ -308,7 +401,9 @@ def test_passengers_whose_pickup_the_bus_does_not_serve_are_listed_apart(publish
     with published_app.app_context():
         trip = db.session.get(Trip, trip_id)
         served = {s.site_id for s in trip.stops}
-        elsewhere = db.session.scalars(select(Site).where(Site.kind == "pickup", Site.id.not_in(served))).first()
+        elsewhere = db.session.scalars(
+            select(Site).where(Site.kind == "pickup", Site.id.not_in(served))
+        ).first()
         stray = trip.seats[0].worker
         stray.pickup_site_id = elsewhere.id
         db.session.commit()
@@ -327,11 +422,19 @@ def test_attendance_is_one_state_even_when_two_marks_race_from_stale_reads(publi
     on_the_day = check_in_time(published_app, trip_id)
     with published_app.app_context():  # the driver's request has read the bus…
         driver_trip = db.session.get(Trip, trip_id)
-        assert manifests.seat_state(driver_trip.seats[0]) == {"boarded": False, "no_show": False, "pack": False}
+        assert manifests.seat_state(driver_trip.seats[0]) == {
+            "boarded": False,
+            "no_show": False,
+            "pack": False,
+        }
         with published_app.app_context():  # …when a coordinator marks a no-show and commits
-            manifests.set_mark(db.session.get(Trip, trip_id), worker_id, "no_show", True, on_the_day, None, "c")
+            manifests.set_mark(
+                db.session.get(Trip, trip_id), worker_id, "no_show", True, on_the_day, None, "c"
+            )
             db.session.commit()
-        seat = manifests.set_mark(driver_trip, worker_id, "attendance", "boarded", on_the_day, None, "driver")
+        seat = manifests.set_mark(
+            driver_trip, worker_id, "attendance", "boarded", on_the_day, None, "driver"
+        )
         db.session.commit()
         assert manifests.seat_state(seat) == {"boarded": True, "no_show": False, "pack": False}
     with published_app.app_context():
@@ -347,7 +450,9 @@ def test_attendance_is_one_state_even_when_two_marks_race_from_stale_reads(publi
                 manifests.set_mark(seat.trip, worker_id, *bad, on_the_day, None, "driver")
 
 
-def test_check_in_opens_the_day_before_and_a_pack_is_taken_back_only_within_ten_minutes(published_app):
+def test_check_in_opens_the_day_before_and_a_pack_is_taken_back_only_within_ten_minutes(
+    published_app,
+):
     trip_id = busiest_trip(published_app)
     on_the_day = check_in_time(published_app, trip_id)
     token = _token(published_app, trip_id)
@@ -359,16 +464,40 @@ def test_check_in_opens_the_day_before_and_a_pack_is_taken_back_only_within_ten_
         early = client.post(url, json={"worker_id": worker_id, "mark": "boarded", "value": True})
         assert early.status_code == 409 and "出发前一天" in early.json["message"]
         assert "签到从出发前一天" in client.get(f"/m/{token}").text
-    with time_machine.travel(on_the_day - timedelta(hours=12), tick=False):  # the evening before: open
-        assert client.post(url, json={"worker_id": worker_id, "mark": "pack", "value": True}).status_code == 200
-    with time_machine.travel(on_the_day - timedelta(hours=11, minutes=51), tick=False):  # 9 minutes on
-        assert client.post(url, json={"worker_id": worker_id, "mark": "pack", "value": False}).status_code == 200
-        assert client.post(url, json={"worker_id": worker_id, "mark": "pack", "value": True}).status_code == 200
+    with time_machine.travel(
+        on_the_day - timedelta(hours=12), tick=False
+    ):  # the evening before: open
+        assert (
+            client.post(
+                url, json={"worker_id": worker_id, "mark": "pack", "value": True}
+            ).status_code
+            == 200
+        )
+    with time_machine.travel(
+        on_the_day - timedelta(hours=11, minutes=51), tick=False
+    ):  # 9 minutes on
+        assert (
+            client.post(
+                url, json={"worker_id": worker_id, "mark": "pack", "value": False}
+            ).status_code
+            == 200
+        )
+        assert (
+            client.post(
+                url, json={"worker_id": worker_id, "mark": "pack", "value": True}
+            ).status_code
+            == 200
+        )
     with time_machine.travel(on_the_day, tick=False):  # hours later: the hand-out stands
         late = client.post(url, json={"worker_id": worker_id, "mark": "pack", "value": False})
         assert late.status_code == 409 and "撤销" in late.json["message"]
     with published_app.app_context():
-        seat = db.session.scalar(select(SeatAssignment).filter_by(worker_id=worker_id, trip_id=trip_id))
+        seat = db.session.scalar(
+            select(SeatAssignment).filter_by(worker_id=worker_id, trip_id=trip_id)
+        )
         assert seat.pack_given_at is not None
-        actions = [e.action for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action == "seat.pack"))]
+        actions = [
+            e.action
+            for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action == "seat.pack"))
+        ]
         assert len(actions) == 3  # given, undone, given again: each audited

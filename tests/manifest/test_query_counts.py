@@ -36,7 +36,9 @@ def test_a_page_of_the_worker_api_takes_a_few_queries_whatever_its_size(publishe
     with counted(published_app) as many:
         large = client.get("/api/v1/workers?per_page=100", headers=headers)
     assert len(small.json["items"]) == 5 and len(large.json["items"]) == 100
-    assert sum(1 for w in large.json["items"] if w["trip_id"]) > 50  # seated workers, seats looked up
+    assert (
+        sum(1 for w in large.json["items"] if w["trip_id"]) > 50
+    )  # seated workers, seats looked up
     assert len(many) <= len(few) + 2, many
 
 

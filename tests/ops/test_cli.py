@@ -37,9 +37,14 @@ def test_demo_load_is_idempotent_and_valid(app):
 
 def test_demo_travels_around_the_day_asked(app):
     runner = app.test_cli_runner()
-    assert runner.invoke(args=["demo", "load", "--workers", "30", "--day", "2026-12-10"]).exit_code == 0
+    assert (
+        runner.invoke(args=["demo", "load", "--workers", "30", "--day", "2026-12-10"]).exit_code
+        == 0
+    )
     with app.app_context():
-        days = {d for w in db.session.scalars(select(Worker)) for d in (w.earliest_date, w.latest_date)}
+        days = {
+            d for w in db.session.scalars(select(Worker)) for d in (w.earliest_date, w.latest_date)
+        }
         assert min(days) >= date(2026, 12, 9) and max(days) <= date(2026, 12, 13)
     assert runner.invoke(args=["demo", "load", "--day", "10 Dec"]).exit_code != 0
 

@@ -68,14 +68,28 @@ def sms_app(pg_url, tmp_path, fake):
 
 
 def sender_env(uri: str, fake: FakeTwilio, **settings: str) -> dict[str, str]:
-    return app_env(uri, SMS_BACKEND="twilio", TWILIO_ACCOUNT_SID=fake.account_sid,
-                   TWILIO_AUTH_TOKEN=fake.auth_token, TWILIO_FROM="+15005550006", TWILIO_BASE_URL=fake.url,
-                   TWILIO_TIMEOUT_S="0.5", SMS_QUIET_HOURS='""', **settings)  # fmt: skip
+    return app_env(
+        uri,
+        SMS_BACKEND="twilio",
+        TWILIO_ACCOUNT_SID=fake.account_sid,
+        TWILIO_AUTH_TOKEN=fake.auth_token,
+        TWILIO_FROM="+15005550006",
+        TWILIO_BASE_URL=fake.url,
+        TWILIO_TIMEOUT_S="0.5",
+        SMS_QUIET_HOURS='""',
+        **settings,
+    )
 
 
 def flask(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "dispatch", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "dispatch", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def tick(env: dict[str, str], now: datetime) -> str:
@@ -111,7 +125,11 @@ def assert_each_sent_once_or_for_a_person(fake: FakeTwilio) -> Counter[str]:
     for row in rows:
         assert row.status in (m.MSG_SENT, m.MSG_UNKNOWN), (row.id, row.status, row.error_message)
         reached = created[(row.to_phone, row.body)]
-        assert reached == 1 if row.status == m.MSG_SENT else reached <= 1, (row.id, row.status, reached)
+        assert reached == 1 if row.status == m.MSG_SENT else reached <= 1, (
+            row.id,
+            row.status,
+            reached,
+        )
     assert sum(created.values()) <= len(rows)  # nothing reached the provider that we did not mean
     return Counter(row.status for row in rows)
 
@@ -168,7 +186,9 @@ def test_unpaced_drain_killed_mid_batch_leaves_at_most_one_batch_to_people(sms_a
     env = sender_env(pg_url, fake, SMS_MAX_PER_SECOND="0")
     first = flask(env, "notify", "tick", "--now", NOW.isoformat())
     try:
-        wait_for(lambda: len(fake.created) >= 60, 60, "the first tick to be inside its second batch")
+        wait_for(
+            lambda: len(fake.created) >= 60, 60, "the first tick to be inside its second batch"
+        )
     finally:
         first.send_signal(signal.SIGKILL)
         first.communicate(timeout=10)
@@ -202,7 +222,9 @@ def test_provider_5xx_and_timeouts_for_a_while_then_recovery(sms_app, fake):
         run_tick(sms_app, NOW + timedelta(minutes=minutes))
     with sms_app.app_context():
         outcome = assert_each_sent_once_or_for_a_person(fake)
-        hung = db.session.scalars(select(OutboundMessage).where(OutboundMessage.to_phone.in_(phones[:2]))).all()
+        hung = db.session.scalars(
+            select(OutboundMessage).where(OutboundMessage.to_phone.in_(phones[:2]))
+        ).all()
         assert {row.status for row in hung} <= {m.MSG_UNKNOWN, m.MSG_SENT}
         assert any(row.status == m.MSG_UNKNOWN and row.error_code == "timeout" for row in hung)
     assert outcome[m.MSG_SENT] + outcome[m.MSG_UNKNOWN] == total
@@ -265,7 +287,9 @@ def test_worker_killed_mid_request_writes_all_or_nothing(site, pg_server):
         thread.join(20)
         blocker.rollback()
     assert outcome["answer"] in ("ConnectionError", "ChunkedEncodingError"), outcome
-    wait_for(lambda: len(server.worker_pids() - old_workers) == 2, 30, "gunicorn to respawn its workers")
+    wait_for(
+        lambda: len(server.worker_pids() - old_workers) == 2, 30, "gunicorn to respawn its workers"
+    )
     server.wait_ready()
     with site["app"].app_context():
         # The killed request's transaction was rolled back whole: nothing moved, version kept.
@@ -281,7 +305,9 @@ def test_worker_killed_mid_request_writes_all_or_nothing(site, pg_server):
 
 
 def _waiting_on_lock(conn: psycopg.Connection) -> bool:
-    row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'").fetchone()
+    row = conn.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+    ).fetchone()
     return row[0] > 0
 
 
@@ -309,23 +335,42 @@ def test_database_restart_under_load_gives_clean_errors_then_recovers(site, pg_s
         client.start()
     try:
         wait_for(lambda: len(seen) >= 10, 20, "requests before the restart")
-        ctl = [pg._bin("pg_ctl"), "-D", str(pg_server.directory / "data"), "-l", str(pg_server.directory / "log")]
-        subprocess.run(pg._as_postgres([*ctl, "-m", "fast", "-w", "stop"]), check=True, timeout=60, capture_output=True)
+        ctl = [
+            pg._bin("pg_ctl"),
+            "-D",
+            str(pg_server.directory / "data"),
+            "-l",
+            str(pg_server.directory / "log"),
+        ]
+        subprocess.run(
+            pg._as_postgres([*ctl, "-m", "fast", "-w", "stop"]),
+            check=True,
+            timeout=60,
+            capture_output=True,
+        )
         down_at = time.monotonic()
         time.sleep(2)
         # restart: started again with the options it ran with (postmaster.opts); the log file
         # keeps the server off our pipes.
-        subprocess.run(pg._as_postgres([*ctl, "-w", "restart"]), check=True, timeout=60, capture_output=True)
+        subprocess.run(
+            pg._as_postgres([*ctl, "-w", "restart"]), check=True, timeout=60, capture_output=True
+        )
         up_at = time.monotonic()
-        wait_for(lambda: sum(1 for t, _ in seen if t > up_at + 1) >= 20, 30, "requests after the restart")
+        wait_for(
+            lambda: sum(1 for t, _ in seen if t > up_at + 1) >= 20, 30, "requests after the restart"
+        )
     finally:
         stop.set()
         for client in clients:
             client.join(20)
     during = Counter(s for t, s in seen if down_at <= t <= up_at)
     assert during, "no request ran while the database was down"
-    assert set(during) <= {"200", "500", "503"}, during  # answers, never hangs or dropped connections
-    assert during["500"] + during["503"] > 0  # the outage was seen (the trip API needs the database)
+    assert set(during) <= {"200", "500", "503"}, (
+        during
+    )  # answers, never hangs or dropped connections
+    assert (
+        during["500"] + during["503"] > 0
+    )  # the outage was seen (the trip API needs the database)
     after = [s for t, s in seen if t > up_at + 1]
     assert set(after) == {"200"}, Counter(after)  # recovered without restarting gunicorn
     print("during the outage:", during)

@@ -124,8 +124,10 @@ def test_hot_queries_use_their_indexes_on_postgresql(tmp_path: Path, pg_url: str
         claim = (
             select(OutboundMessage.id)
             .where(OutboundMessage.status == "pending", OutboundMessage.due_at <= now)
-            .order_by(OutboundMessage.due_at).limit(50).with_for_update(skip_locked=True)
-        )  # fmt: skip
+            .order_by(OutboundMessage.due_at)
+            .limit(50)
+            .with_for_update(skip_locked=True)
+        )
         assert "ix_outbound_message_due" in _plan(claim)
         db.session.rollback()
         db.engine.dispose()

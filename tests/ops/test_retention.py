@@ -39,9 +39,12 @@ NOT_YET = datetime(2026, 5, 30, 4, 0, tzinfo=UTC)  # TRIP_DAY + 89 days
 def _seat(worker: Worker, day: date, seat_no: int) -> None:
     plan = Plan(status="published", date_from=day, date_to=day)
     trip = Trip(
-        plan=plan, code=f"T{seat_no}", date=day, coach_type_id="c53",
+        plan=plan,
+        code=f"T{seat_no}",
+        date=day,
+        coach_type_id="c53",
         departure_at=datetime(day.year, day.month, day.day, tzinfo=UTC),
-    )  # fmt: skip
+    )
     db.session.add_all([plan, trip])
     db.session.flush()
     db.session.add(SeatAssignment(plan_id=plan.id, trip_id=trip.id, seat_no=seat_no, worker=worker))
@@ -60,7 +63,7 @@ def _sms(worker: Worker, status: str, n: int) -> None:
             error_message=f"The 'To' number {worker.phone} is not valid"
             if status == "failed"
             else None,
-        )  # fmt: skip
+        )
     )
 
 
@@ -83,13 +86,21 @@ def _cast(app: Flask) -> dict[str, int]:
         db.session.flush()
         audit.record(None, "worker.create", "worker", carried.id, {"name": carried.name})
         db.session.add(
-            AuditEvent(action="worker.export", object_type="export", object_id="csv",
-                       at=datetime(2026, 3, 2, 12, tzinfo=UTC), detail={"filters": {"q": carried.name}})
-        )  # fmt: skip
+            AuditEvent(
+                action="worker.export",
+                object_type="export",
+                object_id="csv",
+                at=datetime(2026, 3, 2, 12, tzinfo=UTC),
+                detail={"filters": {"q": carried.name}},
+            )
+        )
         ids = {
-            "carried": carried.id, "late_seat": late_seat.id, "withdrawn_late": withdrawn_late.id,
-            "future": future.id, "withdrawn_early": withdrawn_early.id,
-        }  # fmt: skip
+            "carried": carried.id,
+            "late_seat": late_seat.id,
+            "withdrawn_late": withdrawn_late.id,
+            "future": future.id,
+            "withdrawn_early": withdrawn_early.id,
+        }
         db.session.commit()
         # A withdrawal counts from when it happened: this one is recent at DUE.
         db.session.execute(
@@ -128,10 +139,16 @@ def _facts() -> list[tuple]:
     """What statistics may use: per worker, everything but the personal fields."""
     rows = db.session.execute(
         select(
-            Worker.id, Worker.county_id, Worker.destination_site_id, Worker.pickup_site_id,
-            Worker.employer_id, Worker.sex, Worker.status, func.extract("year", Worker.birth_date),
+            Worker.id,
+            Worker.county_id,
+            Worker.destination_site_id,
+            Worker.pickup_site_id,
+            Worker.employer_id,
+            Worker.sex,
+            Worker.status,
+            func.extract("year", Worker.birth_date),
         ).order_by(Worker.id)
-    )  # fmt: skip
+    )
     seats = db.session.execute(select(SeatAssignment.worker_id, SeatAssignment.trip_id))
     return [tuple(r) for r in rows] + sorted(tuple(s) for s in seats)
 
@@ -154,8 +171,13 @@ def test_anonymises_past_workers_and_keeps_the_counts(cast_app):
             assert (w.anonymised_at is None) == (w.id in kept)
         w = db.session.get(Worker, ids["carried"])
         assert (w.name, w.id_number, w.phone, w.township, w.notes, w.group_code) == (
-            f"#{w.id}", f"ANON{w.id:014d}", "", "", "", None,
-        )  # fmt: skip
+            f"#{w.id}",
+            f"ANON{w.id:014d}",
+            "",
+            "",
+            "",
+            None,
+        )
         assert w.birth_date.month == w.birth_date.day == 1
         assert len({x.id_number for x in workers}) == len(workers)
         messages = db.session.scalars(select(OutboundMessage)).all()
@@ -312,9 +334,14 @@ def test_pages_with_published_trips_and_sms_after_anonymising(demo_app: Flask):
     login(client)
     auth = token_for(demo_app, "admin")
     pages = [
-        "/", "/messages/", f"/plans/{plan_id}", f"/trips/{trip_id}", f"/trips/{trip_id}/manifest",
-        "/workers/?status=assigned", "/workers/audit",
-    ]  # fmt: skip
+        "/",
+        "/messages/",
+        f"/plans/{plan_id}",
+        f"/trips/{trip_id}",
+        f"/trips/{trip_id}/manifest",
+        "/workers/?status=assigned",
+        "/workers/audit",
+    ]
     for url in pages:
         response = client.get(url)
         assert response.status_code == 200, url

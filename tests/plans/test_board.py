@@ -58,7 +58,9 @@ def test_crew_rules_and_plate_changes_are_recorded_once_published(demo_app):
     with demo_app.app_context():
         plan = _run()
         trip = plan.trips[0]
-        wrong = db.session.scalars(select(Coach).where(Coach.coach_type_id != trip.coach_type_id)).first()
+        wrong = db.session.scalars(
+            select(Coach).where(Coach.coach_type_id != trip.coach_type_id)
+        ).first()
         with pytest.raises(seats.SeatError):
             crew.assign_crew(trip, crew.Crew(wrong.id, None, None, None), None)
         right = crew.coach_choices(trip)[0]
@@ -66,10 +68,19 @@ def test_crew_rules_and_plate_changes_are_recorded_once_published(demo_app):
         with pytest.raises(seats.SeatError):
             crew.assign_crew(trip, crew.Crew(right.id, None, None, outsider), None)
         captain = trip.seats[0].worker_id
-        crew.assign_crew(trip, crew.Crew(right.id, right.driver1_id, right.driver2_id, captain), None)
+        crew.assign_crew(
+            trip, crew.Crew(right.id, right.driver1_id, right.driver2_id, captain), None
+        )
         db.session.commit()
         assert trip.coach.plate == right.plate and trip.captain_worker_id == captain
-        twin = next((t for t in plan.trips[1:] if t.coach_type_id == trip.coach_type_id and t.date == trip.date), None)
+        twin = next(
+            (
+                t
+                for t in plan.trips[1:]
+                if t.coach_type_id == trip.coach_type_id and t.date == trip.date
+            ),
+            None,
+        )
         if twin is not None:
             with pytest.raises(seats.SeatError):
                 crew.assign_crew(twin, crew.Crew(right.id, None, None, None), None)
@@ -78,7 +89,9 @@ def test_crew_rules_and_plate_changes_are_recorded_once_published(demo_app):
         other = crew.coach_choices(trip)[1]
         crew.assign_crew(trip, crew.Crew(other.id, None, None, captain), None)
         db.session.commit()
-        changes = db.session.scalars(select(TripChange).filter_by(trip_id=trip.id, field="bus")).all()
+        changes = db.session.scalars(
+            select(TripChange).filter_by(trip_id=trip.id, field="bus")
+        ).all()
         assert {c.worker_id for c in changes} == {s.worker_id for s in trip.seats}
         assert {(c.old_value, c.new_value) for c in changes} == {(right.plate, other.plate)}
 
@@ -92,8 +105,15 @@ def test_trip_page_assigns_the_crew(client, demo_app):
         coach = crew.coach_choices(trip)[0]
         trip_id, version, captain = trip.id, trip.version, trip.seats[0].worker_id
     login(client)
-    response = client.post(f"/trips/{trip_id}/seats", data={
-        "action": "crew", "version": version, "coach_id": coach.id, "captain_worker_id": captain})  # fmt: skip
+    response = client.post(
+        f"/trips/{trip_id}/seats",
+        data={
+            "action": "crew",
+            "version": version,
+            "coach_id": coach.id,
+            "captain_worker_id": captain,
+        },
+    )
     assert response.status_code == 302
     with demo_app.app_context():
         trip = db.session.get(Trip, trip_id)
@@ -101,7 +121,9 @@ def test_trip_page_assigns_the_crew(client, demo_app):
         assert trip.captain_worker_id == captain
     page = client.get(f"/trips/{trip_id}").get_data(as_text=True)
     assert coach.plate in page
-    stale = client.post(f"/trips/{trip_id}/seats", data={"action": "crew", "version": version, "coach_id": ""})
+    stale = client.post(
+        f"/trips/{trip_id}/seats", data={"action": "crew", "version": version, "coach_id": ""}
+    )
     assert stale.status_code == 409 and "已被他人修改" in stale.get_data(as_text=True)
 
 
@@ -109,7 +131,9 @@ def _published_trip_with_two_pickups(demo_app):
     plan = _run()
     planning.publish(plan, None)
     db.session.commit()
-    trip = next(t for t in plan.trips if len({s.site_id for s in t.stops if s.kind == "pickup"}) >= 2)
+    trip = next(
+        t for t in plan.trips if len({s.site_id for s in t.stops if s.kind == "pickup"}) >= 2
+    )
     return plan, trip
 
 
@@ -118,9 +142,18 @@ def _seat_a_newcomer(trip):
     from dispatch.models import Worker
 
     first = trip.stops[0].site_id
-    worker = Worker(name="新来", id_number="11010519491231002X", phone="+8613800138000", birth_date=date(1949, 12, 31),
-                    sex="F", county_id=first, pickup_site_id=first, earliest_date=trip.date, latest_date=trip.date,
-                    destination_site_id=trip.stops[-1].site_id)  # fmt: skip
+    worker = Worker(
+        name="新来",
+        id_number="11010519491231002X",
+        phone="+8613800138000",
+        birth_date=date(1949, 12, 31),
+        sex="F",
+        county_id=first,
+        pickup_site_id=first,
+        earliest_date=trip.date,
+        latest_date=trip.date,
+        destination_site_id=trip.stops[-1].site_id,
+    )
     db.session.add(worker)
     db.session.flush()
     taken = {s.seat_no for s in trip.seats}
@@ -143,7 +176,9 @@ def test_a_new_departure_moves_every_estimate_and_is_recorded(demo_app):
         assert trip.departure_at == later and trip.stops[0].eta == later
         shift = trip.stops[1].eta - before[1]  # legs are stored to 0.1 km: a few seconds apart
         assert abs(shift - timedelta(hours=2, minutes=30)) < timedelta(minutes=1)
-        changes = db.session.scalars(select(TripChange).filter_by(trip_id=trip.id, field="time")).all()
+        changes = db.session.scalars(
+            select(TripChange).filter_by(trip_id=trip.id, field="time")
+        ).all()
         assert {c.worker_id for c in changes} == {s.worker_id for s in trip.seats}
         with pytest.raises(seats.SeatError):
             crew.set_departure(trip, later + timedelta(days=1), None)
@@ -159,13 +194,19 @@ def test_seated_worker_edits_must_fit_the_bus_and_pickup_changes_are_recorded(de
         worker = _seat_a_newcomer(trip)
         other_pickup = next(p for p in pickups if p != worker.pickup_site_id)
         served = {s.site_id for s in trip.stops}
-        elsewhere = next(d for d in ("js-nantong", "sh-pudong", "js-nanjing-jiangning") if d not in served)
+        elsewhere = next(
+            d for d in ("js-nantong", "sh-pudong", "js-nanjing-jiangning") if d not in served
+        )
         with pytest.raises(workers.WorkerLocked):
-            workers.update_worker(worker, {"destination": elsewhere, "employer": None}, None, Lookups.load())
+            workers.update_worker(
+                worker, {"destination": elsewhere, "employer": None}, None, Lookups.load()
+            )
         db.session.rollback()
         workers.update_worker(worker, {"pickup_point": other_pickup}, None, Lookups.load())
         db.session.commit()
-        change = db.session.scalars(select(TripChange).filter_by(worker_id=worker.id, field="pickup")).one()
+        change = db.session.scalars(
+            select(TripChange).filter_by(worker_id=worker.id, field="pickup")
+        ).one()
         assert change.new_value == other_pickup
 
 
@@ -179,16 +220,21 @@ def test_withdrawing_a_seated_worker_frees_the_seat_for_a_cancellation_notice(de
         workers.withdraw_worker(worker, None)
         db.session.commit()
         assert db.session.scalar(select(SeatAssignment).filter_by(worker_id=worker.id)) is None
-        assert db.session.scalars(select(TripChange).filter_by(worker_id=worker.id, field="cancelled")).one()
+        assert db.session.scalars(
+            select(TripChange).filter_by(worker_id=worker.id, field="cancelled")
+        ).one()
 
 
-def test_publishing_queues_notices_and_a_seat_change_on_the_web_queues_a_change_notice(client, demo_app):
+def test_publishing_queues_notices_and_a_seat_change_on_the_web_queues_a_change_notice(
+    client, demo_app
+):
     from datetime import UTC, datetime
 
     import time_machine
 
-
-    with time_machine.travel(datetime(2026, 2, 20, 2, 0, tzinfo=UTC), tick=True):  # ten days before the trips
+    with time_machine.travel(
+        datetime(2026, 2, 20, 2, 0, tzinfo=UTC), tick=True
+    ):  # ten days before the trips
         _publish_and_swap(client, demo_app)
 
 
@@ -210,18 +256,33 @@ def _publish_and_swap(client, demo_app):
         assert len(departures) == seated
         trip = plan.trips[0]
         a, b = trip.seats[0], trip.seats[1]
-        trip_id, version, seat_a, seat_b, moved = trip.id, trip.version, a.seat_no, b.seat_no, {a.worker_id, b.worker_id}
-    response = client.post(f"/trips/{trip_id}/seats",
-                           data={"action": "swap", "seat_no": seat_a, "other_seat": seat_b, "version": version})
+        trip_id, version, seat_a, seat_b, moved = (
+            trip.id,
+            trip.version,
+            a.seat_no,
+            b.seat_no,
+            {a.worker_id, b.worker_id},
+        )
+    response = client.post(
+        f"/trips/{trip_id}/seats",
+        data={"action": "swap", "seat_no": seat_a, "other_seat": seat_b, "version": version},
+    )
     assert response.status_code == 302
     with demo_app.app_context():
-        newer = db.session.scalars(select(OutboundMessage).where(OutboundMessage.version >= 2)).all()
+        newer = db.session.scalars(
+            select(OutboundMessage).where(OutboundMessage.version >= 2)
+        ).all()
         assert {m.worker_id for m in newer} == moved  # only the two who moved get new notices
         # nothing had been sent yet: their first notices are withdrawn, the new ones say it all
-        old = db.session.scalars(select(OutboundMessage).where(OutboundMessage.version == 1,
-                                                               OutboundMessage.worker_id.in_(moved))).all()  # fmt: skip
+        old = db.session.scalars(
+            select(OutboundMessage).where(
+                OutboundMessage.version == 1, OutboundMessage.worker_id.in_(moved)
+            )
+        ).all()
         assert old and all(m.status == "cancelled" for m in old)
-        assert not db.session.scalars(select(TripChange).where(TripChange.notified_at.is_(None))).all()
+        assert not db.session.scalars(
+            select(TripChange).where(TripChange.notified_at.is_(None))
+        ).all()
     result = demo_app.test_cli_runner().invoke(args=["notify", "tick", "--now", "2026-02-20T12:00"])
     assert result.exit_code == 0 and "sent=" in result.output, result.output
 
@@ -231,7 +292,9 @@ def test_a_driver_drives_one_bus_a_day_and_a_captain_who_leaves_is_captain_no_mo
 
     with demo_app.app_context():
         plan = _run()
-        first, second = next((a, b) for a in plan.trips for b in plan.trips if a.id < b.id and a.date == b.date)
+        first, second = next(
+            (a, b) for a in plan.trips for b in plan.trips if a.id < b.id and a.date == b.date
+        )
         driver = db.session.scalars(select(Driver).order_by(Driver.id)).first()
         crew.assign_crew(first, crew.Crew(None, driver.id, None, first.seats[0].worker_id), None)
         db.session.commit()

@@ -133,7 +133,9 @@ def test_move_a_worker_to_a_free_seat_then_lock_and_plan_again(page, demo_app):
     page.wait_for_load_state()
     assert page.locator(f'.seat[data-seat="{free}"] .seat-name').inner_text()
     with demo_app.app_context():
-        seat = db.session.scalar(select(SeatAssignment).filter_by(worker_id=worker_id, plan_id=plan_id))
+        seat = db.session.scalar(
+            select(SeatAssignment).filter_by(worker_id=worker_id, plan_id=plan_id)
+        )
         assert (seat.trip_id, seat.seat_no) == (target_id, free)
     page.locator("#lock-trip").click()
     page.locator("#trip-locked").wait_for()

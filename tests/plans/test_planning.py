@@ -141,10 +141,22 @@ def _planned(scope: planning.Scope, base: Plan | None = None) -> Plan:
 def test_the_plan_form_refuses_bad_input_on_its_fields_and_stores_nothing(client, demo_app):
     login(client)
     cases = [
-        ({"date_from": "2026-03-01", "date_to": "2026-03-02", "time_limit": "abc"}, "请输入1到600之间的秒数"),
-        ({"date_from": "2026-03-01", "date_to": "2026-03-02", "time_limit": "601"}, "请输入1到600之间的秒数"),
-        ({"date_from": "2026-03-01", "date_to": "2026-03-02", "time_limit": "nan"}, "请输入1到600之间的秒数"),
-        ({"date_from": "2026-03-02", "date_to": "2026-03-01", "time_limit": "2"}, "结束日期不能早于开始日期"),
+        (
+            {"date_from": "2026-03-01", "date_to": "2026-03-02", "time_limit": "abc"},
+            "请输入1到600之间的秒数",
+        ),
+        (
+            {"date_from": "2026-03-01", "date_to": "2026-03-02", "time_limit": "601"},
+            "请输入1到600之间的秒数",
+        ),
+        (
+            {"date_from": "2026-03-01", "date_to": "2026-03-02", "time_limit": "nan"},
+            "请输入1到600之间的秒数",
+        ),
+        (
+            {"date_from": "2026-03-02", "date_to": "2026-03-01", "time_limit": "2"},
+            "结束日期不能早于开始日期",
+        ),
         ({"date_from": "", "date_to": "2026-03-01"}, "请选择日期"),
         ({"date_from": "2026-13-01", "date_to": "2026-03-01"}, "请按 2026-03-01 的格式填写日期"),
     ]
@@ -157,7 +169,9 @@ def test_the_plan_form_refuses_bad_input_on_its_fields_and_stores_nothing(client
         assert db.session.scalar(select(func.count()).select_from(Plan)) == 0
 
 
-def test_a_run_that_raises_is_failed_and_a_silent_one_is_shown_stalled(client, demo_app, monkeypatch):
+def test_a_run_that_raises_is_failed_and_a_silent_one_is_shown_stalled(
+    client, demo_app, monkeypatch
+):
     from dispatch.services import plan_runner
 
     def broken(*args, **kwargs):
@@ -186,18 +200,27 @@ def test_a_run_that_raises_is_failed_and_a_silent_one_is_shown_stalled(client, d
 
 def test_bus_codes_are_unique_in_the_season_and_buses_sort_by_number(demo_app):
     with demo_app.app_context():
-        west = _planned(planning.Scope(date(2026, 2, 28), date(2026, 3, 4), ("fenxi", "houma", "quwo")))
-        east = _planned(planning.Scope(date(2026, 2, 28), date(2026, 3, 4), ("daning", "xiangning", "jixian")))
+        west = _planned(
+            planning.Scope(date(2026, 2, 28), date(2026, 3, 4), ("fenxi", "houma", "quwo"))
+        )
+        east = _planned(
+            planning.Scope(date(2026, 2, 28), date(2026, 3, 4), ("daning", "xiangning", "jixian"))
+        )
         codes_w, codes_e = {t.code for t in west.trips}, {t.code for t in east.trips}
         assert codes_w and codes_e and not codes_w & codes_e
         numbers = [t.number for t in west.trips] + [t.number for t in east.trips]
-        assert sorted(numbers) == list(range(1, len(numbers) + 1))  # no gaps: the smallest free ones
+        assert sorted(numbers) == list(
+            range(1, len(numbers) + 1)
+        )  # no gaps: the smallest free ones
         for plan in (west, east):
             keys = [(t.date, t.number) for t in plan.trips]
             assert keys == sorted(keys)
         planning.publish(west, None, BEFORE, demo_app.config)
         db.session.commit()
-        again = _planned(planning.Scope(date(2026, 2, 28), date(2026, 3, 4), ("daning", "xiangning", "jixian")), east)
+        again = _planned(
+            planning.Scope(date(2026, 2, 28), date(2026, 3, 4), ("daning", "xiangning", "jixian")),
+            east,
+        )
         assert not {t.code for t in again.trips} & codes_w  # published codes stay theirs
         assert [t.code for t in west.trips] == sorted(codes_w, key=lambda c: int(c[1:]))
 
@@ -205,7 +228,11 @@ def test_bus_codes_are_unique_in_the_season_and_buses_sort_by_number(demo_app):
 def test_a_season_runs_october_to_september():
     from dispatch.services.bus_codes import free_numbers, season_of
 
-    assert season_of(date(2026, 12, 23)) == season_of(date(2027, 3, 1)) == (date(2026, 10, 1), date(2027, 9, 30))
+    assert (
+        season_of(date(2026, 12, 23))
+        == season_of(date(2027, 3, 1))
+        == (date(2026, 10, 1), date(2027, 9, 30))
+    )
     assert season_of(date(2027, 9, 30)) != season_of(date(2027, 10, 1))
     assert free_numbers({1, 2, 4}, 3) == [3, 5, 6]
 
@@ -224,7 +251,9 @@ def _starve_the_fleet() -> None:
     db.session.commit()
 
 
-def test_a_county_coordinator_reads_a_city_plan_without_other_names_and_cannot_change_it(client, demo_app):
+def test_a_county_coordinator_reads_a_city_plan_without_other_names_and_cannot_change_it(
+    client, demo_app
+):
     with demo_app.app_context():
         _starve_the_fleet()
         plan = _planned(planning.Scope(DAY1, DAY2))
@@ -285,19 +314,28 @@ def test_publishing_two_overlapping_drafts_seats_each_worker_once(tmp_path, db_u
         result = publishing.publish(second, None, BEFORE, app.config)
         db.session.commit()
         reasons = {d.worker_id: d.reason for d in result.drops}
-        assert reasons == {**{w: publishing.SEATED_ELSEWHERE for w in twice}, quitter.id: publishing.WITHDRAWN}
+        assert reasons == {
+            **{w: publishing.SEATED_ELSEWHERE for w in twice},
+            quitter.id: publishing.WITHDRAWN,
+        }
         live = db.session.execute(
-            select(SeatAssignment.worker_id, func.count()).join(Plan, Plan.id == SeatAssignment.plan_id)
-            .where(Plan.status == "published").group_by(SeatAssignment.worker_id)
-        ).all()  # fmt: skip
+            select(SeatAssignment.worker_id, func.count())
+            .join(Plan, Plan.id == SeatAssignment.plan_id)
+            .where(Plan.status == "published")
+            .group_by(SeatAssignment.worker_id)
+        ).all()
         assert live and max(n for _, n in live) == 1
-        published = select(Trip).join(Plan, Plan.id == Trip.plan_id).where(Plan.status == "published")
+        published = (
+            select(Trip).join(Plan, Plan.id == Trip.plan_id).where(Plan.status == "published")
+        )
         assert all(t.seats for t in db.session.scalars(published))  # no bus runs empty
         second_trips = [t.id for t in second.trips]
         told = db.session.scalars(
             select(OutboundMessage.worker_id).where(OutboundMessage.trip_id.in_(second_trips))
         ).all()
-        assert told and not set(told) & set(reasons)  # the dropped hear nothing about the second plan
+        assert told and not set(told) & set(
+            reasons
+        )  # the dropped hear nothing about the second plan
         assert not db.session.scalars(select(OutboundMessage).filter_by(worker_id=quitter.id)).all()
         dropped = [u for u in db.session.get(Plan, second.id).unassigned if u.get("dropped")]
         assert {int(u["workers"][0][1:]) for u in dropped} == set(reasons)
@@ -332,11 +370,15 @@ def test_a_draft_with_no_bus_says_why_and_is_not_offered_for_publishing(client, 
         stuck_id = _planned(planning.Scope(DAY1, DAY1, ("hongtong",))).id  # no coach at all
     login(client)
     page = client.get(f"/plans/{empty_id}").get_data(as_text=True)
-    assert 'id="no-buses"' in page and "没有待乘车的已登记人员" in page and 'id="publish"' not in page
+    assert (
+        'id="no-buses"' in page and "没有待乘车的已登记人员" in page and 'id="publish"' not in page
+    )
     page = client.get(f"/plans/{stuck_id}").get_data(as_text=True)
     assert 'id="no-buses"' in page and "原因见下表" in page and 'id="publish"' not in page
     assert "没有 " in page or "已无空余车辆" in page  # the planner's reason, in Chinese
     client.post(f"/plans/{stuck_id}/publish")
-    assert "只有至少含一辆车的草稿方案才能发布" in client.get(f"/plans/{stuck_id}").get_data(as_text=True)
+    assert "只有至少含一辆车的草稿方案才能发布" in client.get(f"/plans/{stuck_id}").get_data(
+        as_text=True
+    )
     with demo_app.app_context():
         assert db.session.get(Plan, stuck_id).status == "draft"

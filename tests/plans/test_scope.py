@@ -85,8 +85,11 @@ def test_every_page_action_on_another_countys_bus_is_refused(planned):
         assert response.status_code == 403, form
         assert message in response.get_data(as_text=True), form
     assert data.bus(planned, foreign.id) == foreign
-    english = client.post(f"/trips/{foreign.id}/seats", data={"action": "free", "seat_no": a},
-                          headers={"Accept-Language": "en"})  # fmt: skip
+    english = client.post(
+        f"/trips/{foreign.id}/seats",
+        data={"action": "free", "seat_no": a},
+        headers={"Accept-Language": "en"},
+    )
     assert "belongs to another county" in english.get_data(as_text=True)
     seated = client.post(
         f"/trips/{foreign.id}/seats", data={"action": "place", "worker_id": mine, "seat_no": free}

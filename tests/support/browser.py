@@ -28,7 +28,9 @@ PHONE = {"width": 390, "height": 844}
 def chromium():
     if not Path(CHROMIUM).exists():
         if REQUIRE_BROWSER:
-            pytest.fail(f"Chromium is required (DISPATCH_REQUIRE_BROWSER=1) but {CHROMIUM} is missing")
+            pytest.fail(
+                f"Chromium is required (DISPATCH_REQUIRE_BROWSER=1) but {CHROMIUM} is missing"
+            )
         pytest.skip("Chromium not installed")
     from playwright.sync_api import sync_playwright
 

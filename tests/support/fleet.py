@@ -47,8 +47,15 @@ def add_plan(status: str = PLAN_PUBLISHED, day: date = DAY) -> Plan:
     return plan
 
 
-def add_trip(plan: Plan, code: str, day: date, hour: int = 7, pickup: str = "hongtong",
-             dropoff: str = "js-kunshan", type_id: str = "c53") -> Trip:  # fmt: skip
+def add_trip(
+    plan: Plan,
+    code: str,
+    day: date,
+    hour: int = 7,
+    pickup: str = "hongtong",
+    dropoff: str = "js-kunshan",
+    type_id: str = "c53",
+) -> Trip:
     """A bus from a county pickup point to a destination, its stop times as the planner estimates."""
     departure = datetime.combine(day, time(hour), tzinfo=ZONE)
     km = road_km(db.session.get(Site, pickup), db.session.get(Site, dropoff))

@@ -62,13 +62,24 @@ def children(pid: int) -> set[int]:
 class Gunicorn:
     """`gunicorn -c deploy/gunicorn.conf.py wsgi:app` on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], log: Path, workers: int = 2, timeout_s: int = 30) -> None:
+    def __init__(
+        self, env: dict[str, str], log: Path, workers: int = 2, timeout_s: int = 30
+    ) -> None:
         self.url = f"http://127.0.0.1:{free_port()}"
         command = [
-            sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py",
-            "--bind", self.url.removeprefix("http://"), "--workers", str(workers),
-            "--timeout", str(timeout_s), "wsgi:app",
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "deploy/gunicorn.conf.py",
+            "--bind",
+            self.url.removeprefix("http://"),
+            "--workers",
+            str(workers),
+            "--timeout",
+            str(timeout_s),
+            "wsgi:app",
+        ]
         self.log = log
         with open(log, "ab") as out:
             self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
@@ -80,9 +91,10 @@ class Gunicorn:
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text()[-3000:]
             try:
-                if requests.get(self.url + "/login", timeout=10).status_code == 200 and len(
-                    self.worker_pids()
-                ) == self.workers:
+                if (
+                    requests.get(self.url + "/login", timeout=10).status_code == 200
+                    and len(self.worker_pids()) == self.workers
+                ):
                     return
             except (requests.ConnectionError, requests.Timeout):
                 pass
@@ -102,7 +114,9 @@ class Gunicorn:
                 self.process.wait(5)
 
 
-def web_session(base: str, username: str = "admin", password: str = ADMIN_PASSWORD) -> requests.Session:
+def web_session(
+    base: str, username: str = "admin", password: str = ADMIN_PASSWORD
+) -> requests.Session:
     """A browser-like session: logged in through the real form with its CSRF token."""
     session = requests.Session()
     page = session.get(base + "/login", timeout=10)
@@ -126,8 +140,12 @@ def published_database(uri: str, tmp_path: Path) -> dict:
     data, plan and publish it; an admin API token; facts for the tests."""
     upgrade = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "dispatch", "db", "upgrade"],
-        cwd=ROOT, env=app_env(uri), capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=app_env(uri),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert upgrade.returncode == 0, upgrade.stderr
     app = make_app(tmp_path, uri)
     runner = app.test_cli_runner()
@@ -143,7 +161,9 @@ def published_database(uri: str, tmp_path: Path) -> dict:
     with app.app_context():
         token = create_token(db.session.scalar(select(User).filter_by(username="admin")))
         db.session.commit()
-        trips = db.session.scalars(select(Trip).where(Trip.plan_id == plan_id).order_by(Trip.id)).all()
+        trips = db.session.scalars(
+            select(Trip).where(Trip.plan_id == plan_id).order_by(Trip.id)
+        ).all()
         facts = {"plan_id": plan_id, "token": token, "trip_ids": [t.id for t in trips]}
     return {"app": app, **facts}
 
@@ -151,7 +171,9 @@ def published_database(uri: str, tmp_path: Path) -> dict:
 def seat_map(trip_id: int) -> dict[int, int]:
     """seat_no → worker_id of a trip (inside an app context)."""
     rows = db.session.execute(
-        select(SeatAssignment.seat_no, SeatAssignment.worker_id).where(SeatAssignment.trip_id == trip_id)
+        select(SeatAssignment.seat_no, SeatAssignment.worker_id).where(
+            SeatAssignment.trip_id == trip_id
+        )
     )
     return {seat_no: worker_id for seat_no, worker_id in rows}
 

@@ -56,7 +56,20 @@ class Server:
             shutil.chown(directory, "postgres", "postgres")
         data = directory / "data"
         subprocess.run(
-            _as_postgres([_bin("initdb"), "-D", str(data), "-A", "trust", "-U", user, "--no-sync", "-E", "UTF8"]),
+            _as_postgres(
+                [
+                    _bin("initdb"),
+                    "-D",
+                    str(data),
+                    "-A",
+                    "trust",
+                    "-U",
+                    user,
+                    "--no-sync",
+                    "-E",
+                    "UTF8",
+                ]
+            ),
             check=True,
             capture_output=True,
         )
@@ -66,7 +79,19 @@ class Server:
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
         subprocess.run(
-            _as_postgres([_bin("pg_ctl"), "-D", str(data), "-o", options, "-l", str(directory / "log"), "-w", "start"]),
+            _as_postgres(
+                [
+                    _bin("pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-o",
+                    options,
+                    "-l",
+                    str(directory / "log"),
+                    "-w",
+                    "start",
+                ]
+            ),
             check=True,
             capture_output=True,
         )
@@ -83,7 +108,9 @@ class Server:
 
     def stop(self) -> None:
         subprocess.run(
-            _as_postgres([_bin("pg_ctl"), "-D", str(self.directory / "data"), "-m", "immediate", "stop"]),
+            _as_postgres(
+                [_bin("pg_ctl"), "-D", str(self.directory / "data"), "-m", "immediate", "stop"]
+            ),
             capture_output=True,
         )
         shutil.rmtree(self.directory, ignore_errors=True)
@@ -93,7 +120,9 @@ class Server:
 def pg_server() -> Iterator[Server]:
     if not available():
         if REQUIRE_POSTGRES:
-            pytest.fail("PostgreSQL is required (DISPATCH_REQUIRE_POSTGRES=1) but initdb is missing")
+            pytest.fail(
+                "PostgreSQL is required (DISPATCH_REQUIRE_POSTGRES=1) but initdb is missing"
+            )
         pytest.skip("PostgreSQL server not installed")
     server = Server.start()
     yield server

@@ -77,10 +77,14 @@ def full_bus(published_app: Flask) -> int:
     """A 51-seat bus of the published plan with every seat taken (passengers moved from other buses)."""
     with published_app.app_context():
         trips = list(db.session.scalars(select(Trip).order_by(Trip.id)))
-        trip = max((t for t in trips if t.coach_type.passenger_seats == 51), key=lambda t: len(t.seats))
+        trip = max(
+            (t for t in trips if t.coach_type.passenger_seats == 51), key=lambda t: len(t.seats)
+        )
         free = [n for n in range(1, 52) if n not in {s.seat_no for s in trip.seats}]
         others = db.session.scalars(
-            select(SeatAssignment).where(SeatAssignment.trip_id != trip.id).order_by(SeatAssignment.id)
+            select(SeatAssignment)
+            .where(SeatAssignment.trip_id != trip.id)
+            .order_by(SeatAssignment.id)
         ).all()
         pickups = [s.site_id for s in trip.stops if s.kind == "pickup"]
         dropoffs = [s.site_id for s in trip.stops if s.kind == "dropoff"]

@@ -91,9 +91,18 @@ def waiting_worker(app: Flask, trip_id: int, name: str, seq: int, county: str | 
     with app.app_context():
         trip = db.session.get(Trip, trip_id)
         first, last = trip.stops[0].site_id, trip.stops[-1].site_id
-        worker = Worker(name=name, id_number=id_number(seq), phone="+8613800138000", birth_date=date(1949, 12, 31),
-                        sex="F", county_id=county or first, pickup_site_id=first, destination_site_id=last,
-                        earliest_date=trip.date, latest_date=trip.date)  # fmt: skip
+        worker = Worker(
+            name=name,
+            id_number=id_number(seq),
+            phone="+8613800138000",
+            birth_date=date(1949, 12, 31),
+            sex="F",
+            county_id=county or first,
+            pickup_site_id=first,
+            destination_site_id=last,
+            earliest_date=trip.date,
+            latest_date=trip.date,
+        )
         db.session.add(worker)
         db.session.commit()
         return worker.id

@@ -36,8 +36,15 @@ def county_id(n: int) -> str:
     return make_id_number("141024", date(1985, 3, 1 + n), 700 + n)
 
 
-def person(n: int, name: str, county: str = "洪洞", destination: str = "江苏昆山",
-           employer: str = "", pickup: str = "洪洞县", id_number: str | None = None) -> list[Any]:  # fmt: skip
+def person(
+    n: int,
+    name: str,
+    county: str = "洪洞",
+    destination: str = "江苏昆山",
+    employer: str = "",
+    pickup: str = "洪洞县",
+    id_number: str | None = None,
+) -> list[Any]:
     """One worker's cells in HEADERS order (序号 is n)."""
     sex = "男" if n % 2 else "女"
     phone = f"1390358{n:04d}"
@@ -49,9 +56,14 @@ def county_sheet_rows(people: list[list[Any]]) -> list[list[Any]]:
     width = len(HEADERS)
     total = ["合计", *[""] * (width - 2), f"{len(people)}人"]
     return [
-        [TITLE, *[None] * (width - 1)], [NOTES, *[None] * (width - 1)], HEADERS, *people,
-        [None] * width, total, [SIGNATURE, *[None] * (width - 1)],
-    ]  # fmt: skip
+        [TITLE, *[None] * (width - 1)],
+        [NOTES, *[None] * (width - 1)],
+        HEADERS,
+        *people,
+        [None] * width,
+        total,
+        [SIGNATURE, *[None] * (width - 1)],
+    ]
 
 
 def county_sheet_xlsx(people: list[list[Any]]) -> bytes:

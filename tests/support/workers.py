@@ -16,13 +16,35 @@ from dispatch.models import AuditEvent, User, Worker
 from dispatch.services.accounts import create_token
 
 HEADERS = [
-    "name", "id_number", "phone", "county", "township", "pickup_point", "destination",
-    "employer", "earliest_date", "latest_date", "group", "sms_consent", "notes",
-]  # fmt: skip
+    "name",
+    "id_number",
+    "phone",
+    "county",
+    "township",
+    "pickup_point",
+    "destination",
+    "employer",
+    "earliest_date",
+    "latest_date",
+    "group",
+    "sms_consent",
+    "notes",
+]
 HEADERS_ZH = [
-    "姓名", "身份证号", "手机号", "户籍县区", "乡镇村", "上车点", "目的地",
-    "用工单位", "最早出发日期", "最晚出发日期", "同行组", "短信通知", "备注",
-]  # fmt: skip
+    "姓名",
+    "身份证号",
+    "手机号",
+    "户籍县区",
+    "乡镇村",
+    "上车点",
+    "目的地",
+    "用工单位",
+    "最早出发日期",
+    "最晚出发日期",
+    "同行组",
+    "短信通知",
+    "备注",
+]
 
 
 def id_number(n: int, region: str = "141024", born: date = date(1990, 5, 1)) -> str:
@@ -38,11 +60,20 @@ def mobile(n: int) -> str:
 def worker_row(n: int = 0, **changes: Any) -> dict[str, Any]:
     """A valid worker in the API's JSON shape (Hongtong to Kunshan)."""
     row = {
-        "name": f"测试{n}", "id_number": id_number(n), "phone": mobile(n), "county": "hongtong",
-        "township": "洪洞县东关", "pickup_point": "", "destination": "js-kunshan", "employer": "",
-        "earliest_date": "2026-03-02", "latest_date": "2026-03-03", "group": "",
-        "sms_consent": "是", "notes": "",
-    }  # fmt: skip
+        "name": f"测试{n}",
+        "id_number": id_number(n),
+        "phone": mobile(n),
+        "county": "hongtong",
+        "township": "洪洞县东关",
+        "pickup_point": "",
+        "destination": "js-kunshan",
+        "employer": "",
+        "earliest_date": "2026-03-02",
+        "latest_date": "2026-03-03",
+        "group": "",
+        "sms_consent": "是",
+        "notes": "",
+    }
     row.update(changes)
     return row
 

@@ -56,9 +56,15 @@ def test_behind_a_proxy_the_client_address_and_scheme_come_from_it(tmp_path: Pat
     from flask import request
 
     app = create_app({"SECRET_KEY": "x", "PROXY_COUNT": 1}, instance_path=str(tmp_path))
-    app.add_url_rule("/whoami", "whoami", lambda: f"{request.remote_addr} {request.scheme} {request.host}")
+    app.add_url_rule(
+        "/whoami", "whoami", lambda: f"{request.remote_addr} {request.scheme} {request.host}"
+    )
     seen = app.test_client().get(
         "/whoami",
-        headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "d.example.cn"},
+        headers={
+            "X-Forwarded-For": "203.0.113.7",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": "d.example.cn",
+        },
     )
     assert seen.get_data(as_text=True) == "203.0.113.7 https d.example.cn"

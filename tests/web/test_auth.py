@@ -74,7 +74,10 @@ def test_csrf_is_required_on_forms(tmp_path, demo_template):
     from tests.support.apps import base_config
 
     shutil.copy(demo_template, tmp_path / "db.sqlite")
-    config = {**base_config(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}"), "WTF_CSRF_ENABLED": True}
+    config = {
+        **base_config(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}"),
+        "WTF_CSRF_ENABLED": True,
+    }
     app = create_app(config, instance_path=str(tmp_path))
     client = app.test_client()
     assert login(client).status_code == 400  # no token
@@ -164,10 +167,20 @@ def test_safe_local_path_keeps_paths_on_this_site(target):
     assert safe_local_path(target, "/home") == target
 
 
-@pytest.mark.parametrize("query", ["next=/%09/evil.example", "next=%2F%2Fevil.example", "next=/%5Cevil.example",
-                                   "next=%09//evil.example", "next=/%0D%0A/evil.example"])  # fmt: skip
+@pytest.mark.parametrize(
+    "query",
+    [
+        "next=/%09/evil.example",
+        "next=%2F%2Fevil.example",
+        "next=/%5Cevil.example",
+        "next=%09//evil.example",
+        "next=/%0D%0A/evil.example",
+    ],
+)
 def test_login_never_redirects_off_site(client, query):
-    response = client.post(f"/login?{query}", data={"username": "admin", "password": ADMIN_PASSWORD})
+    response = client.post(
+        f"/login?{query}", data={"username": "admin", "password": ADMIN_PASSWORD}
+    )
     assert response.status_code in (302, 400)
     if response.status_code == 302:
         assert response.location == "/"
@@ -179,7 +192,10 @@ def test_language_switch_never_redirects_off_site(client):
         response = client.post("/language", data={"lang": "en", "next": target.replace("\x00", "")})
         assert response.status_code in (302, 400), target
         assert response.status_code == 400 or response.location == "/", target
-    assert client.post("/language", data={"lang": "en", "next": "/workers?page=2"}).location == "/workers?page=2"
+    assert (
+        client.post("/language", data={"lang": "en", "next": "/workers?page=2"}).location
+        == "/workers?page=2"
+    )
 
 
 # --- Sessions end when they should --------------------------------------------------------
@@ -243,24 +259,33 @@ def test_the_session_cookie_expires_after_idle_hours(client, demo_app):
 
 
 def _login_from(client, address: str, password: str = "wrong-password", username: str = "admin"):
-    return client.post("/login", data={"username": username, "password": password},
-                       environ_overrides={"REMOTE_ADDR": address})  # fmt: skip
+    return client.post(
+        "/login",
+        data={"username": username, "password": password},
+        environ_overrides={"REMOTE_ADDR": address},
+    )
 
 
 def test_guessing_one_account_from_many_addresses_is_throttled(client):
-    limit = int(client.application.config.get("LOGIN_FAILURES_PER_ACCOUNT", "10 per 10 minutes").split()[0])
+    limit = int(
+        client.application.config.get("LOGIN_FAILURES_PER_ACCOUNT", "10 per 10 minutes").split()[0]
+    )
     answers = [_login_from(client, f"10.0.0.{i % 6 + 1}").status_code for i in range(limit + 2)]
     assert answers[:limit] == [401] * limit and answers[limit:] == [429, 429]
     throttled = _login_from(client, "10.9.9.9", ADMIN_PASSWORD)  # a new address, the right password
     assert throttled.status_code == 429
     assert "登录失败次数过多" in throttled.get_data(as_text=True)  # on the login page, in Chinese
-    assert _login_from(client, "10.9.9.9", COORD_PASSWORD, "hong").status_code == 302  # others may log in
+    assert (
+        _login_from(client, "10.9.9.9", COORD_PASSWORD, "hong").status_code == 302
+    )  # others may log in
 
 
 def test_an_unknown_username_costs_a_password_check_too(client, monkeypatch):
     checked = []
     real = accounts.check_password_hash
-    monkeypatch.setattr(accounts, "check_password_hash", lambda h, p: checked.append(h) or real(h, p))
+    monkeypatch.setattr(
+        accounts, "check_password_hash", lambda h, p: checked.append(h) or real(h, p)
+    )
     assert login(client, "nobody-by-this-name", "whatever-password").status_code == 401
     assert len(checked) == 1 and checked[0].startswith("scrypt:")
 

@@ -28,15 +28,53 @@ from dispatch.web import unstorable_text
 from tests.support.apps import ADMIN_PASSWORD, COORD_PASSWORD, login, make_app, seed_demo
 
 BUDGET_S = 10  # per database, for the fuzzing itself: the whole file stays under a minute
-START_PAGES = ["/login", "/", "/workers/", "/workers/new", "/workers/import", "/plans/", "/boarding/", "/messages/",
-               "/workers/audit", "/admin/users/"]  # fmt: skip
+START_PAGES = [
+    "/login",
+    "/",
+    "/workers/",
+    "/workers/new",
+    "/workers/import",
+    "/plans/",
+    "/boarding/",
+    "/messages/",
+    "/workers/audit",
+    "/admin/users/",
+]
 SKIP_LINKS = re.compile(r"^/(static|m)/|/logout|\.(xlsx|csv|pdf|svg)(\?|$)|/export")
 HOSTILE = [
-    "\x00", "a\x00b", "\x01\x02\x1b[31m", "\x7f", "\x85", "\ud800", "x\udfffy", "\r\n", "张三\r\nSet-Cookie: x=1",
-    "../../../etc/passwd", "..\\..\\windows", "' OR '1'='1", '"; DROP TABLE worker; --', "9" * 30, str(2**63),
-    str(2**31), "-1", "0", "1e309", "NaN", "x" * 10_000, "张" * 5_000, "%00", "<script>alert(1)</script>",
-    "2026-02-30", "0000-00-00", "99999-01-01", "", " ", "\t", "//evil.example", "/\t/evil.example",
-]  # fmt: skip
+    "\x00",
+    "a\x00b",
+    "\x01\x02\x1b[31m",
+    "\x7f",
+    "\x85",
+    "\ud800",
+    "x\udfffy",
+    "\r\n",
+    "张三\r\nSet-Cookie: x=1",
+    "../../../etc/passwd",
+    "..\\..\\windows",
+    "' OR '1'='1",
+    '"; DROP TABLE worker; --',
+    "9" * 30,
+    str(2**63),
+    str(2**31),
+    "-1",
+    "0",
+    "1e309",
+    "NaN",
+    "x" * 10_000,
+    "张" * 5_000,
+    "%00",
+    "<script>alert(1)</script>",
+    "2026-02-30",
+    "0000-00-00",
+    "99999-01-01",
+    "",
+    " ",
+    "\t",
+    "//evil.example",
+    "/\t/evil.example",
+]
 
 
 @dataclass
@@ -126,8 +164,12 @@ def value_for(offered: list[str]):
     """A field's value: one it offers, a hostile one, a number no id has, or random text with
     control characters."""
     choices = [st.sampled_from(offered)] if offered else []
-    return st.one_of(*choices, st.sampled_from(HOSTILE), st.sampled_from(HUGE_NUMBERS),
-                     st.text(st.characters(max_codepoint=0x9F), max_size=30))  # fmt: skip
+    return st.one_of(
+        *choices,
+        st.sampled_from(HOSTILE),
+        st.sampled_from(HUGE_NUMBERS),
+        st.text(st.characters(max_codepoint=0x9F), max_size=30),
+    )
 
 
 def submit(client, form: Form, values: dict[str, str]):
@@ -187,8 +229,18 @@ def _publish_a_plan(app) -> None:
             select(func.min(Worker.earliest_date), func.max(Worker.latest_date))
         ).one()
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["plan", "run", "--from", first.isoformat(),
-                                 "--to", (first + timedelta(days=2)).isoformat(), "--time-limit", "2"])  # fmt: skip
+    result = runner.invoke(
+        args=[
+            "plan",
+            "run",
+            "--from",
+            first.isoformat(),
+            "--to",
+            (first + timedelta(days=2)).isoformat(),
+            "--time-limit",
+            "2",
+        ]
+    )
     assert result.exit_code == 0, result.output
     plan_id = result.output.split()[0]
     assert runner.invoke(args=["plan", "publish", plan_id]).exit_code == 0
@@ -255,8 +307,14 @@ def test_no_form_breaks_with_hostile_input(site):
     # Drawn rounds take longer than that one (10 kB values, more paths reached): 1.5 times.
     rounds = max(3, int(BUDGET_S / max(1.5 * (time.monotonic() - started), 0.01)))
 
-    @settings(max_examples=rounds, deadline=None, database=None, phases=[Phase.generate], derandomize=True,
-              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @settings(
+        max_examples=rounds,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(st.data())
     def fuzz(data) -> None:
         round_of(lambda strategy, label: data.draw(strategy, label=label))

@@ -103,8 +103,10 @@ class ServerProcess:
         folder.mkdir(exist_ok=True)
         self.process = subprocess.Popen(
             [sys.executable, "-c", SERVER, json.dumps(config), str(folder)],
-            cwd=ROOT, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         self.url = ""
 
     def wait_ready(self) -> ServerProcess:
@@ -132,7 +134,10 @@ class ServerProcess:
 @pytest.mark.parametrize("store", ["database://", "memory://"])
 def test_login_failures_are_counted_across_processes(tmp_path: Path, demo_template: Path, store):
     shutil.copy(demo_template, tmp_path / "shared.db")
-    config = {**base_config(tmp_path, f"sqlite:///{tmp_path / 'shared.db'}"), "RATELIMIT_STORAGE_URI": store}
+    config = {
+        **base_config(tmp_path, f"sqlite:///{tmp_path / 'shared.db'}"),
+        "RATELIMIT_STORAGE_URI": store,
+    }
     servers = [ServerProcess(config, tmp_path / name) for name in ("a", "b")]  # start together
     try:
         a, b = (server.wait_ready() for server in servers)
@@ -171,7 +176,10 @@ def test_api_requests_are_limited_per_token_across_apps(tmp_path: Path, demo_tem
 def test_the_api_limit_can_be_switched_off(tmp_path: Path, demo_template: Path):
     shutil.copy(demo_template, tmp_path / "db.sqlite")
     app = create_app(
-        {**base_config(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}"), "API_REQUESTS_PER_MINUTE": 0},
+        {
+            **base_config(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}"),
+            "API_REQUESTS_PER_MINUTE": 0,
+        },
         instance_path=str(tmp_path),
     )
     admin, client = token_for(app, "admin"), app.test_client()

@@ -105,15 +105,31 @@ def test_an_oversize_api_body_gets_a_json_413(client, admin, demo_app):
 
 
 def test_overlong_or_mistyped_fields_get_422_naming_each(client, admin):
-    body = worker_row(1, name="张" * 41, notes="x" * 2001, township=7, group="\x00", sms_consent=None)
+    body = worker_row(
+        1, name="张" * 41, notes="x" * 2001, township=7, group="\x00", sms_consent=None
+    )
     response = client.post("/api/v1/workers", json=body, headers=admin)
     assert response.status_code == 422
-    assert set(response.get_json()["fields"]) == {"name", "notes", "township", "group", "sms_consent"}
+    assert set(response.get_json()["fields"]) == {
+        "name",
+        "notes",
+        "township",
+        "group",
+        "sms_consent",
+    }
     assert client.post("/api/v1/workers", json=worker_row(1), headers=admin).status_code == 201
 
 
 def test_bad_query_parameters_get_400(client, admin):
-    for query in ("page=0", "per_page=-1", "page=abc", "page=", "status=flying", "date=2026-13-01", "q=" + "x" * 101):
+    for query in (
+        "page=0",
+        "per_page=-1",
+        "page=abc",
+        "page=",
+        "status=flying",
+        "date=2026-13-01",
+        "q=" + "x" * 101,
+    ):
         response = client.get(f"/api/v1/workers?{query}", headers=admin)
         assert response.status_code == 400, query
         assert response.get_json()["error"] == "bad_request"
@@ -133,9 +149,12 @@ def small_upload_app(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("language", "expected"), [("zh-CN,zh;q=0.9", "上传的文件过大"), ("en-GB,en;q=0.9", "too large")]
+    ("language", "expected"),
+    [("zh-CN,zh;q=0.9", "上传的文件过大"), ("en-GB,en;q=0.9", "too large")],
 )
-def test_an_oversize_upload_gets_a_413_page_in_the_users_language(small_upload_app, language, expected):
+def test_an_oversize_upload_gets_a_413_page_in_the_users_language(
+    small_upload_app, language, expected
+):
     client = small_upload_app.test_client()
     login(client)
     response = client.post(
@@ -180,12 +199,18 @@ def test_ids_no_row_can_have_are_404_on_pages_and_api(any_db_app):
             response = client.get(path)
             assert response.status_code == 404, path
             assert "页面不存在" in response.get_data(as_text=True)
-        for method, path in (("GET", f"/api/v1/workers/{n}"), ("PATCH", f"/api/v1/workers/{n}"),
-                             ("GET", f"/api/v1/trips/{n}"), ("PUT", f"/api/v1/trips/1/seats/{n}")):  # fmt: skip
+        for method, path in (
+            ("GET", f"/api/v1/workers/{n}"),
+            ("PATCH", f"/api/v1/workers/{n}"),
+            ("GET", f"/api/v1/trips/{n}"),
+            ("PUT", f"/api/v1/trips/1/seats/{n}"),
+        ):
             response = client.open(path, method=method, headers=api, json={})
             assert response.status_code == 404, (method, path)
             assert response.get_json()["error"] == "not_found"
-    assert client.get("/m/%00abc%01").status_code == 404  # a path with control characters names nothing
+    assert (
+        client.get("/m/%00abc%01").status_code == 404
+    )  # a path with control characters names nothing
     assert client.get("/api/v1/sites/%01x", headers=api).get_json()["error"] == "not_found"
 
 
@@ -254,37 +279,54 @@ def _api_reads(app) -> list:
     from dispatch.models import AuditEvent
 
     with app.app_context():
-        return [(e.user.username, e.detail) for e in db.session.scalars(
-            select(AuditEvent).filter_by(action="worker.api_read").order_by(AuditEvent.id))]  # fmt: skip
+        return [
+            (e.user.username, e.detail)
+            for e in db.session.scalars(
+                select(AuditEvent).filter_by(action="worker.api_read").order_by(AuditEvent.id)
+            )
+        ]
 
 
 def test_viewers_get_masked_numbers_and_full_reads_are_audited(client, demo_app):
     viewer, admin, hong = (token_for(demo_app, name) for name in ("viewer", "admin", "hong"))
     masked = client.get("/api/v1/workers?per_page=200", headers=viewer).get_json()["items"]
     assert len(masked) == 200
-    assert all("*" in w["id_number"] and "*" in w["phone"] and len(w["id_number"]) == 18 for w in masked)
+    assert all(
+        "*" in w["id_number"] and "*" in w["phone"] and len(w["id_number"]) == 18 for w in masked
+    )
     one = client.get(f"/api/v1/workers/{masked[0]['id']}", headers=viewer).get_json()
     assert "*" in one["id_number"] and "*" in one["phone"]
     assert _api_reads(demo_app) == []  # nothing full was read
 
-    full = client.get("/api/v1/workers?per_page=30&status=registered&q=1", headers=admin).get_json()["items"]
+    full = client.get(
+        "/api/v1/workers?per_page=30&status=registered&q=1", headers=admin
+    ).get_json()["items"]
     assert full and all("*" not in w["id_number"] and w["phone"].startswith("+86") for w in full)
     own = client.get("/api/v1/workers?county=hongtong", headers=hong).get_json()["items"]
     assert own and all(w["county"] == "hongtong" and "*" not in w["id_number"] for w in own)
     client.get(f"/api/v1/workers/{own[0]['id']}", headers=hong)
     reads = _api_reads(demo_app)
     assert [who for who, _ in reads] == ["admin", "hong", "hong"]
-    assert reads[0][1]["count"] == len(full) and reads[0][1]["filters"] == {"status": "registered", "q": "1"}
+    assert reads[0][1]["count"] == len(full) and reads[0][1]["filters"] == {
+        "status": "registered",
+        "q": "1",
+    }
     assert reads[1][1]["filters"] == {"county": "hongtong"} and reads[2][1]["count"] == 1
 
 
 # --- Admin pages are for admins -------------------------------------------------------------
 
 
-ADMIN_PAGES = [("GET", "/admin/users/"), ("POST", "/admin/users/"), ("GET", "/admin/users/1"),
-               ("POST", "/admin/users/1/access"), ("POST", "/admin/users/1/active"),
-               ("POST", "/admin/users/1/password"), ("POST", "/admin/users/1/tokens"),
-               ("POST", "/admin/users/1/tokens/1/revoke")]  # fmt: skip
+ADMIN_PAGES = [
+    ("GET", "/admin/users/"),
+    ("POST", "/admin/users/"),
+    ("GET", "/admin/users/1"),
+    ("POST", "/admin/users/1/access"),
+    ("POST", "/admin/users/1/active"),
+    ("POST", "/admin/users/1/password"),
+    ("POST", "/admin/users/1/tokens"),
+    ("POST", "/admin/users/1/tokens/1/revoke"),
+]
 
 
 @pytest.mark.parametrize("username", ["hong", "viewer"])
@@ -319,7 +361,9 @@ def test_no_template_carries_inline_script_or_style():
 
     root = Path(__file__).parents[2] / "dispatch" / "templates"
     inline = re.compile(r"\sstyle=|\son[a-z]+=|<script>|<script\s(?![^>]*\bsrc=)|javascript:", re.I)
-    offenders = [str(p.relative_to(root)) for p in root.rglob("*.html") if inline.search(p.read_text())]
+    offenders = [
+        str(p.relative_to(root)) for p in root.rglob("*.html") if inline.search(p.read_text())
+    ]
     assert offenders == []
 
 
@@ -344,9 +388,22 @@ def test_a_view_that_checks_its_own_text_gets_its_form_fields(tmp_path):
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("42", 42), (" 7 ", 7), (str(2**31 - 1), 2**31 - 1), (str(2**31), None), ("9" * 30, None), ("0", None),
-     ("-1", None), ("1.5", None), ("²", None), ("١٢", None), ("", None), (None, None), ("0x10", None)],
-)  # fmt: skip
+    [
+        ("42", 42),
+        (" 7 ", 7),
+        (str(2**31 - 1), 2**31 - 1),
+        (str(2**31), None),
+        ("9" * 30, None),
+        ("0", None),
+        ("-1", None),
+        ("1.5", None),
+        ("²", None),
+        ("١٢", None),
+        ("", None),
+        (None, None),
+        ("0x10", None),
+    ],
+)
 def test_parse_id_takes_only_ids_a_row_can_have(raw, expected):
     from dispatch.web import parse_id
 

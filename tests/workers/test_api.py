@@ -176,10 +176,17 @@ def test_openapi_describes_the_worker_paths(client):
     assert set(spec["components"]["schemas"]["WorkerInput"]["properties"]) == set(worker_row())
 
 
-def test_a_duplicate_from_another_county_reveals_nothing_about_that_worker(client, admin, hong, demo_app):
-    theirs = client.post("/api/v1/workers", json=worker_row(21, county="xixian", pickup_point=""),
-                         headers=admin).get_json()  # fmt: skip
+def test_a_duplicate_from_another_county_reveals_nothing_about_that_worker(
+    client, admin, hong, demo_app
+):
+    theirs = client.post(
+        "/api/v1/workers", json=worker_row(21, county="xixian", pickup_point=""), headers=admin
+    ).get_json()
     clash = client.post("/api/v1/workers", json=worker_row(21, name="冒名"), headers=hong)
     _assert_error_shape(clash, 409)
     body = clash.get_json()
-    assert "fields" not in body and str(theirs["id"]) not in str(body) and theirs["name"] not in str(body)
+    assert (
+        "fields" not in body
+        and str(theirs["id"]) not in str(body)
+        and theirs["name"] not in str(body)
+    )

@@ -73,8 +73,17 @@ def test_an_ambiguous_place_is_an_error_listing_the_choices(demo_app):
 
 
 def test_header_variants_in_any_order(demo_app):
-    headers = ["联系方式", "公民身份号码", "名字", "户籍所在地", "务工地点", "企业名称", "上车地点",
-               "出发日期", "备 注"]  # fmt: skip
+    headers = [
+        "联系方式",
+        "公民身份号码",
+        "名字",
+        "户籍所在地",
+        "务工地点",
+        "企业名称",
+        "上车地点",
+        "出发日期",
+        "备 注",
+    ]
     rows = [["13903580001", county_id(1), "乙", "洪洞县", "昆山市", "", "洪洞县", "2026/3/4", "x"]]
     report = _preview(demo_app, csv_bytes(rows, headers), "v.csv", dates=None)
     [row] = report.rows
@@ -84,8 +93,10 @@ def test_header_variants_in_any_order(demo_app):
 
 def test_a_date_in_the_file_wins_over_the_one_chosen(demo_app):
     headers = ["姓名", "身份证号码", "手机", "户籍地", "务工地", "计划出发日期"]
-    rows = [["甲", county_id(1), "13903580001", "洪洞", "昆山", "2026-03-09"],
-            ["乙", county_id(2), "13903580002", "洪洞", "昆山", ""]]  # fmt: skip
+    rows = [
+        ["甲", county_id(1), "13903580001", "洪洞", "昆山", "2026-03-09"],
+        ["乙", county_id(2), "13903580002", "洪洞", "昆山", ""],
+    ]
     report = _preview(demo_app, csv_bytes(rows, headers), "d.csv")
     assert _values(report, "earliest_date") == [date(2026, 3, 9), date(2026, 3, 3)]
 
@@ -137,8 +148,10 @@ def test_a_row_already_registered_is_named_only_within_scope(demo_app):
     with demo_app.app_context():
         other = db.session.scalar(select(Worker).filter_by(county_id="yaodu").limit(1))
         mine = db.session.scalar(select(Worker).filter_by(county_id="hongtong").limit(1))
-        people = [person(1, "别县", "尧都区", id_number=other.id_number),
-                  person(2, "本县", id_number=mine.id_number)]  # fmt: skip
+        people = [
+            person(1, "别县", "尧都区", id_number=other.id_number),
+            person(2, "本县", id_number=mine.id_number),
+        ]
         expected = {"id": mine.id, "name": mine.name}
     report = _preview(demo_app, county_sheet_xlsx(people), "e.xlsx", scope={"hongtong"})
     assert [r.registered_as for r in report.rows] == [{}, expected]

@@ -59,9 +59,10 @@ def _form(n: int, **changes) -> dict:
 
 def _upload(client, data: bytes, filename: str, **fields):
     return client.post(
-        "/workers/import", data={"file": (io.BytesIO(data), filename), **fields},
+        "/workers/import",
+        data={"file": (io.BytesIO(data), filename), **fields},
         content_type="multipart/form-data",
-    )  # fmt: skip
+    )
 
 
 def _commit_url(html: str) -> str:
@@ -94,9 +95,10 @@ def test_a_lone_surrogate_is_refused_by_the_api_and_the_rules(any_db_app):
     fields = {**worker_row(2), "name": "@SURROGATE@"}
     body = json.dumps(fields).replace("@SURROGATE@", "\\ud800")  # JSON may carry half a pair
     response = client.post(
-        "/api/v1/workers", data=body, headers={**token_for(any_db_app, "admin"),
-                                              "Content-Type": "application/json"},
-    )  # fmt: skip
+        "/api/v1/workers",
+        data=body,
+        headers={**token_for(any_db_app, "admin"), "Content-Type": "application/json"},
+    )
     assert response.status_code == 422 and "name" in response.get_json()["fields"]
     with any_db_app.app_context():
         assert "name" in clean_worker(worker_row(2, name="\ud800"), Lookups.load()).errors
@@ -193,13 +195,18 @@ WORKBOOK = {
 @pytest.mark.parametrize(
     "part",
     [
-        {"xl/sharedStrings.xml": "<sst>" + "<si><t>x</t></si>" * 1_200_000 + "</sst>",
-         "xl/worksheets/sheet1.xml": "<worksheet><sheetData/></worksheet>"},
-        {"xl/worksheets/sheet1.xml": "<worksheet><sheetData><row r=\"1\">"
-         + '<c r="A1"/>' * 1_050_000 + "</row></sheetData></worksheet>"},
+        {
+            "xl/sharedStrings.xml": "<sst>" + "<si><t>x</t></si>" * 1_200_000 + "</sst>",
+            "xl/worksheets/sheet1.xml": "<worksheet><sheetData/></worksheet>",
+        },
+        {
+            "xl/worksheets/sheet1.xml": '<worksheet><sheetData><row r="1">'
+            + '<c r="A1"/>' * 1_050_000
+            + "</row></sheetData></worksheet>"
+        },
     ],
     ids=["shared-strings", "empty-cells"],
-)  # fmt: skip
+)
 def test_a_small_file_holding_millions_of_strings_or_cells_is_refused_quickly(demo_app, part):
     data = _zip({**WORKBOOK, **part})
     assert len(data) < 1_000_000

@@ -77,18 +77,30 @@ def test_birth_date_in_the_future_is_refused():
 
 @pytest.mark.parametrize(
     "raw",
-    ["13800138000", "138 0013 8000", "138-0013-8000", "+86 138 0013 8000", "8613800138000",
-     "１３８００１３８０００"],
-)  # fmt: skip
+    [
+        "13800138000",
+        "138 0013 8000",
+        "138-0013-8000",
+        "+86 138 0013 8000",
+        "8613800138000",
+        "１３８００１３８０００",
+    ],
+)
 def test_mobile_numbers_are_stored_in_e164(raw):
     assert normalise_mobile(raw) == "+8613800138000"
 
 
 @pytest.mark.parametrize(
     ("raw", "code"),
-    [("0357-2345678", "not_mobile"), ("03572345678", "not_mobile"), ("12345678901", "format"),
-     ("1380013800", "format"), ("not a number", "format"), ("+1 415 555 2671", "format")],
-)  # fmt: skip
+    [
+        ("0357-2345678", "not_mobile"),
+        ("03572345678", "not_mobile"),
+        ("12345678901", "format"),
+        ("1380013800", "format"),
+        ("not a number", "format"),
+        ("+1 415 555 2671", "format"),
+    ],
+)
 def test_landlines_and_non_numbers_are_refused(raw, code):
     with pytest.raises(PhoneError) as caught:
         normalise_mobile(raw)

@@ -38,9 +38,10 @@ BOMB_DTD = (
 
 def _upload(client, data: bytes, filename: str):
     return client.post(
-        "/workers/import", data={"file": (io.BytesIO(data), filename)},
+        "/workers/import",
+        data={"file": (io.BytesIO(data), filename)},
         content_type="multipart/form-data",
-    )  # fmt: skip
+    )
 
 
 def _commit_url(html: str) -> str:
@@ -111,7 +112,9 @@ def test_confirmation_rechecks_what_changed_since_the_preview(admin_client, demo
 
 
 def test_a_confirmed_preview_survives_its_json_form(demo_app):
-    data = xlsx_bytes([as_cells(worker_row(n)) for n in range(1, 4)] + [as_cells(worker_row(9, phone="123"))])
+    data = xlsx_bytes(
+        [as_cells(worker_row(n)) for n in range(1, 4)] + [as_cells(worker_row(9, phone="123"))]
+    )
     report = _preview(demo_app, data, "a.xlsx")
     again = worker_import.report_from_json(worker_import.report_to_json(report))
     assert [(r.row, r.status, r.values, r.errors) for r in again.rows] == [
@@ -168,14 +171,16 @@ def test_template_has_chinese_headers_and_text_id_column(admin_client, demo_app)
 
 def test_every_bad_row_is_listed_by_row_field_and_reason(admin_client, demo_app):
     rows = [
-        as_cells(worker_row(1)),                                   # row 2: good
-        as_cells(worker_row(2, phone="0357-2345678")),             # row 3: landline
-        [None] * len(HEADERS),                                     # row 4: empty, skipped
-        as_cells(worker_row(3, id_number=id_number(3)[:17] + "Y", county="北京")),  # row 5: two errors
-        as_cells(worker_row(4, id_number=141024199005010018)),     # row 6: numeric ID cell
-        as_cells(worker_row(5, id_number=id_number(1))),           # row 7: same ID as row 2
-        as_cells(worker_row(6)),                                   # row 8: good
-    ]  # fmt: skip
+        as_cells(worker_row(1)),  # row 2: good
+        as_cells(worker_row(2, phone="0357-2345678")),  # row 3: landline
+        [None] * len(HEADERS),  # row 4: empty, skipped
+        as_cells(
+            worker_row(3, id_number=id_number(3)[:17] + "Y", county="北京")
+        ),  # row 5: two errors
+        as_cells(worker_row(4, id_number=141024199005010018)),  # row 6: numeric ID cell
+        as_cells(worker_row(5, id_number=id_number(1))),  # row 7: same ID as row 2
+        as_cells(worker_row(6)),  # row 8: good
+    ]
     html = _upload(admin_client, xlsx_bytes(rows), "mixed.xlsx").get_data(as_text=True)
     assert _counts(html) == {"new": 2, "existing": 0, "error": 4}
     assert sorted(_error_rows(html)) == [
@@ -413,7 +418,11 @@ def test_date_cells_numbers_and_shared_strings_read_as_excel_shows_them(demo_app
     report = _preview(demo_app, out.getvalue(), "dates.xlsx")
     assert [(r.row, r.status) for r in report.rows] == [(2, "new")]
     # a pre-numbered row with nobody in it is not a worker: skipped and listed, never an error
-    assert [(s.row, s.reason) for s in report.skipped] == [(3, "blank"), (4, "blank"), (5, "no_person")]
+    assert [(s.row, s.reason) for s in report.skipped] == [
+        (3, "blank"),
+        (4, "blank"),
+        (5, "no_person"),
+    ]
     values = report.rows[0].values
     assert values["earliest_date"] == date(2026, 3, 2) and values["latest_date"] == date(2026, 3, 4)
     assert values["phone"] == "+8613903570001" and values["sms_consent"] is True

@@ -144,7 +144,7 @@ def test_viewer_reads_but_cannot_write(viewer_client, demo_app):
     assert viewer_client.get("/workers/import").status_code == 403
     html = viewer_client.get(f"/workers/{worker.id}").get_data(as_text=True)
     assert worker.id_number not in html and worker.phone not in html  # masked for viewers
-    assert "<fieldset class=\"plain\" disabled>" in html
+    assert '<fieldset class="plain" disabled>' in html
 
 
 def test_audit_page_is_for_admins_only(client, demo_app):

@@ -19,7 +19,7 @@ from dispatch.models import (
     TripChange,
     WelfareHandout,
     Worker,
-)  # fmt: skip
+)
 from dispatch.models import messages as m
 from dispatch.notify import notices
 from dispatch.notify.texts import OPT_OUT, cn_phone, count_segments
@@ -223,7 +223,10 @@ def test_moving_a_worker_to_another_bus_and_freeing_a_seat(published_app):
         mover, leaver = source.seats[0].worker, source.seats[1].worker
         free_seat = min(set(range(1, 60)) - {s.seat_no for s in target.seats})
         # the target bus must serve the mover (seats.place checks it): as if their plans changed
-        mover.pickup_site_id, mover.destination_site_id = target.stops[0].site_id, target.stops[-1].site_id
+        mover.pickup_site_id, mover.destination_site_id = (
+            target.stops[0].site_id,
+            target.stops[-1].site_id,
+        )
         mover.earliest_date = mover.latest_date = target.date
         seats.place(target, free_seat, mover, None, allow_split=True)
         seats.free(source, source.seats[1].seat_no, None)
@@ -240,8 +243,10 @@ def test_moving_a_worker_to_another_bus_and_freeing_a_seat(published_app):
         change = _rows(worker_id=mover.id, trip_id=target.id, kind="change")[0]
         assert f"座位改为{free_seat}号" in change.body and "车牌改为待定" in change.body
         assert {r.kind for r in _rows(worker_id=mover.id, trip_id=target.id)} == {
-            "change", "reminder", "welfare"
-        }  # fmt: skip
+            "change",
+            "reminder",
+            "welfare",
+        }
         assert not _rows(worker_id=mover.id, kind="cancellation")
         cancellation = _rows(worker_id=leaver.id, kind="cancellation")
         assert len(cancellation) == 1 and "乘车取消通知" in cancellation[0].body
