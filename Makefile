@@ -24,13 +24,13 @@ run: $(VENV)/.installed-run $(MO)
 	$(FLASK) serve --host $(HOST) --port $(PORT) --public-url http://$(PUBLIC_HOST):$(PORT)
 
 test: $(VENV)/.installed-dev $(MO)
-	$(BIN)/ruff check dispatch tests bench
-	$(BIN)/ruff format --check dispatch tests bench wsgi.py
+	$(BIN)/ruff check dispatch tests bench tools
+	$(BIN)/ruff format --check dispatch tests bench tools wsgi.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check dispatch tests bench
-	$(BIN)/ruff format --check dispatch tests bench wsgi.py
+	$(BIN)/ruff check dispatch tests bench tools
+	$(BIN)/ruff format --check dispatch tests bench tools wsgi.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

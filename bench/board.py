@@ -81,8 +81,8 @@ def run(workers: int, moves: int, seconds: float) -> dict:
             with app.app_context():
                 version = db.session.get(Trip, trip_id).version
             a, b = rng.sample(range(1, seats + 1), 2)
-            data = {"action": "swap", "seat_no": a, "other_seat": b, "version": version}
-            url = f"/trips/{trip_id}/seats"
+            data = {"seat_no": a, "other_seat": b, "version": version}
+            url = f"/trips/{trip_id}/seats/swap"
             move_ms.append(timed(lambda url=url, data=data: _ok(client.post(url, data=data))))
         with app.app_context():
             db.engine.dispose()

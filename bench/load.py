@@ -42,7 +42,7 @@ from dispatch import create_app  # noqa: E402
 from dispatch.extensions import db  # noqa: E402
 from dispatch.identity import make_id_number  # noqa: E402
 from dispatch.models import Coach, County, Employer, Plan, SeatAssignment, Trip, User, Worker  # noqa: E402
-from dispatch.services import accounts, demo, planning  # noqa: E402
+from dispatch.services import accounts, demo, planning, publishing  # noqa: E402
 from tests.support import pg  # noqa: E402
 from tests.support.gunicorn import Gunicorn, app_env, web_session  # noqa: E402
 
@@ -210,7 +210,7 @@ def _publish_day(app, plan_seconds: float) -> None:
         plan, planning.solve_plan(plan, plan_seconds), clock(8), app.config["TIMEZONE"]
     )
     db.session.flush()
-    seated = planning.publish(plan, None, None, app.config)
+    seated = publishing.publish(plan, None, None, app.config).seated
     db.session.commit()
     print(
         f"plan {plan.id}: {len(plan.trips)} buses, {seated} seated, {time.monotonic() - started:.0f} s",
@@ -368,12 +368,11 @@ class Coordinator(threading.Thread):
         b = self.rng.choice([n for n in mine + free if n != a])
         form = {
             "csrf_token": self.csrf,
-            "action": "swap",
             "seat_no": a,
             "other_seat": b,
             "version": trip["version"],
         }
-        answer = self.call("swap", self.web, "POST", f"/trips/{trip_id}/seats", data=form)
+        answer = self.call("swap", self.web, "POST", f"/trips/{trip_id}/seats/swap", data=form)
         return self.settle(answer, 302, trip_id, trip["version"], ("swap", a, b))
 
     def settle(self, answer, accepted: int, trip_id: int, version: int, change: tuple) -> None:
@@ -473,7 +472,7 @@ SERVER_KINDS = (  # access-log request line → kind, as the clients name them
     (re.compile(r'"GET /trips/\d+ '), "trip_page"),
     (re.compile(r'"GET /api/v1/trips/\d+ '), "api_trip"),
     (re.compile(r'"PUT /api/v1/trips/'), "api_move"),
-    (re.compile(r'"POST /trips/\d+/seats'), "swap"),
+    (re.compile(r'"POST /trips/\d+/seats/swap'), "swap"),
 )
 
 

@@ -32,7 +32,8 @@ from dispatch import create_app  # noqa: E402
 from dispatch.extensions import db  # noqa: E402
 from dispatch.models import OutboundMessage, Worker  # noqa: E402
 from dispatch.notify.gateway import OutgoingSms  # noqa: E402
-from dispatch.notify.outbox import TickOptions, send_due_messages  # noqa: E402
+from dispatch.notify.outbox import TickOptions  # noqa: E402
+from dispatch.notify.sending import send_due_messages  # noqa: E402
 from dispatch.notify.twilio_backend import TwilioGateway  # noqa: E402
 from tests.support import pg  # noqa: E402
 from tests.support.fake_twilio import FakeTwilio  # noqa: E402

@@ -86,11 +86,10 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from dispatch.routes import (  # importing api_fleet nests its blueprint in api's
+    from dispatch.routes import (
         admin_fleet,
         admin_users,
         api,
-        api_fleet,  # noqa: F401
         auth,
         boarding,
         dashboard,

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from werkzeug.serving import run_simple
 
+from dispatch.cli.plans import plan_cli, planner_cli, worker_cli
 from dispatch.extensions import db
 from dispatch.models import ROLES, User
 from dispatch.services import accounts, demo
@@ -120,95 +121,6 @@ def import_workers(file: str, do_commit: bool, day) -> None:
         click.echo("Nothing written (use --commit).")
 
 
-planner_cli = AppGroup("planner", help="The planner's problem files.")
-plan_cli = AppGroup("plan", help="Plans: run and publish.")
-
-
-def _scope(date_from, date_to):
-    from dispatch.services.planning import Scope
-
-    return Scope(date_from.date(), date_to.date())
-
-
-@planner_cli.command("export")
-@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), required=True)
-@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), required=True)
-@click.option("-o", "output", type=click.Path(dir_okay=False), help="File (default: stdout).")
-def planner_export(date_from, date_to, output: str | None) -> None:
-    """The open demand as a planner problem (PLANNER_FORMAT.md)."""
-    import json
-
-    from dispatch.services.planning import PlanningError, build_problem
-
-    try:
-        problem = build_problem(_scope(date_from, date_to))
-    except PlanningError as error:
-        raise click.ClickException(str(error)) from None
-    text = json.dumps(problem, ensure_ascii=False, indent=1)
-    if output:
-        with open(output, "w", encoding="utf-8") as f:
-            f.write(text)
-    else:
-        click.echo(text)
-
-
-@plan_cli.command("run")
-@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), required=True)
-@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), required=True)
-@click.option("--time-limit", type=float, help="Seconds (default PLANNER_TIME_LIMIT_S).")
-@click.option("--seed", type=int, default=0, show_default=True)
-def plan_run(date_from, date_to, time_limit: float | None, seed: int) -> None:
-    """Plan the open demand and store a draft; print its id alone on the first line."""
-    from dispatch.services import planning
-
-    app = current_app._get_current_object()
-    try:
-        plan = planning.start_plan(_scope(date_from, date_to), None)
-    except planning.PlanningError as error:
-        raise click.ClickException(str(error)) from None
-    result = planning.solve_plan(plan, time_limit or app.config["PLANNER_TIME_LIMIT_S"], seed)
-    planning.store_result(plan, result, _departure(app), app.config["TIMEZONE"])
-    db.session.commit()
-    click.echo(plan.id)
-    workers = sum(len(trip.seats) for trip in plan.trips)
-    click.echo(
-        f"{len(plan.trips)} buses, {workers} workers seated, {len(plan.unassigned)} groups unassigned; "
-        f"cost {plan.cost:,.0f} CNY, lower bound {plan.lower_bound_cost:,.0f}, gap {plan.gap:.1%}"
-    )
-    for item in plan.unassigned:
-        click.echo(f"unassigned {item['group']}: {item['reason']}")
-
-
-def _departure(app: Flask):
-    from datetime import time
-
-    return time.fromisoformat(app.config["DEPARTURE_TIME"])
-
-
-@plan_cli.command("publish")
-@click.argument("plan_id", type=int)
-def plan_publish(plan_id: int) -> None:
-    """Publish a draft: seats become final and notices are scheduled."""
-    from dispatch.models import Plan
-    from dispatch.services import planning, publishing
-
-    plan = db.session.get(Plan, plan_id)
-    if plan is None:
-        raise click.ClickException(f"no plan {plan_id}")
-    try:
-        result = publishing.publish(plan, None, None, current_app.config)
-    except planning.PlanningError as error:
-        raise click.ClickException(str(error)) from None
-    db.session.commit()
-    click.echo(
-        f"Plan {plan_id} published: {result.seated} workers seated on {len(plan.trips)} buses."
-    )
-    for drop in result.drops:  # seats that no longer stood: the worker is sent nothing
-        click.echo(
-            f"dropped w{drop.worker_id} from {drop.trip_code}: {drop.reason} {drop.detail}".rstrip()
-        )
-
-
 notify_cli = AppGroup("notify", help="SMS notifications.")
 scheduler_cli = AppGroup("scheduler", help="The scheduler process.")
 
@@ -217,7 +129,7 @@ scheduler_cli = AppGroup("scheduler", help="The scheduler process.")
 @click.option("--now", "now_text", help="ISO 8601 moment (default: now); naive means TIMEZONE.")
 def notify_tick(now_text: str | None) -> None:
     """Send, once, whatever is due at that moment; print counts by outcome."""
-    from dispatch.notify.scheduler import run_tick
+    from dispatch.jobs.scheduler import run_tick
 
     app = current_app._get_current_object()
     counts = run_tick(app, _parse_now(now_text, app.config["TIMEZONE"]))
@@ -240,7 +152,7 @@ def _parse_now(text: str | None, tz: str):
 @scheduler_cli.command("run")
 def scheduler_run() -> None:
     """Run the scheduler as a process of its own (Ctrl-C stops)."""
-    from dispatch.notify.scheduler import run_scheduler_forever
+    from dispatch.jobs.scheduler import run_scheduler_forever
 
     click.echo("Scheduler running (Ctrl-C stops).")
     run_scheduler_forever(current_app._get_current_object())
@@ -254,7 +166,7 @@ retention_cli = AppGroup("retention", help="Data retention (PIPL): anonymise pas
 @click.option("--now", "now_text", help="ISO 8601 moment (default: now); naive means TIMEZONE.")
 def retention_run(dry_run: bool, now_text: str | None) -> None:
     """Anonymise workers RETENTION_DAYS after their trip; print the counts."""
-    from dispatch.notify.scheduler import run_retention
+    from dispatch.jobs.scheduler import run_retention
 
     app = current_app._get_current_object()
     report = run_retention(app, _parse_now(now_text, app.config["TIMEZONE"]), dry_run=dry_run)
@@ -313,7 +225,9 @@ def serve(host: str, port: int, public_url: str | None) -> None:
         run_simple(host, port, app, use_reloader=False, threaded=True)
     finally:
         if scheduler is not None:
-            scheduler.shutdown(wait=False)
+            from dispatch.jobs.scheduler import stop_scheduler
+
+            stop_scheduler(app, scheduler)
 
 
 def adopt_public_url(config: dict, url: str | None) -> None:
@@ -354,7 +268,7 @@ def trip_driver_link(trip_id: int, rotate: bool) -> None:
 
 
 def _start_scheduler(app: Flask):
-    from dispatch.notify.scheduler import start_scheduler
+    from dispatch.jobs.scheduler import start_scheduler
 
     return start_scheduler(app)
 
@@ -421,6 +335,7 @@ def init_app(app: Flask) -> None:
         workers_cli,
         planner_cli,
         plan_cli,
+        worker_cli,
         notify_cli,
         scheduler_cli,
         serve,

@@ -32,6 +32,13 @@ SCHEDULER_TICK_S = 30
 RETENTION_DAYS: int | None = 90
 RETENTION_TIME = "03:30"  # local time of the scheduler's daily retention run
 PLANNER_TIME_LIMIT_S = 30
+# Planning workers (dispatch/jobs/planning_worker.py): plans run at once per worker process
+# (None: one per two cores, at least one), how often a running plan beats its heartbeat, after
+# how long without one it is taken up again, and how often an idle worker looks at the queue.
+PLANNER_WORKERS: int | None = None
+PLANNER_HEARTBEAT_S = 2.0
+PLANNER_STALE_S = 30.0
+PLANNER_POLL_S = 1.0
 DEPARTURE_TIME = "08:00"  # local time a coach leaves its first pickup point
 
 BABEL_DEFAULT_LOCALE = "zh_Hans_CN"

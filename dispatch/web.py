@@ -107,7 +107,7 @@ def _security_headers(response):
 def _error_page(error):
     code = getattr(error, "code", 500) or 500
     if request.path.startswith("/api/"):
-        from dispatch.routes.api_errors import api_error_response
+        from dispatch.routes.api.errors import api_error_response
 
         return api_error_response(error)
     description = getattr(error, "description", None)
@@ -226,7 +226,7 @@ def _refuse_unstorable_input():
         "stored. Remove them (retype the text) and try again."
     )
     if request.path.startswith("/api/"):  # query parameters (the API checks its JSON bodies: 422)
-        from dispatch.routes.api_errors import api_error
+        from dispatch.routes.api.errors import api_error
 
         return api_error(400, message, {field: message})
     abort(400, message)

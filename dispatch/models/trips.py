@@ -15,7 +15,9 @@ from dispatch.models.reference import Site
 from dispatch.models.types import UTCDateTime, utcnow
 from dispatch.models.workers import Worker
 
+PLAN_QUEUED = "queued"  # waiting for a planning worker (dispatch/jobs/planning_worker.py)
 PLAN_RUNNING = "running"
+PLAN_CANCELLED = "cancelled"
 PLAN_FAILED = "failed"
 PLAN_DRAFT = "draft"
 PLAN_PUBLISHED = "published"
@@ -27,7 +29,7 @@ class Plan(db.Model):
     """One planner run over a date range: a draft until published, then live."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    status: Mapped[str] = mapped_column(String(12), default=PLAN_RUNNING, index=True)
+    status: Mapped[str] = mapped_column(String(12), default=PLAN_QUEUED, index=True)
     date_from: Mapped[date]
     date_to: Mapped[date]
     scope: Mapped[dict] = mapped_column(JSON, default=dict)  # counties/destinations chosen
@@ -36,6 +38,15 @@ class Plan(db.Model):
     # The runner's last sign of life: a running plan silent for long is shown as stalled.
     progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     time_limit_s: Mapped[float | None]  # the planner's budget; a re-plan reuses it
+    # The job (services/plan_queue.py): who runs it, the claim that lets it store its result,
+    # and its last heartbeat; a claim whose heartbeat goes stale is taken up again.
+    attempts: Mapped[int] = mapped_column(default=0)  # claims counted towards the limit
+    restarts: Mapped[int] = mapped_column(default=0)  # times taken up again after a stop
+    claimed_by: Mapped[str | None] = mapped_column(String(120))  # "host pid 123"
+    claim_token: Mapped[str | None] = mapped_column(String(40))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cost: Mapped[float | None]
     lower_bound_cost: Mapped[float | None]
     gap: Mapped[float | None]

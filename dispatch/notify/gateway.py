@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from dispatch.notify.texts import count_segments
+from dispatch.notify.segments import count_segments
 
 log = logging.getLogger("dispatch.sms")
 

@@ -1,70 +1,31 @@
-"""Draining the outbox: claim what is due, send it at most once, record the outcome.
+"""The outbox's rows between writing and sending: claims, expiry, and claims a dead tick left.
 
 Rows are claimed by a conditional UPDATE (pending → sending) committed before the send,
 so two tick processes never both send one; on PostgreSQL candidates are locked with
 FOR UPDATE SKIP LOCKED so several ticks drain in parallel without waiting on each other.
-Unpaced ticks claim a batch of rows per statement (TickOptions.claim_batch), paced ones one.
-Twilio has no idempotency key, so a row whose fate is uncertain (a timeout after the
-request left, or a claim left in ``sending`` by a process that died) is never retried:
-it becomes ``unknown`` and a person looks. Claims that surely never reached the gateway
-(the rest of a batch when a tick stops or fails) are given back.
-
-Before each send a row is screened: expired → ``expired``; no consent, opted out, number
-invalid or changed → ``suppressed``; carrier limits (carrier.py) → held or suppressed.
-Quiet hours (local time, may cross midnight) leave non-urgent rows pending.
-
-Every write after the claim is conditional on the row still being ``sending``: a status
-callback may overtake the tick (Twilio can report ``delivered`` before we record ``sent``)
-and must not be undone.
-
-Per claimed batch (not per message) the carrier history is read once, after the claim is
-committed, and what the batch hands over is counted in memory; the outcomes are written
-together in one transaction after the batch's sends. A crash before that write leaves the
-rows handed over ``sending``: like a crash between claim and send they become ``unknown``,
-never sent twice.
+A claim left in ``sending`` by a process that died may have been sent (Twilio has no
+idempotency key): it becomes ``unknown`` and a person looks. Claims that surely never
+reached the gateway (the rest of a batch when a tick stops or fails) are given back.
+The send loop that drives all this: sending.py.
 """
 
 from __future__ import annotations
 
-import logging
-import secrets
-import time
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
-from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, case, func, null, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from dispatch.extensions import db
-from dispatch.models import OutboundMessage, Worker
+from dispatch.models import OutboundMessage
 from dispatch.models import messages as m
-from dispatch.notify.carrier import BatchCarrierRules, Candidate
-from dispatch.notify.gateway import (
-    OutgoingSms,
-    PermanentFailure,
-    SendResult,
-    SmsGateway,
-    TemporaryFailure,
-    UnknownOutcome,
-)
-from dispatch.notify.suppression import (
-    PROVIDER_REFUSED,
-    apply_provider_error,
-    refusal_not_to_send,
-)
+from dispatch.notify.carrier_limits import Candidate
+from dispatch.notify.quiet_hours import Window
+from dispatch.notify.suppression import refusal_not_to_send
 
-log = logging.getLogger("dispatch.sms")
-
-BACKOFF_S = (60, 300, 900, 3600)
-MAX_ATTEMPTS = len(BACKOFF_S) + 1
 STALE = "stale"  # error_code of a claim a dead tick left: maybe sent
-GATEWAY_ERROR = "gateway"  # error_code of a backend that crashed mid-send: maybe sent
 STALE_CLAIM = timedelta(minutes=10)  # far beyond TWILIO_TIMEOUT_S: only a dead tick leaves one
-TEMPORARY_STREAK = 3  # consecutive temporary failures: the provider is down, stop this tick
 
 OM = OutboundMessage
 TABLE = OutboundMessage.__table__
@@ -74,35 +35,11 @@ TABLE = OutboundMessage.__table__
 class TickOptions:
     batch: int = 500
     per_second: float = 0  # 0: no pacing
-    quiet: tuple[int, int] | None = None  # (start minute, end minute) local time
+    quiet: Window | None = None  # (start minute, end minute) local time
     tz: str = "Asia/Shanghai"
     owner: str = "tick"
-    claim_batch: int = 50  # rows claimed per statement when unpaced (see _Drain.claim_size)
+    claim_batch: int = 50  # rows claimed per statement when unpaced (see sending._Drain.claim_size)
     budget_s: float = 240  # stop claiming after this much wall time; the next tick goes on
-
-
-def send_due_messages(gateway: SmsGateway, now: datetime, options: TickOptions) -> Counter[str]:
-    """Send every message due at ``now`` (once); return counts by outcome."""
-    outcomes: Counter[str] = Counter()
-    outcomes["stale"] = hand_stale_claims_to_people(now)
-    outcomes["expired"] = expire_overdue(now)
-    quiet = in_quiet_hours(now, options)
-    outcomes.update(_Drain(gateway, now, options, urgent_only=quiet).run())
-    if quiet:
-        outcomes["quiet"] = _count_held_by_quiet_hours(now)
-    return +outcomes
-
-
-def in_quiet_hours(now: datetime, options: TickOptions) -> bool:
-    """Whether local wall-clock ``now`` lies inside the quiet window (which may cross midnight)."""
-    if options.quiet is None:
-        return False
-    local = now.astimezone(ZoneInfo(options.tz))
-    minute = local.hour * 60 + local.minute
-    start, end = options.quiet
-    if start == end:
-        return False
-    return start <= minute < end if start < end else minute >= start or minute < end
 
 
 def claim_due(
@@ -207,208 +144,6 @@ def load_claimed(ids: list[int]) -> list[ClaimedSms]:
     return claimed
 
 
-class _Drain:
-    """One tick's pass over the due rows: claim a batch, screen, pace and send each row,
-    then record the batch's outcomes in one transaction."""
-
-    def __init__(
-        self, gateway: SmsGateway, now: datetime, options: TickOptions, urgent_only: bool
-    ) -> None:
-        self.gateway, self.now, self.options, self.urgent_only = gateway, now, options, urgent_only
-        # Unique per tick, so the carrier rules can tell this tick's unsent claims apart.
-        self.owner = f"{options.owner}/{secrets.token_hex(3)}"[:80]
-        self.started = time.monotonic()
-        self.last_send = 0.0
-        self.outcomes: Counter[str] = Counter()
-        self.streak = 0
-
-    def clock(self) -> datetime:
-        """``now`` advanced by the wall time this tick has run (claims and sends are stamped so)."""
-        return self.now + timedelta(seconds=time.monotonic() - self.started)
-
-    def run(self) -> Counter[str]:
-        left = self.options.batch
-        while left > 0 and not self.must_stop():
-            ids = claim_due(
-                self.now, self.clock(), self.owner, self.urgent_only, self.claim_size(left)
-            )
-            if not ids:
-                break
-            left -= len(ids)
-            self.process_batch(load_claimed(ids))
-        return self.outcomes
-
-    def claim_size(self, left: int) -> int:
-        # Paced sending is in no hurry: claim one at a time, so a killed process leaves at
-        # most one row in doubt. Unpaced, a batch at a time: claim, carrier check and the
-        # outcome write are then one round trip each per batch, not per message.
-        return 1 if self.options.per_second > 0 else min(left, self.options.claim_batch)
-
-    def must_stop(self) -> bool:
-        if self.streak >= TEMPORARY_STREAK:
-            log.warning("SMS provider failing; tick stops early")
-            return True
-        return time.monotonic() - self.started > self.options.budget_s
-
-    def process_batch(self, batch: list[ClaimedSms]) -> None:
-        """Screen and send each row; write the outcomes together (still conditional on
-        ``sending``). A crash before that write leaves the handed rows ``sending``: they
-        become ``unknown`` after STALE_CLAIM, never sent twice (as a crash before a send)."""
-        screenable = [s.candidate for s in batch if s.refusal is None]
-        rules = BatchCarrierRules(screenable, self.now, self.options.tz, self.owner)
-        db.session.commit()  # end the read transaction before the (slow) sends
-        pending = _Outcomes()
-        for index, sms in enumerate(batch):
-            if self.must_stop():
-                pending.write()
-                release_claims([s.id for s in batch[index:]], self.owner)
-                break
-            try:
-                outcome = self.process(sms, rules, pending)
-            except BaseException:
-                # The row in hand is in doubt (left to the stale check); the rest never left.
-                db.session.rollback()
-                try:
-                    pending.write()
-                finally:
-                    release_claims([s.id for s in batch[index + 1 :]], self.owner)
-                raise
-            self.streak = self.streak + 1 if outcome == "retry" else 0
-        else:
-            pending.write()
-        self.outcomes.update(pending.counts)
-
-    def process(self, sms: ClaimedSms, rules: BatchCarrierRules, pending: _Outcomes) -> str:
-        refusal = self.screen(sms, rules, pending)
-        if refusal is not None:
-            return refusal
-        self.pace()
-        moment = self.clock()
-        outcome = send_claimed(self.gateway, sms, moment, pending)
-        if outcome in ("sent", "unknown"):
-            rules.record_handed(sms.candidate, moment)  # it counts for the carrier from now on
-        return outcome
-
-    def screen(self, sms: ClaimedSms, rules: BatchCarrierRules, pending: _Outcomes) -> str | None:
-        """Expiry, suppression and carrier rules; the outcome if the row must not go now."""
-        if sms.expires_at is not None and sms.expires_at <= self.now:
-            return pending.add(sms.id, "expired", status=m.MSG_EXPIRED)
-        refusal = sms.refusal or pending.refused.get(sms.candidate.worker_id)
-        if refusal is not None:
-            code = sms.refusal_code if sms.refusal else PROVIDER_REFUSED
-            return pending.add(
-                sms.id,
-                "suppressed",
-                status=m.MSG_SUPPRESSED,
-                error_code=code,
-                error_message=refusal,
-            )
-        verdict = rules.check(sms.candidate)
-        if verdict is None:
-            return None
-        if verdict.action == "suppress":
-            return pending.add(
-                sms.id,
-                "suppressed",
-                status=m.MSG_SUPPRESSED,
-                error_code=verdict.code,
-                error_message=verdict.reason,
-            )
-        return pending.add(
-            sms.id,
-            "held",
-            status=m.MSG_PENDING,
-            due_at=verdict.hold_until,
-            attempts=sms.attempts - 1,
-            claimed_at=None,
-            claimed_by=None,
-            error_code=verdict.code,
-            error_message=verdict.reason,
-        )
-
-    def pace(self) -> None:
-        if self.options.per_second <= 0:
-            return
-        wait = self.last_send + 1.0 / self.options.per_second - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        self.last_send = time.monotonic()
-
-
-class _Outcomes:
-    """A batch's outcomes, written in one transaction, each row only if still ``sending``."""
-
-    def __init__(self) -> None:
-        self.rows: list[tuple[int, str, dict[str, Any]]] = []
-        self.sent: list[dict[str, Any]] = []
-        self.counts: Counter[str] = Counter()
-        # worker id -> why later rows of this batch must not go (the provider refused them)
-        self.refused: dict[int | None, str] = {}
-
-    def add(self, message_id: int, outcome: str, **values: Any) -> str:
-        """Queue ``values`` for the row (written only if it is still ``sending``)."""
-        self.rows.append((message_id, outcome, values))
-        return outcome
-
-    def add_sent(self, message_id: int, result: SendResult, now: datetime) -> str:
-        """Queue an accepted send: status only if still ``sending``, the facts in any case
-        (a status callback may have got there first: it keeps its status, we add our facts)."""
-        self.sent.append(
-            {
-                "m_id": message_id,
-                "m_provider": result.provider,
-                "m_sid": result.provider_sid,
-                "m_segments": result.segments,
-                "m_sent_at": now,
-                "m_provider_status": result.status,
-            }
-        )
-        return "sent"
-
-    def write(self) -> None:
-        if self.sent:
-            # One statement for all accepted sends (executemany: one round trip on psycopg).
-            db.session.execute(_record_sent_statement(), self.sent)
-            self.counts["sent"] += len(self.sent)
-        for message_id, outcome, values in self.rows:
-            result = db.session.execute(
-                update(TABLE)
-                .where(TABLE.c.id == message_id, TABLE.c.status == m.MSG_SENDING)
-                .values(**values)
-            )
-            self.counts[outcome if result.rowcount == 1 else "overtaken"] += 1
-        db.session.commit()  # also commits a worker changed by a provider error
-        self.rows, self.sent = [], []
-
-
-@cache
-def _record_sent_statement() -> Any:
-    """UPDATE for one accepted send: SET expressions see the row as it was, so ``status``,
-    ``provider_status`` and the error columns change only if the row was still ``sending``."""
-    still_ours = TABLE.c.status == m.MSG_SENDING
-
-    def if_ours(column: Any, value: Any) -> Any:
-        return case((still_ours, value), else_=column)
-
-    return (
-        update(TABLE)
-        .where(TABLE.c.id == bindparam("m_id"))
-        .values(
-            provider=bindparam("m_provider"),
-            provider_sid=bindparam("m_sid"),
-            segments=bindparam("m_segments"),
-            sent_at=bindparam("m_sent_at", type_=TABLE.c.sent_at.type),
-            status=if_ours(TABLE.c.status, m.MSG_SENT),
-            provider_status=if_ours(
-                TABLE.c.provider_status,
-                bindparam("m_provider_status", type_=TABLE.c.provider_status.type),
-            ),
-            error_code=if_ours(TABLE.c.error_code, null()),
-            error_message=if_ours(TABLE.c.error_message, null()),
-        )
-    )
-
-
 def release_claims(ids: list[int], owner: str) -> None:
     """Give back claims that were never handed to the gateway (surely unsent)."""
     if not ids:
@@ -423,63 +158,8 @@ def release_claims(ids: list[int], owner: str) -> None:
     db.session.commit()
 
 
-def send_claimed(gateway: SmsGateway, sms: ClaimedSms, now: datetime, pending: _Outcomes) -> str:
-    """Hand one claimed row to the gateway and queue what became of it in ``pending``."""
-    facts = sms.candidate
-    outgoing = OutgoingSms(facts.id, facts.to_phone, facts.body, _validity_s(sms.expires_at, now))
-    try:
-        result = gateway.send(outgoing)
-    except TemporaryFailure as error:
-        return _retry_later(sms, error, now, pending)
-    except PermanentFailure as error:
-        worker = db.session.get(Worker, facts.worker_id) if facts.worker_id else None
-        apply_provider_error(worker, error.code, now)
-        db.session.commit()  # the opt-out or bad number is kept even if the tick dies later
-        if worker is not None and (worker.opted_out_at or worker.phone_invalid_at) is not None:
-            # Later rows of this batch for the worker were screened before this answer.
-            pending.refused[worker.id] = f"provider refused the number ({error.code})"
-        return pending.add(sms.id, "failed", status=m.MSG_FAILED, **_error(error))
-    except UnknownOutcome as error:
-        return pending.add(sms.id, "unknown", status=m.MSG_UNKNOWN, **_error(error))
-    except Exception as error:  # a bug in a backend: it may have sent, so never retry
-        log.exception("SMS gateway crashed on message %s", sms.id)
-        return pending.add(
-            sms.id,
-            "unknown",
-            status=m.MSG_UNKNOWN,
-            error_code=GATEWAY_ERROR,
-            error_message=f"gateway error: {error!r}"[:300],
-        )
-    return pending.add_sent(sms.id, result, now)
-
-
-def _retry_later(
-    sms: ClaimedSms, error: TemporaryFailure, now: datetime, pending: _Outcomes
-) -> str:
-    if sms.attempts >= MAX_ATTEMPTS:
-        return pending.add(sms.id, "failed", status=m.MSG_FAILED, **_error(error))
-    return pending.add(
-        sms.id,
-        "retry",
-        status=m.MSG_PENDING,
-        due_at=now + timedelta(seconds=BACKOFF_S[sms.attempts - 1]),
-        claimed_at=None,
-        claimed_by=None,
-        **_error(error),
-    )
-
-
-def _error(error: Exception) -> dict[str, Any]:
-    return {"error_code": getattr(error, "code", None), "error_message": str(error)[:300]}
-
-
-def _validity_s(expires_at: datetime | None, now: datetime) -> int | None:
-    if expires_at is None:
-        return None
-    return max(1, int((expires_at - now).total_seconds()))
-
-
-def _count_held_by_quiet_hours(now: datetime) -> int:
+def count_held_by_quiet_hours(now: datetime) -> int:
+    """Due non-urgent rows left pending because it is quiet hours."""
     query = select(func.count()).where(
         OM.status == m.MSG_PENDING, OM.due_at <= now, OM.urgent.is_(False)
     )

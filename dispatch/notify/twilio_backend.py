@@ -31,7 +31,7 @@ from dispatch.notify.gateway import (
     TemporaryFailure,
     UnknownOutcome,
 )
-from dispatch.notify.texts import count_segments
+from dispatch.notify.segments import count_segments
 
 VALIDITY_RANGE_S = (1, 36000)  # what Twilio accepts for ValidityPeriod
 # Failures that happen before a byte of the request reaches Twilio.

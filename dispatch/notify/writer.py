@@ -13,7 +13,7 @@ from dispatch.extensions import db
 from dispatch.models import OutboundMessage
 from dispatch.models import messages as m
 from dispatch.models.types import utcnow
-from dispatch.notify.texts import count_segments
+from dispatch.notify.segments import count_segments
 
 CHUNK = 500  # keys per IN (…) and rows per INSERT
 

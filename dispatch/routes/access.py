@@ -1,10 +1,10 @@
-"""Role checks shared by the blueprints."""
+"""Role checks shared by the blueprints, and nothing else; any view module may import it."""
 
 from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, current_app
+from flask import abort
 from flask_login import current_user, login_required
 
 
@@ -22,6 +22,8 @@ def editor_required(view):
 
 
 def admin_required(view):
+    """Admins only; others get 403."""
+
     @wraps(view)
     @login_required
     def wrapped(*args, **kwargs):
@@ -40,11 +42,3 @@ def admins_only(bp) -> None:
     def _admins_only() -> None:
         if not current_user.is_admin:
             abort(403)
-
-
-def announce_changes() -> None:
-    """Before a request that changed published trips commits: queue the notices of its changes."""
-    from dispatch.models import utcnow
-    from dispatch.notify.notices import schedule_pending_changes
-
-    schedule_pending_changes(utcnow(), current_app.config)

@@ -10,14 +10,13 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db
 from dispatch.ids import parse_id
-from dispatch.models import DROPOFF, PICKUP, CoachType, Driver, Operator, Site
+from dispatch.models import DROPOFF, PICKUP, CoachType, Site
 from dispatch.routes.access import admins_only
-from dispatch.services import fleet, fleet_import
+from dispatch.services import choices, fleet, fleet_import
 from dispatch.services.worker_sheets import ImportFileError
 
 bp = Blueprint("admin_fleet", __name__, url_prefix="/admin/fleet")
@@ -210,31 +209,16 @@ def _cell(row: Any, path: str) -> str:
 
 
 def _choices(name: str) -> list[tuple[str, str]]:
-    def rows(query):
-        return db.session.scalars(query).all()
-
     if name == "site_kinds":
         return [(k, str(v)) for k, v in SITE_KINDS.items()]
     if name == "coach_types":
-        return [
-            (t.id, t.name)
-            for t in rows(select(CoachType).where(CoachType.active).order_by(CoachType.rated_seats))
-        ]
+        return [(t.id, t.name) for t in choices.active_coach_types()]
     if name == "operators":
-        return [
-            (o.name, o.name)
-            for o in rows(select(Operator).where(Operator.active).order_by(Operator.name))
-        ]
+        return [(o.name, o.name) for o in choices.active_operators()]
     if name == "drivers":
-        return [
-            (str(d.id), f"{d.name} {d.phone}")
-            for d in rows(select(Driver).where(Driver.active).order_by(Driver.name))
-        ]
+        return [(str(d.id), f"{d.name} {d.phone}") for d in choices.active_drivers()]
     kind = PICKUP if name == "pickups" else DROPOFF
-    return [
-        (s.id, s.name_zh)
-        for s in rows(select(Site).where(Site.kind == kind, Site.active).order_by(Site.id))
-    ]
+    return [(s.id, s.name_zh) for s in choices.active_sites(kind)]
 
 
 def _section(name: str) -> Section:

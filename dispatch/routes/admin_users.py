@@ -6,13 +6,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db
 from dispatch.models import ROLES, County, User
 from dispatch.routes.access import admins_only
-from dispatch.services import accounts
+from dispatch.services import accounts, choices
 
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 
@@ -43,7 +42,7 @@ def _role_labels():
 
 
 def _counties() -> list[County]:
-    return list(db.session.scalars(select(County).order_by(County.region_code, County.id)))
+    return choices.counties_by_region()
 
 
 def _user_or_404(user_id: int) -> User:

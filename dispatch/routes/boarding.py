@@ -25,8 +25,8 @@ from dispatch.extensions import db
 from dispatch.identity import mask_phone
 from dispatch.models import Trip, utcnow
 from dispatch.routes.access import editor_required
-from dispatch.routes.manifest import mark_refusal
-from dispatch.routes.workers import CsrfForm
+from dispatch.routes.forms import CsrfForm
+from dispatch.routes.labels import mark_refusal
 from dispatch.services import boarding
 from dispatch.services import manifest as manifests
 from dispatch.web import parse_id

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from dispatch.extensions import db
-from dispatch.models import County, Site
+from dispatch.services import choices
 from dispatch.services.stats import STAGES, funnel_by
 
 bp = Blueprint("dashboard", __name__)
@@ -19,8 +17,7 @@ def index() -> str:
     scope = current_user.county_ids()
     by_county, total = funnel_by("county_id", scope)
     by_destination, _ = funnel_by("destination_site_id", scope)
-    names = {c.id: c for c in db.session.scalars(select(County))}
-    names.update({s.id: s for s in db.session.scalars(select(Site))})
+    names = choices.places()
     return render_template(
         "dashboard/index.html",
         stages=list(STAGES),

@@ -28,12 +28,13 @@ from werkzeug.wrappers import Response
 
 from dispatch.extensions import csrf, db
 from dispatch.models import Trip, utcnow
-from dispatch.notify.notices import schedule_driver_notices
 from dispatch.routes.access import editor_required
-from dispatch.routes.api_errors import api_error
-from dispatch.routes.workers import CsrfForm
+from dispatch.routes.api.errors import api_error
+from dispatch.routes.forms import CsrfForm
+from dispatch.routes.labels import mark_refusal
 from dispatch.services import driver_links, manifest_export
 from dispatch.services import manifest as manifests
+from dispatch.services.notices.notices import schedule_driver_notices
 from dispatch.services.worker_export import national
 
 bp = Blueprint("manifest", __name__)
@@ -129,23 +130,6 @@ def _pdf(trip: Trip, html: str, driver: bool) -> Response:
         f'inline; filename="manifest-{trip.date:%Y%m%d}-{trip.code}.pdf"'
     )
     return _private(response, driver=driver)
-
-
-def mark_refusal(error: manifests.MarkError, trip: Trip) -> str:
-    """What a refused mark tells the person who made it."""
-    if isinstance(error, manifests.MarkTooEarly):
-        return _(
-            "Check-in and pack marks open on %(day)s, the day before departure.",
-            day=manifests.marks_open_on(trip).isoformat(),
-        )
-    if isinstance(error, manifests.UndoTooLate):
-        return _(
-            "Too late to undo: a pack can be taken back within %(n)d minutes of handing it out.",
-            n=manifests.PACK_UNDO.seconds // 60,
-        )
-    return _(
-        "This passenger is no longer on this bus, or the trip is not running: reload the list."
-    )
 
 
 def _phone(trip: Trip, user, source: str) -> Response:

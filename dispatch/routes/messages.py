@@ -5,23 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from dispatch.extensions import db
-from dispatch.models import County
-from dispatch.notify import notices, reports
+from dispatch.routes.labels import KIND_LABELS
+from dispatch.services import choices
+from dispatch.services import message_reports as reports
+from dispatch.services.notices import notices
 from dispatch.web import parse_id, parse_page, select_locale
 
 bp = Blueprint("messages", __name__, url_prefix="/messages")
 
-KIND_LABELS = {
-    notices.DEPARTURE: _l("Departure notice"),
-    notices.REMINDER: _l("Day-before reminder"),
-    notices.WELFARE: _l("Welfare pack reminder"),
-    notices.CHANGE: _l("Change notice"),
-    notices.CANCELLATION: _l("Cancellation notice"),
-    notices.DRIVER: _l("Driver notice"),
-}
 STATUS_LABELS = {
     "pending": _l("Pending"),
     "sending": _l("Sending"),
@@ -99,8 +91,7 @@ def index() -> str:
     filters = _filter_from_args()
     page = parse_page(request.args.get("page"))
     view = reports.messages_page(scope, filters, page, select_locale())
-    counties = db.session.scalars(select(County).order_by(County.id)).all()
-    counties = [c for c in counties if scope is None or c.id in scope]
+    counties = choices.counties(scope)
     return render_template(
         "messages/index.html",
         view=view,

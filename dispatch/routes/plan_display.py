@@ -9,11 +9,9 @@ from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
-from dispatch.extensions import db
-from dispatch.models import CoachType, Plan, Worker
-from dispatch.services import publishing
+from dispatch.models import Plan
+from dispatch.services import choices, plan_queries, plan_queue, publishing
 
 # The planner reports its stages in English (it knows no Flask); the page says them in the
 # coordinator's language.
@@ -54,6 +52,16 @@ def stage(message: str) -> str:
     return str(label) if label is not None else message
 
 
+def failure(plan: Plan) -> str:
+    """Why a plan failed, in the page's language when the reason is the queue's own."""
+    if plan.error == plan_queue.INTERRUPTED:
+        return _(
+            "The machines planning it stopped %(n)d times in a row; start the plan again.",
+            n=plan.attempts,
+        )
+    return plan.error or ""
+
+
 def reason(item: dict) -> str:
     """Why a group is not served, in the page's language."""
     text = str(item.get("reason", ""))
@@ -84,8 +92,7 @@ class UnservedRow:
 def unserved_rows(plan: Plan, scope: set[str] | None) -> list[UnservedRow]:
     """The plan's unserved groups, naming only the workers of ``scope`` (None: every county)."""
     ids = [int(m[1:]) for item in plan.unassigned or [] for m in item.get("workers", [])]
-    found = db.session.scalars(select(Worker).where(Worker.id.in_(ids))) if ids else []
-    workers = {w.id: w for w in found}
+    workers = plan_queries.workers_by_id(ids)
     rows, hidden_groups, hidden_people = [], 0, 0
     for item in plan.unassigned or []:
         members = [workers.get(int(m[1:])) for m in item.get("workers", [])]
@@ -148,7 +155,7 @@ def shortages(plan: Plan) -> list[Shortage]:
         group = groups.get(item.get("group"))
         if group and FLEET_REASON.search(str(item.get("reason", ""))):
             people[date.fromisoformat(group["earliest"])] += group["size"]
-    names = dict(db.session.execute(select(CoachType.id, CoachType.name)).all())
+    names = choices.coach_type_names()
     return [
         Shortage(day, names.get(biggest["id"], biggest["id"]), -(-n // biggest["passenger_seats"]))
         for day, n in sorted(people.items())

@@ -1,4 +1,4 @@
-"""Planning from the web: run the planner, review a draft, confirm and publish it."""
+"""Planning from the web: queue a plan, watch or cancel it, review a draft, confirm and publish."""
 
 from __future__ import annotations
 
@@ -10,18 +10,16 @@ from datetime import date
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db
-from dispatch.models import County, Plan, SeatAssignment, Site, Trip, TripStop, utcnow
+from dispatch.models import DROPOFF, Plan, utcnow
 from dispatch.models import trips as t
 from dispatch.routes import plan_display
 from dispatch.routes.access import editor_required
-from dispatch.routes.messages import KIND_LABELS
-from dispatch.routes.workers import CsrfForm
-from dispatch.services import audit, plan_runner, planning, publishing
+from dispatch.routes.forms import CsrfForm
+from dispatch.routes.labels import KIND_LABELS
+from dispatch.services import choices, plan_queries, plan_queue, planning, publishing, route_map
 from dispatch.services.worker_fields import parse_date
 from dispatch.web import select_locale
 
@@ -35,39 +33,41 @@ def index() -> str:
     return _render_index({}, {})
 
 
-def _render_index(raw: Mapping[str, object], errors: dict[str, str], status: int = 200):
-    plans = db.session.scalars(select(Plan).order_by(Plan.id.desc()).limit(100)).all()
-    buses = dict(
-        db.session.execute(  # one count query, not every plan's trips loaded
-            select(Trip.plan_id, func.count())
-            .where(Trip.plan_id.in_([p.id for p in plans]))
-            .group_by(Trip.plan_id)
-        ).all()
-    )
+def _render_index(
+    raw: Mapping[str, object],
+    errors: dict[str, str],
+    status: int = 200,
+    overlaps: list[Plan] | None = None,
+):
+    _reap()
+    plans = plan_queries.recent_plans()
     scope = current_user.county_ids()
-    all_counties = db.session.scalars(select(County).order_by(County.id)).all()
+    all_counties = choices.counties()
     counties = [c for c in all_counties if scope is None or c.id in scope]
-    destinations = db.session.scalars(
-        select(Site).filter_by(kind="dropoff").order_by(Site.id)
-    ).all()
     return render_template(
         "plans/index.html",
         plans=plans,
-        buses=buses,
+        buses=plan_queries.bus_counts(plans),
         form=CsrfForm(),
         counties=counties,
-        destinations=destinations,
+        destinations=choices.sites(DROPOFF),
         time_limit=current_app.config["PLANNER_TIME_LIMIT_S"],
         raw=raw,
         errors=errors,
         county_names={c.id: c.display_name(select_locale()) for c in all_counties},
-        stalled=_stalled(plans),
+        stalled={p.id for p in plans if _interrupted(p)},
+        positions=plan_queue.queue_positions(),
+        overlaps=overlaps or [],
     ), status
 
 
-def _stalled(plans: list[Plan]) -> set[int]:
-    now, limit = utcnow(), current_app.config["PLANNER_TIME_LIMIT_S"]
-    return {p.id for p in plans if plan_runner.is_stalled(p, now, limit)}
+def _reap() -> None:
+    """Give plans whose worker went silent back to the queue, even when no worker looks."""
+    plan_queue.reap_stale(utcnow(), float(current_app.config["PLANNER_STALE_S"]))
+
+
+def _interrupted(plan: Plan) -> bool:
+    return plan_queue.is_interrupted(plan, utcnow(), float(current_app.config["PLANNER_STALE_S"]))
 
 
 def _parse_plan_form(form) -> tuple[planning.Scope | None, float, dict[str, str]]:
@@ -126,37 +126,35 @@ def create():
     scope, limit, errors = _parse_plan_form(request.form)
     if scope is None:
         return _render_index(request.form, errors, 400)
+    overlaps = plan_queue.overlapping(scope)
+    if overlaps and not request.form.get("overlap_ok"):  # told before the second one starts
+        return _render_index(request.form, {}, 200, overlaps)  # a question, not an error
     try:
-        plan = planning.start_plan(scope, current_user, time_limit_s=limit)
-    except planning.PlanningError as error:
-        flash(str(error), "error")
-        return redirect(url_for(".index"))
+        plan = plan_queue.queue_plan(scope, current_user, limit)
+    except plan_queue.QueueRefusal as refusal:
+        return _render_index(request.form, _refusal_errors(refusal), 400)
     db.session.commit()
-    plan_runner.launch(current_app._get_current_object(), plan.id, limit)
     return redirect(url_for(".show", plan_id=plan.id))
+
+
+def _refusal_errors(refusal: plan_queue.QueueRefusal) -> dict[str, str]:
+    """The refusal as a message on the form field it concerns."""
+    if refusal.field == "date_to":
+        return {"date_to": _("The last day must be on or after the first day.")}
+    return {
+        "county": _(
+            "No worker is waiting to travel on these days in these counties and destinations."
+        )
+    }
 
 
 @bp.get("/<int:plan_id>")
 @login_required
 def show(plan_id: int) -> str:
+    _reap()
     plan = db.session.get(Plan, plan_id) or abort(404)
-    trips = db.session.scalars(
-        select(Trip)
-        .where(Trip.plan_id == plan.id)
-        .order_by(Trip.date, Trip.number, Trip.id)
-        .options(
-            selectinload(Trip.stops).joinedload(TripStop.site),
-            joinedload(Trip.coach_type),
-            joinedload(Trip.coach),
-        )
-    ).all()
-    occupied = dict(
-        db.session.execute(
-            select(SeatAssignment.trip_id, func.count())
-            .where(SeatAssignment.plan_id == plan.id)
-            .group_by(SeatAssignment.trip_id)
-        ).all()
-    )
+    trips = plan_queries.plan_trips(plan)
+    occupied = plan_queries.seats_taken(plan)
     by_day = defaultdict(list)
     for trip in trips:
         by_day[trip.date].append(trip)
@@ -167,6 +165,7 @@ def show(plan_id: int) -> str:
         "plans/show.html",
         plan=plan,
         by_day=sorted(by_day.items()),
+        day_maps=route_map.day_maps(trips, select_locale(), current_app.config["TIMEZONE"]),
         form=CsrfForm(),
         buses=len(trips),
         unserved=plan_display.unserved_rows(plan, current_user.county_ids()),
@@ -175,7 +174,9 @@ def show(plan_id: int) -> str:
         may_manage=may_manage,
         coverage=_coverage(plan),
         sms=sms,
-        stalled=plan_runner.is_stalled(plan, utcnow(), current_app.config["PLANNER_TIME_LIMIT_S"]),
+        stalled=_interrupted(plan),
+        position=plan_queue.queue_positions().get(plan.id),
+        failure=plan_display.failure(plan),
         stage=plan_display.stage(plan.progress_message or ""),
         shortages=plan_display.shortages(plan),
         no_fleet=(plan.problem or {}).get("fleet_entered") is False,
@@ -187,8 +188,7 @@ def _coverage(plan: Plan) -> str:
     ids = planning.covered_counties(plan)
     if ids is None:
         return ""
-    counties = db.session.scalars(select(County).where(County.id.in_(ids)).order_by(County.id))
-    return "、".join(c.display_name(select_locale()) for c in counties)
+    return "、".join(c.display_name(select_locale()) for c in choices.counties(ids))
 
 
 def _managed_plan(plan_id: int) -> Plan:
@@ -256,28 +256,31 @@ def replan(plan_id: int) -> Response:
     base = _managed_plan(plan_id)
     if base.status != t.PLAN_DRAFT:
         abort(400)
-    scope = planning.Scope(
-        base.date_from,
-        base.date_to,
-        tuple(base.scope.get("counties", [])),
-        tuple(base.scope.get("destinations", [])),
-    )
     limit = base.time_limit_s or float(current_app.config["PLANNER_TIME_LIMIT_S"])
-    plan = planning.start_plan(scope, current_user, base, time_limit_s=limit)
+    plan = plan_queue.queue_plan(plan_queue.scope_of(base), current_user, limit, base=base)
     db.session.commit()
-    plan_runner.launch(current_app._get_current_object(), plan.id, limit)
+    return redirect(url_for(".show", plan_id=plan.id))
+
+
+@bp.post("/<int:plan_id>/cancel")
+@editor_required
+def cancel(plan_id: int) -> Response:
+    """Cancel a queued or running plan: its worker stops within a heartbeat, keeping nothing."""
+    plan = _managed_plan(plan_id)
+    if plan_queue.cancel(plan, current_user):
+        flash(_("Plan %(id)d was cancelled.", id=plan.id), "success")
+    else:
+        flash(_("Plan %(id)d had already finished: there was nothing to cancel.", id=plan.id))
     return redirect(url_for(".show", plan_id=plan.id))
 
 
 @bp.post("/<int:plan_id>/discard")
 @editor_required
 def discard(plan_id: int) -> Response:
-    """Set aside a draft, a failed run or a stalled one; a published plan stays."""
+    """Set aside a draft or a failed run; a published plan stays."""
     plan = _managed_plan(plan_id)
-    if plan.status not in (t.PLAN_DRAFT, t.PLAN_FAILED, t.PLAN_RUNNING):
+    if not plan_queue.discard(plan, current_user):
         abort(400)
-    plan.status = t.PLAN_DISCARDED
-    audit.record(current_user, "plan.discard", "plan", plan.id, {})
     db.session.commit()
     flash(_("Plan %(id)d was discarded.", id=plan.id), "success")
     return redirect(url_for(".index"))
@@ -286,7 +289,9 @@ def discard(plan_id: int) -> Response:
 @bp.app_template_filter("plan_status")
 def plan_status(status: str) -> str:
     labels = {
+        "queued": _("queued"),
         "running": _("planning…"),
+        "cancelled": _("cancelled"),
         "failed": _("failed"),
         "draft": _("draft"),
         "published": _("published"),

@@ -1,65 +1,25 @@
-"""A trip's page: stops, a seat map to click, and the plain forms behind it."""
+"""A trip's page: stops, a seat map to click, and the plain forms behind it.
+
+Each change the page makes is an endpoint of its own; all answer alike (see ``_change``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from dispatch.extensions import db
-from dispatch.models import Coach, SeatAssignment, Trip, Worker, utcnow
-from dispatch.models.workers import REGISTERED
-from dispatch.notify.notices import schedule_driver_notices
-from dispatch.routes.access import announce_changes, editor_required
-from dispatch.routes.workers import CsrfForm
-from dispatch.services import crew, driver_links, scope, seats
-from dispatch.services import workers as worker_service
-from dispatch.web import parse_id
+from dispatch.models import Trip, Worker, utcnow
+from dispatch.routes.access import editor_required
+from dispatch.routes.announce import announce_changes
+from dispatch.routes.forms import CsrfForm
+from dispatch.services import crew, plan_queries, route_map, scope, seat_actions, seats
+from dispatch.web import parse_id, select_locale
 
 bp = Blueprint("trips", __name__, url_prefix="/trips")
-
-
-def waiting_workers(trip: Trip) -> list[Worker]:
-    """Registered workers who could ride this bus and have no seat in its plan."""
-    dropoffs = [s.site_id for s in trip.stops if s.kind == "dropoff"]
-    pickups = [s.site_id for s in trip.stops if s.kind == "pickup"]
-    seated = select(SeatAssignment.worker_id).where(SeatAssignment.plan_id == trip.plan_id)
-    query = worker_service.visible_workers(current_user).where(
-        Worker.status == REGISTERED,
-        Worker.earliest_date <= trip.date,
-        Worker.latest_date >= trip.date,
-        Worker.destination_site_id.in_(dropoffs),
-        Worker.pickup_site_id.in_(pickups),
-        Worker.id.not_in(seated),
-    )
-    return list(db.session.scalars(query.order_by(Worker.name).limit(300)))
-
-
-def other_buses_workers(trip: Trip) -> list[SeatAssignment]:
-    """The user's workers seated on the plan's other buses that day who could ride this one instead."""
-    dropoffs = [s.site_id for s in trip.stops if s.kind == "dropoff"]
-    pickups = [s.site_id for s in trip.stops if s.kind == "pickup"]
-    query = (
-        select(SeatAssignment)
-        .join(Trip, Trip.id == SeatAssignment.trip_id)
-        .join(Worker)
-        .where(
-            SeatAssignment.plan_id == trip.plan_id,
-            Trip.date == trip.date,
-            Trip.id != trip.id,
-            Worker.destination_site_id.in_(dropoffs),
-            Worker.pickup_site_id.in_(pickups),
-        )
-        .order_by(Trip.number, Trip.id, SeatAssignment.seat_no)
-    )
-    return [s for s in db.session.scalars(query) if scope.may_see(current_user, s.worker)]
 
 
 def _render(trip: Trip, status: int = 200):
@@ -71,14 +31,15 @@ def _render(trip: Trip, status: int = 200):
         "trips/show.html",
         trip=trip,
         rows=rows,
-        waiting=waiting_workers(trip),
+        waiting=plan_queries.waiting_workers(trip, current_user),
         form=CsrfForm(),
-        elsewhere=other_buses_workers(trip),
+        elsewhere=plan_queries.other_buses_workers(trip, current_user),
         mine=lambda worker: scope.may_see(current_user, worker),
         bus_refusal=scope.bus_refusal(current_user, trip),
         capacity=trip.coach_type.passenger_seats,
         coaches=crew.coach_choices(trip),
         drivers=crew.driver_choices(trip),
+        bus_map=route_map.bus_map(trip, select_locale(), current_app.config["TIMEZONE"]),
     ), status
 
 
@@ -88,14 +49,16 @@ def show(trip_id: int):
     return _render(db.session.get(Trip, trip_id) or abort(404))
 
 
-@bp.post("/<int:trip_id>/seats")
-@editor_required
-def change(trip_id: int) -> Response | tuple:
+def _change(trip_id: int, make: Callable[[Trip, int | None], str]) -> Response | tuple:
+    """Make one change to the bus (CSRF checked first), commit it and say what it did.
+
+    Someone else's change meanwhile answers 409, a refusal 403 and an impossible change 422,
+    each with the current page and the reason."""
     trip = db.session.get(Trip, trip_id) or abort(404)
     if not CsrfForm().validate_on_submit():
         abort(400)
     try:
-        done = _apply(trip, request.form)
+        done = make(trip, request.form.get("version", type=int))
     except seats.SeatConflict:
         db.session.rollback()
         flash(_("Changed by someone else (已被他人修改): here is the current seat map."), "error")
@@ -112,152 +75,78 @@ def change(trip_id: int) -> Response | tuple:
     return redirect(url_for(".show", trip_id=trip.id))
 
 
-def _apply(trip: Trip, form: MultiDict) -> str:
-    """Make the change the form asks for; the message that confirms it."""
-    handler = ACTIONS.get(form.get("action", ""))
-    if handler is None:
-        abort(400)
-    return handler(trip, form, form.get("version", type=int))
+def _seat_no(key: str = "seat_no") -> int:
+    return request.form.get(key, type=int) or 0
 
 
-def _seat_no(form: MultiDict, key: str = "seat_no") -> int:
-    return form.get(key, type=int) or 0
+@bp.post("/<int:trip_id>/seats/place")
+@editor_required
+def place(trip_id: int):
+    """Seat a worker: waiting, from another bus, or moved within this one."""
+
+    def make(trip: Trip, version: int | None) -> str:
+        worker = db.session.get(Worker, parse_id(request.form.get("worker_id")) or 0) or abort(404)
+        split = request.form.get("allow_split") == "1"
+        return seat_actions.place_worker(trip, _seat_no(), worker, current_user, version, split)
+
+    return _change(trip_id, make)
 
 
-def _place(trip: Trip, form: MultiDict, version: int | None) -> str:
-    worker = db.session.get(Worker, parse_id(form.get("worker_id")) or 0) or abort(404)
-    scope.check_worker(current_user, worker)
-    seat_no = _seat_no(form)
-    occupant = seats.seat_at(trip, seat_no)
-    if occupant is not None and occupant.worker_id != worker.id and version in (None, trip.version):
-        raise seats.SeatError(
-            _("Seat %(seat)d is taken: choose a free seat, or swap the two seats.", seat=seat_no)
-        )
-    before = db.session.scalar(
-        select(SeatAssignment).filter_by(plan_id=trip.plan_id, worker_id=worker.id)
-    )
-    old = (before.trip, before.seat_no) if before else None
-    if old is not None and old[0].id == trip.id and old[1] == seat_no:
-        return _("%(name)s already sits in seat %(seat)d.", name=worker.name, seat=seat_no)
-    seats.place(
-        trip,
-        seat_no,
-        worker,
-        current_user,
-        expected_version=version,
-        allow_split=form.get("allow_split") == "1",
-    )
-    if old is None:
-        return _("%(name)s now sits in seat %(seat)d.", name=worker.name, seat=seat_no)
-    if old[0].id != trip.id:
-        return _(
-            "%(name)s moved from bus %(bus)s seat %(old)d to seat %(new)d.",
-            name=worker.name,
-            bus=old[0].code,
-            old=old[1],
-            new=seat_no,
-        )
-    return _(
-        "%(name)s moved from seat %(old)d to seat %(new)d.",
-        name=worker.name,
-        old=old[1],
-        new=seat_no,
+@bp.post("/<int:trip_id>/seats/swap")
+@editor_required
+def swap(trip_id: int):
+    first, second = _seat_no(), _seat_no("other_seat")
+    return _change(trip_id, lambda t, v: seat_actions.swap_seats(t, first, second, current_user, v))
+
+
+@bp.post("/<int:trip_id>/seats/free")
+@editor_required
+def free(trip_id: int):
+    return _change(trip_id, lambda t, v: seat_actions.free_seat(t, _seat_no(), current_user, v))
+
+
+@bp.post("/<int:trip_id>/seats/lock")
+@editor_required
+def lock_seat(trip_id: int):
+    return _change(
+        trip_id, lambda t, v: seat_actions.lock_seat(t, _seat_no(), True, current_user, v)
     )
 
 
-def _swap(trip: Trip, form: MultiDict, version: int | None) -> str:
-    first, second = _seat_no(form), _seat_no(form, "other_seat")
-    scope.check_seats(current_user, trip, first, second)
-    seats.swap(trip, first, second, current_user, expected_version=version)
-    return _("Swapped seat %(a)d and seat %(b)d.", a=first, b=second)
-
-
-def _free(trip: Trip, form: MultiDict, version: int | None) -> str:
-    seat_no = _seat_no(form)
-    scope.check_seats(current_user, trip, seat_no)
-    seat = seats.seat_at(trip, seat_no)
-    if seat is None:
-        raise seats.SeatError(_("Seat %(seat)d is empty already.", seat=seat_no))
-    name = seat.worker.name
-    seats.free(trip, seat_no, current_user, expected_version=version)
-    return _("Seat %(seat)d is free: %(name)s is waiting again.", seat=seat_no, name=name)
-
-
-def _lock_seat(trip: Trip, form: MultiDict, version: int | None) -> str:
-    seat_no, locked = _seat_no(form), form.get("action") == "lock"
-    scope.check_seats(current_user, trip, seat_no)
-    seats.set_locked(trip, seat_no, locked, current_user, expected_version=version)
-    return (
-        _("Seat %(seat)d is locked.", seat=seat_no)
-        if locked
-        else _("Seat %(seat)d is unlocked.", seat=seat_no)
+@bp.post("/<int:trip_id>/seats/unlock")
+@editor_required
+def unlock_seat(trip_id: int):
+    return _change(
+        trip_id, lambda t, v: seat_actions.lock_seat(t, _seat_no(), False, current_user, v)
     )
 
 
-def _lock_trip(trip: Trip, form: MultiDict, version: int | None) -> str:
-    scope.check_bus(current_user, trip)
-    locked = form.get("action") == "lock_trip"
-    seats.set_locked(trip, None, locked, current_user, expected_version=version)
-    return (
-        _("The whole bus is locked: planning again keeps it as it is.")
-        if locked
-        else _("The whole bus is unlocked.")
+@bp.post("/<int:trip_id>/lock")
+@editor_required
+def lock_bus(trip_id: int):
+    return _change(trip_id, lambda t, v: seat_actions.lock_bus(t, True, current_user, v))
+
+
+@bp.post("/<int:trip_id>/unlock")
+@editor_required
+def unlock_bus(trip_id: int):
+    return _change(trip_id, lambda t, v: seat_actions.lock_bus(t, False, current_user, v))
+
+
+@bp.post("/<int:trip_id>/crew")
+@editor_required
+def set_crew(trip_id: int):
+    """Coach, drivers and bus captain; a coach alone brings its usual drivers."""
+    keys = ("coach_id", "driver1_id", "driver2_id", "captain_worker_id")
+    ids = {k: parse_id(request.form.get(k)) for k in keys}
+    config = current_app.config
+    return _change(
+        trip_id, lambda t, v: seat_actions.set_crew(t, ids, current_user, v, utcnow(), config)
     )
 
 
-def _crew(trip: Trip, form: MultiDict, version: int | None) -> str:
-    scope.check_bus(current_user, trip)
-    before = {trip.driver1_id, trip.driver2_id} - {None}
-    ids = {
-        k: parse_id(form.get(k))
-        for k in ("coach_id", "driver1_id", "driver2_id", "captain_worker_id")
-    }
-    if ids["coach_id"] and not (ids["driver1_id"] or ids["driver2_id"]):
-        coach = db.session.get(Coach, ids["coach_id"])  # default to the coach's usual crew
-        ids["driver1_id"], ids["driver2_id"] = (
-            (coach.driver1_id, coach.driver2_id) if coach else (None, None)
-        )
-    crew.assign_crew(trip, crew.Crew(**ids), current_user, expected_version=version)
-    _tell_drivers(trip, before)
-    return _("Coach, drivers and bus captain saved.")
-
-
-def _tell_drivers(trip: Trip, before: set[int]) -> None:
-    """A driver newly on a published bus is sent its link; a driver taken off loses it.
-
-    Taking a driver off rotates the manifest key (the old link stops opening) and sends the
-    drivers who remain the new one.
-    """
-    if before - ({trip.driver1_id, trip.driver2_id} - {None}):
-        driver_links.rotate(trip, current_user)
-        schedule_driver_notices(trip, utcnow(), current_app.config, fresh=True)
-    else:
-        schedule_driver_notices(trip, utcnow(), current_app.config)
-
-
-def _set_departure(trip: Trip, form: MultiDict, version: int | None) -> str:
-    scope.check_bus(current_user, trip)
-    hhmm = form.get("departure", "")
-    try:
-        local = time.fromisoformat(hhmm)
-    except ValueError:
-        raise seats.SeatError(_("Write the departure time as 07:30.")) from None
-    departure = datetime.combine(trip.date, local, tzinfo=ZoneInfo(current_app.config["TIMEZONE"]))
-    crew.set_departure(trip, departure, current_user, expected_version=version)
-    return _(
-        "The bus now leaves at %(time)s; every stop's time moved with it.",
-        time=local.strftime("%H:%M"),
-    )
-
-
-ACTIONS: dict[str, Callable[[Trip, MultiDict, int | None], str]] = {
-    "place": _place,
-    "swap": _swap,
-    "free": _free,
-    "lock": _lock_seat,
-    "unlock": _lock_seat,
-    "lock_trip": _lock_trip,
-    "unlock_trip": _lock_trip,
-    "crew": _crew,
-    "departure": _set_departure,
-}
+@bp.post("/<int:trip_id>/departure")
+@editor_required
+def set_departure(trip_id: int):
+    hhmm, tz = request.form.get("departure", ""), current_app.config["TIMEZONE"]
+    return _change(trip_id, lambda t, v: seat_actions.set_departure(t, hhmm, current_user, v, tz))

@@ -19,16 +19,16 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.extensions import db
 from dispatch.identity import mask_id_number, mask_phone
-from dispatch.models import DROPOFF, PICKUP, WORKER_STATUSES, County, Employer, Site, Worker
+from dispatch.models import DROPOFF, PICKUP, WORKER_STATUSES, Worker
 from dispatch.models.workers import CANCELLED
-from dispatch.routes.access import admin_required, announce_changes, editor_required
-from dispatch.services import audit, seats, worker_export, worker_import
+from dispatch.routes.access import admin_required, editor_required
+from dispatch.routes.announce import announce_changes
+from dispatch.routes.forms import CsrfForm
+from dispatch.services import audit, choices, seats, worker_export, worker_import
 from dispatch.services import workers as service
 from dispatch.services.import_previews import PreviewStore
 from dispatch.services.worker_columns import skip_reason_label
@@ -42,10 +42,6 @@ from dispatch.services.worker_fields import (
 from dispatch.web import checks_its_own_text, parse_id, parse_page, select_locale
 
 bp = Blueprint("workers", __name__, url_prefix="/workers")
-
-
-class CsrfForm(FlaskForm):
-    """Forms whose fields are checked by the worker service; this adds the CSRF token."""
 
 
 def _filter_from_args() -> service.WorkerFilter:
@@ -70,23 +66,13 @@ def _choices(worker: Worker | None = None, *, filters: bool = False) -> dict:
     the filters offer them all (workers may still be registered there).
     """
     locale = select_locale()
-    scope = current_user.county_ids()
-    counties = db.session.scalars(select(County).order_by(County.id)).all()
-    counties = [c for c in counties if scope is None or c.id in scope]
+    counties = choices.counties(current_user.county_ids())
     held = {worker.pickup_site_id, worker.destination_site_id} if worker is not None else set()
-    sites = [
-        s
-        for s in db.session.scalars(select(Site).order_by(Site.id))
-        if filters or s.active or s.id in held
-    ]
+    sites = [s for s in choices.sites() if filters or s.active or s.id in held]
     pickups = [s for s in sites if s.kind == PICKUP]
     destinations = [s for s in sites if s.kind == DROPOFF]
     mine = worker.employer_id if worker is not None else None
-    employers = [
-        e
-        for e in db.session.scalars(select(Employer).order_by(Employer.site_id, Employer.name))
-        if filters or e.active or e.id == mine
-    ]
+    employers = [e for e in choices.employers() if filters or e.active or e.id == mine]
     return {
         "counties": counties,
         "destinations": destinations,
@@ -228,7 +214,7 @@ def export(fmt: str) -> Response:
     full = request.args.get("full") == "1"
     if full and not current_user.is_admin:
         abort(403)
-    workers = db.session.scalars(service.filtered_query(current_user, _filter_from_args())).all()
+    workers = service.filtered(current_user, _filter_from_args())
     audit.record(
         current_user,
         "worker.export",
@@ -271,8 +257,7 @@ def _previews() -> PreviewStore:
 def place_names() -> dict[str, str]:
     """Counties and sites by id, in the user's language (the import preview's columns)."""
     locale = select_locale()
-    places = [*db.session.scalars(select(County)), *db.session.scalars(select(Site))]
-    return {p.id: p.display_name(locale) for p in places}
+    return {key: p.display_name(locale) for key, p in choices.places().items()}
 
 
 def _file_dates() -> tuple[worker_import.FileDates, dict[str, str]]:

@@ -46,6 +46,7 @@ ACTION_LABELS = {
     "seat.phone_revealed": _l("Passenger's phone number shown"),
     "retention.anonymise": _l("Old personal data anonymised"),
     "plan.discard": _l("Plan discarded"),
+    "plan.cancel": _l("Plan cancelled"),
     "user.logout": _l("Signed out"),
     "user.create": _l("Account created"),
     "user.access": _l("Account role or counties changed"),

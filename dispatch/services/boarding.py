@@ -16,8 +16,8 @@ from sqlalchemy.orm import selectinload
 from dispatch.extensions import db
 from dispatch.models import Plan, SeatAssignment, Site, Trip, TripStop, WelfareHandout, Worker
 from dispatch.models.trips import PLAN_PUBLISHED
-from dispatch.notify.journeys import DEFAULT_HANDOUT  # the window the welfare reminder announces
 from dispatch.services.manifest import Counts, counts, undo_open
+from dispatch.services.notices.journeys import DEFAULT_HANDOUT  # the welfare reminder's window
 
 
 def live_trips(day: date) -> list[Trip]:

@@ -20,8 +20,9 @@ from sqlalchemy import select
 from dispatch.extensions import db
 from dispatch.models import Coach, CoachType, Driver, User
 from dispatch.services import fleet, fleet_fields
+from dispatch.services.sheet_files import read_table
 from dispatch.services.worker_columns import header_key
-from dispatch.services.worker_sheets import ImportFileError, Table, read_table
+from dispatch.services.worker_sheets import ImportFileError, Table
 
 HEADERS = {
     "plate": ("车牌号", "车牌", "车牌号码", "号牌号码", "plate"),

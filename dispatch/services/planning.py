@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dispatch import planner
 from dispatch.extensions import db
@@ -33,6 +33,7 @@ from dispatch.planner.cost import bus_cost, trip_km_and_cost
 from dispatch.planner.model import DEFAULT_ROAD_FACTOR
 from dispatch.planner.world.distances import road_km
 from dispatch.services import audit, availability, bus_codes
+from dispatch.services.scope import covered_counties, in_scope
 from dispatch.services.timing import stop_times
 
 
@@ -50,16 +51,25 @@ class Scope:
 
 def open_workers(scope: Scope) -> list[Worker]:
     """Registered workers whose departure window meets the range, within the scope."""
-    query = select(Worker).where(
+    return list(db.session.scalars(_open_demand(select(Worker), scope).order_by(Worker.id)))
+
+
+def count_open_workers(scope: Scope) -> int:
+    """How many workers wait to travel within the scope (one count, no rows loaded)."""
+    return db.session.scalar(_open_demand(select(func.count(Worker.id)), scope)) or 0
+
+
+def _open_demand(query, scope: Scope):
+    """``query`` narrowed to registered workers whose departure window meets the scope."""
+    query = query.where(
         Worker.status == REGISTERED,
         Worker.earliest_date <= scope.date_to,
         Worker.latest_date >= scope.date_from,
     )
-    if scope.counties:
-        query = query.where(Worker.county_id.in_(scope.counties))
+    query = in_scope(query, Worker.county_id, scope.counties or None)  # none chosen: all
     if scope.destinations:
         query = query.where(Worker.destination_site_id.in_(scope.destinations))
-    return list(db.session.scalars(query.order_by(Worker.id)))
+    return query
 
 
 def _groups(workers: list[Worker], scope: Scope) -> tuple[list[dict], list[dict]]:
@@ -362,19 +372,6 @@ def _store_trip(
 def planner_distance(a: dict, b: dict) -> float:
     """A leg's km by the planner's own rule when no matrix is given (great circle × road factor)."""
     return road_km(a["lat"], a["lon"], b["lat"], b["lon"])
-
-
-def publish(plan: Plan, user: User | None, now: datetime | None = None, settings=None) -> int:
-    """Make a draft the live plan (services/publishing.py); returns the number of seated workers."""
-    from dispatch.services import publishing
-
-    return publishing.publish(plan, user, now, settings).seated
-
-
-def covered_counties(plan: Plan) -> set[str] | None:
-    """The counties a plan covers: its scope's counties, or None for a city-wide plan (all)."""
-    counties = (plan.scope or {}).get("counties") or []
-    return set(counties) or None
 
 
 def may_manage(user: User | None, plan: Plan) -> bool:

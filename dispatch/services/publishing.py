@@ -20,8 +20,8 @@ from dispatch.identity import mask_phone
 from dispatch.models import Driver, Plan, SeatAssignment, Trip, User, Worker, utcnow
 from dispatch.models import trips as t
 from dispatch.models.workers import ASSIGNED, CANCELLED, REGISTERED
-from dispatch.notify.notices import preview, schedule_for_published_plan
 from dispatch.services import audit, bus_codes
+from dispatch.services.notices.notices import preview, schedule_for_published_plan
 from dispatch.services.planning import PlanningError, covered_counties
 
 PUBLISH_LOCK = 72_611  # pg_advisory_xact_lock key: one publisher at a time, across processes

@@ -1,4 +1,6 @@
-"""What a user may change on a bus, asked by the trip page and the API alike.
+"""What a user may see and change: the county filter of every list, and the bus and seat rules.
+
+Every list query narrows to the user's counties with ``in_scope``, nowhere else.
 
 A coordinator changes seats only for workers of their counties; a change to the whole bus
 (departure, crew, whole-bus lock) needs every passenger's county in their scope, or the admin role.
@@ -6,12 +8,28 @@ A coordinator changes seats only for workers of their counties; a change to the 
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import TypeVar
+
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from dispatch.extensions import db
-from dispatch.models import County, Trip, User, Worker
-from dispatch.services.planning import covered_counties
+from dispatch.models import County, Plan, Trip, User, Worker
+
+Query = TypeVar("Query", bound=Select)
+
+
+def in_scope(query: Query, column: InstrumentedAttribute, scope: Collection[str] | None) -> Query:
+    """``query`` narrowed to rows whose ``column`` (a county id) is in ``scope``; None: every county."""
+    return query if scope is None else query.where(column.in_(scope))
+
+
+def covered_counties(plan: Plan) -> set[str] | None:
+    """The counties a plan covers: its scope's counties, or None for a city-wide plan (all)."""
+    counties = (plan.scope or {}).get("counties") or []
+    return set(counties) or None
 
 
 class OutOfScope(Exception):

@@ -10,6 +10,7 @@ from dispatch.extensions import db
 from dispatch.models import OutboundMessage, SeatAssignment, Worker
 from dispatch.models import messages as m
 from dispatch.models.workers import ASSIGNED, BOARDED, CANCELLED, NO_SHOW, NOTIFIED
+from dispatch.services.scope import in_scope
 
 ARRIVED = "arrived"  # a later status some deployments record: past boarding
 AWAITING_REVIEW = "pending"  # registered by the worker, not yet accepted: not counted
@@ -63,8 +64,7 @@ def funnel_by(column_name: str, county_ids: set[str] | None) -> tuple[list[Funne
         .where(Worker.status.not_in((CANCELLED, AWAITING_REVIEW)))
         .group_by(column, Worker.status, notified, delivered)
     )
-    if county_ids is not None:
-        query = query.where(Worker.county_id.in_(county_ids))
+    query = in_scope(query, Worker.county_id, county_ids)
     rows: dict[str, FunnelRow] = {}
     total = FunnelRow("total")
     for key, status, was_notified, was_delivered, n in db.session.execute(query):

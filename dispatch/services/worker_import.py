@@ -14,9 +14,10 @@ from sqlalchemy import insert, select
 from dispatch.extensions import db
 from dispatch.models import AuditEvent, User, Worker, utcnow
 from dispatch.services import audit
+from dispatch.services.sheet_files import read_table
 from dispatch.services.worker_columns import SkippedRow, worker_rows
 from dispatch.services.worker_fields import Cleaned, Lookups, clean_worker, without_controls
-from dispatch.services.worker_sheets import ImportFileError, read_table
+from dispatch.services.worker_sheets import ImportFileError
 from dispatch.services.workers import Candidate, check_groups
 
 __all__ = ["ImportFileError", "ImportReport", "RowReport", "commit", "preview"]

@@ -1,4 +1,5 @@
-"""Reading a worker list as rows of cells: .xlsx, old .xls and .csv, with bounded work.
+"""Reading a worker list as rows of cells: old .xls and .csv here, .xlsx in xlsx_reader.py (both
+chosen by sheet_files.read_table), with bounded work.
 
 A county office's sheet is read as Excel shows it: merged cells carry their value into every
 cell they cover. Every limit (rows, cells, shared strings, unpacked size, time) ends in an
@@ -38,20 +39,6 @@ class Table:
     epoch: date = EPOCH_1900
 
 
-def read_table(filename: str, data: bytes) -> Table:
-    """The first sheet of an .xlsx, .xls or .csv file."""
-    name = filename.lower()
-    if name.endswith(".csv"):
-        return Table(_read_csv(data))
-    if name.endswith((".xlsx", ".xlsm")):
-        from dispatch.services.xlsx_reader import read_xlsx
-
-        return read_xlsx(data)
-    if name.endswith(".xls"):
-        return _read_xls(data)
-    raise ImportFileError(_("Upload an .xlsx, .xls or .csv file."))
-
-
 def too_many_rows() -> ImportFileError:
     return ImportFileError(
         _("The file has more than %(n)d rows: split it into smaller files.", n=MAX_ROWS)
@@ -71,7 +58,7 @@ def too_big() -> ImportFileError:
 # --- CSV ---------------------------------------------------------------------------------
 
 
-def _read_csv(data: bytes) -> list[tuple]:
+def read_csv(data: bytes) -> list[tuple]:
     try:
         rows = [tuple(row[:MAX_COLUMNS]) for row in csv.reader(io.StringIO(_decode(data)))]
     except csv.Error:  # a cell past the csv module's size limit, a broken quote
@@ -153,7 +140,7 @@ def column_index(ref: str) -> int:
 # --- .xls (Excel 97-2003) ------------------------------------------------------------------
 
 
-def _read_xls(data: bytes) -> Table:
+def read_xls(data: bytes) -> Table:
     import xlrd
 
     try:

@@ -15,6 +15,7 @@ from dispatch.extensions import db
 from dispatch.models import User, Worker
 from dispatch.models.workers import CANCELLED
 from dispatch.services import audit
+from dispatch.services.scope import in_scope
 from dispatch.services.worker_fields import Cleaned, Lookups, clean_worker
 
 PER_PAGE = 50
@@ -226,11 +227,14 @@ def _search(q: str):
     return or_(*clauses)
 
 
+def filtered(user: User, f: WorkerFilter) -> list[Worker]:
+    """Every worker the user sees that matches ``f`` (the export), in list order."""
+    return list(db.session.scalars(filtered_query(user, f)))
+
+
 def visible_workers(user: User) -> Select:
     """The workers a user's role and counties let them see."""
-    scope = user.county_ids()
-    query = select(Worker)
-    return query.where(Worker.county_id.in_(scope)) if scope is not None else query
+    return in_scope(select(Worker), Worker.county_id, user.county_ids())
 
 
 def get_visible(user: User, worker_id: int) -> Worker | None:

@@ -1,6 +1,7 @@
 /* The bus page's seat map: click (or Enter/Space on) a passenger, then a seat, to move or swap.
-   Each change submits the page's move form (the same fields as the typed forms), so the server
-   answers with its usual message and the optimistic-lock version travels with it. */
+   Each change submits the page's move form (the same fields as the typed forms) to that change's
+   own address (data-place-url, data-swap-url, …), so the server answers with its usual message
+   and the optimistic-lock version travels with it. */
 (function () {
   "use strict";
   var form = document.getElementById("move-form");
@@ -31,8 +32,9 @@
     button.setAttribute("aria-pressed", "true");
     say(button.dataset.seat ? "picked" : "pickedWaiting", { name: button.dataset.name });
   }
-  function send(fields) {
+  function send(action, fields) {
     sending = true;
+    form.setAttribute("action", form.dataset[action + "Url"]);
     Object.keys(fields).forEach(function (name) { form.elements[name].value = fields[name]; });
     say("saving");
     form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
@@ -50,9 +52,9 @@
     if (picked.dataset.locked === "1") {
       say("locked", { seat: picked.dataset.seat });
     } else if (!button.dataset.worker) {
-      send({ action: "place", worker_id: picked.dataset.worker, seat_no: seat });
+      send("place", { worker_id: picked.dataset.worker, seat_no: seat });
     } else if (picked.dataset.seat && button.dataset.locked !== "1") {
-      send({ action: "swap", seat_no: picked.dataset.seat, other_seat: seat });
+      send("swap", { seat_no: picked.dataset.seat, other_seat: seat });
     } else if (button.dataset.locked === "1") {
       say("locked", { seat: seat });
     } else {
@@ -61,7 +63,7 @@
   }
   function onAction(name) {
     if (name === "cancel" || !picked) { choose(null); return; }
-    send({ action: name, seat_no: picked.dataset.seat });
+    send(name, { seat_no: picked.dataset.seat });
   }
 
   document.addEventListener("click", function (event) {

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from dispatch import create_app
 from dispatch.extensions import db
 from dispatch.models import Plan, Trip, User, Worker
-from dispatch.routes.openapi import spec
+from dispatch.routes.api.openapi import spec
 from dispatch.services.accounts import create_token
 from tests.support.apps import base_config
 
@@ -49,8 +49,9 @@ def planned_template(tmp_path_factory, demo_template: Path) -> Path:
     assert runner.invoke(args=["plan", "run", *window, "--time-limit", "1"]).exit_code == 0
     with app.app_context():
         plan_id = db.session.scalar(select(Plan.id))
-        db.engine.dispose()
     assert runner.invoke(args=["plan", "publish", str(plan_id)]).exit_code == 0
+    with app.app_context():  # every connection closed: the last one folds the WAL into the file
+        db.engine.dispose()
     return path
 
 
@@ -81,13 +82,14 @@ def tokens(schema_app) -> dict[str, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def known_ids(schema_app) -> dict[str, int]:
-    """Path parameters that name real rows (a Hongtong worker, a published trip, its seat 1, the
-    first coach, driver, employer and site)."""
+    """Path parameters that name real rows (a Hongtong worker, a published trip, its seat 1, its
+    plan, the first coach, driver, employer and site)."""
     from dispatch.models import Coach, Driver, Employer, Site
 
     with schema_app.app_context():
         worker_id = db.session.scalar(select(Worker.id).filter_by(county_id="hongtong"))
         trip_id = db.session.scalar(select(Trip.id).order_by(Trip.id))
+        plan_id = db.session.get(Trip, trip_id).plan_id
         fleet = {
             f"{name}_id": db.session.scalar(select(model.id).order_by(model.id))
             for name, model in (
@@ -97,7 +99,7 @@ def known_ids(schema_app) -> dict[str, int]:
                 ("site", Site),
             )
         }
-    return {"worker_id": worker_id, "trip_id": trip_id, "seat_no": 1, **fleet}
+    return {"worker_id": worker_id, "trip_id": trip_id, "seat_no": 1, "plan_id": plan_id, **fleet}
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,8 @@ manifest they print, the welfare and boarding pages on the day, and the driver's
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pypdfium2
 import pytest
@@ -25,7 +23,6 @@ from tests.support.browser import log_in
 from tests.support.field import hongtong_trip, no_consent_worker, on_the_day
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -182,36 +179,6 @@ def test_the_printed_manifest_shows_the_plate_masked_numbers_and_a_driver_link_t
     page.goto(f"/trips/{other_id}/manifest")
     expect(page.locator(".facts .plate")).to_have_text("待定")
     shot(page, "manifest-no-coach")
-
-
-def test_make_run_hands_out_links_to_the_address_it_serves():
-    def dry_run(*args: str, **env: str) -> str:
-        environment = {"PATH": "/usr/bin:/bin", **env}
-        return subprocess.run(
-            ["make", "-n", "run", *args],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            env=environment,
-            check=True,
-        ).stdout
-
-    assert "--port 8123 --public-url http://127.0.0.1:8123" in dry_run("PORT=8123")
-    everywhere = dry_run("HOST=0.0.0.0", "PORT=8000")
-    assert "http://0.0.0.0" not in everywhere and re.search(
-        r"--public-url http://\S+:8000", everywhere
-    )
-
-
-def test_the_served_address_gives_way_to_a_configured_one():
-    from dispatch.commands import adopt_public_url
-
-    served = {"PUBLIC_BASE_URL": "http://127.0.0.1:5000"}  # the default: nothing configured
-    adopt_public_url(served, "http://127.0.0.1:8123/")
-    assert served["PUBLIC_BASE_URL"] == "http://127.0.0.1:8123"
-    configured = {"PUBLIC_BASE_URL": "https://dispatch.example.cn"}
-    adopt_public_url(configured, "http://127.0.0.1:8123")
-    assert configured["PUBLIC_BASE_URL"] == "https://dispatch.example.cn"
 
 
 def test_the_driver_checks_in_undoes_a_pack_calls_a_late_passenger_and_rides_out_a_dead_spot(

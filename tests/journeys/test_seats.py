@@ -207,6 +207,12 @@ def _bus_wide_changes(page, shot, app, trip_id: int) -> None:
     assert data.bus(app, trip_id).locked
     shot(page, "whole bus locked")
 
+    expect(page.locator("#lock-trip")).to_have_text("解锁整车")
+    _click_and_wait(page, page.locator("#lock-trip"))
+    expect(_flash(page)).to_have_text("已解锁整车。")
+    expect(page.locator("#trip-locked")).to_have_count(0)
+    assert not data.bus(app, trip_id).locked
+
 
 def _foreign_and_mixed(app) -> tuple[data.Bus, data.Bus]:
     """A bus with no 洪洞县 worker and several passengers, and one with 洪洞县 and other counties."""

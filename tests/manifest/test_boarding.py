@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.models import Trip, WelfareHandout
-from dispatch.notify.journeys import pickup_stop
 from dispatch.services import boarding
 from dispatch.services import manifest as manifests
+from dispatch.services.notices.journeys import pickup_stop
 from tests.support.apps import COORD_PASSWORD, login
 from tests.support.published import BEFORE_DEPARTURE
 

@@ -1,7 +1,7 @@
 """One claimed batch keeps the carrier rules and a provider refusal as strictly as row-by-row sending."""
 
 from dispatch.extensions import db
-from dispatch.notify.scheduler import run_tick
+from dispatch.jobs.scheduler import run_tick
 from tests.support.sms import NOW, add_message, workers
 
 

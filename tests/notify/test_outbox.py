@@ -7,16 +7,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from dispatch.extensions import db
+from dispatch.jobs.scheduler import run_tick
 from dispatch.models import OutboundMessage, utcnow
 from dispatch.models import messages as m
-from dispatch.notify.outbox import (
-    MAX_ATTEMPTS,
-    STALE_CLAIM,
-    TickOptions,
-    claim_next,
-    send_due_messages,
-)
-from dispatch.notify.scheduler import run_tick
+from dispatch.notify.outbox import STALE_CLAIM, TickOptions, claim_next
+from dispatch.notify.sending import MAX_ATTEMPTS, send_due_messages
 from tests.support.sms import NOW, add_message, workers
 
 

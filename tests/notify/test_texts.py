@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatch.notify import texts
-from dispatch.notify.texts import count_segments
+from dispatch.notify.segments import count_segments
+from dispatch.services.notices import texts
 
 SIG = "【临汾人社】"
 DAY, AT = date(2026, 3, 1), time(7, 30)

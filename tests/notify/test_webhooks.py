@@ -9,9 +9,9 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from dispatch.extensions import db
+from dispatch.jobs.scheduler import run_tick
 from dispatch.models import OutboundMessage, Worker
 from dispatch.models import messages as m
-from dispatch.notify.scheduler import run_tick
 from tests.support.sms import AUTH_TOKEN, NOW, PUBLIC, add_message, workers
 
 STATUS = "/webhooks/twilio/status"
@@ -187,7 +187,8 @@ class _CallbackFirstGateway:
 
 
 def test_round_trip_and_a_callback_that_overtakes_the_tick(sms_app, fake_twilio):
-    from dispatch.notify.outbox import TickOptions, send_due_messages
+    from dispatch.notify.outbox import TickOptions
+    from dispatch.notify.sending import send_due_messages
 
     with sms_app.app_context():
         first, second = (add_message(w).id for w in workers(2))

@@ -23,9 +23,9 @@ import requests
 from sqlalchemy import select
 
 from dispatch.extensions import db
+from dispatch.jobs.scheduler import run_tick
 from dispatch.models import OutboundMessage, Trip, utcnow
 from dispatch.models import messages as m
-from dispatch.notify.scheduler import run_tick
 from tests.support import pg
 from tests.support.apps import make_app
 from tests.support.fake_twilio import FakeTwilio

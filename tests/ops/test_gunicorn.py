@@ -79,13 +79,12 @@ def test_gunicorn_serves_the_app_on_postgres_and_runs_no_scheduler(pg_url, tmp_p
         version = put.json()["version"]
         swap = {
             "csrf_token": csrf_of(page.text),
-            "action": "swap",
             "seat_no": target,
             "other_seat": mover["seat_no"],
             "version": version,
         }
         answer = browser.post(
-            f"{server.url}/trips/{trip_id}/seats", data=swap, allow_redirects=False, timeout=10
+            f"{server.url}/trips/{trip_id}/seats/swap", data=swap, allow_redirects=False, timeout=10
         )
         assert answer.status_code == 302, answer.text[:300]
         time.sleep(max(0.0, 2.5 - (time.monotonic() - started)))  # more than two scheduler ticks

@@ -16,6 +16,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from dispatch.extensions import db
+from dispatch.jobs import scheduler
 from dispatch.models import (
     AuditEvent,
     OutboundMessage,
@@ -25,7 +26,6 @@ from dispatch.models import (
     Worker,
 )
 from dispatch.models.workers import BOARDED, CANCELLED, REGISTERED
-from dispatch.notify import scheduler
 from dispatch.services import audit, retention, stats
 from tests.support.apps import login, make_app, seed_demo
 from tests.support.workers import token_for

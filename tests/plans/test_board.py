@@ -10,7 +10,7 @@ from sqlalchemy import select
 from dispatch import planner
 from dispatch.extensions import db
 from dispatch.models import Coach, Plan, Trip, TripChange
-from dispatch.services import crew, planning, seats
+from dispatch.services import crew, planning, publishing, seats
 
 SCOPE = planning.Scope(date(2026, 2, 28), date(2026, 3, 3))
 
@@ -85,7 +85,7 @@ def test_crew_rules_and_plate_changes_are_recorded_once_published(demo_app):
             with pytest.raises(seats.SeatError):
                 crew.assign_crew(twin, crew.Crew(right.id, None, None, None), None)
             db.session.rollback()
-        planning.publish(plan, None)
+        publishing.publish(plan, None, None, None)
         other = crew.coach_choices(trip)[1]
         crew.assign_crew(trip, crew.Crew(other.id, None, None, captain), None)
         db.session.commit()
@@ -106,9 +106,8 @@ def test_trip_page_assigns_the_crew(client, demo_app):
         trip_id, version, captain = trip.id, trip.version, trip.seats[0].worker_id
     login(client)
     response = client.post(
-        f"/trips/{trip_id}/seats",
+        f"/trips/{trip_id}/crew",
         data={
-            "action": "crew",
             "version": version,
             "coach_id": coach.id,
             "captain_worker_id": captain,
@@ -121,15 +120,13 @@ def test_trip_page_assigns_the_crew(client, demo_app):
         assert trip.captain_worker_id == captain
     page = client.get(f"/trips/{trip_id}").get_data(as_text=True)
     assert coach.plate in page
-    stale = client.post(
-        f"/trips/{trip_id}/seats", data={"action": "crew", "version": version, "coach_id": ""}
-    )
+    stale = client.post(f"/trips/{trip_id}/crew", data={"version": version, "coach_id": ""})
     assert stale.status_code == 409 and "已被他人修改" in stale.get_data(as_text=True)
 
 
 def _published_trip_with_two_pickups(demo_app):
     plan = _run()
-    planning.publish(plan, None)
+    publishing.publish(plan, None, None, None)
     db.session.commit()
     trip = next(
         t for t in plan.trips if len({s.site_id for s in t.stops if s.kind == "pickup"}) >= 2
@@ -264,8 +261,8 @@ def _publish_and_swap(client, demo_app):
             {a.worker_id, b.worker_id},
         )
     response = client.post(
-        f"/trips/{trip_id}/seats",
-        data={"action": "swap", "seat_no": seat_a, "other_seat": seat_b, "version": version},
+        f"/trips/{trip_id}/seats/swap",
+        data={"seat_no": seat_a, "other_seat": seat_b, "version": version},
     )
     assert response.status_code == 302
     with demo_app.app_context():

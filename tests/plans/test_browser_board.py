@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.models import SeatAssignment, Trip
-from tests.support.apps import ADMIN_PASSWORD, make_app, seed_demo
+from tests.support.apps import ADMIN_PASSWORD, make_app, seed_demo, start_planning_worker
 from tests.support.browser import LiveServer
 
 pytestmark = pytest.mark.browser
@@ -73,11 +73,13 @@ def racing_app(request, tmp_path):
 
 
 def test_two_coordinators_race_for_one_seat(chromium, racing_app):
+    worker = start_planning_worker(racing_app)
     server = LiveServer(racing_app)
     try:
         _race(chromium, server.url, racing_app)
     finally:
         server.stop()
+        worker.stop()
 
 
 def _race(chromium, url, demo_app):

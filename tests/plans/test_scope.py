@@ -67,32 +67,32 @@ def test_every_page_action_on_another_countys_bus_is_refused(planned):
     stranger = foreign.seats[a][0]
     free = foreign.free_seats()[0]
     attempts = [
-        ({"action": "free", "seat_no": a}, REFUSED_SEAT),
-        ({"action": "swap", "seat_no": a, "other_seat": b}, REFUSED_SEAT),
-        ({"action": "swap", "seat_no": a, "other_seat": free}, REFUSED_SEAT),
-        ({"action": "lock", "seat_no": a}, REFUSED_SEAT),
-        ({"action": "unlock", "seat_no": a}, REFUSED_SEAT),
-        ({"action": "place", "worker_id": stranger, "seat_no": free}, REFUSED_SEAT),
-        ({"action": "lock_trip"}, REFUSED_BUS),
-        ({"action": "unlock_trip"}, REFUSED_BUS),
-        ({"action": "departure", "departure": "05:00"}, REFUSED_BUS),
-        ({"action": "crew", "coach_id": "", "captain_worker_id": stranger}, REFUSED_BUS),
+        ("seats/free", {"seat_no": a}, REFUSED_SEAT),
+        ("seats/swap", {"seat_no": a, "other_seat": b}, REFUSED_SEAT),
+        ("seats/swap", {"seat_no": a, "other_seat": free}, REFUSED_SEAT),
+        ("seats/lock", {"seat_no": a}, REFUSED_SEAT),
+        ("seats/unlock", {"seat_no": a}, REFUSED_SEAT),
+        ("seats/place", {"worker_id": stranger, "seat_no": free}, REFUSED_SEAT),
+        ("lock", {}, REFUSED_BUS),
+        ("unlock", {}, REFUSED_BUS),
+        ("departure", {"departure": "05:00"}, REFUSED_BUS),
+        ("crew", {"coach_id": "", "captain_worker_id": stranger}, REFUSED_BUS),
     ]
-    for form, message in attempts:
+    for action, form, message in attempts:
         response = client.post(
-            f"/trips/{foreign.id}/seats", data={**form, "version": foreign.version}
+            f"/trips/{foreign.id}/{action}", data={**form, "version": foreign.version}
         )
-        assert response.status_code == 403, form
-        assert message in response.get_data(as_text=True), form
+        assert response.status_code == 403, action
+        assert message in response.get_data(as_text=True), action
     assert data.bus(planned, foreign.id) == foreign
     english = client.post(
-        f"/trips/{foreign.id}/seats",
-        data={"action": "free", "seat_no": a},
+        f"/trips/{foreign.id}/seats/free",
+        data={"seat_no": a},
         headers={"Accept-Language": "en"},
     )
     assert "belongs to another county" in english.get_data(as_text=True)
     seated = client.post(
-        f"/trips/{foreign.id}/seats", data={"action": "place", "worker_id": mine, "seat_no": free}
+        f"/trips/{foreign.id}/seats/place", data={"worker_id": mine, "seat_no": free}
     )
     assert seated.status_code == 302  # his own worker may take a free seat on any bus that fits
     assert data.bus(planned, foreign.id).seat_of(mine) == free

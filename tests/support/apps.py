@@ -82,6 +82,22 @@ def demo_app(tmp_path: Path, demo_template: Path) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+def start_planning_worker(app: Flask):
+    """A planning worker in this process (as under `make run`), quick to notice queued plans."""
+    from dispatch.jobs.planning_worker import PlanningWorker
+
+    app.config.update(PLANNER_POLL_S=0.2, PLANNER_HEARTBEAT_S=0.5)
+    return PlanningWorker(app, slots=1).start()
+
+
+@pytest.fixture
+def planning_worker(demo_app: Flask):
+    """The demo app's queued plans are run, as the scheduler does under `make run`."""
+    worker = start_planning_worker(demo_app)
+    yield worker
+    worker.stop()
+
+
 @pytest.fixture
 def client(demo_app: Flask):
     return demo_app.test_client()

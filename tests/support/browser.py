@@ -66,9 +66,14 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(demo_app: Flask) -> Iterator[LiveServer]:
+    """The demo app served in a thread, with a planning worker as under `make run`."""
+    from tests.support.apps import start_planning_worker
+
+    worker = start_planning_worker(demo_app)
     server = LiveServer(demo_app)
     yield server
     server.stop()
+    worker.stop()
 
 
 @pytest.fixture

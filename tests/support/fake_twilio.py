@@ -136,7 +136,7 @@ def _hang_up(conn: socket.socket) -> None:
 
 
 def _segments(body: str) -> int:
-    from dispatch.notify.texts import count_segments
+    from dispatch.notify.segments import count_segments
 
     return count_segments(body)
 

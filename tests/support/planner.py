@@ -3,9 +3,7 @@ brute-force optimum to compare against."""
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -110,13 +108,10 @@ def load(groups: list[dict[str, Any]], **extra: Any) -> Problem:
 
 
 def bench_module() -> ModuleType:
-    """bench/planner.py (its problem generator and the peers' adapters), loaded as a module."""
-    path = Path(__file__).resolve().parents[2] / "bench" / "planner.py"
-    spec = importlib.util.spec_from_file_location("bench_planner", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """bench/planner.py (its problem generator, and the peers' adapters of bench/peers.py)."""
+    import bench.planner
+
+    return bench.planner
 
 
 PICKUPS = [s["id"] for s in SITES if s["kind"] == "pickup"]

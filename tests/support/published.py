@@ -97,3 +97,11 @@ def full_bus(published_app: Flask) -> int:
         db.session.commit()
         assert len(db.session.get(Trip, trip.id).seats) == 51
         return trip.id
+
+
+def driver_token(app: Flask, trip_id: int) -> str:
+    """The signed token of a trip's driver link (the path /m/<token>)."""
+    from dispatch.services import driver_links
+
+    with app.app_context():
+        return driver_links.token_for(db.session.get(Trip, trip_id), app.secret_key)

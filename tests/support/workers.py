@@ -125,3 +125,21 @@ def token_for(app, username: str) -> dict[str, str]:
         token = create_token(user)
         db.session.commit()
     return {"Authorization": f"Bearer {token}"}
+
+
+def upload_sheet(client, data: bytes, filename: str):
+    """The import page's upload, as the browser form sends it."""
+    return client.post(
+        "/workers/import",
+        data={"file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
+
+
+def preview_sheet(app, data: bytes, filename: str):
+    """The import preview of a file (no dates given), inside an app context."""
+    from dispatch.services import worker_import
+    from dispatch.services.worker_fields import Lookups
+
+    with app.app_context():
+        return worker_import.preview(filename, data, Lookups.load())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dispatch.planner.model import PLAN_FORMAT, Plan, ProblemError, Summary, Unassigned
-from dispatch.planner.problem.files import trip_from_dict, trip_to_dict, whole_number
+from dispatch.planner.problem.trips import trip_from_dict, trip_to_dict, whole_number
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:

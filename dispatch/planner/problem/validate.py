@@ -17,6 +17,7 @@ from dispatch.planner.model import (
     Site,
     Trip,
 )
+from dispatch.planner.problem.trips import trip_from_dict
 
 RULE_KEYS = ("max_pickup_stops", "max_dropoff_stops", "max_dropoff_spread_km")
 
@@ -283,8 +284,6 @@ def _matrix(value: Any, sites: dict[str, Site], faults: Faults) -> dict[str, dic
 
 def _fixed_trips(items: list[Any], faults: Faults) -> tuple[Trip, ...]:
     """Locked trips in the plan's trip form."""
-    from dispatch.planner.problem.files import trip_from_dict
-
     trips = []
     for i, t in enumerate(items):
         try:

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from dispatch.extensions import db
 from dispatch.models import OutboundMessage, Plan, User, Worker
 from dispatch.models import messages as m
-from dispatch.notify import notices
-from dispatch.notify.reports import DeliveryRate
 from dispatch.services.accounts import create_token
+from dispatch.services.message_reports import DeliveryRate
+from dispatch.services.notices import notices
 from tests.support.apps import COORD_PASSWORD, login
 
 NOW = datetime(2026, 2, 26, 2, 0, tzinfo=UTC)

@@ -21,9 +21,10 @@ from dispatch.models import (
     Worker,
 )
 from dispatch.models import messages as m
-from dispatch.notify import notices
-from dispatch.notify.texts import OPT_OUT, cn_phone, count_segments
+from dispatch.notify.segments import count_segments
 from dispatch.services import driver_links, seats
+from dispatch.services.notices import notices
+from dispatch.services.notices.texts import OPT_OUT, cn_phone
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 2, 26, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, days before every trip

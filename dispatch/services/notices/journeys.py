@@ -22,12 +22,11 @@ from sqlalchemy import select
 from dispatch.extensions import db
 from dispatch.models import Plan, SeatAssignment, Trip, TripStop, WelfareHandout, Worker
 from dispatch.models import messages as m
-from dispatch.notify import texts
-from dispatch.notify.outbox import TickOptions, in_quiet_hours
-from dispatch.notify.scheduler import parse_quiet_hours
+from dispatch.notify.quiet_hours import in_quiet_hours, next_allowed_time, parse_quiet_hours
 from dispatch.notify.suppression import refusal_of
 from dispatch.notify.writer import Draft
 from dispatch.services import driver_links
+from dispatch.services.notices import texts
 
 DEPARTURE, REMINDER, WELFARE = "departure", "reminder", "welfare"
 CHANGE, CANCELLATION, DRIVER = "change", "cancellation", "driver"
@@ -253,15 +252,10 @@ def send_timing(
     wanted = max(wanted, now)
     if s.local(deadline).date() == s.local(now).date():
         return wanted, True
-    options = TickOptions(quiet=s.quiet, tz=s.tz)
-    if s.quiet is None or not in_quiet_hours(wanted, options):
+    if not in_quiet_hours(wanted, s.quiet, s.tz):
         return wanted, False
-    end = s.local(wanted).replace(
-        hour=s.quiet[1] // 60, minute=s.quiet[1] % 60, second=0, microsecond=0
-    )
-    if end <= s.local(wanted):
-        end += timedelta(days=1)
-    return (wanted, True) if end >= deadline else (end.astimezone(wanted.tzinfo), False)
+    end = next_allowed_time(wanted, s.quiet, s.tz)
+    return (wanted, True) if end >= deadline else (end, False)
 
 
 def worker_draft(

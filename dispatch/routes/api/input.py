@@ -14,7 +14,7 @@ from typing import Any
 from flask import abort, request
 from flask_babel import gettext as _
 
-from dispatch.routes.openapi import ISO_DATE, MAX_ID
+from dispatch.routes.api.schemas import ISO_DATE, MAX_ID
 
 JSON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),

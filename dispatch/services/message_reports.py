@@ -19,6 +19,7 @@ from dispatch.models import County, OutboundMessage, Trip, Worker
 from dispatch.models import messages as m
 from dispatch.models.workers import CANCELLED
 from dispatch.notify import suppression as refusals
+from dispatch.services.scope import in_scope
 
 OM = OutboundMessage
 STATUSES = (
@@ -101,9 +102,7 @@ class MessagesPage:
 def visible_messages(scope: set[str] | None) -> Select:
     """Every message the user may see, newest first."""
     query = select(OM).outerjoin(Worker, Worker.id == OM.worker_id)
-    if scope is not None:
-        query = query.where(Worker.county_id.in_(scope))
-    return query.order_by(OM.id.desc())
+    return in_scope(query, Worker.county_id, scope).order_by(OM.id.desc())
 
 
 def filtered_messages(scope: set[str] | None, f: MessageFilter) -> Select:
@@ -194,9 +193,7 @@ def unreachable_workers(scope: set[str] | None) -> list[Worker]:
         .order_by(Worker.id)
         .limit(ATTENTION_LIMIT)
     )
-    if scope is not None:
-        query = query.where(Worker.county_id.in_(scope))
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(in_scope(query, Worker.county_id, scope)))
 
 
 def trip_choices(scope: set[str] | None) -> list[Trip]:
@@ -206,8 +203,7 @@ def trip_choices(scope: set[str] | None) -> list[Trip]:
         .outerjoin(Worker, Worker.id == OM.worker_id)
         .where(OM.trip_id.is_not(None))
     )
-    if scope is not None:
-        ids = ids.where(Worker.county_id.in_(scope))
+    ids = in_scope(ids, Worker.county_id, scope)
     return list(
         db.session.scalars(
             select(Trip).where(Trip.id.in_(ids)).order_by(Trip.date, Trip.number, Trip.id)

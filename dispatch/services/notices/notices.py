@@ -12,7 +12,7 @@ is what publishing says; each round of changes to a worker's journey on a trip i
 A worker who cannot receive SMS (no consent, opted out, number invalid) still gets the row,
 with status ``suppressed`` and the reason, never sent: the messages page and the manifest
 show from these rows who must be phoned, and the text is there to read out. Due times and
-urgency: journeys.py.
+urgency: journeys.py; the wording: texts.py.
 """
 
 from __future__ import annotations
@@ -26,11 +26,21 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from dispatch.extensions import db
-from dispatch.models import OutboundMessage, Plan, SeatAssignment, Trip, TripStop, Worker, utcnow
+from dispatch.models import (
+    OutboundMessage,
+    Plan,
+    SeatAssignment,
+    Trip,
+    TripChange,
+    TripStop,
+    Worker,
+    utcnow,
+)
 from dispatch.models import messages as m
 from dispatch.models.workers import CANCELLED
-from dispatch.notify.changes import change_drafts
-from dispatch.notify.journeys import (
+from dispatch.notify.writer import Draft, insert_drafts
+from dispatch.services.notices.changes import change_drafts
+from dispatch.services.notices.journeys import (
     CANCELLATION,
     CHANGE,
     DEPARTURE,
@@ -45,7 +55,6 @@ from dispatch.notify.journeys import (
     pickup_stop,
     welfare_handouts,
 )
-from dispatch.notify.writer import Draft, insert_drafts
 
 __all__ = [
     "CANCELLATION",
@@ -191,8 +200,6 @@ def publish_drafts(
 
 def schedule_pending_changes(now: datetime, settings: Settings) -> int:
     """Turn every change not yet announced, on any published trip, into notices."""
-    from dispatch.models import TripChange
-
     trip_ids = db.session.scalars(
         select(TripChange.trip_id).where(TripChange.notified_at.is_(None)).distinct()
     )

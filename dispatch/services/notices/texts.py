@@ -1,4 +1,4 @@
-"""SMS texts: segment counting and the Chinese notices (pure: plain values in, text out).
+"""The wording of every notice: the Chinese SMS texts (pure: plain values in, text out).
 
 Every notice starts with the signature, ends with the opt-out convention 回T退订, carries
 no URL (carriers block them on Chinese numbers; the one exception is the driver's signed
@@ -8,35 +8,16 @@ values are too long, the least important parts are shortened first (DOMAIN.md, S
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, time
 
-GSM7 = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXT = set("^{}\\[~]|€")
+from dispatch.notify.segments import count_segments
 
 MAX_SEGMENTS = 2
 OPT_OUT = "回T退订"
 ELLIPSIS = "…"
 _URL = re.compile(r"https?://|www\.|\.(com|cn|net|org)\b", re.IGNORECASE)
-
-
-def count_segments(text: str) -> int:
-    """How many SMS segments carry ``text``: UCS-2 70/67, GSM-7 160/153."""
-    if all(ch in GSM7 or ch in GSM7_EXT for ch in text):
-        units = sum(2 if ch in GSM7_EXT else 1 for ch in text)
-        single, multi = 160, 153
-    else:
-        # UTF-16 code units: characters outside the BMP (emoji) take two.
-        units = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
-        single, multi = 70, 67
-    if units <= single:
-        return 1
-    return math.ceil(units / multi)
 
 
 def cn_date(day: date) -> str:

@@ -13,8 +13,9 @@ from dispatch.extensions import db
 from dispatch.models import OutboundMessage, SeatAssignment, Trip, TripChange, Worker
 from dispatch.models import messages as m
 from dispatch.models.workers import CANCELLED
-from dispatch.notify import texts
-from dispatch.notify.journeys import (
+from dispatch.notify.writer import Draft
+from dispatch.services.notices import texts
+from dispatch.services.notices.journeys import (
     CANCELLATION,
     CHANGE,
     DEPARTURE,
@@ -30,7 +31,6 @@ from dispatch.notify.journeys import (
     welfare_handouts,
     worker_draft,
 )
-from dispatch.notify.writer import Draft
 
 # Went out (or a coordinator was told to phone): the worker knows what that row said.
 TOLD = (m.MSG_SENDING, m.MSG_SENT, m.MSG_DELIVERED, m.MSG_UNKNOWN, m.MSG_SUPPRESSED)

@@ -1,5 +1,6 @@
 """The scheduler: one APScheduler job that drains the outbox every SCHEDULER_TICK_S seconds,
-and one that runs the retention rule daily at RETENTION_TIME (local time).
+one that runs the retention rule daily at RETENTION_TIME (local time), and a planning worker
+(planning_worker.py) beside them.
 
 The outbox table holds the durable state; the scheduler only decides when to look, so
 a job lost to a restart loses nothing (retention catches up on its next run).
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 from collections import Counter
 from datetime import datetime
@@ -18,27 +20,20 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
+from dispatch.extensions import db
+from dispatch.jobs.planning_worker import PlanningWorker
 from dispatch.models import utcnow
-from dispatch.notify.outbox import TickOptions, send_due_messages
+from dispatch.notify.outbox import TickOptions
+from dispatch.notify.quiet_hours import clock_minutes, parse_quiet_hours
+from dispatch.notify.sending import send_due_messages
 from dispatch.services import retention
+from dispatch.services.notices.notices import schedule_pending_changes
 
 log = logging.getLogger("dispatch.scheduler")
 
 
-def parse_quiet_hours(value: str | None) -> tuple[int, int] | None:
-    """'22:00-07:00' → (1320, 420) minutes; empty → None."""
-    if not value:
-        return None
-    start, end = (part.strip() for part in value.split("-"))
-    return _minutes(start), _minutes(end)
-
-
-def _minutes(hhmm: str) -> int:
-    hours, minutes = hhmm.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
 def tick_options(app: Flask) -> TickOptions:
+    """The outbox tick's options from the configuration (CONTRACTS.md §2)."""
     config = app.config
     return TickOptions(
         per_second=float(config["SMS_MAX_PER_SECOND"] or 0),
@@ -64,9 +59,6 @@ def run_tick(app: Flask, now: datetime | None = None) -> Counter[str]:
 
 def _announce_pending_changes(now: datetime, app: Flask) -> int:
     """Changes made outside a web request (command line, scripts) still get their notices."""
-    from dispatch.extensions import db
-    from dispatch.notify.notices import schedule_pending_changes
-
     created = schedule_pending_changes(now, app.config)
     db.session.commit()
     return created
@@ -95,7 +87,7 @@ def run_retention(
 def _add_retention(scheduler: BackgroundScheduler | BlockingScheduler, app: Flask) -> None:
     if not app.config.get("RETENTION_DAYS"):
         return
-    hour, minute = divmod(_minutes(app.config["RETENTION_TIME"]), 60)
+    hour, minute = divmod(clock_minutes(app.config["RETENTION_TIME"]), 60)
     scheduler.add_job(
         run_retention,
         "cron",
@@ -125,17 +117,37 @@ def _add_tick(scheduler: BackgroundScheduler | BlockingScheduler, app: Flask) ->
 
 
 def start_scheduler(app: Flask) -> BackgroundScheduler:
-    """Start the tick in a background thread of this process (single-process mode)."""
+    """Start the jobs, and a planning worker, in background threads (single-process mode)."""
     scheduler = BackgroundScheduler(timezone=app.config["TIMEZONE"])
     _add_tick(scheduler, app)
     _add_retention(scheduler, app)
     scheduler.start()
+    PlanningWorker(app).start()  # registers itself as app.extensions["planning_worker"]
     return scheduler
 
 
+def stop_scheduler(app: Flask, scheduler: BackgroundScheduler) -> None:
+    """Stop what start_scheduler started; running plans go back to the queue."""
+    scheduler.shutdown(wait=False)
+    worker = app.extensions.get("planning_worker")
+    if worker is not None:
+        worker.stop()
+
+
 def run_scheduler_forever(app: Flask) -> None:
-    """Run the tick as a process of its own (deployments with several web processes)."""
+    """The scheduler as a process of its own, planning worker included, until SIGTERM/Ctrl-C."""
     scheduler = BlockingScheduler(timezone=app.config["TIMEZONE"])
     _add_tick(scheduler, app)
     _add_retention(scheduler, app)
-    scheduler.start()
+    worker = PlanningWorker(app).start()
+    signal.signal(signal.SIGTERM, _exit)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        log.info("scheduler stopping")
+    finally:
+        worker.stop()
+
+
+def _exit(signum, _frame) -> None:
+    raise SystemExit(0)

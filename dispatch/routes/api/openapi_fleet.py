@@ -1,6 +1,6 @@
-"""The OpenAPI description of the fleet and places endpoints (routes/api_fleet.py).
+"""The OpenAPI description of the fleet and places endpoints (fleet.py).
 
-routes/openapi.py merges these paths and schemas into the served document; the API checks
+openapi.py merges these paths and schemas into the served document; the API checks
 its input against the same schemas.
 """
 

@@ -1,5 +1,5 @@
 """The fleet and places under /api/v1 (CONTRACTS.md §5): coaches, drivers, employers, sites,
-and a trip's crew. Same tokens, limits and error shape as routes/api.py; writes are for admins."""
+and a trip's crew. Same tokens, limits and error shape as the rest of the API (base.py); writes are for admins."""
 
 from __future__ import annotations
 
@@ -12,14 +12,15 @@ from dispatch.extensions import csrf, db
 from dispatch.identity import mask_phone
 from dispatch.ids import parse_id
 from dispatch.models import Coach, Driver, Employer, Site, Trip
-from dispatch.routes import api
-from dispatch.routes import openapi_fleet as document
-from dispatch.routes.api_errors import api_error
-from dispatch.routes.api_input import MAX_ID, text_arg
+from dispatch.routes.api import base
+from dispatch.routes.api import openapi_fleet as document
+from dispatch.routes.api.errors import api_error
+from dispatch.routes.api.input import MAX_ID, text_arg
+from dispatch.routes.api.trips import trip_json
 from dispatch.services import crew, fleet, scope
 from dispatch.services.seats import SeatConflict, SeatError
 
-bp = Blueprint("fleet", __name__)  # nested in api.bp (endpoints api.fleet.*): its token check,
+bp = Blueprint("fleet", __name__)  # nested in base.bp (endpoints api.fleet.*): its token check,
 csrf.exempt(bp)  # limits, error shape and commit apply here too
 
 
@@ -111,7 +112,7 @@ def _item_or_404(model: type, key: str) -> Any:
 @bp.get("/<any(coaches, drivers, employers, sites):name>")
 def list_items(name: str):
     kind, _model, to_json, _schema = _resource(name)
-    page, per_page = api._paging()
+    page, per_page = base.paging()
     rows = fleet.search(kind, text_arg("q") or "")
     chunk = rows[(page - 1) * per_page : page * per_page]
     return jsonify(items=[to_json(r) for r in chunk], page=page, per_page=per_page, total=len(rows))
@@ -121,7 +122,7 @@ def list_items(name: str):
 def create_item(name: str):
     kind, _model, to_json, schema = _resource(name)
     _admin_only()
-    body = api._json_body(document.SCHEMAS["New" + schema.removesuffix("Input")])
+    body = base.json_body(document.SCHEMAS["New" + schema.removesuffix("Input")])
     row = _save(kind, None, body)
     return jsonify(to_json(row)), 201
 
@@ -137,7 +138,7 @@ def update_item(name: str, key: str):
     kind, model, to_json, schema = _resource(name)
     _admin_only()
     row = _item_or_404(model, key)
-    body = api._json_body(document.SCHEMAS[schema])
+    body = base.json_body(document.SCHEMAS[schema])
     active = body.pop("active", None)
     _save(kind, row, body, partial=True)
     if active is not None and active != row.active:
@@ -178,7 +179,7 @@ def patch_trip(trip_id: int):
     trip = db.session.get(Trip, trip_id) if 0 < trip_id <= MAX_ID else None
     if trip is None:
         abort(404, _("No such bus."))
-    body = api._json_body(document.SCHEMAS["TripCrewInput"])
+    body = base.json_body(document.SCHEMAS["TripCrewInput"])
     ids = {
         k: body.get(k, getattr(trip, k))
         for k in ("coach_id", "driver1_id", "driver2_id", "captain_worker_id")
@@ -198,7 +199,7 @@ def patch_trip(trip_id: int):
     except SeatError as error:
         db.session.rollback()
         return api_error(422, str(error), {"crew": str(error)})
-    return jsonify(api.trip_json(trip, g.api_user.county_ids()))
+    return jsonify(trip_json(trip, g.api_user.county_ids()))
 
 
 def _clash_response(message: str, window) -> Any:
@@ -213,6 +214,3 @@ def _clash_response(message: str, window) -> Any:
     }
     response.set_data(jsonify(body).get_data())
     return response
-
-
-api.bp.register_blueprint(bp)

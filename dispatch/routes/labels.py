@@ -1,0 +1,38 @@
+"""Words the pages show for codes shared by several blueprints: notice kinds, refused marks.
+
+Not a blueprint: any module under dispatch/routes/ may import it."""
+
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from dispatch.models import Trip
+from dispatch.services import manifest as manifests
+from dispatch.services.notices import notices
+
+KIND_LABELS = {
+    notices.DEPARTURE: _l("Departure notice"),
+    notices.REMINDER: _l("Day-before reminder"),
+    notices.WELFARE: _l("Welfare pack reminder"),
+    notices.CHANGE: _l("Change notice"),
+    notices.CANCELLATION: _l("Cancellation notice"),
+    notices.DRIVER: _l("Driver notice"),
+}
+
+
+def mark_refusal(error: manifests.MarkError, trip: Trip) -> str:
+    """What a refused mark tells the person who made it."""
+    if isinstance(error, manifests.MarkTooEarly):
+        return _(
+            "Check-in and pack marks open on %(day)s, the day before departure.",
+            day=manifests.marks_open_on(trip).isoformat(),
+        )
+    if isinstance(error, manifests.UndoTooLate):
+        return _(
+            "Too late to undo: a pack can be taken back within %(n)d minutes of handing it out.",
+            n=manifests.PACK_UNDO.seconds // 60,
+        )
+    return _(
+        "This passenger is no longer on this bus, or the trip is not running: reload the list."
+    )

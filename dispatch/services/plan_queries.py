@@ -1,0 +1,116 @@
+"""What the plan, trip and API pages read about plans, buses and who could ride them."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from dispatch.extensions import db
+from dispatch.models import Plan, SeatAssignment, Trip, TripStop, User, Worker
+from dispatch.models.trips import PLAN_PUBLISHED
+from dispatch.models.workers import REGISTERED
+from dispatch.services import scope
+from dispatch.services import workers as worker_service
+
+
+def recent_plans(limit: int = 100) -> list[Plan]:
+    """The newest plans first."""
+    return list(db.session.scalars(select(Plan).order_by(Plan.id.desc()).limit(limit)))
+
+
+def bus_counts(plans: Collection[Plan]) -> dict[int, int]:
+    """Buses per plan id, in one count query rather than every plan's trips loaded."""
+    query = (
+        select(Trip.plan_id, func.count())
+        .where(Trip.plan_id.in_([p.id for p in plans]))
+        .group_by(Trip.plan_id)
+    )
+    return dict(db.session.execute(query).all())
+
+
+def plan_trips(plan: Plan) -> list[Trip]:
+    """A plan's buses by day and number, with their stops, coach type and coach loaded."""
+    query = (
+        select(Trip)
+        .where(Trip.plan_id == plan.id)
+        .order_by(Trip.date, Trip.number, Trip.id)
+        .options(
+            selectinload(Trip.stops).joinedload(TripStop.site),
+            joinedload(Trip.coach_type),
+            joinedload(Trip.coach),
+        )
+    )
+    return list(db.session.scalars(query))
+
+
+def seats_taken(plan: Plan) -> dict[int, int]:
+    """Occupied seats per trip id of a plan."""
+    query = (
+        select(SeatAssignment.trip_id, func.count())
+        .where(SeatAssignment.plan_id == plan.id)
+        .group_by(SeatAssignment.trip_id)
+    )
+    return dict(db.session.execute(query).all())
+
+
+def workers_by_id(ids: Collection[int]) -> dict[int, Worker]:
+    """Workers by id (those that still exist)."""
+    if not ids:
+        return {}
+    return {w.id: w for w in db.session.scalars(select(Worker).where(Worker.id.in_(ids)))}
+
+
+def trips(plan_id: int | None, day: date | None) -> list[Trip]:
+    """A plan's buses, or without ``plan_id`` every published plan's; of one ``day`` if given."""
+    query = select(Trip).join(Plan).order_by(Trip.date, Trip.number, Trip.id)
+    query = (
+        query.where(Trip.plan_id == plan_id)
+        if plan_id
+        else query.where(Plan.status == PLAN_PUBLISHED)
+    )
+    if day:
+        query = query.where(Trip.date == day)
+    return list(db.session.scalars(query))
+
+
+def _stop_sites(trip: Trip) -> tuple[list[str], list[str]]:
+    pickups = [s.site_id for s in trip.stops if s.kind == "pickup"]
+    dropoffs = [s.site_id for s in trip.stops if s.kind == "dropoff"]
+    return pickups, dropoffs
+
+
+def waiting_workers(trip: Trip, user: User) -> list[Worker]:
+    """The user's registered workers who could ride this bus and have no seat in its plan."""
+    pickups, dropoffs = _stop_sites(trip)
+    seated = select(SeatAssignment.worker_id).where(SeatAssignment.plan_id == trip.plan_id)
+    query = worker_service.visible_workers(user).where(
+        Worker.status == REGISTERED,
+        Worker.earliest_date <= trip.date,
+        Worker.latest_date >= trip.date,
+        Worker.destination_site_id.in_(dropoffs),
+        Worker.pickup_site_id.in_(pickups),
+        Worker.id.not_in(seated),
+    )
+    return list(db.session.scalars(query.order_by(Worker.name).limit(300)))
+
+
+def other_buses_workers(trip: Trip, user: User) -> list[SeatAssignment]:
+    """The user's workers seated on the plan's other buses that day who could ride this one."""
+    pickups, dropoffs = _stop_sites(trip)
+    query = (
+        select(SeatAssignment)
+        .join(Trip, Trip.id == SeatAssignment.trip_id)
+        .join(Worker)
+        .where(
+            SeatAssignment.plan_id == trip.plan_id,
+            Trip.date == trip.date,
+            Trip.id != trip.id,
+            Worker.destination_site_id.in_(dropoffs),
+            Worker.pickup_site_id.in_(pickups),
+        )
+        .order_by(Trip.number, Trip.id, SeatAssignment.seat_no)
+    )
+    return [s for s in db.session.scalars(query) if scope.may_see(user, s.worker)]

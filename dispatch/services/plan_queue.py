@@ -1,0 +1,346 @@
+"""Plans as durable jobs: queued in the database, claimed by one planning worker at a time.
+
+A plan row is the job. Starting a plan writes it ``queued`` with its scope and time limit and
+nothing else (the web request returns at once). A worker claims it (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, a conditional update on SQLite), marks it ``running`` with a fresh claim token, and
+beats a heartbeat while it solves. Every write of the run is guarded by that token: a worker
+whose plan was cancelled, or taken up again after its heartbeat went stale, finds its claim
+gone and stores nothing. A stale claim goes back to the queue up to ``MAX_ATTEMPTS`` claims in
+all; after that the plan fails, saying why.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import func, select, update
+
+from dispatch.extensions import db
+from dispatch.models import Plan, User, utcnow
+from dispatch.models import trips as t
+from dispatch.services import audit, planning
+
+MAX_ATTEMPTS = 3  # the first run and two restarts after an interruption
+INTERRUPTED = "interrupted"  # Plan.error of a plan that lost its worker too often (translated)
+ACTIVE = (t.PLAN_QUEUED, t.PLAN_RUNNING)
+
+
+class QueueRefusal(planning.PlanningError):
+    """A plan request refused before anything is queued; ``field`` names the form field."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The right of one worker to run one plan, and what it needs to run it."""
+
+    plan_id: int
+    token: str
+    time_limit_s: float
+    seed: int = 0
+
+
+def scope_of(plan: Plan) -> planning.Scope:
+    """The planning scope stored on a plan row."""
+    stored = plan.scope or {}
+    return planning.Scope(
+        plan.date_from,
+        plan.date_to,
+        tuple(stored.get("counties", [])),
+        tuple(stored.get("destinations", [])),
+    )
+
+
+def queue_plan(
+    scope: planning.Scope,
+    user: User | None,
+    time_limit_s: float,
+    base: Plan | None = None,
+    owner: str | None = None,
+) -> Plan:
+    """A new plan row, queued (or, with ``owner``, already claimed by that process).
+
+    Refused with QueueRefusal when the dates run backwards or no worker waits in the scope.
+    """
+    if scope.date_to < scope.date_from:
+        raise QueueRefusal("the end date is before the start date", "date_to")
+    if base is None and planning.count_open_workers(scope) == 0:
+        raise QueueRefusal("no worker is waiting to travel in this scope", "scope")
+    now = utcnow()
+    plan = Plan(
+        status=t.PLAN_QUEUED,
+        date_from=scope.date_from,
+        date_to=scope.date_to,
+        scope={
+            "counties": list(scope.counties),
+            "destinations": list(scope.destinations),
+            "base_plan": base.id if base is not None else None,
+        },
+        created_by_id=user.id if user else None,
+        created_at=now,
+        time_limit_s=time_limit_s,
+    )
+    if owner is not None:
+        plan.status, plan.claimed_by, plan.claim_token = t.PLAN_RUNNING, owner, _token()
+        plan.attempts, plan.started_at, plan.heartbeat_at = 1, now, now
+    db.session.add(plan)
+    db.session.flush()
+    audit.record(
+        user, "plan.run", "plan", plan.id, {"from": str(scope.date_from), "to": str(scope.date_to)}
+    )
+    return plan
+
+
+def claim_of(plan: Plan, seed: int = 0) -> Claim:
+    """The claim held on a plan this process queued with an owner."""
+    assert plan.claim_token is not None, "the plan is not claimed"
+    return Claim(plan.id, plan.claim_token, float(plan.time_limit_s or 30), seed)
+
+
+def claim_next(owner: str, default_limit_s: float) -> Claim | None:
+    """Claim the oldest queued plan for ``owner``; None when the queue is empty."""
+    postgres = db.engine.dialect.name == "postgresql"
+    for _ in range(10):  # on SQLite another worker may win the row between our read and write
+        query = select(Plan.id).where(Plan.status == t.PLAN_QUEUED).order_by(Plan.id).limit(1)
+        if postgres:  # skip rows another worker is claiming right now instead of waiting on them
+            query = query.with_for_update(skip_locked=True)
+        plan_id = db.session.scalar(query)
+        if plan_id is None:
+            db.session.rollback()
+            return None
+        if not postgres:
+            db.session.commit()  # end the read: SQLite refuses a write from a stale snapshot
+        token, now = _token(), utcnow()
+        won = db.session.execute(
+            update(Plan)
+            .where(Plan.id == plan_id, Plan.status == t.PLAN_QUEUED)
+            .values(
+                status=t.PLAN_RUNNING,
+                claimed_by=owner,
+                claim_token=token,
+                attempts=Plan.attempts + 1,
+                started_at=now,
+                heartbeat_at=now,
+                progress=0.0,
+                progress_message="",
+                error=None,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        limit = db.session.scalar(select(Plan.time_limit_s).where(Plan.id == plan_id))
+        db.session.commit()
+        if won == 1:
+            return Claim(plan_id, token, float(limit or default_limit_s))
+    return None
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def _held(claim: Claim):
+    """The condition that the claim still holds: the plan runs, under this claim."""
+    return (
+        Plan.id == claim.plan_id,
+        Plan.claim_token == claim.token,
+        Plan.status == t.PLAN_RUNNING,
+    )
+
+
+def _guarded_update(claim: Claim, **values) -> bool:
+    """Update the plan if the claim still holds, in a transaction of its own."""
+    held = db.session.execute(
+        update(Plan)
+        .where(*_held(claim))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return held == 1
+
+
+def beat(claim: Claim, progress: float | None = None, message: str | None = None) -> bool:
+    """The heartbeat (with the latest progress); False once the claim is gone (cancelled...)."""
+    values: dict[str, object] = {"heartbeat_at": utcnow()}
+    if progress is not None:
+        values["progress"] = round(min(max(progress, 0.0), 0.99), 3)
+        values["progress_at"] = values["heartbeat_at"]
+    if message is not None:
+        values["progress_message"] = message[:200]
+    return _guarded_update(claim, **values)
+
+
+def prepare(claim: Claim) -> dict | None:
+    """Build the plan's problem from today's demand and store it; None if the claim is gone."""
+    plan = db.session.get(Plan, claim.plan_id)
+    if plan is None:
+        return None
+    base_id = (plan.scope or {}).get("base_plan")
+    base = db.session.get(Plan, base_id) if base_id else None
+    problem = planning.build_problem(scope_of(plan), base)
+    db.session.rollback()  # end the reads before the guarded write
+    if not _guarded_update(claim, problem=problem, progress_message="started"):
+        return None
+    return problem
+
+
+def finish(claim: Claim, result: dict, departure: time, tz: str) -> bool:
+    """Store the planner's result as the draft, all or nothing; False if the claim is gone."""
+    now = utcnow()
+    held = db.session.execute(  # first: on PostgreSQL this locks the row until the commit
+        update(Plan)
+        .where(*_held(claim))
+        .values(heartbeat_at=now, finished_at=now, claim_token=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if held != 1:
+        db.session.rollback()
+        return False
+    plan = db.session.get(Plan, claim.plan_id, populate_existing=True)
+    planning.store_result(plan, result, departure, tz)
+    db.session.commit()
+    return True
+
+
+def fail(claim: Claim, reason: str) -> bool:
+    """Mark the claimed plan failed with ``reason`` (nothing of the run is kept)."""
+    db.session.rollback()
+    return _guarded_update(
+        claim,
+        status=t.PLAN_FAILED,
+        error=reason[:500] or "failed",
+        claim_token=None,
+        finished_at=utcnow(),
+    )
+
+
+def release(claim: Claim) -> bool:
+    """Give a plan back to the queue (its worker is shutting down); the claim does not count."""
+    db.session.rollback()
+    return _guarded_update(
+        claim,
+        status=t.PLAN_QUEUED,
+        claim_token=None,
+        claimed_by=None,
+        attempts=Plan.attempts - 1,
+        restarts=Plan.restarts + 1,
+        progress=0.0,
+        progress_message="",
+    )
+
+
+def last_sign_of_life():
+    """A running plan's last heartbeat, for plans started before heartbeats existed too."""
+    return func.coalesce(Plan.heartbeat_at, Plan.progress_at, Plan.started_at, Plan.created_at)
+
+
+def reap_stale(now: datetime, stale_s: float) -> int:
+    """Take up again every running plan whose heartbeat is older than ``stale_s``.
+
+    It goes back to the queue while it has claims left, else it fails as interrupted.
+    Returns how many plans were reaped.
+    """
+    cut = now - timedelta(seconds=stale_s)
+    stale = db.session.execute(
+        select(Plan.id, Plan.claim_token, Plan.attempts).where(
+            Plan.status == t.PLAN_RUNNING, last_sign_of_life() < cut
+        )
+    ).all()
+    db.session.rollback()
+    reaped = 0
+    for plan_id, token, attempts in stale:
+        if attempts >= MAX_ATTEMPTS:
+            values = dict(status=t.PLAN_FAILED, error=INTERRUPTED, finished_at=now)
+        else:
+            values = dict(
+                status=t.PLAN_QUEUED,
+                restarts=Plan.restarts + 1,
+                claimed_by=None,
+                progress=0.0,
+                progress_message="",
+            )
+        reaped += db.session.execute(
+            update(Plan)
+            .where(
+                Plan.id == plan_id,
+                Plan.status == t.PLAN_RUNNING,
+                Plan.claim_token.is_(None) if token is None else Plan.claim_token == token,
+                last_sign_of_life() < cut,  # a heartbeat that came meanwhile keeps the claim
+            )
+            .values(claim_token=None, **values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.commit()
+    return reaped
+
+
+def cancel(plan: Plan, user: User | None) -> bool:
+    """Cancel a queued or running plan; its worker stops at its next heartbeat and keeps nothing.
+
+    False when the plan had already finished (a draft, a failure) by the time of the request.
+    """
+    cancelled = db.session.execute(
+        update(Plan)
+        .where(Plan.id == plan.id, Plan.status.in_(ACTIVE))
+        .values(status=t.PLAN_CANCELLED, claim_token=None, finished_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if cancelled:
+        audit.record(user, "plan.cancel", "plan", plan.id, {})
+    db.session.commit()
+    db.session.refresh(plan)
+    return cancelled == 1
+
+
+def discard(plan: Plan, user: User | None) -> bool:
+    """Set aside a draft or a failed plan (a published one stays); False for any other."""
+    if plan.status not in (t.PLAN_DRAFT, t.PLAN_FAILED):
+        return False
+    plan.status = t.PLAN_DISCARDED
+    audit.record(user, "plan.discard", "plan", plan.id, {})
+    return True
+
+
+def queue_positions() -> dict[int, int]:
+    """Each queued plan's place in the queue, 1 for the next to be claimed."""
+    ids = db.session.scalars(
+        select(Plan.id).where(Plan.status == t.PLAN_QUEUED).order_by(Plan.id)
+    ).all()
+    return {plan_id: place for place, plan_id in enumerate(ids, start=1)}
+
+
+def overlapping(scope: planning.Scope) -> list[Plan]:
+    """Queued or running plans that cover some of the same days, counties and destinations."""
+    candidates = db.session.scalars(
+        select(Plan)
+        .where(
+            Plan.status.in_(ACTIVE),
+            Plan.date_from <= scope.date_to,
+            Plan.date_to >= scope.date_from,
+        )
+        .order_by(Plan.id)
+    ).all()
+    return [
+        p
+        for p in candidates
+        if _meet(scope.counties, (p.scope or {}).get("counties"))
+        and _meet(scope.destinations, (p.scope or {}).get("destinations"))
+    ]
+
+
+def _meet(mine: tuple[str, ...], theirs: list[str] | None) -> bool:
+    """Two choices of counties (or destinations) share one; an empty choice means all."""
+    return not mine or not theirs or bool(set(mine) & set(theirs))
+
+
+def is_interrupted(plan: Plan, now: datetime, stale_s: float) -> bool:
+    """A running plan whose worker has gone silent: it is about to be taken up again."""
+    if plan.status != t.PLAN_RUNNING:
+        return False
+    last = plan.heartbeat_at or plan.progress_at or plan.started_at or plan.created_at
+    return now - last > timedelta(seconds=stale_s)

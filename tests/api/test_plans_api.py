@@ -1,0 +1,41 @@
+"""GET /api/v1/plans/<id> (CONTRACTS.md §5): a plan's state as a job, as a script polls it (its
+answers are checked against the OpenAPI document in test_api_schema.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from dispatch.extensions import db
+from dispatch.jobs import planning_worker
+from dispatch.services import plan_queue, planning
+from tests.support.workers import token_for
+
+
+def _queue(app, first: date, last: date) -> int:
+    with app.app_context():
+        plan = plan_queue.queue_plan(planning.Scope(first, last), None, 1)
+        db.session.commit()
+        return plan.id
+
+
+def test_a_script_follows_a_plan_from_the_queue_to_its_draft(client, demo_app):
+    headers = token_for(demo_app, "viewer")
+    first = _queue(demo_app, date(2026, 2, 28), date(2026, 3, 1))
+    second = _queue(demo_app, date(2026, 3, 2), date(2026, 3, 3))
+    answer = client.get(f"/api/v1/plans/{second}", headers=headers)
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert (body["status"], body["queue_position"], body["progress"]) == ("queued", 2, 0)
+    assert (body["date_from"], body["error"], body["claimed_by"]) == ("2026-03-02", None, None)
+    assert planning_worker.drain(demo_app) == ["draft", "draft"]
+    body = client.get(f"/api/v1/plans/{first}", headers=headers).get_json()
+    assert (body["status"], body["queue_position"], body["progress"]) == ("draft", None, 1.0)
+    assert body["attempts"] == 1 and body["cost"] > 0 and body["finished_at"]
+    assert body["claimed_by"] == planning_worker.owner_name()
+
+
+def test_unknown_plans_are_404_and_no_token_is_401(client, demo_app):
+    headers = token_for(demo_app, "viewer")
+    missing = client.get("/api/v1/plans/999", headers=headers)
+    assert missing.status_code == 404 and missing.get_json()["error"] == "not_found"
+    assert client.get("/api/v1/plans/1").status_code == 401
