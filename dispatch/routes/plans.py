@@ -262,6 +262,22 @@ def replan(plan_id: int) -> Response:
     return redirect(url_for(".show", plan_id=plan.id))
 
 
+@bp.post("/<int:plan_id>/restore")
+@editor_required
+def restore(plan_id: int) -> Response:
+    """Make a superseded draft current again (the re-plan that replaced it steps aside)."""
+    plan = _managed_plan(plan_id)
+    try:
+        aside = plan_queue.restore(plan, current_user)
+    except planning.PlanningError:
+        abort(400)
+    db.session.commit()
+    flash(_("Plan %(id)d is the current draft again.", id=plan.id), "success")
+    if aside:
+        flash(_("Set aside: %(plans)s.", plans="、".join(_("Plan %(id)d", id=i) for i in aside)))
+    return redirect(url_for(".show", plan_id=plan.id))
+
+
 @bp.post("/<int:plan_id>/cancel")
 @editor_required
 def cancel(plan_id: int) -> Response:

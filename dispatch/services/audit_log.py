@@ -47,6 +47,7 @@ ACTION_LABELS = {
     "retention.anonymise": _l("Old personal data anonymised"),
     "plan.discard": _l("Plan discarded"),
     "plan.cancel": _l("Plan cancelled"),
+    "plan.restore": _l("Superseded draft made current again"),
     "user.logout": _l("Signed out"),
     "user.create": _l("Account created"),
     "user.access": _l("Account role or counties changed"),

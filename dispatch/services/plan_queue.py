@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from dispatch.extensions import db
 from dispatch.models import Plan, User, utcnow
 from dispatch.models import trips as t
-from dispatch.services import audit, planning
+from dispatch.services import audit, planning, replan_guard
 
 MAX_ATTEMPTS = 3  # the first run and two restarts after an interruption
 INTERRUPTED = "interrupted"  # Plan.error of a plan that lost its worker too often (translated)
@@ -202,6 +202,9 @@ def finish(claim: Claim, result: dict, departure: time, tz: str) -> bool:
         db.session.rollback()
         return False
     plan = db.session.get(Plan, claim.plan_id, populate_existing=True)
+    base_id = (plan.scope or {}).get("base_plan")
+    base = db.session.get(Plan, base_id) if base_id else None
+    result = replan_guard.better_of(plan.problem, result, base)  # never dearer than its base
     planning.store_result(plan, result, departure, tz)
     db.session.commit()
     return True
@@ -304,6 +307,26 @@ def discard(plan: Plan, user: User | None) -> bool:
     plan.status = t.PLAN_DISCARDED
     audit.record(user, "plan.discard", "plan", plan.id, {})
     return True
+
+
+def restore(plan: Plan, user: User | None) -> list[int]:
+    """Make a superseded draft current again; the drafts re-planned from it step aside.
+
+    Returns the ids of the drafts set aside. Refused (PlanningError) for anything but a draft
+    that was superseded without ever being published.
+    """
+    if plan.status != t.PLAN_SUPERSEDED or plan.published_at is not None:
+        raise planning.PlanningError(f"plan {plan.id} is {plan.status}, not a superseded draft")
+    successors = [
+        p
+        for p in db.session.scalars(select(Plan).where(Plan.status == t.PLAN_DRAFT))
+        if (p.scope or {}).get("base_plan") == plan.id
+    ]
+    for successor in successors:
+        successor.status = t.PLAN_SUPERSEDED
+    plan.status = t.PLAN_DRAFT
+    audit.record(user, "plan.restore", "plan", plan.id, {"set_aside": [p.id for p in successors]})
+    return [p.id for p in successors]
 
 
 def queue_positions() -> dict[int, int]:

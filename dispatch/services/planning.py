@@ -265,7 +265,11 @@ def start_plan(
         status=t.PLAN_RUNNING,
         date_from=scope.date_from,
         date_to=scope.date_to,
-        scope={"counties": list(scope.counties), "destinations": list(scope.destinations)},
+        scope={
+            "counties": list(scope.counties),
+            "destinations": list(scope.destinations),
+            "base_plan": base.id if base is not None else None,
+        },
         problem=problem,
         created_by_id=user.id if user else None,
         time_limit_s=time_limit_s,
