@@ -72,28 +72,12 @@ def queue_plan(
     if base is None and planning.count_open_workers(scope) == 0:
         raise QueueRefusal("no worker is waiting to travel in this scope", "scope")
     now = utcnow()
-    plan = Plan(
-        status=t.PLAN_QUEUED,
-        date_from=scope.date_from,
-        date_to=scope.date_to,
-        scope={
-            "counties": list(scope.counties),
-            "destinations": list(scope.destinations),
-            "base_plan": base.id if base is not None else None,
-        },
-        created_by_id=user.id if user else None,
-        created_at=now,
-        time_limit_s=time_limit_s,
-    )
-    if owner is not None:
-        plan.status, plan.claimed_by, plan.claim_token = t.PLAN_RUNNING, owner, _token()
-        plan.attempts, plan.started_at, plan.heartbeat_at = 1, now, now
-    db.session.add(plan)
-    db.session.flush()
-    audit.record(
-        user, "plan.run", "plan", plan.id, {"from": str(scope.date_from), "to": str(scope.date_to)}
-    )
-    return plan
+    claimed = {}
+    if owner is not None:  # `plan run`: this process runs it, no worker may take it
+        claimed = dict(status=t.PLAN_RUNNING, claimed_by=owner, claim_token=_token())
+        claimed.update(attempts=1, started_at=now, heartbeat_at=now)
+    values = {"status": t.PLAN_QUEUED, "created_at": now, **claimed}
+    return planning.add_plan(scope, user, base, time_limit_s, **values)
 
 
 def claim_of(plan: Plan, seed: int = 0) -> Claim:

@@ -259,10 +259,17 @@ def build_problem(scope: Scope, base: Plan | None = None) -> dict[str, Any]:
 def start_plan(
     scope: Scope, user: User | None, base: Plan | None = None, time_limit_s: float | None = None
 ) -> Plan:
-    """A plan row in state running, with its problem stored."""
-    problem = build_problem(scope, base)
+    """A plan row in state running, with its problem stored (scripts and tests solve it here)."""
+    return add_plan(
+        scope, user, base, time_limit_s, status=t.PLAN_RUNNING, problem=build_problem(scope, base)
+    )
+
+
+def add_plan(
+    scope: Scope, user: User | None, base: Plan | None, time_limit_s: float | None, **values
+) -> Plan:
+    """A new plan row for ``scope`` (re-planning ``base`` if given), flushed and audited."""
     plan = Plan(
-        status=t.PLAN_RUNNING,
         date_from=scope.date_from,
         date_to=scope.date_to,
         scope={
@@ -270,9 +277,9 @@ def start_plan(
             "destinations": list(scope.destinations),
             "base_plan": base.id if base is not None else None,
         },
-        problem=problem,
         created_by_id=user.id if user else None,
         time_limit_s=time_limit_s,
+        **values,
     )
     db.session.add(plan)
     db.session.flush()

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import signal
 import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +16,14 @@ from dispatch.extensions import db
 from dispatch.models import Plan
 from tests.support.apps import ADMIN_PASSWORD, make_app, seed_demo
 from tests.support.browser import _watched_page, log_in
-from tests.support.gunicorn import ROOT, Gunicorn, app_env, dispose
+from tests.support.gunicorn import (
+    Gunicorn,
+    app_env,
+    dispose,
+    flask_process,
+    migrate,
+    stop_processes,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.slow]
 PLANNING = {
@@ -29,29 +33,6 @@ PLANNING = {
     "PLANNER_POLL_S": "0.3",
 }
 DAYS = [("2026-02-28", "2026-03-01"), ("2026-03-02", "2026-03-02"), ("2026-03-03", "2026-03-03")]
-
-
-def _process(command: list[str], env: dict, log: Path) -> subprocess.Popen:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "dispatch", *command],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def _stop(*processes: subprocess.Popen) -> None:
-    for process in processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in processes:
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _plans(app) -> list[Plan]:
@@ -76,15 +57,7 @@ def _until(app, test, timeout: float, what: str) -> list[Plan]:
 @pytest.fixture
 def deployment(pg_url, tmp_path):
     """The database migrated as a release does, with the demo workers and no plan yet."""
-    upgrade = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "dispatch", "db", "upgrade"],
-        cwd=ROOT,
-        env=app_env(pg_url),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert upgrade.returncode == 0, upgrade.stderr
+    migrate(pg_url)
     app = make_app(tmp_path, pg_url)
     with app.app_context():
         seed_demo()
@@ -98,8 +71,8 @@ def test_three_plans_from_the_browser_survive_a_killed_worker(
 ):
     env = app_env(pg_url, SCHEDULER_TICK_S="1", **PLANNING)
     web = Gunicorn(app_env(pg_url), tmp_path / "gunicorn.log", workers=2)
-    scheduler = _process(["scheduler", "run"], env, tmp_path / "scheduler.log")
-    worker = _process(["worker", "run"], env, tmp_path / "worker.log")
+    scheduler = flask_process(["scheduler", "run"], env, tmp_path / "scheduler.log")
+    worker = flask_process(["worker", "run"], env, tmp_path / "worker.log")
     pages = _watched_page(chromium, web.url, viewport={"width": 1280, "height": 900})
     page = next(pages)
     try:
@@ -147,7 +120,7 @@ def test_three_plans_from_the_browser_survive_a_killed_worker(
         page.goto("/plans/")
         assert page.locator("#plans").inner_text().count("草稿") == 3
     finally:
-        _stop(worker, scheduler)
+        stop_processes(worker, scheduler)
         web.stop()
         next(pages, None)
     for name in ("scheduler.log", "worker.log", "gunicorn.log"):

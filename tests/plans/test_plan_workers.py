@@ -7,7 +7,6 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
-import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -18,7 +17,7 @@ from dispatch.extensions import db
 from dispatch.models import Plan
 from dispatch.services import plan_queue, planning
 from tests.support.apps import make_app, seed_demo
-from tests.support.gunicorn import ROOT, app_env, children
+from tests.support.gunicorn import app_env, children, flask_process, stop_processes
 
 pytestmark = pytest.mark.slow
 FAST = {
@@ -30,14 +29,7 @@ FAST = {
 
 
 def _worker(uri: str, log: Path) -> subprocess.Popen:
-    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "dispatch", "worker", "run"],
-            cwd=ROOT,
-            env=app_env(uri, **FAST),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    return flask_process(["worker", "run"], app_env(uri, **FAST), log)
 
 
 def _plans(app) -> dict[int, Plan]:
@@ -71,18 +63,6 @@ def _queue(app, count: int, limit: float) -> list[int]:
         return ids
 
 
-def _stop(*workers: subprocess.Popen) -> None:
-    for worker in workers:
-        if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
-    for worker in workers:
-        try:
-            worker.wait(15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
-
-
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -113,14 +93,14 @@ def test_a_worker_killed_mid_plan_leaves_a_plan_the_restarted_worker_finishes(de
         assert not any(_alive(pid) for pid in solvers)
         assert _plans(demo_app)[plan_id].status == "running"  # until its heartbeat goes stale
     finally:
-        _stop(first)
+        stop_processes(first)
     second = _worker(uri, tmp_path / "second.log")
     try:
         plans = _until(
             demo_app, lambda p: p[plan_id].status == "draft", 60, "the plan never finished"
         )
     finally:
-        _stop(second)
+        stop_processes(second)
     plan = plans[plan_id]
     assert (plan.attempts, plan.restarts) == (2, 1)
     assert plan.claimed_by == f"{socket.gethostname()} pid {second.pid}"
@@ -144,7 +124,7 @@ def test_two_workers_on_postgres_run_six_plans_two_at_a_time_each_exactly_once(t
             "the six plans did not all finish",
         )
     finally:
-        _stop(*workers)
+        stop_processes(*workers)
         with app.app_context():
             db.engine.dispose()
     owners = {f"{socket.gethostname()} pid {w.pid}" for w in workers}

@@ -135,9 +135,8 @@ def csrf_of(html: str) -> str:
     return CSRF.search(html).group(1)
 
 
-def published_database(uri: str, tmp_path: Path) -> dict:
-    """Migrate ``uri`` with `flask db upgrade` (as a deployment does), then load the demo
-    data, plan and publish it; an admin API token; facts for the tests."""
+def migrate(uri: str) -> None:
+    """`flask db upgrade` on ``uri``, as a release does."""
     upgrade = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "dispatch", "db", "upgrade"],
         cwd=ROOT,
@@ -147,6 +146,37 @@ def published_database(uri: str, tmp_path: Path) -> dict:
         timeout=120,
     )
     assert upgrade.returncode == 0, upgrade.stderr
+
+
+def flask_process(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    """`flask --app dispatch COMMAND…` as a process of its own (a scheduler, a worker)."""
+    with log.open("ab") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "dispatch", *command],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop_processes(*processes: subprocess.Popen) -> None:
+    """SIGTERM each, then wait; SIGKILL what does not end within 20 s."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def published_database(uri: str, tmp_path: Path) -> dict:
+    """Migrate ``uri`` with `flask db upgrade` (as a deployment does), then load the demo
+    data, plan and publish it; an admin API token; facts for the tests."""
+    migrate(uri)
     app = make_app(tmp_path, uri)
     runner = app.test_cli_runner()
     with app.app_context():
