@@ -250,7 +250,9 @@ class PlanningWorker:
         claimed = 0
         with self.app.app_context():
             try:
-                plan_queue.reap_stale(utcnow(), float(self.app.config["PLANNER_STALE_S"]))
+                reaped = plan_queue.reap_stale(utcnow(), float(self.app.config["PLANNER_STALE_S"]))
+                if reaped:
+                    log.warning("%d plan(s) without a heartbeat taken up again", reaped)
                 while len(self.running) < self.slots and not self.stopping.is_set():
                     claim = plan_queue.claim_next(self.owner, self._default_limit())
                     if claim is None:
@@ -267,13 +269,17 @@ class PlanningWorker:
     def _launch(self, claim: plan_queue.Claim) -> None:
         log.info("plan %s claimed by %s", claim.plan_id, self.owner)
         thread = threading.Thread(
-            target=run_claim,
+            target=_logged,
             args=(self.app, claim, self.stopping),
             name=f"plan-{claim.plan_id}",
             daemon=True,
         )
         self.running[claim.plan_id] = thread
         thread.start()
+
+
+def _logged(app: Flask, claim: plan_queue.Claim, stopping: threading.Event) -> None:
+    log.info("plan %s: %s", claim.plan_id, run_claim(app, claim, stopping))
 
 
 def drain(app: Flask, limit: int = 100, on_claim: Callable | None = None) -> list[str]:
@@ -294,6 +300,7 @@ def drain(app: Flask, limit: int = 100, on_claim: Callable | None = None) -> lis
 
 def run_worker_forever(app: Flask) -> None:
     """``worker run``: plan until SIGTERM or Ctrl-C, then give running plans back."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     worker = PlanningWorker(app)
 
     def _stop(signum, _frame) -> None:

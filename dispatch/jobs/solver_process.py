@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    os.nice(5)  # the web processes on this machine answer first
     problem = planner.load_problem(json.load(sys.stdin))
     plan = planner.solve(
         problem,

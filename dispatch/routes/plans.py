@@ -39,7 +39,6 @@ def _render_index(
     status: int = 200,
     overlaps: list[Plan] | None = None,
 ):
-    _reap()
     plans = plan_queries.recent_plans()
     scope = current_user.county_ids()
     all_counties = choices.counties()
@@ -59,11 +58,6 @@ def _render_index(
         positions=plan_queue.queue_positions(),
         overlaps=overlaps or [],
     ), status
-
-
-def _reap() -> None:
-    """Give plans whose worker went silent back to the queue, even when no worker looks."""
-    plan_queue.reap_stale(utcnow(), float(current_app.config["PLANNER_STALE_S"]))
 
 
 def _interrupted(plan: Plan) -> bool:
@@ -151,7 +145,6 @@ def _refusal_errors(refusal: plan_queue.QueueRefusal) -> dict[str, str]:
 @bp.get("/<int:plan_id>")
 @login_required
 def show(plan_id: int) -> str:
-    _reap()
     plan = db.session.get(Plan, plan_id) or abort(404)
     trips = plan_queries.plan_trips(plan)
     occupied = plan_queries.seats_taken(plan)

@@ -181,6 +181,10 @@ def test_a_plan_left_running_by_a_vanished_process_is_queued_again_and_can_be_ca
         assert not plan_queue.is_interrupted(silent, silent.created_at + timedelta(seconds=20), 30)
     login(client)
     page = client.get(f"/plans/{silent_id}").get_data(as_text=True)
+    assert 'id="plan-stalled"' in page and 'id="cancel-plan"' in page  # said, until a worker looks
+    with demo_app.app_context():  # what the next worker that looks at the queue does first
+        assert plan_queue.reap_stale(utcnow(), 30) == 1
+    page = client.get(f"/plans/{silent_id}").get_data(as_text=True)
     assert 'id="plan-restarted"' in page and 'id="plan-queued"' in page
     assert 'http-equiv="refresh"' in page  # it waits for a worker and says so as it goes
     assert client.post(f"/plans/{silent_id}/cancel").status_code == 302

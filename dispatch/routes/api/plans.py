@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import abort, current_app, jsonify
+from flask import abort, jsonify
 from flask_babel import gettext as _
 
 from dispatch.extensions import db
-from dispatch.models import Plan, utcnow
+from dispatch.models import Plan
 from dispatch.routes.api.base import bp
 from dispatch.services import plan_queue
 
 
 @bp.get("/plans/<int:plan_id>")
 def get_plan(plan_id: int):
-    plan_queue.reap_stale(utcnow(), float(current_app.config["PLANNER_STALE_S"]))
     plan = db.session.get(Plan, plan_id)
     if plan is None:
         abort(404, _("No such plan."))
