@@ -60,7 +60,9 @@ def run_claim(app: Flask, claim: plan_queue.Claim, stopping: threading.Event | N
             if problem is None:
                 return "lost"
             result = _solve(claim, problem, heart, stopping)
-            heart.stop()  # a slow store cannot be taken for a stall: the claim guards the write
+            heart.stop()  # storing holds the plan's row: it says so instead (STORING_GRACE)
+            if not plan_queue.beat(claim, 0.99, plan_queue.STORING):
+                return "lost"
             departure = clock_time.fromisoformat(app.config["DEPARTURE_TIME"])
             stored = plan_queue.finish(claim, result, departure, app.config["TIMEZONE"])
             return "draft" if stored else "lost"

@@ -22,6 +22,7 @@ STAGES = {
     "column generation": _l("combining routes"),
     "improving": _l("improving"),
     "lower bound": _l("checking how good the plan is"),
+    "storing": _l("storing the draft"),
     "done": _l("done"),
 }
 

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from dispatch.extensions import db
 from dispatch.models import Plan, User, utcnow
@@ -23,6 +23,10 @@ from dispatch.models import trips as t
 from dispatch.services import audit, planning, replan_guard
 
 MAX_ATTEMPTS = 3  # the first run and two restarts after an interruption
+# Storing a province's draft holds the plan's row for up to a minute with no heartbeat: a plan
+# that says so is given this many times the usual silence before it counts as interrupted.
+STORING = "storing"
+STORING_GRACE = 10
 INTERRUPTED = "interrupted"  # Plan.error of a plan that lost its worker too often (translated)
 ACTIVE = (t.PLAN_QUEUED, t.PLAN_RUNNING)
 
@@ -226,16 +230,23 @@ def last_sign_of_life():
     return func.coalesce(Plan.heartbeat_at, Plan.progress_at, Plan.started_at, Plan.created_at)
 
 
+def _silent(now: datetime, stale_s: float):
+    """The condition that a running plan's worker has gone silent."""
+    short = now - timedelta(seconds=stale_s)
+    long = now - timedelta(seconds=stale_s * STORING_GRACE)
+    quiet = last_sign_of_life()
+    return or_(quiet < long, and_(Plan.progress_message != STORING, quiet < short))
+
+
 def reap_stale(now: datetime, stale_s: float) -> int:
     """Take up again every running plan whose heartbeat is older than ``stale_s``.
 
     It goes back to the queue while it has claims left, else it fails as interrupted.
     Returns how many plans were reaped.
     """
-    cut = now - timedelta(seconds=stale_s)
     stale = db.session.execute(
         select(Plan.id, Plan.claim_token, Plan.attempts).where(
-            Plan.status == t.PLAN_RUNNING, last_sign_of_life() < cut
+            Plan.status == t.PLAN_RUNNING, _silent(now, stale_s)
         )
     ).all()
     db.session.rollback()
@@ -257,7 +268,7 @@ def reap_stale(now: datetime, stale_s: float) -> int:
                 Plan.id == plan_id,
                 Plan.status == t.PLAN_RUNNING,
                 Plan.claim_token.is_(None) if token is None else Plan.claim_token == token,
-                last_sign_of_life() < cut,  # a heartbeat that came meanwhile keeps the claim
+                _silent(now, stale_s),  # a heartbeat that came meanwhile keeps the claim
             )
             .values(claim_token=None, **values)
             .execution_options(synchronize_session=False)
@@ -350,4 +361,5 @@ def is_interrupted(plan: Plan, now: datetime, stale_s: float) -> bool:
     if plan.status != t.PLAN_RUNNING:
         return False
     last = plan.heartbeat_at or plan.progress_at or plan.started_at or plan.created_at
-    return now - last > timedelta(seconds=stale_s)
+    grace = STORING_GRACE if plan.progress_message == STORING else 1
+    return now - last > timedelta(seconds=stale_s * grace)

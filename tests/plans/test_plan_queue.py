@@ -190,3 +190,17 @@ def test_two_workers_racing_for_one_queued_plan_on_postgres_one_wins(tmp_path, p
             assert plan_queue.cancel(db.session.get(Plan, plan_id), None)
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_plan_storing_its_draft_gets_longer_before_it_counts_as_interrupted(demo_app):
+    plan_id = _queue(demo_app)
+    with demo_app.app_context():
+        claim = plan_queue.claim_next("worker", 30)
+        assert plan_queue.beat(claim, 0.99, plan_queue.STORING)
+        plan = db.session.get(Plan, plan_id)
+        later = plan.heartbeat_at + timedelta(seconds=60)
+        assert not plan_queue.is_interrupted(plan, later, 30)
+        assert plan_queue.reap_stale(later, 30) == 0
+        much_later = plan.heartbeat_at + timedelta(seconds=30 * plan_queue.STORING_GRACE + 1)
+        assert plan_queue.is_interrupted(plan, much_later, 30)
+        assert plan_queue.reap_stale(much_later, 30) == 1
