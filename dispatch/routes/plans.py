@@ -146,6 +146,7 @@ def _refusal_errors(refusal: plan_queue.QueueRefusal) -> dict[str, str]:
 @login_required
 def show(plan_id: int) -> str:
     plan = db.session.get(Plan, plan_id) or abort(404)
+    solving = plan.status in plan_queue.ACTIVE
     trips = plan_queries.plan_trips(plan)
     occupied = plan_queries.seats_taken(plan)
     by_day = defaultdict(list)
@@ -171,8 +172,9 @@ def show(plan_id: int) -> str:
         position=plan_queue.queue_positions().get(plan.id),
         failure=plan_display.failure(plan),
         stage=plan_display.stage(plan.progress_message or ""),
-        shortages=plan_display.shortages(plan),
-        no_fleet=(plan.problem or {}).get("fleet_entered") is False,
+        # A season's stored problem is megabytes of JSON: not read while the plan is in the works.
+        shortages=[] if solving else plan_display.shortages(plan),
+        no_fleet=not solving and (plan.problem or {}).get("fleet_entered") is False,
     )
 
 
