@@ -138,6 +138,17 @@ def value_error(value: Any, schema: dict[str, Any]) -> str:
         return _("Not one of the allowed values.")
     if isinstance(value, str):
         return _text_error(value, schema)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _number_error(value, schema)
+    return ""
+
+
+def _number_error(value: float, schema: dict[str, Any]) -> str:
+    """Out of the schema's bounds (an id of 0 names no row: it must not read as "none")."""
+    if "minimum" in schema and value < schema["minimum"]:
+        return _("Too small (at least %(min)s).", min=schema["minimum"])
+    if "maximum" in schema and value > schema["maximum"]:
+        return _("Too large (at most %(max)s).", max=schema["maximum"])
     return ""
 
 
