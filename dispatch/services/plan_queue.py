@@ -94,13 +94,15 @@ def claim_next(owner: str, default_limit_s: float) -> Claim | None:
     """Claim the oldest queued plan for ``owner``; None when the queue is empty."""
     postgres = db.engine.dialect.name == "postgresql"
     for _ in range(10):  # on SQLite another worker may win the row between our read and write
-        query = select(Plan.id).where(Plan.status == t.PLAN_QUEUED).order_by(Plan.id).limit(1)
+        query = select(Plan.id, Plan.time_limit_s).where(Plan.status == t.PLAN_QUEUED)
+        query = query.order_by(Plan.id).limit(1)
         if postgres:  # skip rows another worker is claiming right now instead of waiting on them
             query = query.with_for_update(skip_locked=True)
-        plan_id = db.session.scalar(query)
-        if plan_id is None:
+        row = db.session.execute(query).first()
+        if row is None:
             db.session.rollback()
             return None
+        plan_id, limit = row
         if not postgres:
             db.session.commit()  # end the read: SQLite refuses a write from a stale snapshot
         token, now = _token(), utcnow()
@@ -120,7 +122,6 @@ def claim_next(owner: str, default_limit_s: float) -> Claim | None:
             )
             .execution_options(synchronize_session=False)
         ).rowcount
-        limit = db.session.scalar(select(Plan.time_limit_s).where(Plan.id == plan_id))
         db.session.commit()
         if won == 1:
             return Claim(plan_id, token, float(limit or default_limit_s))

@@ -14,22 +14,9 @@ from dispatch.extensions import db
 from dispatch.identity import make_id_number
 from dispatch.models import AuditEvent, User, Worker
 from dispatch.services.accounts import create_token
+from dispatch.services.worker_fields import FIELDS
 
-HEADERS = [
-    "name",
-    "id_number",
-    "phone",
-    "county",
-    "township",
-    "pickup_point",
-    "destination",
-    "employer",
-    "earliest_date",
-    "latest_date",
-    "group",
-    "sms_consent",
-    "notes",
-]
+HEADERS = list(FIELDS)  # the import file's columns, in the template's order
 HEADERS_ZH = [
     "姓名",
     "身份证号",
