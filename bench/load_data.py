@@ -26,7 +26,6 @@ from dispatch.services import accounts, demo, planning, publishing  # noqa: E402
 from tests.support import pg  # noqa: E402
 from tests.support.gunicorn import app_env  # noqa: E402
 
-RESULTS = ROOT / "bench" / "RESULTS.md"
 FIRST_DAY = date(2026, 3, 2)
 DAYS = 33  # 100,000 workers over 33 days: about 3,000 a day, as a busy spring season
 PLANNED_DAY = FIRST_DAY

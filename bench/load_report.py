@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from load_data import RESULTS  # noqa: E402
+import results  # noqa: E402
 
 
 @dataclass
@@ -224,12 +224,5 @@ def render(args, summary: dict, problems: list[str], facts: dict) -> str:
 
 
 def write_section(section: str) -> None:
-    """Replace (or add) the Load section of RESULTS.md, leaving the others alone."""
-    text_ = RESULTS.read_text(encoding="utf-8")
-    start = text_.find("## Load")
-    if start == -1:
-        text_ = text_.rstrip("\n") + "\n\n" + section
-    else:
-        end = text_.find("\n## ", start + 1)
-        text_ = text_[:start] + section + ("" if end == -1 else text_[end + 1 :])
-    RESULTS.write_text(text_, encoding="utf-8")
+    """Replace (or add) this bench's section of RESULTS.md, leaving the others alone."""
+    results.write_section("## Load", section)

@@ -24,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import results  # noqa: E402  (bench/ is the script's own folder on sys.path)
+
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 
 from sqlalchemy import func, insert, select  # noqa: E402
@@ -41,7 +44,6 @@ from tests.support.fake_twilio import FakeTwilio  # noqa: E402
 NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: no quiet hours
 PER_WORKER = 4  # the carrier's daily maximum of distinct texts
 BODY = "【临汾人社】乘车通知：您3月1日07:30在洪洞县汽车站上车，车牌晋L12345，座位{n}号。回T退订"
-RESULTS = ROOT / "bench" / "RESULTS.md"
 
 
 @dataclass(frozen=True)
@@ -254,15 +256,8 @@ def render(runs: list[Run], n: int) -> str:
 
 
 def write_section(section: str) -> None:
-    """Replace (or add) the Notifications section of RESULTS.md, leaving the others alone."""
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Bench results\n\n"
-    start = text.find("## Notifications")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + ("" if end == -1 else text[end + 1 :])
-    RESULTS.write_text(text, encoding="utf-8")
+    """Replace (or add) this bench's section of RESULTS.md, leaving the others alone."""
+    results.write_section("## Notifications", section)
 
 
 if __name__ == "__main__":

@@ -12,10 +12,10 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import results  # noqa: E402
 from load_data import (  # noqa: E402
     DAYS,
     FIRST_DAY,
-    RESULTS,
 )
 from load_report import percentile  # noqa: E402
 
@@ -190,11 +190,4 @@ def ram_gb() -> float:
 
 def write_section(section: str) -> None:
     """Replace (or add) this bench's section of RESULTS.md, leaving the others alone."""
-    text = RESULTS.read_text(encoding="utf-8")
-    start = text.find(HEADING)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + ("" if end == -1 else text[end + 1 :])
-    RESULTS.write_text(text, encoding="utf-8")
+    results.write_section(HEADING, section)
