@@ -2,9 +2,10 @@
 
 from dispatch.models.accounts import ADMIN, COORDINATOR, ROLES, VIEWER, ApiToken, AuditEvent, User
 from dispatch.models.fleet import Coach, CoachType, Driver, Operator
-from dispatch.models.messages import OutboundMessage
+from dispatch.models.messages import InboundReply, OutboundMessage
 from dispatch.models.ratelimit import RateLimitCounter
 from dispatch.models.reference import DROPOFF, PICKUP, County, Employer, Site, WelfareHandout
+from dispatch.models.selfservice import BoardingScan, VerificationCode
 from dispatch.models.trips import Plan, SeatAssignment, Trip, TripChange, TripStop
 from dispatch.models.types import utcnow
 from dispatch.models.workers import WORKER_STATUSES, Worker
@@ -18,6 +19,8 @@ __all__ = [
     "VIEWER",
     "WORKER_STATUSES",
     "ApiToken",
+    "BoardingScan",
+    "InboundReply",
     "AuditEvent",
     "Coach",
     "CoachType",
@@ -34,6 +37,7 @@ __all__ = [
     "TripChange",
     "TripStop",
     "User",
+    "VerificationCode",
     "WelfareHandout",
     "Worker",
     "utcnow",

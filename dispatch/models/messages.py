@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.extensions import db
@@ -35,7 +35,10 @@ class OutboundMessage(db.Model):
     driver_id: Mapped[int | None] = mapped_column(ForeignKey("driver.id"))
     trip_id: Mapped[int | None] = mapped_column(ForeignKey("trip.id"), index=True)
     to_phone: Mapped[str] = mapped_column(String(20))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # the text as the phone shows it, signature included
+    # The template's variables, one by one, as a template-only provider (Aliyun) takes them;
+    # ``body`` is rendered from the same template and values.
+    params: Mapped[dict | None] = mapped_column(JSON)
     segments: Mapped[int] = mapped_column(default=1)
     urgent: Mapped[bool] = mapped_column(default=False)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -52,5 +55,30 @@ class OutboundMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    worker: Mapped[Worker | None] = relationship()
+
+
+REPLY_CONFIRMED = "confirmed"  # "1": coming
+REPLY_DECLINED = "declined"  # "2": not coming; the seat is freed
+REPLY_OPT_OUT = "opt_out"  # T, TD, 退订…
+REPLY_UNRECOGNISED = "unrecognised"  # anything else: a coordinator reads it
+
+
+class InboundReply(db.Model):
+    """An SMS a worker (or anyone) sent back, and what dispatch made of it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)  # replays are ignored
+    from_phone: Mapped[str] = mapped_column(String(20), index=True)  # E.164
+    body: Mapped[str] = mapped_column(String(500))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    worker_id: Mapped[int | None] = mapped_column(ForeignKey("worker.id"), index=True)
+    trip_id: Mapped[int | None] = mapped_column(ForeignKey("trip.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(14))  # REPLY_*
+    # A coordinator who has dealt with an unrecognised reply marks it handled.
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    handled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
     worker: Mapped[Worker | None] = relationship()

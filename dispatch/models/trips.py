@@ -130,6 +130,9 @@ class TripStop(db.Model):
     kind: Mapped[str] = mapped_column(String(10))  # pickup / dropoff
     leg_km: Mapped[float] = mapped_column(default=0.0)  # from the previous stop
     eta: Mapped[datetime] = mapped_column(UTCDateTime())
+    # At a drop-off: when the bus arrived and how many workers were handed over there.
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    handed_over: Mapped[int | None]
 
     trip: Mapped[Trip] = relationship(back_populates="stops")
     # Joined: a trip's stops are always shown with their sites (one query, not one per stop).
@@ -159,6 +162,10 @@ class SeatAssignment(db.Model):
     boarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     no_show_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     pack_given_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # handed over at the gate
+    # The worker's answer to the departure notice (messages.REPLY_CONFIRMED / REPLY_DECLINED).
+    reply: Mapped[str | None] = mapped_column(String(10))
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     trip: Mapped[Trip] = relationship(back_populates="seats")
     # Joined: seat maps always show who sits there; on PostgreSQL a query per seat (N+1)

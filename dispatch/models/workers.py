@@ -11,13 +11,19 @@ from dispatch.extensions import db
 from dispatch.models.reference import County, Employer, Site
 from dispatch.models.types import ONLY_ON, UTCDateTime, utcnow
 
+PENDING = "pending"  # registered by the worker (/join), awaiting a coordinator; never planned
 REGISTERED = "registered"
 ASSIGNED = "assigned"
 NOTIFIED = "notified"
 BOARDED = "boarded"
 NO_SHOW = "no_show"
+ARRIVED = "arrived"  # handed over to the employer at the drop-off stop
 CANCELLED = "cancelled"
-WORKER_STATUSES = (REGISTERED, ASSIGNED, NOTIFIED, BOARDED, NO_SHOW, CANCELLED)
+WORKER_STATUSES = (PENDING, REGISTERED, ASSIGNED, NOTIFIED, BOARDED, NO_SHOW, ARRIVED, CANCELLED)
+
+# Where a worker's registration came from.
+SOURCE_COORDINATOR = "coordinator"  # the form, an import or the API
+SOURCE_SELF = "self"  # the worker, by the public /join page
 
 
 def _trigram_index(column: str) -> Index:
@@ -62,6 +68,11 @@ class Worker(db.Model):
     phone_invalid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     notes: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(12), default=REGISTERED, index=True)
+    source: Mapped[str] = mapped_column(String(12), default=SOURCE_COORDINATOR)
+    # A self-registration's review: who accepted or declined it, when, and why it was declined.
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decline_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -22,6 +22,8 @@ class OutgoingSms:
     to: str  # E.164
     body: str
     validity_s: int | None = None  # drop at the provider if not delivered by then
+    kind: str = ""  # the notice kind (CONTRACTS.md §7): a template-only provider's template
+    params: Mapping[str, str] | None = None  # the template's variables, one by one
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,8 @@ class ClaimedSms:
     attempts: int
     refusal: str | None  # why it must not be sent (consent, opt-out, number), if so
     refusal_code: str | None = None  # the same as a code (suppression.py)
+    kind: str = ""
+    params: dict | None = None  # the template's variables (messages.OutboundMessage.params)
 
     @property
     def id(self) -> int:
@@ -140,7 +142,9 @@ def load_claimed(ids: list[int]) -> list[ClaimedSms]:
     for row in rows:
         code, text = refusal_not_to_send(row) or (None, None)
         candidate = Candidate(row.id, row.worker_id, row.to_phone, row.body, row.urgent)
-        claimed.append(ClaimedSms(candidate, row.expires_at, row.attempts, text, code))
+        claimed.append(
+            ClaimedSms(candidate, row.expires_at, row.attempts, text, code, row.kind, row.params)
+        )
     return claimed
 
 

@@ -285,7 +285,14 @@ def _record_sent_statement() -> Any:
 def send_claimed(gateway: SmsGateway, sms: ClaimedSms, now: datetime, pending: _Outcomes) -> str:
     """Hand one claimed row to the gateway and queue what became of it in ``pending``."""
     facts = sms.candidate
-    outgoing = OutgoingSms(facts.id, facts.to_phone, facts.body, _validity_s(sms.expires_at, now))
+    outgoing = OutgoingSms(
+        facts.id,
+        facts.to_phone,
+        facts.body,
+        _validity_s(sms.expires_at, now),
+        sms.kind,
+        sms.params,
+    )
     try:
         result = gateway.send(outgoing)
     except TemporaryFailure as error:

@@ -35,6 +35,7 @@ class Draft:
     expires_at: datetime | None
     status: str = m.MSG_PENDING
     error_message: str | None = None
+    params: dict | None = None  # the template's variables (templates.py renders ``body`` from them)
 
     @property
     def segments(self) -> int:

@@ -1,0 +1,124 @@
+"""SMS codes that prove a worker holds a mobile (/join, /ticket).
+
+A code is 6 digits, valid 5 minutes, and allows 5 tries; only its keyed hash is kept. Each
+number gets at most 5 codes an hour and 10 a day, and each client address at most
+VERIFY_CODES_PER_IP_HOUR an hour; the counts are read from the codes themselves, so every
+web process sees the same. The SMS goes out at once, from the request (notify.immediate).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from dispatch.extensions import db
+from dispatch.models import VerificationCode
+from dispatch.notify.gateway import SmsGateway
+from dispatch.notify.immediate import send_now
+from dispatch.services.notices.single import verification_row
+
+VALID_FOR = timedelta(minutes=5)
+MAX_TRIES = 5
+PER_NUMBER_HOUR = 5
+PER_NUMBER_DAY = 10
+PER_IP_HOUR = 30
+
+
+@dataclass(frozen=True)
+class TooMany(Exception):
+    """Over a limit: no code was sent. ``scope`` is "number" or "address"."""
+
+    scope: str
+    retry_after_s: int
+
+
+def request_code(
+    phone: str,
+    purpose: str,
+    client_ip: str,
+    now: datetime,
+    config: Mapping[str, Any],
+    gateway: SmsGateway,
+) -> str:
+    """Send a new code to ``phone`` (E.164) for ``purpose``; the send's outcome (sent,
+    suppressed, failed…). Raises TooMany over a limit. Commits."""
+    _check_limits(phone, client_ip, now, config)
+    code = f"{secrets.randbelow(10**6):06d}"
+    record = VerificationCode(
+        phone=phone,
+        purpose=purpose,
+        code_hash=_hash(config, phone, purpose, code),
+        created_at=now,
+        expires_at=now + VALID_FOR,
+        client_ip=client_ip[:64],
+    )
+    db.session.add(record)
+    db.session.flush()
+    row, body, params = verification_row(
+        phone, code, dedupe_key=f"verification:c{record.id}", now=now, settings=config
+    )
+    db.session.commit()
+    return send_now(gateway, row.id, body, params, now)
+
+
+def check_code(
+    phone: str, purpose: str, code: str, now: datetime, config: Mapping[str, Any]
+) -> bool:
+    """True once for the newest live code of ``phone`` that matches; each wrong try counts,
+    and after MAX_TRIES the code is dead. Commits."""
+    record = db.session.scalars(
+        select(VerificationCode)
+        .where(
+            VerificationCode.phone == phone,
+            VerificationCode.purpose == purpose,
+            VerificationCode.used_at.is_(None),
+            VerificationCode.expires_at > now,
+        )
+        .order_by(VerificationCode.created_at.desc(), VerificationCode.id.desc())
+        .limit(1)
+        .with_for_update()
+    ).first()
+    if record is None or record.tries >= MAX_TRIES:
+        db.session.rollback()
+        return False
+    record.tries += 1
+    matched = hmac.compare_digest(record.code_hash, _hash(config, phone, purpose, code.strip()))
+    if matched:
+        record.used_at = now
+    db.session.commit()
+    return matched
+
+
+def _check_limits(phone: str, client_ip: str, now: datetime, config: Mapping[str, Any]) -> None:
+    vc = VerificationCode
+    hour, day = now - timedelta(hours=1), now - timedelta(days=1)
+    per_ip = int(config.get("VERIFY_CODES_PER_IP_HOUR", PER_IP_HOUR))
+    rows = [
+        ("number", vc.phone == phone, hour, PER_NUMBER_HOUR),
+        ("number", vc.phone == phone, day, PER_NUMBER_DAY),
+        ("address", vc.client_ip == client_ip[:64], hour, per_ip),
+    ]
+    for scope, who, since, limit in rows:
+        count, oldest = db.session.execute(
+            select(func.count(), func.min(vc.created_at)).where(who, vc.created_at > since)
+        ).one()
+        if count >= limit:
+            window = (now - since).total_seconds()
+            waited = (now - _aware(oldest, now)).total_seconds() if oldest else 0
+            raise TooMany(scope, max(1, int(window - waited)))
+
+
+def _aware(moment: datetime, like: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=like.tzinfo)
+
+
+def _hash(config: Mapping[str, Any], phone: str, purpose: str, code: str) -> str:
+    key = str(config.get("SECRET_KEY") or "").encode()
+    return hmac.new(key, f"{purpose}:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
