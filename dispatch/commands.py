@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.serving import run_simple
 
 from dispatch.cli.plans import plan_cli, planner_cli, worker_cli
+from dispatch.cli.sms import sms_cli
 from dispatch.extensions import db
 from dispatch.models import ROLES, User
 from dispatch.services import accounts, demo
@@ -62,12 +63,22 @@ def create_token(name: str) -> None:
 @click.option(
     "--day", type=click.DateTime(["%Y-%m-%d"]), help="Travel around this day (default 2026-03-01)."
 )
-def load_demo(workers: int, seed: int, if_empty: bool, day) -> None:
+@click.option(
+    "--profile",
+    type=click.Choice(demo.PROFILES),
+    default=demo.CAMPAIGN,
+    show_default=True,
+    help="campaign: most workers to three factories, as a real campaign; spread: every "
+    "county-to-employer pair alike.",
+)
+def load_demo(workers: int, seed: int, if_empty: bool, day, profile: str) -> None:
     """Load reference data, fleet and demo workers (idempotent)."""
     if if_empty and not demo.database_is_empty():
         click.echo("Data already present; demo not loaded.")
         return
-    report = demo.load_demo(workers=workers, seed=seed, day=day.date() if day else demo.DEMO_DAY)
+    report = demo.load_demo(
+        workers=workers, seed=seed, day=day.date() if day else demo.DEMO_DAY, profile=profile
+    )
     db.session.commit()
     click.echo(
         f"{report.counties} counties, {report.sites} sites, {report.employers} employers, "
@@ -128,7 +139,8 @@ scheduler_cli = AppGroup("scheduler", help="The scheduler process.")
 @notify_cli.command("tick")
 @click.option("--now", "now_text", help="ISO 8601 moment (default: now); naive means TIMEZONE.")
 def notify_tick(now_text: str | None) -> None:
-    """Send, once, whatever is due at that moment; print counts by outcome."""
+    """Send, once, whatever is due at that moment, and read the delivery receipts that are
+    due; print counts by outcome."""
     from dispatch.jobs.scheduler import run_tick
 
     app = current_app._get_current_object()
@@ -343,5 +355,6 @@ def init_app(app: Flask) -> None:
         trips_cli,
         reference_cli,
         fleet_cli,
+        sms_cli,
     ):
         app.cli.add_command(command)

@@ -20,6 +20,7 @@ from dispatch.models import (
     Site,
     Worker,
 )
+from dispatch.services.demo_campaign import CampaignWishes
 from dispatch.services.reference import COACH_TYPES, DATA, load_reference  # noqa: F401  (re-exported)
 
 DEMO_DAY = date(2026, 3, 1)
@@ -41,19 +42,30 @@ class DemoReport:
     workers_added: int
 
 
-def load_demo(workers: int = 200, seed: int = 2026, day: date = DEMO_DAY) -> DemoReport:
+CAMPAIGN, SPREAD = "campaign", "spread"
+PROFILES = (CAMPAIGN, SPREAD)
+
+
+def load_demo(
+    workers: int = 200, seed: int = 2026, day: date = DEMO_DAY, profile: str = CAMPAIGN
+) -> DemoReport:
     """Load reference data, employers, fleet and ``workers`` demo workers; safe to repeat.
 
     The workers want to leave around ``day`` (the spring 2026 dispatch by default; a coming
     day shows the SMS and the drivers' links working, which only serve journeys ahead).
+    ``profile``: ``campaign`` (most workers to three factories, as a real campaign:
+    demo_campaign.py) or ``spread`` (every county-to-employer pair equally likely: the
+    suite's fixtures, which exercise many small groups).
     """
+    if profile not in PROFILES:
+        raise ValueError(f"unknown demo profile {profile!r}")
     load_reference()
     sites = db.session.scalar(select(func.count(Site.id)))
     counties = db.session.scalar(select(func.count(County.id)))
     employers = _load_employers(seed)
     coaches = _load_fleet()
     db.session.flush()
-    added = _load_workers(workers, seed, day) if workers else 0
+    added = _load_workers(workers, seed, day, profile) if workers else 0
     return DemoReport(counties, sites, employers, coaches, added)
 
 
@@ -119,16 +131,21 @@ def _mobile(rng: random.Random) -> str:
             continue
 
 
-def _load_workers(count: int, seed: int, day: date) -> int:
+def _load_workers(count: int, seed: int, day: date, profile: str) -> int:
     """Add demo workers in families and singles; the same seed gives the same people."""
     rng = random.Random(seed)
     counties = db.session.scalars(select(County).order_by(County.id)).all()
     employers = db.session.scalars(select(Employer).order_by(Employer.id)).all()
     existing = set(db.session.scalars(select(Worker.id_number)))
+    campaign = CampaignWishes(rng, counties, employers, day) if profile == CAMPAIGN else None
     added = made = 0
     while made < count:
-        size = min(count - made, rng.choice((1, 1, 1, 1, 2, 2, 3, 4, 5)))
-        template = _trip_wish(rng, counties, employers, day)
+        if campaign is not None:
+            size = campaign.group_size(count - made)
+            template = campaign.wish()
+        else:
+            size = min(count - made, rng.choice((1, 1, 1, 1, 2, 2, 3, 4, 5)))
+            template = _trip_wish(rng, counties, employers, day)
         code = f"demo-{seed}-{made + 1}" if size > 1 else None
         for _ in range(size):
             worker = _demo_worker(rng, template, code)

@@ -12,7 +12,7 @@ from dispatch.models import AuditEvent, Coach, CoachType, County, Driver, Employ
 from dispatch.models.trips import PLAN_DRAFT
 from dispatch.services import crew, fleet
 from dispatch.services.availability import busy_window
-from dispatch.services.demo import load_demo
+from dispatch.services.demo import SPREAD, load_demo
 from dispatch.services.reference import load_reference
 from tests.support.apps import make_app
 from tests.support.fleet import DAY, add_coach, add_driver, add_plan, add_trip, fresh_deployment
@@ -44,7 +44,7 @@ def test_reference_load_twice_changes_nothing_and_demo_builds_on_it(fresh):
     assert _counts() == first
     assert db.session.get(Site, "js-kunshan").address == "昆山开发区前进东路"
     assert db.session.get(County, "hongtong").default_pickup_id == "hongtong"
-    load_demo(workers=20)
+    load_demo(workers=20, profile=SPREAD)
     db.session.commit()
     sites, counties, types, coaches, drivers, employers, workers = _counts()
     assert (sites, counties, types) == first[:3]

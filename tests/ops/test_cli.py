@@ -30,7 +30,8 @@ def test_demo_load_is_idempotent_and_valid(app):
             assert worker.earliest_date <= worker.latest_date
         groups = {w.group_code for w in workers if w.group_code}
         assert len(groups) >= 10
-        assert len({w.county_id for w in workers}) >= 15
+        # A campaign's day: the plains counties send people, the mountain counties come later.
+        assert len({w.county_id for w in workers}) >= 9
         for coach in db.session.scalars(select(Coach)):
             assert coach.driver1 and coach.driver2 and coach.plate.startswith("晋L")
 

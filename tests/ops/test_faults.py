@@ -60,7 +60,7 @@ def sms_app(pg_url, tmp_path, fake):
 
     app = make_app(tmp_path, pg_url, **twilio_config(fake))
     with app.app_context():
-        demo.load_demo(workers=60)
+        demo.load_demo(workers=60, profile=demo.SPREAD)
         db.session.commit()
     yield app
     app.extensions["sms_gateway"].close()

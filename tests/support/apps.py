@@ -42,7 +42,7 @@ def seed_demo(workers: int = 200) -> None:
     """Demo data plus an admin, a Hongtong coordinator and a viewer."""
     from dispatch.services import accounts, demo
 
-    demo.load_demo(workers=workers)
+    demo.load_demo(workers=workers, profile=demo.SPREAD)
     accounts.create_user("admin", "admin", ADMIN_PASSWORD)
     accounts.create_user("hong", "coordinator", COORD_PASSWORD, ["hongtong"])
     accounts.create_user("viewer", "viewer", COORD_PASSWORD)

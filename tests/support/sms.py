@@ -68,7 +68,7 @@ def app_on(tmp_path: Path, fake_twilio: FakeTwilio):
 
         app = make_app(tmp_path, uri, **twilio_config(fake_twilio))
         with app.app_context():
-            demo.load_demo(workers=60)
+            demo.load_demo(workers=60, profile=demo.SPREAD)
             db.session.commit()
         made.append(app)
         return app
