@@ -71,13 +71,23 @@ def load_demo(
 
 def _load_employers(seed: int) -> int:
     rng = random.Random(seed)
+    contacts = random.Random(seed + 1)  # apart, so the names stay those of earlier demos
     count = 0
     for site in db.session.scalars(select(Site).filter_by(kind=DROPOFF).order_by(Site.id)):
         city = site.name_zh.removesuffix("区").removesuffix("市")[:2]
         for suffix in EMPLOYER_SUFFIXES[: 2 + rng.randrange(2)]:
             name = f"{city}{rng.choice(EMPLOYER_STEMS)}{suffix}"
             if not db.session.scalar(select(Employer).filter_by(name=name, site_id=site.id)):
-                db.session.add(Employer(name=name, site_id=site.id, address=site.name_zh))
+                db.session.add(
+                    Employer(
+                        name=name,
+                        site_id=site.id,
+                        address=site.name_zh,
+                        # who receives the workers at the gate (the arrival SMS names them)
+                        contact_name=_person_name(contacts),
+                        contact_phone=_mobile(contacts),
+                    )
+                )
             count += 1
     return count
 
