@@ -1,4 +1,5 @@
-"""The scheduler: one APScheduler job that drains the outbox every SCHEDULER_TICK_S seconds,
+"""The scheduler: one APScheduler job that drains the outbox (and reads the delivery receipts
+that are due) every SCHEDULER_TICK_S seconds,
 one that runs the retention rule daily at RETENTION_TIME (local time), and a planning worker
 (planning_worker.py) beside them.
 
@@ -25,6 +26,7 @@ from dispatch.jobs.planning_worker import PlanningWorker
 from dispatch.models import utcnow
 from dispatch.notify.outbox import TickOptions
 from dispatch.notify.quiet_hours import clock_minutes, parse_quiet_hours
+from dispatch.notify.receipts import read_due_receipts
 from dispatch.notify.sending import send_due_messages
 from dispatch.services import retention
 from dispatch.services.notices.notices import schedule_pending_changes
@@ -44,12 +46,14 @@ def tick_options(app: Flask) -> TickOptions:
 
 
 def run_tick(app: Flask, now: datetime | None = None) -> Counter[str]:
-    """One tick inside an app context; returns counts by outcome."""
+    """One tick inside an app context: send what is due, then read the receipts that are
+    due; returns counts by outcome."""
     with app.app_context():
         gateway = app.extensions["sms_gateway"]
         moment = now or utcnow()
         announced = _announce_pending_changes(moment, app)
         counts = send_due_messages(gateway, moment, tick_options(app))
+        counts.update(read_due_receipts(gateway, moment))
         if announced:
             counts["announced"] = announced
         if counts:
@@ -78,6 +82,7 @@ def run_retention(
             app.config["TIMEZONE"],
             imports_dir=Path(app.instance_path) / "imports",
             dry_run=dry_run,
+            pending_days=app.config.get("RETENTION_PENDING_DAYS"),
         )
         if report.changed:
             log.info("retention: %s", report)

@@ -50,10 +50,14 @@ class OutboundMessage(db.Model):
     provider: Mapped[str | None] = mapped_column(String(20))
     provider_sid: Mapped[str | None] = mapped_column(String(64), index=True)
     provider_status: Mapped[str | None] = mapped_column(String(20))
-    error_code: Mapped[str | None] = mapped_column(String(20))
+    # Wide enough for a provider's codes (Aliyun: isv.TEMPLATE_MISSING_PARAMETERS).
+    error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(String(300))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When to next ask the provider for a delivery receipt (polled providers: Aliyun);
+    # None once the receipt came or 72 h passed (notify/receipts.py).
+    receipt_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     worker: Mapped[Worker | None] = relationship()

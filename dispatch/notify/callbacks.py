@@ -1,23 +1,28 @@
-"""What Twilio's webhooks tell us: delivery status callbacks and inbound replies.
+"""What the providers' webhooks tell us: Twilio's delivery status callbacks, and inbound
+replies from Twilio (form posts) and Alibaba Cloud (SmsUp, pushed as a JSON array).
 
 Callbacks arrive late, twice, out of order or never, so a status only ever moves forward
 (queued < sending < sent < delivered/undelivered/failed) and anything we cannot place is
-answered 200 and ignored: Twilio would otherwise retry it.
+answered 200 and ignored: Twilio would otherwise retry it. Inbound replies are only parsed
+here into ``InboundSms``; what a reply means is decided by services/replies.py.
 """
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
 from dispatch.extensions import db
 from dispatch.models import OutboundMessage
 from dispatch.models import messages as m
-from dispatch.notify.suppression import apply_provider_error, record_opt_out_reply
+from dispatch.notify.suppression import apply_provider_error
 
 # Twilio's word → (how far along it is, our status).
 TWILIO_PROGRESS: dict[str, tuple[int, str]] = {
@@ -35,6 +40,26 @@ TWILIO_PROGRESS: dict[str, tuple[int, str]] = {
 MOVABLE = (m.MSG_SENDING, m.MSG_UNKNOWN, m.MSG_SENT)
 MAX_MESSAGE_ID = 2**31 - 1  # PostgreSQL's integer
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+# What Alibaba Cloud expects back from an SmsUp push (only ``code`` being a number is checked).
+ALIYUN_RECEIVED = {"code": 0, "msg": "成功"}
+ALIYUN_TIME_ZONE = ZoneInfo("Asia/Shanghai")  # SmsUp's send_time is Beijing time, no zone
+MAX_BODY = 500  # InboundReply.body
+MAX_SID = 64  # InboundReply.provider_sid
+
+
+class MalformedPush(ValueError):
+    """An SmsUp push that is not a JSON array of uplink messages."""
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    """One SMS a phone sent to us, as a provider reported it."""
+
+    provider: str  # "twilio" or "aliyun"
+    provider_sid: str | None  # Twilio's MessageSid, Aliyun's sequence_id: replays repeat it
+    from_phone: str  # as the provider gave it (Aliyun: the national number)
+    body: str
+    sent_at: datetime | None = None  # when the phone sent it, if the provider says
 
 
 def public_url(base: str, path: str, query: bytes | str) -> str:
@@ -90,9 +115,59 @@ def message_id(message_ref: str) -> int | None:
     return int(message_ref)
 
 
-def record_inbound(form: Mapping[str, str], now: datetime) -> int:
-    """An inbound SMS: an opt-out word from a known number opts its workers out."""
-    return record_opt_out_reply(form.get("From", ""), form.get("Body", ""), now)
+def twilio_inbound(form: Mapping[str, str]) -> InboundSms:
+    """An inbound SMS from Twilio's form post (From, Body, MessageSid)."""
+    return InboundSms(
+        provider="twilio",
+        provider_sid=(form.get("MessageSid") or "")[:MAX_SID] or None,
+        from_phone=phone_of(form.get("From", "")),
+        body=(form.get("Body") or "")[:MAX_BODY],
+    )
+
+
+def aliyun_uplinks(payload: Any) -> list[InboundSms]:
+    """The uplink messages of an SmsUp HTTP push: a JSON array of objects with
+    phone_number, content, send_time, sign_name, dest_code and sequence_id (a number in
+    older documents, a string in newer ones). Items without a number are skipped."""
+    if not isinstance(payload, list):
+        raise MalformedPush("an SmsUp push is a JSON array")
+    found = []
+    for item in payload:
+        if not isinstance(item, dict) or not str(item.get("phone_number") or "").strip():
+            continue
+        sequence = item.get("sequence_id")
+        found.append(
+            InboundSms(
+                provider="aliyun",
+                provider_sid=f"aliyun:{sequence}"[:MAX_SID] if sequence not in (None, "") else None,
+                from_phone=phone_of(str(item["phone_number"])),
+                body=str(item.get("content") or "")[:MAX_BODY],
+                sent_at=_aliyun_time(item.get("send_time")),
+            )
+        )
+    return found
+
+
+def token_matches(configured: str | None, given: str | None) -> bool:
+    """Whether the push carries our secret token (compared in constant time)."""
+    if not configured or not given:
+        return False
+    return hmac.compare_digest(configured.encode(), given.encode())
+
+
+def phone_of(raw: str) -> str:
+    """A sender's number, trimmed to what InboundReply.from_phone holds."""
+    return raw.strip()[:20]
+
+
+def _aliyun_time(value: Any) -> datetime | None:
+    """SmsUp's "2017-09-01 00:00:00" (or "20170901000000"), Beijing time, as an aware datetime."""
+    for layout in ("%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S"):
+        try:
+            return datetime.strptime(str(value), layout).replace(tzinfo=ALIYUN_TIME_ZONE)
+        except ValueError:
+            continue
+    return None
 
 
 def _progress_of(message: OutboundMessage) -> int:

@@ -6,6 +6,11 @@
   local day is held to the next local day, or suppressed when urgent (an urgent same-day
   change is useless tomorrow: a coordinator must phone instead).
 
+- A provider's own frequency limits per number (Aliyun: 1 a minute, 5 an hour, 10 a day by
+  default; TickOptions.per_number): a row that would exceed one is held until the oldest
+  counted message leaves that window. Counted by number, whoever the row belongs to, so
+  verification codes (no worker) count too. Windows roll, so a natural-day limit is kept too.
+
 Rows that were, or may have been, handed to the provider count: anything with ``sent_at``,
 and ``sending``/``unknown`` rows by their claim time (a concurrent tick's claim is
 committed before its send, so two ticks can at worst both hold, never both send).
@@ -25,6 +30,8 @@ from dispatch.models import OutboundMessage
 from dispatch.models import messages as m
 from dispatch.models.types import UTCDateTime
 
+RATE = "carrier:rate"  # error_code of a row held by a per-number frequency limit
+WINDOWS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 MAX_DISTINCT_PER_DAY = 4
 MAX_IDENTICAL_PER_24H = 2
 IDENTICAL_WINDOW = timedelta(hours=24)
@@ -47,6 +54,23 @@ class Candidate:
     to_phone: str
     body: str
     urgent: bool
+
+
+Limits = tuple[tuple[int, int], ...]  # (most messages, window in seconds), e.g. ((1, 60),)
+
+
+def parse_per_number_limits(text: str | None) -> Limits:
+    """Parse e.g. 1/minute,5/hour,10/day into ((1, 60), (5, 3600), (10, 86400)); empty: none."""
+    limits = []
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        count, _, unit = part.strip().partition("/")
+        seconds = WINDOWS.get(unit.strip().lower().rstrip("s"))
+        if seconds is None or not count.strip().isdigit() or int(count) < 1:
+            raise ValueError(f"per-number limit {part.strip()!r}: use e.g. 1/minute,5/hour,10/day")
+        limits.append((int(count), seconds))
+    return tuple(sorted(limits, key=lambda limit: limit[1]))
 
 
 def check_carrier_rules(
@@ -128,8 +152,18 @@ class BatchCarrierRules:
     ``record_handed`` as it goes, so a worker's 5th distinct text in one batch is still held.
     """
 
-    def __init__(self, candidates: list[Candidate], now: datetime, tz: str, owner: str) -> None:
+    def __init__(
+        self,
+        candidates: list[Candidate],
+        now: datetime,
+        tz: str,
+        owner: str,
+        per_number: Limits = (),
+    ) -> None:
         self.now = now
+        self.per_number = per_number
+        # number -> moments of rows that were or may have been sent to it (per-number limits)
+        self.by_number: dict[str, list[datetime]] = {}
         self.day_start, self.next_day = local_day_bounds(now, tz)
         self.window_start = now - IDENTICAL_WINDOW
         # recipient key -> [(body, to_phone, moment)] for rows that were or may have been sent
@@ -149,6 +183,16 @@ class BatchCarrierRules:
                 {"keys": list(phones), "owner": owner, "since": since},
             ):
                 self.history.setdefault(("p", to_phone), []).append((body, to_phone, moment))
+        if per_number:
+            self._load_numbers({c.to_phone for c in candidates}, owner, per_number)
+
+    def _load_numbers(self, phones: set[str], owner: str, per_number: Limits) -> None:
+        since = self.now - timedelta(seconds=max(seconds for _, seconds in per_number))
+        for _worker_id, _body, to_phone, moment in db.session.execute(
+            _batch_history_query(by_worker=False),
+            {"keys": list(phones), "owner": owner, "since": since},
+        ):
+            self.by_number.setdefault(to_phone, []).append(moment)
 
     @staticmethod
     def _key(candidate: Candidate) -> tuple[str, object]:
@@ -168,10 +212,29 @@ class BatchCarrierRules:
             if body == candidate.body and to_phone == candidate.to_phone:
                 same_today += today
                 same_24h += moment >= self.window_start
-        return _verdict(candidate, len(bodies_today), same_today, same_24h, self.next_day)
+        verdict = _verdict(candidate, len(bodies_today), same_today, same_24h, self.next_day)
+        return verdict or self.check_rate(candidate)
+
+    def check_rate(self, candidate: Candidate) -> CarrierVerdict | None:
+        """The provider's per-number frequency limits: hold until the window has room."""
+        moments = sorted(self.by_number.get(candidate.to_phone, ()))
+        until = None
+        for count, seconds in self.per_number:
+            window = timedelta(seconds=seconds)
+            recent = [m for m in moments if m > self.now - window]
+            if len(recent) >= count:
+                free_at = recent[len(recent) - count] + window
+                until = free_at if until is None else max(until, free_at)
+        if until is None:
+            return None
+        return CarrierVerdict(
+            "hold", RATE, "held: the provider's per-number frequency limit is reached", until
+        )
 
     def record_handed(self, candidate: Candidate, moment: datetime) -> None:
         """``candidate`` was (or may have been) handed to the provider at ``moment``."""
+        if self.per_number:
+            self.by_number.setdefault(candidate.to_phone, []).append(moment)
         entry = (candidate.body, candidate.to_phone, moment)
         self.history.setdefault(self._key(candidate), []).append(entry)
         if candidate.worker_id is not None:

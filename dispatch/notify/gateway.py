@@ -32,6 +32,7 @@ class SendResult:
     provider_sid: str
     status: str  # provider's word: queued, accepted, sent…
     segments: int
+    polls_receipts: bool = False  # the provider's receipts are read by polling (receipts.py)
 
 
 class SmsError(Exception):
@@ -54,8 +55,25 @@ class UnknownOutcome(SmsError):
     """Perhaps sent (timeout after the request left): a person must look; never retry blindly."""
 
 
+class TemplateMissing(SmsError):
+    """A template-only provider has no approved template for this kind: surely not sent; the
+    outbox holds the row until one is configured (never sent as free text)."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a provider's delivery report says about one message (notify/receipts.py)."""
+
+    status: str  # waiting, failed, delivered
+    error_code: str | None = None
+    received_at: str | None = None  # the provider's own words for when it arrived
+
+
 class SmsGateway(Protocol):
     name: str
+    # A template-only provider (Aliyun) sets ``template_kinds``: the kinds it can send;
+    # free-text providers leave it out. A provider may also set ``per_number_limits``
+    # (carrier_limits.py) and offer ``query_receipt`` (receipts.py).
 
     def send(self, sms: OutgoingSms) -> SendResult: ...
 
@@ -81,10 +99,28 @@ def _twilio(config: Mapping[str, Any]) -> SmsGateway:
     return TwilioGateway(config)
 
 
+def _aliyun(config: Mapping[str, Any]) -> SmsGateway:
+    # Likewise: only an app configured for Alibaba Cloud loads its SDK.
+    from dispatch.notify.aliyun_backend import AliyunGateway
+
+    return AliyunGateway(config)
+
+
 BACKENDS: dict[str, Callable[[Mapping[str, Any]], SmsGateway]] = {
     "console": ConsoleGateway,
     "twilio": _twilio,
+    "aliyun": _aliyun,
 }
+
+
+def template_kinds(gateway: SmsGateway) -> frozenset[str] | None:
+    """The kinds a template-only gateway can send; None for a free-text gateway."""
+    return getattr(gateway, "template_kinds", None)
+
+
+def per_number_limits(gateway: SmsGateway) -> tuple[tuple[int, int], ...]:
+    """The provider's own frequency limits per number, (most messages, seconds) each."""
+    return tuple(getattr(gateway, "per_number_limits", ()))
 
 
 def build_gateway(config: Mapping[str, Any]) -> SmsGateway:

@@ -7,6 +7,10 @@ A claim left in ``sending`` by a process that died may have been sent (Twilio ha
 idempotency key): it becomes ``unknown`` and a person looks. Claims that surely never
 reached the gateway (the rest of a batch when a tick stops or fails) are given back.
 The send loop that drives all this: sending.py.
+
+A template-only provider (Aliyun) cannot send a kind that has no approved template: such a
+row stays ``pending`` with error_code HELD_TEMPLATE (so withdrawing or superseding it works
+as for any pending row), and claims skip it until the gateway has a template for its kind.
 """
 
 from __future__ import annotations
@@ -14,17 +18,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from dispatch.extensions import db
 from dispatch.models import OutboundMessage
 from dispatch.models import messages as m
-from dispatch.notify.carrier_limits import Candidate
+from dispatch.notify.carrier_limits import Candidate, Limits
 from dispatch.notify.quiet_hours import Window
 from dispatch.notify.suppression import refusal_not_to_send
 
 STALE = "stale"  # error_code of a claim a dead tick left: maybe sent
+HELD_TEMPLATE = "held:template"  # error_code of a row whose kind has no approved template
 STALE_CLAIM = timedelta(minutes=10)  # far beyond TWILIO_TIMEOUT_S: only a dead tick leaves one
 
 OM = OutboundMessage
@@ -40,15 +45,32 @@ class TickOptions:
     owner: str = "tick"
     claim_batch: int = 50  # rows claimed per statement when unpaced (see sending._Drain.claim_size)
     budget_s: float = 240  # stop claiming after this much wall time; the next tick goes on
+    per_number: Limits = ()  # the provider's frequency limits per number (carrier_limits.py)
 
 
 def claim_due(
-    now: datetime, claimed_at: datetime, owner: str, urgent_only: bool, limit: int = 1
+    now: datetime,
+    claimed_at: datetime,
+    owner: str,
+    urgent_only: bool,
+    limit: int = 1,
+    sendable_kinds: frozenset[str] | None = None,
 ) -> list[int]:
-    """Atomically move up to ``limit`` due rows from pending to sending and commit; their ids."""
+    """Atomically move up to ``limit`` due rows from pending to sending and commit; their ids.
+
+    ``sendable_kinds``: a template-only gateway's kinds; rows held for want of a template
+    are skipped unless their kind is among them now (None: a free-text gateway sends all)."""
     candidates = select(OM.id).where(OM.status == m.MSG_PENDING, OM.due_at <= now)
     if urgent_only:
         candidates = candidates.where(OM.urgent.is_(True))
+    if sendable_kinds is not None:
+        candidates = candidates.where(
+            or_(
+                OM.error_code.is_(None),
+                OM.error_code != HELD_TEMPLATE,
+                OM.kind.in_(sorted(sendable_kinds)),
+            )
+        )
     # Order by due_at alone: the (status, due_at) index then yields rows without a sort
     # (adding id made PostgreSQL sort every pending row: 11 ms a claim at 10,000 rows).
     candidates = candidates.order_by(OM.due_at).limit(limit)
@@ -97,6 +119,7 @@ def hand_stale_claims_to_people(now: datetime) -> int:
             status=m.MSG_UNKNOWN,
             error_code=STALE,
             error_message="claimed but never finished (process died?)",
+            receipt_due_at=now,  # a provider that can be asked is asked (receipts.py)
         ),
         execution_options={"synchronize_session": False},
     )
@@ -105,7 +128,7 @@ def hand_stale_claims_to_people(now: datetime) -> int:
 
 
 def expire_overdue(now: datetime) -> int:
-    """Pending rows whose ``expires_at`` has passed are no longer worth sending."""
+    """Pending rows (held ones too) whose ``expires_at`` has passed are no longer worth sending."""
     result = db.session.execute(
         update(OM)
         .where(OM.status == m.MSG_PENDING, OM.expires_at.is_not(None), OM.expires_at <= now)
@@ -148,6 +171,15 @@ def load_claimed(ids: list[int]) -> list[ClaimedSms]:
     return claimed
 
 
+def count_held_for_templates() -> int:
+    """Pending rows held because their kind has no approved template (shown to people)."""
+    count = db.session.scalar(
+        select(func.count()).where(OM.status == m.MSG_PENDING, OM.error_code == HELD_TEMPLATE)
+    )
+    db.session.commit()
+    return count or 0
+
+
 def release_claims(ids: list[int], owner: str) -> None:
     """Give back claims that were never handed to the gateway (surely unsent)."""
     if not ids:
@@ -165,7 +197,10 @@ def release_claims(ids: list[int], owner: str) -> None:
 def count_held_by_quiet_hours(now: datetime) -> int:
     """Due non-urgent rows left pending because it is quiet hours."""
     query = select(func.count()).where(
-        OM.status == m.MSG_PENDING, OM.due_at <= now, OM.urgent.is_(False)
+        OM.status == m.MSG_PENDING,
+        OM.due_at <= now,
+        OM.urgent.is_(False),
+        func.coalesce(OM.error_code, "") != HELD_TEMPLATE,
     )
     count = db.session.scalar(query) or 0
     db.session.commit()

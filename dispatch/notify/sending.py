@@ -9,7 +9,9 @@ gateway (the rest of a batch when a tick stops or fails) are given back.
 
 Before each send a row is screened: expired → ``expired``; no consent, opted out, number
 invalid or changed → ``suppressed``; carrier limits (carrier_limits.py) → held or suppressed.
-Quiet hours (local time, may cross midnight) leave non-urgent rows pending.
+Quiet hours (local time, may cross midnight) leave non-urgent rows pending. A template-only
+gateway (Aliyun) has no template for a kind: the row stays pending, marked HELD_TEMPLATE,
+and goes on the first tick after one is configured (never as free text).
 
 Every write after the claim is conditional on the row still being ``sending``: a status
 callback may overtake the tick (Twilio can report ``delivered`` before we record ``sent``)
@@ -43,10 +45,14 @@ from dispatch.notify.gateway import (
     PermanentFailure,
     SendResult,
     SmsGateway,
+    TemplateMissing,
     TemporaryFailure,
     UnknownOutcome,
+    per_number_limits,
+    template_kinds,
 )
 from dispatch.notify.outbox import (
+    HELD_TEMPLATE,
     TABLE,
     ClaimedSms,
     TickOptions,
@@ -58,6 +64,7 @@ from dispatch.notify.outbox import (
     release_claims,
 )
 from dispatch.notify.quiet_hours import in_quiet_hours
+from dispatch.notify.receipts import first_receipt_poll
 from dispatch.notify.suppression import PROVIDER_REFUSED, apply_provider_error
 
 log = logging.getLogger("dispatch.sms")
@@ -94,6 +101,7 @@ class _Drain:
         self.last_send = 0.0
         self.outcomes: Counter[str] = Counter()
         self.streak = 0
+        self.kinds = template_kinds(gateway)  # None: the gateway sends free text
 
     def clock(self) -> datetime:
         """``now`` advanced by the wall time this tick has run (claims and sends are stamped so)."""
@@ -103,7 +111,12 @@ class _Drain:
         left = self.options.batch
         while left > 0 and not self.must_stop():
             ids = claim_due(
-                self.now, self.clock(), self.owner, self.urgent_only, self.claim_size(left)
+                self.now,
+                self.clock(),
+                self.owner,
+                self.urgent_only,
+                self.claim_size(left),
+                self.kinds,
             )
             if not ids:
                 break
@@ -128,7 +141,8 @@ class _Drain:
         ``sending``). A crash before that write leaves the handed rows ``sending``: they
         become ``unknown`` after STALE_CLAIM, never sent twice (as a crash before a send)."""
         screenable = [s.candidate for s in batch if s.refusal is None]
-        rules = BatchCarrierRules(screenable, self.now, self.options.tz, self.owner)
+        limits = self.options.per_number or per_number_limits(self.gateway)
+        rules = BatchCarrierRules(screenable, self.now, self.options.tz, self.owner, limits)
         db.session.commit()  # end the read transaction before the (slow) sends
         pending = _Outcomes()
         for index, sms in enumerate(batch):
@@ -163,7 +177,8 @@ class _Drain:
         return outcome
 
     def screen(self, sms: ClaimedSms, rules: BatchCarrierRules, pending: _Outcomes) -> str | None:
-        """Expiry, suppression and carrier rules; the outcome if the row must not go now."""
+        """Expiry, suppression, a missing template and carrier rules; the outcome if the row
+        must not go now."""
         if sms.expires_at is not None and sms.expires_at <= self.now:
             return pending.add(sms.id, "expired", status=m.MSG_EXPIRED)
         refusal = sms.refusal or pending.refused.get(sms.candidate.worker_id)
@@ -176,6 +191,8 @@ class _Drain:
                 error_code=code,
                 error_message=refusal,
             )
+        if self.kinds is not None and sms.kind not in self.kinds:
+            return hold_for_template(sms, pending)  # before the limits: it cannot go at all
         verdict = rules.check(sms.candidate)
         if verdict is None:
             return None
@@ -234,6 +251,7 @@ class _Outcomes:
                 "m_segments": result.segments,
                 "m_sent_at": now,
                 "m_provider_status": result.status,
+                "m_receipt_due": first_receipt_poll(now) if result.polls_receipts else None,
             }
         )
         return "sent"
@@ -271,6 +289,7 @@ def _record_sent_statement() -> Any:
             provider_sid=bindparam("m_sid"),
             segments=bindparam("m_segments"),
             sent_at=bindparam("m_sent_at", type_=TABLE.c.sent_at.type),
+            receipt_due_at=bindparam("m_receipt_due", type_=TABLE.c.receipt_due_at.type),
             status=if_ours(TABLE.c.status, m.MSG_SENT),
             provider_status=if_ours(
                 TABLE.c.provider_status,
@@ -282,8 +301,17 @@ def _record_sent_statement() -> Any:
     )
 
 
-def send_claimed(gateway: SmsGateway, sms: ClaimedSms, now: datetime, pending: _Outcomes) -> str:
-    """Hand one claimed row to the gateway and queue what became of it in ``pending``."""
+def send_claimed(
+    gateway: SmsGateway,
+    sms: ClaimedSms,
+    now: datetime,
+    pending: _Outcomes,
+    can_wait: bool = True,
+) -> str:
+    """Hand one claimed row to the gateway and queue what became of it in ``pending``.
+
+    ``can_wait``: False for a row that cannot be sent later (a verification code): what
+    would be held fails instead."""
     facts = sms.candidate
     outgoing = OutgoingSms(
         facts.id,
@@ -295,6 +323,10 @@ def send_claimed(gateway: SmsGateway, sms: ClaimedSms, now: datetime, pending: _
     )
     try:
         result = gateway.send(outgoing)
+    except TemplateMissing as error:
+        if can_wait:
+            return hold_for_template(sms, pending)
+        return pending.add(sms.id, "failed", status=m.MSG_FAILED, **_error(error))
     except TemporaryFailure as error:
         return _retry_later(sms, error, now, pending)
     except PermanentFailure as error:
@@ -306,7 +338,8 @@ def send_claimed(gateway: SmsGateway, sms: ClaimedSms, now: datetime, pending: _
             pending.refused[worker.id] = f"provider refused the number ({error.code})"
         return pending.add(sms.id, "failed", status=m.MSG_FAILED, **_error(error))
     except UnknownOutcome as error:
-        return pending.add(sms.id, "unknown", status=m.MSG_UNKNOWN, **_error(error))
+        doubt = _ask_later(gateway, now)
+        return pending.add(sms.id, "unknown", status=m.MSG_UNKNOWN, **_error(error), **doubt)
     except Exception as error:  # a bug in a backend: it may have sent, so never retry
         log.exception("SMS gateway crashed on message %s", sms.id)
         return pending.add(
@@ -315,8 +348,23 @@ def send_claimed(gateway: SmsGateway, sms: ClaimedSms, now: datetime, pending: _
             status=m.MSG_UNKNOWN,
             error_code=GATEWAY_ERROR,
             error_message=f"gateway error: {error!r}"[:300],
+            **_ask_later(gateway, now),
         )
     return pending.add_sent(sms.id, result, now)
+
+
+def hold_for_template(sms: ClaimedSms, pending: _Outcomes) -> str:
+    """Back to pending, marked: claims skip it until its kind has an approved template."""
+    return pending.add(
+        sms.id,
+        "no_template",
+        status=m.MSG_PENDING,
+        attempts=sms.attempts - 1,
+        claimed_at=None,
+        claimed_by=None,
+        error_code=HELD_TEMPLATE,
+        error_message=f"held: no approved template for {sms.kind!r} (ALIYUN_SMS_TEMPLATES)",
+    )
 
 
 def _retry_later(
@@ -333,6 +381,11 @@ def _retry_later(
         claimed_by=None,
         **_error(error),
     )
+
+
+def _ask_later(gateway: SmsGateway, now: datetime) -> dict[str, Any]:
+    """A provider that can be asked (receipts.py) is asked later whether it has the row."""
+    return {"receipt_due_at": first_receipt_poll(now)} if hasattr(gateway, "query_receipt") else {}
 
 
 def _error(error: Exception) -> dict[str, Any]:

@@ -13,7 +13,9 @@ from dispatch.models import OutboundMessage, Worker
 UNSUBSCRIBED = {"21610"}
 # 21211/21614: not a valid (mobile) number at creation; 30005/30006: unknown handset or
 # landline, reported later by the status callback.
-INVALID_NUMBER = {"21211", "21614", "30005", "30006"}
+# Aliyun: isv.MOBILE_NUMBER_ILLEGAL, from SendSms or in a receipt's ErrCode. (Carriers' own
+# receipt codes mix "no such number" with "switched off", so none of them marks a number.)
+INVALID_NUMBER = {"21211", "21614", "30005", "30006", "isv.MOBILE_NUMBER_ILLEGAL"}
 # Opt-out replies (DOMAIN.md): 回T退订 and the newer 拒收请回复R, plus the English STOP.
 OPT_OUT_WORDS = {"stop", "t", "td", "退订", "r", "拒收"}
 _TRAILING = " \t\r\n.。!！"
@@ -61,7 +63,7 @@ def refusal_with_code(worker: Worker) -> tuple[str, str] | None:
 
 
 def apply_provider_error(worker: Worker | None, code: str | None, now: datetime) -> None:
-    """Record an opt-out (21610) or a bad number (21211, 21614, 30005, 30006) on the worker."""
+    """Record an opt-out (21610) or a bad number (INVALID_NUMBER) on the worker."""
     if worker is None or code is None:
         return
     if code in UNSUBSCRIBED and worker.opted_out_at is None:

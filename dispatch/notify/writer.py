@@ -34,6 +34,7 @@ class Draft:
     due_at: datetime
     expires_at: datetime | None
     status: str = m.MSG_PENDING
+    error_code: str | None = None  # why a row is written ``suppressed`` (suppression.NO_CONSENT…)
     error_message: str | None = None
     params: dict | None = None  # the template's variables (templates.py renders ``body`` from them)
 

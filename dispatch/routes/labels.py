@@ -18,6 +18,22 @@ KIND_LABELS = {
     notices.CHANGE: _l("Change notice"),
     notices.CANCELLATION: _l("Cancellation notice"),
     notices.DRIVER: _l("Driver notice"),
+    notices.WAITING: _l("On the list, bus to follow"),
+    "verification": _l("Verification code"),
+    "registration": _l("Registration result"),
+    "arrival": _l("Arrival notice"),
+}
+
+
+# Why the outbox holds a pending row back (notify/outbox.py, notify/carrier_limits.py).
+HOLD_LABELS = {
+    "held:template": _l(
+        "Held: no approved SMS template for this kind of notice yet; it goes out once one is set"
+    ),
+    "template": _l("Not sent: no approved SMS template for this kind of notice"),
+    "carrier:rate": _l(
+        "Held: the SMS provider's limit per number (e.g. one a minute) is reached; it goes shortly"
+    ),
 }
 
 

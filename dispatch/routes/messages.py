@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from dispatch.routes.labels import KIND_LABELS
+from dispatch.routes.labels import HOLD_LABELS, KIND_LABELS
 from dispatch.services import choices
 from dispatch.services import message_reports as reports
 from dispatch.services.notices import notices
@@ -43,6 +45,7 @@ REASON_LABELS = {
     "moved": _l("Moved to another bus: the new bus's notice replaces this one"),
     "superseded": _l("Replaced by a newer version of this notice"),
     "provider": _l("Not delivered (SMS provider's answer)"),
+    **HOLD_LABELS,
 }
 STATUS_BADGES = {
     "delivered": "badge-ok",
@@ -58,7 +61,8 @@ STATUS_BADGES = {
 
 
 def reason_label(message) -> str:
-    """The reason a row shows, in the reader's language ('' when it has none)."""
+    """The reason a row shows, in the reader's language ('' when it has none): the pages and
+    the API never show the stored English text (``error_message``, kept for logs)."""
     code = reports.reason_code(message)
     if code == "carrier:daily" and message.status == "pending":
         code = "carrier:held"
@@ -78,7 +82,7 @@ def _filter_from_args() -> reports.MessageFilter:
     kind = args.get("kind", "")
     return reports.MessageFilter(
         status=status if status in reports.STATUSES else "",
-        kind=kind if kind in notices.KINDS else "",
+        kind=kind if kind in notices.ALL_KINDS else "",
         trip_id=parse_id(args.get("trip")),
         county=args.get("county", ""),
     )
@@ -103,4 +107,21 @@ def index() -> str:
         status_badges=STATUS_BADGES,
         statuses=reports.STATUSES,
         reason_label=reason_label,
+        price=price_per_segment(),
     )
+
+
+def price_per_segment() -> float:
+    return float(current_app.config.get("SMS_PRICE_PER_SEGMENT", 0.05))
+
+
+@bp.app_context_processor
+def message_words() -> dict[str, Any]:
+    """What any page listing messages needs to show them (the worker's page does)."""
+    return {
+        "message_reason": reason_label,
+        "message_status_labels": STATUS_LABELS,
+        "message_status_badges": STATUS_BADGES,
+        "message_kind_labels": KIND_LABELS,
+        "sms_price": price_per_segment,
+    }

@@ -56,8 +56,8 @@ LEGACY_REASONS = (
     ("4 distinct sms already sent today", "carrier:daily"),
     ("held to the next day", "carrier:daily"),
 )
-OPT_OUT_CODES = {"21610"}
-INVALID_CODES = {"21211", "21614", "30005", "30006"}
+OPT_OUT_CODES = refusals.UNSUBSCRIBED
+INVALID_CODES = refusals.INVALID_NUMBER  # provider codes that say the number is wrong
 
 
 @dataclass(frozen=True)
@@ -156,10 +156,18 @@ def messages_page(
 
 
 def rates_by_trip(scope: set[str] | None, f: MessageFilter) -> list[DeliveryRate]:
-    """Counts by status per trip (the status filter is ignored: a rate needs every status)."""
+    """Counts by status per trip, by date and bus number (T5 before T10); the status filter
+    is ignored: a rate needs every status."""
     rows = _status_counts(OM.trip_id, scope, f)
     trips = _trips({key for key, _, _ in rows if key is not None})
-    return _rates(rows, lambda key: _trip_label(trips.get(key)) if key else "—")
+    rates = _rates(rows, lambda key: _trip_label(trips.get(key)) if key else "—")
+    return sorted(rates, key=lambda r: _trip_order(trips.get(r.key)))
+
+
+def _trip_order(trip: Trip | None) -> tuple:
+    if trip is None:
+        return (1, None, 0, 0)
+    return (0, trip.date, trip.number or 0, trip.id)
 
 
 def rates_by_county(
@@ -231,8 +239,22 @@ def reason_code(message: OutboundMessage) -> str | None:
     return "provider" if code or text else None
 
 
-def message_json(message: OutboundMessage) -> dict[str, Any]:
-    """A message as the API shows it (times in UTC, ISO 8601)."""
+def cost_of(message: OutboundMessage, price_per_segment: float) -> float:
+    """What the message costs (or would): its segments at the configured price, in CNY."""
+    return round(message.segments * price_per_segment, 2)
+
+
+def worker_messages(worker_id: int, limit: int = 50) -> list[OutboundMessage]:
+    """A worker's messages, newest first (the worker's page)."""
+    query = select(OM).where(OM.worker_id == worker_id).order_by(OM.id.desc()).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def message_json(
+    message: OutboundMessage, price_per_segment: float = 0.0, reason_text: str = ""
+) -> dict[str, Any]:
+    """A message as the API shows it (times in UTC, ISO 8601); ``reason_text`` is the reason
+    in the caller's language (the stored English text stays in the logs)."""
 
     def iso(value: Any) -> str | None:
         return value.isoformat() if value is not None else None
@@ -246,7 +268,9 @@ def message_json(message: OutboundMessage) -> dict[str, Any]:
         "trip_id": message.trip_id,
         "to_phone": message.to_phone,
         "body": message.body,
+        "params": message.params,
         "segments": message.segments,
+        "cost": cost_of(message, price_per_segment),
         "urgent": message.urgent,
         "status": message.status,
         "attempts": message.attempts,
@@ -258,7 +282,8 @@ def message_json(message: OutboundMessage) -> dict[str, Any]:
         "provider_sid": message.provider_sid,
         "provider_status": message.provider_status,
         "error_code": message.error_code,
-        "error_message": message.error_message,
+        "error_message": reason_text or None,
+        "reason": reason_code(message),
     }
 
 

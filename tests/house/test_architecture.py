@@ -17,14 +17,25 @@ FORBIDDEN_DISPATCH = (
     "dispatch.notify",
     "dispatch.extensions",
 )
-# Top-level names of the SMS providers' SDKs; Alibaba Cloud's (e.g. alibabacloud_dysmsapi20170525)
-# joins this list when its backend lands.
-PROVIDER_SDKS = ("twilio",)
+# Top-level names of the SMS providers' SDKs: Twilio's, and Alibaba Cloud's (the Dysmsapi
+# client, its OpenAPI core and the darabonba runtime beneath them).
+PROVIDER_SDKS = (
+    "twilio",
+    "alibabacloud_dysmsapi20170525",
+    "alibabacloud_tea_openapi",
+    "alibabacloud_tea_util",
+    "alibabacloud_credentials",
+    "darabonba",
+    "Tea",
+)
 # What dispatch.notify may import from dispatch: itself, the models and the extensions.
 NOTIFY_MAY_IMPORT = ("dispatch.notify", "dispatch.models", "dispatch.extensions")
 # The one import cycle allowed: the gateway registry loads a backend module only when it is
 # configured, inside a function, and that module implements the registry's interface.
-ALLOWED_CYCLE_EDGES = {("dispatch.notify.gateway", "dispatch.notify.twilio_backend")}
+ALLOWED_CYCLE_EDGES = {
+    ("dispatch.notify.gateway", "dispatch.notify.twilio_backend"),
+    ("dispatch.notify.gateway", "dispatch.notify.aliyun_backend"),
+}
 # Cycles found outside notify during issue 20, in modules of other areas: each is closed by
 # one import inside a function. Reported to be fixed; remove an edge here when it is.
 REPORTED_CYCLE_EDGES: set[tuple[str, str]] = set()  # cycles found in others' files: none left

@@ -25,6 +25,7 @@ from dispatch.models import (
 from dispatch.services import accounts, planning
 from tests.support.apps import COORD_PASSWORD
 from tests.support.browser import log_in
+from tests.support.coaches import assign_coaches
 
 pytestmark = pytest.mark.browser
 
@@ -129,6 +130,9 @@ def test_city_coordinator_plans_corrects_replans_and_publishes_after_confirming(
             driven = next(t for t in db.session.get(Plan, second_id).trips if t.code == "T1")
             driven.driver1_id = db.session.scalars(select(Driver).order_by(Driver.id)).first().id
             db.session.commit()
+            # the buses get their coaches: departure notices wait for a plate (issue 18 §3)
+            assign_coaches(db.session.get(Plan, second_id))
+            db.session.commit()
             seated = sum(len(t.seats) for t in db.session.get(Plan, second_id).trips)
         assert int(page.locator("#plan-seated").inner_text()) == seated
 
@@ -143,7 +147,8 @@ def test_city_coordinator_plans_corrects_replans_and_publishes_after_confirming(
         kinds = page.locator(".sample").evaluate_all("cards => cards.map(c => c.dataset.kind)")
         assert kinds == ["departure", "reminder", "welfare", "driver"]
         for body in page.locator(".sample-body").all_inner_texts():
-            assert body.startswith("【临汾人社】") and body.endswith("回T退订")
+            # service notifications, not marketing: no opt-out words (issue 18 §1, DOMAIN.md)
+            assert body.startswith("【临汾人社】") and "回T退订" not in body
         heads = " ".join(page.locator(".sample-head").all_inner_texts())
         assert re.search(r"1\d\d\*\*\*\*\d{4}", heads)  # the recipient's phone masked
         with app.app_context():

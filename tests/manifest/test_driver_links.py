@@ -140,16 +140,17 @@ def test_the_driver_notice_carries_the_link_only_whole():
     link = "https://dispatch.example.cn/m/WzEyMywiYWJjZGVmZ2hpamtsIl0.abcdefghijklmnopqrstuvwxyz0"
     day = datetime(2026, 3, 1).date()
     kwargs = {
-        "signature": "【临汾人社】",
-        "date": day,
+        "day": day,
+        "at": time(7, 0),
         "plate": "晋L·A1234",
+        "stops": ["洪洞县", "昆山市"],
         "passengers": 51,
-        "link_hint": "名单找调度",
+        "phone": "0357-12333",
     }
-    with_link = texts.render_driver(**kwargs, link=link)
+    with_link = texts.driver("【临汾人社】", **kwargs, link=link).body
     assert f" {link} " in with_link and texts.count_segments(with_link) <= 2
-    too_long = texts.render_driver(**kwargs, link=link + "x" * 80)
-    assert "http" not in too_long and "名单找调度" in too_long
+    too_long = texts.driver("【临汾人社】", **kwargs, link=link + "x" * 200).body
+    assert "http" not in too_long and "名单请联系调度0357-12333" in too_long
 
 
 def test_a_driver_put_on_a_published_trip_is_sent_the_link_and_one_taken_off_loses_it(
@@ -213,4 +214,4 @@ def test_driver_links_go_by_sms_only_from_a_public_https_address(published_app):
                 NoticeSettings.from_config(settings),
             )
             assert ("/m/" in draft.body) == linked, base
-            assert linked or "乘客名单请联系调度" in draft.body
+            assert linked or "名单请联系调度" in draft.body

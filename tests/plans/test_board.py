@@ -238,10 +238,13 @@ def test_publishing_queues_notices_and_a_seat_change_on_the_web_queues_a_change_
 def _publish_and_swap(client, demo_app):
     from dispatch.models import OutboundMessage
     from tests.support.apps import login
+    from tests.support.coaches import assign_coaches
 
     with demo_app.app_context():
         plan = _run()
         plan_id = plan.id
+        assign_coaches(plan)  # departure notices wait for a plate (issue 18 §3)
+        db.session.commit()
     login(client)
     page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
     assert 'id="sms-estimate"' in page

@@ -351,7 +351,8 @@ def test_the_plan_pages_read_in_english_too(client, demo_app):
         client.post("/language", data={"lang": "en"})
         assert "improving" in client.get(f"/plans/{running_id}").get_data(as_text=True)
         page = client.get(f"/plans/{draft_id}/publish").get_data(as_text=True)
-        assert f"Publish plan {draft_id}?" in page and "Departure notice" in page
+        # Its buses have no coach yet: their workers would be told they are on the list.
+        assert f"Publish plan {draft_id}?" in page and "On the list, bus to follow" in page
         client.post("/language", data={"lang": "zh_Hans_CN"})
         assert "正在改进方案" in client.get(f"/plans/{running_id}").get_data(as_text=True)
 

@@ -16,8 +16,9 @@ from sqlalchemy import select, text
 
 from dispatch import create_app
 from dispatch.extensions import db
-from dispatch.models import OutboundMessage, SeatAssignment, Trip, Worker
+from dispatch.models import OutboundMessage, Plan, SeatAssignment, Trip, Worker
 from tests.support.apps import base_config
+from tests.support.coaches import assign_coaches
 
 WINDOW = ["--from", "2026-02-28", "--to", "2026-03-03"]
 PUBLISHED_AT = datetime(2026, 2, 20, 2, 0, tzinfo=UTC)  # 10:00 local, a week before the buses
@@ -36,6 +37,10 @@ def field_template(demo_template: Path, tmp_path_factory) -> Path:
     with time_machine.travel(PUBLISHED_AT, tick=False):
         planned = runner.invoke(args=["plan", "run", *WINDOW, "--time-limit", "2"])
         assert planned.exit_code == 0, planned.output
+        with app.app_context():  # departure notices wait for a plate (issue 18 §3): one
+            plan = db.session.get(Plan, int(planned.output.splitlines()[0]))  # bus has none
+            assign_coaches(plan, leave=1)
+            db.session.commit()
         published = runner.invoke(args=["plan", "publish", planned.output.splitlines()[0]])
         assert published.exit_code == 0, published.output
     with app.app_context():

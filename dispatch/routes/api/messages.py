@@ -7,6 +7,7 @@ from flask import g, jsonify
 from dispatch.routes.api import schemas
 from dispatch.routes.api.base import bp, paging
 from dispatch.routes.api.input import choice_arg, int_arg
+from dispatch.routes.messages import price_per_segment, reason_label
 from dispatch.services import message_reports as reports
 
 
@@ -20,6 +21,10 @@ def list_messages():
     )
     query = reports.filtered_messages(g.api_user.county_ids(), filters)
     items, total = reports.page_of(query, page, per_page)
+    price = price_per_segment()
     return jsonify(
-        items=[reports.message_json(m) for m in items], page=page, per_page=per_page, total=total
+        items=[reports.message_json(m, price, reason_label(m)) for m in items],
+        page=page,
+        per_page=per_page,
+        total=total,
     )

@@ -1,7 +1,10 @@
 """Deciding which notices go out, when, and in what words (the sending is dispatch.notify's).
 
-- ``texts.py`` decides the wording: every notice's Chinese text (departure, reminder,
-  welfare, change, cancellation, driver), plain values in, text out.
+- ``templates.py``: every notice kind as a provider template (wording with ${variables} in
+  Chinese and English, each variable's type and limit, the purpose); ``catalogue.py`` prints
+  them for the provider's console (`flask sms templates`).
+- ``texts.py`` decides the words of each journey notice: plain facts in, the template's
+  variables and the text as the phone shows it out, within its segment budget.
 - ``journeys.py``: one worker's journey and the notices it calls for, with their due times
   and urgency (quiet hours, the evening-before reminder).
 - ``changes.py``: changes to a published trip turned into new versions or cancellations.

@@ -1,10 +1,18 @@
 """Changes to a published trip turned into notices: a new version per worker, the old
 unsent ones withdrawn, a cancellation when the worker no longer travels (no writes but
-the withdrawals; the caller inserts the drafts)."""
+the withdrawals; the caller inserts the drafts).
+
+A change notice names what differs between the journey as it now stands and what the worker
+was last told (the variables of the last departure, change or reminder that reached them),
+never what a TripChange's field alone suggests: a re-seat on the same bus, a coach swapped
+for one with the same plate, or a freed and re-taken seat then says nothing new (the earlier
+code named the plate and seat whenever the bus row changed, or a pending notice was
+withdrawn, whether or not they had).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -20,6 +28,7 @@ from dispatch.services.notices.journeys import (
     CHANGE,
     DEPARTURE,
     REMINDER,
+    WAITING,
     WELFARE,
     Journey,
     NoticeSettings,
@@ -35,6 +44,8 @@ from dispatch.services.notices.journeys import (
 # Went out (or a coordinator was told to phone): the worker knows what that row said.
 TOLD = (m.MSG_SENDING, m.MSG_SENT, m.MSG_DELIVERED, m.MSG_UNKNOWN, m.MSG_SUPPRESSED)
 JOURNEY_KINDS = (DEPARTURE, REMINDER, CHANGE, CANCELLATION)
+# The variables a worker's journey notices state, compared to say what changed.
+FACTS = ("time", "pickup", "plate", "seat")
 
 
 def change_drafts(trip: Trip, now: datetime, s: NoticeSettings) -> list[Draft]:
@@ -74,39 +85,54 @@ def worker_changes(
     if seat is not None and seat.trip_id != trip.id:
         _cancel_pending(worker.id, [trip.id], "moved to another bus")
         return []  # that bus's own changes say where the worker now sits
-    told = _was_told(worker.id, trip_ids)
+    told = last_told(worker.id, trip_ids)
     version = _next_version(worker.id, trip.id)
     cancelled = _cancel_pending(worker.id, trip_ids, f"superseded by version {version}")
     if worker.status == CANCELLED:
         return []
     if seat is None:
-        return _cancellation(trip, worker, version, now, s) if told else []
+        return _cancellation(trip, worker, version, now, s) if told is not None else []
     j = journey_of(seat)
     handouts = welfare_handouts(trip.plan)
-    if not told:  # nothing reached the worker yet: the whole set, as at publishing
-        return journey_drafts(j, version, now, s, handouts)
+    if told is None:  # nothing reached the worker yet: the whole set, as at publishing
+        kinds = [k for k in (DEPARTURE, REMINDER, WELFARE) if k != DEPARTURE or j.trip.coach]
+        if j.trip.coach is None and not _waiting_told(worker.id, trip.id):
+            kinds.insert(0, WAITING)
+        return journey_drafts(j, version, now, s, handouts, kinds)
     renewed = [k for k in (REMINDER, WELFARE) if k in cancelled]
-    change = _change(j, version, now, s, fields, rewrite_all=CHANGE in cancelled)
+    if j.trip.coach is None:  # the bus lost its coach: no plate to give until the next one
+        kinds = [WAITING] + [k for k in renewed if k == WELFARE]
+        return journey_drafts(j, version, now, s, handouts, kinds)
+    change = _change(j, version, now, s, changed_facts(told, j, s, fields))
     return ([change] if change else []) + journey_drafts(j, version, now, s, handouts, renewed)
 
 
+def changed_facts(
+    told: Mapping[str, str] | None, j: Journey, s: NoticeSettings, fields: set[str]
+) -> list[str]:
+    """The facts (FACTS) that differ from what the worker was last told."""
+    now_told = texts.reminder(s.signature, **journey_facts(j, s)).params
+    if not told or not set(FACTS) <= set(told):  # a row written before variables were kept
+        legacy = {"time": "time", "pickup": "pickup", "bus": "plate", "seat": "seat"}
+        return [legacy[f] for f in fields if f in legacy]
+    return [key for key in FACTS if not _same(str(told[key]), now_told[key])]
+
+
+def _same(told: str, now: str) -> bool:
+    """Equal, or ``told`` is ``now`` shortened (…) to fit its segment."""
+    if told.endswith(texts.ELLIPSIS):
+        return now.startswith(told[:-1])
+    return told == now or (now.endswith(texts.ELLIPSIS) and told.startswith(now[:-1]))
+
+
 def _change(
-    j: Journey, version: int, now: datetime, s: NoticeSettings, fields: set[str], rewrite_all: bool
+    j: Journey, version: int, now: datetime, s: NoticeSettings, changed: list[str]
 ) -> Draft | None:
-    if j.pickup_at <= now:
+    if j.pickup_at <= now or not changed:
         return None
-    facts = journey_facts(j, s)
-    everything = rewrite_all or bool(fields & {"bus", "cancelled"})  # re-seated: say it all
-    body = texts.render_change(
-        signature=s.signature,
-        date=facts["date"],
-        time=facts["time"] if everything or fields & {"time", "pickup"} else None,
-        pickup=facts["pickup"] if "pickup" in fields else None,
-        plate=facts["plate"] if everything else None,
-        seat=facts["seat"] if everything or "seat" in fields else None,
-    )
+    notice = texts.change(s.signature, changed=changed, **journey_facts(j, s))
     due, urgent = send_timing(now, j.pickup_at, now, s)
-    return worker_draft(CHANGE, j, version, body, due, j.pickup_at, urgent)
+    return worker_draft(j, version, notice, due, j.pickup_at, urgent)
 
 
 def _cancellation(
@@ -117,12 +143,10 @@ def _cancellation(
     if pickup_at <= now:
         return []
     local = s.local(pickup_at)
-    body = texts.render_cancellation(
-        signature=s.signature, date=local.date(), time=local.time(), hotline=s.hotline
-    )
+    notice = texts.cancellation(s.signature, day=local.date(), at=local.time(), hotline=s.hotline)
     j = Journey(worker, trip, 0, pickup_at, "")
     due, urgent = send_timing(now, pickup_at, now, s)
-    return [worker_draft(CANCELLATION, j, version, body, due, pickup_at, urgent)]
+    return [worker_draft(j, version, notice, due, pickup_at, urgent)]
 
 
 def _live_seat(plan_id: int, worker_id: int) -> SeatAssignment | None:
@@ -137,10 +161,12 @@ def _live_seat(plan_id: int, worker_id: int) -> SeatAssignment | None:
     )
 
 
-def _was_told(worker_id: int, trip_ids: list[int]) -> bool:
-    """Whether the last journey notice that reached the worker (or a coordinator) still stands."""
-    last = db.session.scalar(
-        select(OutboundMessage.kind)
+def last_told(worker_id: int, trip_ids: list[int]) -> dict[str, str] | None:
+    """The variables of the last journey notice that reached the worker (or a coordinator
+    who phones them), when it still stands ({} for a row without them); None if none or
+    the last one was a cancellation."""
+    last = db.session.execute(
+        select(OutboundMessage.kind, OutboundMessage.params)
         .where(
             OutboundMessage.worker_id == worker_id,
             OutboundMessage.trip_id.in_(trip_ids),
@@ -149,8 +175,27 @@ def _was_told(worker_id: int, trip_ids: list[int]) -> bool:
         )
         .order_by(OutboundMessage.id.desc())
         .limit(1)
+    ).first()
+    if last is None or last.kind == CANCELLATION:
+        return None
+    return dict(last.params or {})
+
+
+def _waiting_told(worker_id: int, trip_id: int) -> bool:
+    """Whether the worker already has the "on the list" notice for this bus."""
+    return (
+        db.session.scalar(
+            select(OutboundMessage.id)
+            .where(
+                OutboundMessage.worker_id == worker_id,
+                OutboundMessage.trip_id == trip_id,
+                OutboundMessage.kind == WAITING,
+                OutboundMessage.status.in_(TOLD),
+            )
+            .limit(1)
+        )
+        is not None
     )
-    return last is not None and last != CANCELLATION
 
 
 def _next_version(worker_id: int, trip_id: int) -> int:

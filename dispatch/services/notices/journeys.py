@@ -1,5 +1,10 @@
 """One worker's journey and the notices it calls for: timing, texts, suppression (no writes).
 
+The departure notice goes out once the bus has its plate (Trip.coach): until then a worker
+whose pickup is under 48 hours away is told they are on the list (``waiting``, due 48 hours
+before at the earliest), the reminder waits too, and assigning the coach (a TripChange
+"bus", changes.py) brings the departure notice.
+
 Due times: the departure notice now; the reminder at 18:00 local the evening before the
 pickup (skipped when that has passed: the departure notice just said the same); the
 welfare-pack reminder at 18:00 the evening before the handout, or now if that has passed
@@ -23,15 +28,25 @@ from dispatch.extensions import db
 from dispatch.models import Plan, SeatAssignment, Trip, TripStop, WelfareHandout, Worker
 from dispatch.models import messages as m
 from dispatch.notify.quiet_hours import in_quiet_hours, next_allowed_time, parse_quiet_hours
-from dispatch.notify.suppression import refusal_of
+from dispatch.notify.suppression import refusal_with_code
 from dispatch.notify.writer import Draft
 from dispatch.services import driver_links
 from dispatch.services.notices import texts
+from dispatch.services.notices.templates import (
+    CANCELLATION,
+    CHANGE,
+    DEPARTURE,
+    DRIVER,
+    REMINDER,
+    TEMPLATES,
+    WAITING,
+    WELFARE,
+)
 
-DEPARTURE, REMINDER, WELFARE = "departure", "reminder", "welfare"
-CHANGE, CANCELLATION, DRIVER = "change", "cancellation", "driver"
-KINDS = (DEPARTURE, REMINDER, WELFARE, CHANGE, CANCELLATION, DRIVER)
-NO_PLATE = "待定"
+# The kinds publishing and seat changes write, in the order the pages list them.
+KINDS = (DEPARTURE, WAITING, REMINDER, WELFARE, CHANGE, CANCELLATION, DRIVER)
+ALL_KINDS = (*KINDS, *(k for k in TEMPLATES if k not in KINDS))
+WAITING_AHEAD = timedelta(hours=48)  # "on the list" only when the pickup is this close
 EVENING = time(18, 0)
 DEFAULT_HANDOUT = timedelta(hours=1)  # before departure, at the pickup point
 
@@ -87,7 +102,9 @@ def _link_base(config: Mapping[str, Any]) -> str:
         "127.0.0.1",
         "::1",
     )
-    return base if config.get("DRIVER_SMS_LINK") and public else ""
+    # A template-only provider takes no link in a variable: its drivers get the number.
+    free_text = str(config.get("SMS_BACKEND", "console")).lower() != "aliyun"
+    return base if config.get("DRIVER_SMS_LINK") and public and free_text else ""
 
 
 @dataclass(frozen=True)
@@ -109,11 +126,13 @@ def journey_drafts(
     handouts: Mapping[tuple[str, date], WelfareHandout],
     kinds: Iterable[str] = (DEPARTURE, REMINDER, WELFARE),
 ) -> list[Draft]:
-    """The departure notice, reminder and welfare reminder of one journey (those still useful)."""
+    """The departure notice (or, with no plate yet, the waiting one), reminder and welfare
+    reminder of one journey: those still useful."""
     if j.pickup_at <= now:
         return []
     makers = {
         DEPARTURE: lambda: _departure(j, version, now, s),
+        WAITING: lambda: _waiting(j, version, now, s),
         REMINDER: lambda: _reminder(j, version, now, s),
         WELFARE: lambda: _welfare(j, version, now, s, handouts),
     }
@@ -128,12 +147,15 @@ def driver_drafts(trip: Trip, now: datetime, s: NoticeSettings, version: int = 1
     link = ""
     if s.driver_link_base and s.secret_key and trip.manifest_key:
         link = driver_links.link_for(trip, s.secret_key, s.driver_link_base)
-    body = texts.render_driver(
-        signature=s.signature,
-        date=s.local(trip.departure_at).date(),
-        plate=plate_of(trip),
+    local = s.local(trip.departure_at)
+    notice = texts.driver(
+        s.signature,
+        day=local.date(),
+        at=local.time(),
+        plate=plate_of(trip) or "车辆另行通知",
+        stops=[stop.site.name_zh for stop in trip.stops],
         passengers=len(trip.seats),
-        link_hint=f"乘客名单请联系调度{texts.cn_phone(s.hotline)}",
+        phone=s.hotline,
         link=link,
     )
     due, urgent = send_timing(now, trip.departure_at, now, s)
@@ -146,10 +168,11 @@ def driver_drafts(trip: Trip, now: datetime, s: NoticeSettings, version: int = 1
             driver_id=driver.id,
             trip_id=trip.id,
             to_phone=driver.phone,
-            body=body,
+            body=notice.body,
             urgent=urgent,
             due_at=due,
             expires_at=trip.departure_at,
+            params=notice.params,
         )
         for driver in drivers.values()
     ]
@@ -170,19 +193,30 @@ def pickup_stop(trip: Trip, worker: Worker) -> TripStop | None:
     return (own or pickups or [None])[0]
 
 
-def _departure(j: Journey, version: int, now: datetime, s: NoticeSettings) -> Draft:
-    body = texts.render_departure(signature=s.signature, **journey_facts(j, s))
+def _departure(j: Journey, version: int, now: datetime, s: NoticeSettings) -> Draft | None:
+    if j.trip.coach is None:  # no plate yet: the short "on the list" notice instead
+        return _waiting(j, version, now, s)
+    notice = texts.departure(s.signature, **journey_facts(j, s), **contact_of(j, s))
     due, urgent = send_timing(now, j.pickup_at, now, s)
-    return worker_draft(DEPARTURE, j, version, body, due, j.pickup_at, urgent)
+    return worker_draft(j, version, notice, due, j.pickup_at, urgent)
+
+
+def _waiting(j: Journey, version: int, now: datetime, s: NoticeSettings) -> Draft | None:
+    """On the list, bus to follow: due 48 hours before the pickup (now if closer)."""
+    if j.trip.coach is not None:
+        return None
+    notice = texts.waiting(s.signature, day=s.local(j.pickup_at).date())
+    due, urgent = send_timing(max(now, j.pickup_at - WAITING_AHEAD), j.pickup_at, now, s)
+    return worker_draft(j, version, notice, due, j.pickup_at, urgent)
 
 
 def _reminder(j: Journey, version: int, now: datetime, s: NoticeSettings) -> Draft | None:
     wanted = s.at_local(s.local(j.pickup_at).date() - timedelta(days=1), EVENING)
-    if wanted <= now:
-        return None  # the departure or change notice sent now says the same
-    body = texts.render_reminder(signature=s.signature, **journey_facts(j, s))
+    if wanted <= now or j.trip.coach is None:
+        return None  # the notice sent now says the same; without a plate, the coach's will
+    notice = texts.reminder(s.signature, **journey_facts(j, s))
     due, urgent = send_timing(wanted, j.pickup_at, now, s)
-    return worker_draft(REMINDER, j, version, body, due, j.pickup_at, urgent)
+    return worker_draft(j, version, notice, due, j.pickup_at, urgent)
 
 
 def _welfare(
@@ -192,24 +226,30 @@ def _welfare(
     s: NoticeSettings,
     handouts: Mapping[tuple[str, date], WelfareHandout],
 ) -> Draft | None:
-    handout = handouts.get((_pickup_site_id(j), s.local(j.pickup_at).date()))
-    if handout is not None:
-        place, opens, closes = handout.place, handout.starts_at, handout.ends_at
-    else:  # the hour before the bus reaches this worker's pickup point, there
-        opens = j.pickup_at - DEFAULT_HANDOUT
-        place, closes = j.pickup_place, j.pickup_at
+    place, opens, closes = handout_of(j, s, handouts)
     if opens <= now:
         return None
     wanted = max(now, s.at_local(s.local(opens).date() - timedelta(days=1), EVENING))
-    body = texts.render_welfare(
-        signature=s.signature,
+    notice = texts.welfare(
+        s.signature,
         place=place,
-        date=s.local(opens).date(),
+        day=s.local(opens).date(),
         opens=s.local(opens).time(),
         closes=s.local(closes).time(),
     )
     due, urgent = send_timing(wanted, opens, now, s)
-    return worker_draft(WELFARE, j, version, body, due, closes, urgent)
+    return worker_draft(j, version, notice, due, closes, urgent)
+
+
+def handout_of(
+    j: Journey, s: NoticeSettings, handouts: Mapping[tuple[str, date], WelfareHandout]
+) -> tuple[str, datetime, datetime]:
+    """(place, opens, closes) of the worker's welfare pack: the pickup point's handout that
+    day, else the hour before the bus reaches them, there (the SMS and /ticket agree)."""
+    handout = handouts.get((_pickup_site_id(j), s.local(j.pickup_at).date()))
+    if handout is not None:
+        return handout.place, handout.starts_at, handout.ends_at
+    return j.pickup_place, j.pickup_at - DEFAULT_HANDOUT, j.pickup_at
 
 
 def welfare_handouts(plan: Plan) -> dict[tuple[str, date], WelfareHandout]:
@@ -227,21 +267,28 @@ def _pickup_site_id(j: Journey) -> str:
     return stop.site_id if stop is not None else j.worker.pickup_site_id
 
 
-def plate_of(trip: Trip) -> str:
-    return trip.coach.plate if trip.coach is not None else NO_PLATE
+def plate_of(trip: Trip) -> str | None:
+    return trip.coach.plate if trip.coach is not None else None
 
 
 def journey_facts(j: Journey, s: NoticeSettings) -> dict[str, Any]:
+    """The facts a worker is told: day, time, pickup place, plate, seat."""
     local = s.local(j.pickup_at)
-    driver = j.trip.driver1
     return {
-        "date": local.date(),
-        "time": local.time().replace(second=0, microsecond=0),
+        "day": local.date(),
+        "at": local.time().replace(second=0, microsecond=0),
         "pickup": j.pickup_place,
-        "plate": plate_of(j.trip),
+        "plate": plate_of(j.trip) or "",
         "seat": j.seat_no,
-        "driver_phone": driver.phone if driver is not None else s.hotline,
     }
+
+
+def contact_of(j: Journey, s: NoticeSettings) -> dict[str, Any]:
+    """The driver's phone, or the bureau's hotline (labelled so) while no driver is set."""
+    driver = j.trip.driver1 or j.trip.driver2
+    if driver is not None:
+        return {"phone": driver.phone, "by_driver": True}
+    return {"phone": s.hotline, "by_driver": False}
 
 
 def send_timing(
@@ -259,26 +306,31 @@ def send_timing(
 
 
 def worker_draft(
-    kind: str,
     j: Journey,
     version: int,
-    body: str,
+    notice: texts.Notice,
     due: datetime,
     expires: datetime,
     urgent: bool,
 ) -> Draft:
+    """The outbox row of one worker's notice; ``suppressed`` with its reason when SMS cannot
+    reach them (the pages show whom to phone, and the text to read out)."""
     draft = Draft(
-        dedupe_key=f"{kind}:w{j.worker.id}:t{j.trip.id}:v{version}",
-        kind=kind,
+        dedupe_key=f"{notice.kind}:w{j.worker.id}:t{j.trip.id}:v{version}",
+        kind=notice.kind,
         version=version,
         worker_id=j.worker.id,
         driver_id=None,
         trip_id=j.trip.id,
         to_phone=j.worker.phone,
-        body=body,
+        body=notice.body,
         urgent=urgent,
         due_at=due,
         expires_at=expires,
+        params=notice.params,
     )
-    refusal = refusal_of(j.worker)
-    return replace(draft, status=m.MSG_SUPPRESSED, error_message=refusal) if refusal else draft
+    refusal = refusal_with_code(j.worker)
+    if refusal is None:
+        return draft
+    code, reason = refusal
+    return replace(draft, status=m.MSG_SUPPRESSED, error_code=code, error_message=reason)

@@ -41,12 +41,14 @@ from dispatch.models.workers import CANCELLED
 from dispatch.notify.writer import Draft, insert_drafts
 from dispatch.services.notices.changes import change_drafts
 from dispatch.services.notices.journeys import (
+    ALL_KINDS,
     CANCELLATION,
     CHANGE,
     DEPARTURE,
     DRIVER,
     KINDS,
     REMINDER,
+    WAITING,
     WELFARE,
     NoticeSettings,
     driver_drafts,
@@ -57,12 +59,14 @@ from dispatch.services.notices.journeys import (
 )
 
 __all__ = [
+    "ALL_KINDS",
     "CANCELLATION",
     "CHANGE",
     "DEPARTURE",
     "DRIVER",
     "KINDS",
     "REMINDER",
+    "WAITING",
     "WELFARE",
     "Estimate",
     "NoticeSettings",
@@ -185,14 +189,14 @@ def publish_drafts(
             selectinload(SeatAssignment.worker).selectinload(Worker.pickup_site),
             selectinload(SeatAssignment.trip).selectinload(Trip.stops).selectinload(TripStop.site),
         )
-        .order_by(SeatAssignment.trip_id, SeatAssignment.seat_no)
+        .order_by(Trip.date, Trip.number, Trip.id, SeatAssignment.seat_no)
     ).all()
     handouts = welfare_handouts(plan)
     drafts: list[Draft] = []
     for seat in seats:
         if seat.worker.status != CANCELLED and seat.worker_id not in skip:
             drafts += journey_drafts(journey_of(seat), 1, now, s, handouts)
-    for trip in plan.trips:
+    for trip in sorted(plan.trips, key=lambda t: (t.date, t.number or 0, t.id)):
         if trip.cancelled_at is None:
             drafts += driver_drafts(trip, now, s)
     return drafts

@@ -38,8 +38,9 @@ def queue_notice(
 ) -> bool:
     """Write ``kind`` for ``worker`` into the outbox, due now; False if that key exists.
 
-    A worker who cannot receive SMS still gets the row, ``suppressed`` (as for every notice):
-    the pages show whom to phone. Flushes; the caller commits.
+    A worker who cannot receive SMS still gets the row; the tick screens it and marks it
+    ``suppressed`` (as for every notice), and the pages show whom to phone. Flushes; the
+    caller commits.
     """
     s = NoticeSettings.from_config(settings)
     values = templates.fit_params(kind, params)

@@ -1,23 +1,41 @@
-"""The wording of every notice: the Chinese SMS texts (pure: plain values in, text out).
+"""The words of every journey notice: plain facts in, a ``Notice`` out (its kind, the template
+variables one by one, and the text as the phone shows it, rendered from templates.py).
 
-Every notice starts with the signature, ends with the opt-out convention 回T退订, carries
-no URL (carriers block them on Chinese numbers; the one exception is the driver's signed
-manifest link, see ``render_driver``) and fits in two segments: when the
-values are too long, the least important parts are shortened first (DOMAIN.md, SMS).
+What matters comes first and fits one 70-character segment, signature included: the date and
+time, the pickup, the plate, the seat, then a phone number (DOMAIN.md, SMS). When the values
+run long, the pickup place is shortened first (the worker knows their county's point), down
+to a readable minimum; past that the notice takes two segments rather than lose a fact.
+Nothing here carries a URL but the driver's manifest link (``driver``), and only when asked.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, time
 
 from dispatch.notify.segments import count_segments
+from dispatch.services.notices import templates as t
 
 MAX_SEGMENTS = 2
-OPT_OUT = "回T退订"
-ELLIPSIS = "…"
+ELLIPSIS = t.ELLIPSIS
 _URL = re.compile(r"https?://|www\.|\.(com|cn|net|org)\b", re.IGNORECASE)
+# What a change notice names, in the order it names them (changes.py compares facts).
+CHANGE_WORDS = {"time": "上车时间", "pickup": "上车点", "plate": "车牌", "seat": "座位"}
+CHANGE_WORDS_EN = {"time": "time", "pickup": "pickup point", "plate": "bus", "seat": "seat"}
+CONTACT_WORDS = {"zh": ("司机", "热线"), "en": ("driver", "hotline")}
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str
+    params: dict[str, str]
+    body: str
+
+    @property
+    def segments(self) -> int:
+        return count_segments(self.body)
 
 
 def cn_date(day: date) -> str:
@@ -30,203 +48,218 @@ def cn_time(moment: time) -> str:
     return f"{moment:%H:%M}"
 
 
+def cn_when(day: date, moment: time) -> str:
+    """3月1日07:30: one variable (the provider refuses two variables side by side)."""
+    return cn_date(day) + cn_time(moment)
+
+
+def when(day: date, moment: time | None, lang: str = "zh") -> str:
+    """3月1日07:30 (Mar 1 07:30 in English); the date alone without ``moment``."""
+    if lang == "en":
+        return f"{day:%b} {day.day}" + ("" if moment is None else f" {cn_time(moment)}")
+    return cn_date(day) + ("" if moment is None else cn_time(moment))
+
+
 def cn_phone(phone: str) -> str:
     """+8613800138000 → 13800138000 (what a person in China dials); others unchanged."""
     return phone[3:] if phone.startswith("+86") else phone
 
 
-def render_departure(
-    *,
+def departure(
     signature: str,
-    date: date,
-    time: time,
+    *,
+    day: date,
+    at: time,
     pickup: str,
     plate: str,
     seat: int | str,
-    driver_phone: str,
-) -> str:
-    """The departure notice sent when seats are published."""
-    values = {
-        "pickup": pickup,
-        "plate": plate,
-        "seat": str(seat),
-        "phone": cn_phone(driver_phone),
-        "advice": "请带身份证提前20分钟到达。",
+    phone: str,
+    by_driver: bool,
+    lang: str = "zh",
+) -> Notice:
+    """The departure notice, sent once the bus has its plate; ``phone`` is the driver's, or
+    the bureau's hotline (labelled as such) while no driver is set."""
+    params = {
+        **_journey(day, at, pickup, plate, seat, lang),
+        "contact": CONTACT_WORDS[lang][0 if by_driver else 1],
+        "phone": cn_phone(phone),
     }
-
-    def text(v: Mapping[str, str]) -> str:
-        return (
-            f"乘车通知：您{cn_date(date)}{cn_time(time)}在{v['pickup']}上车，车牌{v['plate']}，"
-            f"座位{v['seat']}号，司机电话{v['phone']}。{v['advice']}"
-        )
-
-    return _fit(signature, text, values, _FACT_SHRINK)
+    return fit(t.DEPARTURE, signature, params, PICKUP_FIRST, lang=lang)
 
 
-def render_reminder(
-    *,
+def reminder(
     signature: str,
-    date: date,
-    time: time,
+    *,
+    day: date,
+    at: time,
     pickup: str,
     plate: str,
     seat: int | str,
-    driver_phone: str,
-) -> str:
-    """The day-before reminder: the same facts, shorter."""
-    values = {"pickup": pickup, "plate": plate, "seat": str(seat), "phone": cn_phone(driver_phone)}
-
-    def text(v: Mapping[str, str]) -> str:
-        return (
-            f"明日出发提醒：{cn_date(date)}{cn_time(time)}{v['pickup']}上车，{v['plate']}，"
-            f"{v['seat']}号座，司机{v['phone']}。"
-        )
-
-    return _fit(signature, text, values, _FACT_SHRINK)
+    lang: str = "zh",
+) -> Notice:
+    """The reminder of the evening before: the same facts, and to bring the ID card."""
+    params = _journey(day, at, pickup, plate, seat, lang)
+    return fit(t.REMINDER, signature, params, PICKUP_FIRST, lang=lang)
 
 
-def render_welfare(*, signature: str, place: str, date: date, opens: time, closes: time) -> str:
-    """The welfare-pack (暖心礼包) pickup reminder."""
-    values = {"place": place}
-
-    def text(v: Mapping[str, str]) -> str:
-        return (
-            f"暖心礼包领取提醒：请于{cn_date(date)}{cn_time(opens)}-{cn_time(closes)}"
-            f"凭身份证到{v['place']}领取。"
-        )
-
-    return _fit(signature, text, values, [("place", 1)])
-
-
-def render_change(
-    *,
+def change(
     signature: str,
-    date: date,
-    time: time | None = None,
-    pickup: str | None = None,
-    plate: str | None = None,
-    seat: int | str | None = None,
-) -> str:
-    """A change notice naming only what changed (new time, pickup, plate or seat)."""
-    if time is None and pickup is None and plate is None and seat is None:
+    *,
+    changed: Sequence[str],
+    day: date,
+    at: time,
+    pickup: str,
+    plate: str,
+    seat: int | str,
+    lang: str = "zh",
+) -> Notice:
+    """A change notice naming only what ``changed`` (keys of CHANGE_WORDS), then the journey
+    as it now stands."""
+    if not changed:
         raise ValueError("a change notice needs at least one change")
-    values = {
-        "time": "" if time is None else f"发车时间改为{cn_time(time)}，",
-        "pickup": pickup or "",
-        "plate": plate or "",
-        "seat": "" if seat is None else str(seat),
-    }
-
-    def text(v: Mapping[str, str]) -> str:
-        changes = v["time"]
-        changes += f"上车点改为{v['pickup']}，" if pickup is not None else ""
-        changes += f"车牌改为{v['plate']}，" if plate is not None else ""
-        changes += f"座位改为{v['seat']}号，" if seat is not None else ""
-        return f"乘车变更通知：您{cn_date(date)}的乘车安排有变，{changes}请以本短信为准。"
-
-    return _fit(signature, text, values, _FACT_SHRINK)
+    named = changed_words(changed, lang)
+    params = {"changed": named, **_journey(day, at, pickup, plate, seat, lang)}
+    return fit(t.CHANGE, signature, params, PICKUP_FIRST, lang=lang)
 
 
-def render_cancellation(
-    *, signature: str, date: date, hotline: str, time: time | None = None
-) -> str:
+def changed_words(changed: Sequence[str], lang: str = "zh") -> str:
+    """座位 / 车牌和座位 / 上车时间、车牌和座位."""
+    table = CHANGE_WORDS_EN if lang == "en" else CHANGE_WORDS
+    words = [table[key] for key in table if key in changed]
+    last, comma = (" and ", ", ") if lang == "en" else ("和", "、")
+    return words[0] if len(words) == 1 else comma.join(words[:-1]) + last + words[-1]
+
+
+def welfare(
+    signature: str, *, place: str, day: date, opens: time, closes: time, lang: str = "zh"
+) -> Notice:
+    """The welfare-pack (暖心礼包) pickup reminder."""
+    params = {"time": f"{when(day, opens, lang)}-{cn_time(closes)}", "place": place}
+    return fit(t.WELFARE, signature, params, (("place", 7),), lang=lang)
+
+
+def cancellation(
+    signature: str, *, day: date, at: time | None, hotline: str, lang: str = "zh"
+) -> Notice:
     """The notice that a worker's journey is cancelled."""
-    when = cn_date(date) + ("" if time is None else cn_time(time))
-    values = {"hotline": cn_phone(hotline)}
-
-    def text(v: Mapping[str, str]) -> str:
-        return f"乘车取消通知：您{when}的乘车安排已取消，如有疑问请致电{v['hotline']}。"
-
-    return _fit(signature, text, values, [("hotline", 1)])
+    params = {"time": when(day, at, lang), "hotline": cn_phone(hotline)}
+    return fit(t.CANCELLATION, signature, params, (), lang=lang)
 
 
-def render_driver(
-    *, signature: str, date: date, plate: str, passengers: int, link_hint: str, link: str = ""
-) -> str:
-    """The driver's notice, with the signed manifest ``link`` when one is given.
+def waiting(signature: str, *, day: date, lang: str = "zh") -> Notice:
+    """On the list, no bus yet: a notice with the plate and seat follows."""
+    return fit(t.WAITING, signature, {"date": when(day, None, lang)}, (), lang=lang)
 
-    That link is the one URL an SMS here may carry: drivers are few and known, and a bureau
-    that sends it registers its domain with the SMS provider (DRIVER_SMS_LINK). A link is
-    never shortened (half a link opens nothing): if it does not fit whole, the notice goes
-    without it and ``link_hint`` says whom to ask.
-    """
+
+def driver(
+    signature: str,
+    *,
+    day: date,
+    at: time,
+    plate: str,
+    stops: Sequence[str],
+    passengers: int,
+    phone: str,
+    link: str = "",
+    lang: str = "zh",
+) -> Notice:
+    """The driver's notice: when, the first stop, the coach, the stops after it in order, how many
+    passengers, and whom to ask for the list (``phone``) or, when given, the signed manifest
+    ``link`` (free-text backends only: see templates.DRIVER_LINK). A link is never cut (half
+    a link opens nothing): if it does not fit whole, the notice goes with the phone."""
+    params = {
+        "time": when(day, at, lang),
+        "first": stops[0] if stops else "",
+        "plate": plate,
+        "stops": route_text(stops[1:]),
+        "count": str(passengers),
+    }
     if link:
         try:
-            return _fit(
-                signature,
-                _driver_text(date, passengers, f"乘车名单 {link} "),
-                {"plate": plate},
-                [("plate", 1)],
-                allowed_url=link,
-            )
-        except ValueError:
-            pass
-    values = {"plate": plate, "hint": link_hint}
-    return _fit(
-        signature, _driver_text(date, passengers, None), values, [("hint", 0), ("plate", 1)]
-    )
+            notice = fit(t.DRIVER, signature, {**params, "link": link}, DRIVER_SHRINK, link, lang)
+        except ValueError:  # over two segments even with the stops cut
+            notice = None
+        if notice is not None and link in notice.body:
+            return notice
+    params["phone"] = cn_phone(phone)
+    return fit(t.DRIVER, signature, params, DRIVER_SHRINK, lang=lang)
 
 
-def _driver_text(
-    day: date, passengers: int, tail: str | None
-) -> Callable[[Mapping[str, str]], str]:
-    def text(v: Mapping[str, str]) -> str:
-        rest = tail if tail is not None else (f"{v['hint']}。" if v["hint"] else "")
-        return f"出车通知：{cn_date(day)}车辆{v['plate']}，乘客{passengers}人。{rest}"
+def route_text(stops: Sequence[str], most: int = t.TEXT_LIMIT) -> str:
+    """洪洞县→尧都区→昆山市; past ``most`` characters the names lose their 县/区/市, then the
+    tail is summed up (…等5站)."""
+    if not stops:
+        return "终点"
+    for names in (list(stops), [_short_name(s) for s in stops]):
+        text = "→".join(names)
+        if len(text) <= most:
+            return text
+    for keep in range(len(names) - 1, 0, -1):
+        text = "→".join(names[:keep]) + f"等{len(names)}站"
+        if len(text) <= most:
+            return text
+    return t.cut(names[0], most - 4) + f"等{len(names)}站"
 
-    return text
+
+def _short_name(name: str) -> str:
+    return name[:-1] if len(name) > 2 and name[-1] in "县区市镇" else name
 
 
-# Shorten the pickup place first (the worker knows their county's point), drop the advice,
-# then cut what is left only as a last resort (absurd input still yields two segments).
-_FACT_SHRINK: Sequence[tuple[str, int]] = (
-    ("pickup", 8),
-    ("advice", 0),
+def _journey(
+    day: date, at: time, pickup: str, plate: str, seat: int | str, lang: str = "zh"
+) -> dict[str, str]:
+    return {"time": when(day, at, lang), "pickup": pickup, "plate": plate, "seat": str(seat)}
+
+
+# One segment first: the pickup keeps at least its first six characters (洪洞县人社局…), then
+# the notice takes a second segment; only absurd values are cut further, to keep within two.
+PICKUP_FIRST: Sequence[tuple[str, int]] = (("pickup", 7),)
+PAST_TWO: Sequence[tuple[str, int]] = (
     ("pickup", 2),
+    ("place", 2),
     ("plate", 2),
+    ("changed", 2),
+    ("stops", 2),
+    ("first", 2),
     ("seat", 1),
     ("phone", 1),
 )
+DRIVER_SHRINK: Sequence[tuple[str, int]] = (("stops", 8), ("first", 3))
 
-Shrinkable = Sequence[tuple[str, int]]
 
-
-def _fit(
+def fit(
+    kind: str,
     signature: str,
-    text: Callable[[Mapping[str, str]], str],
-    values: dict[str, str],
-    shrink: Shrinkable,
+    params: Mapping[str, str],
+    shrink: Sequence[tuple[str, int]],
     allowed_url: str = "",
-) -> str:
-    """Render, shortening ``values`` in ``shrink`` order until the SMS fits in two segments."""
-    values = dict(values)
+    lang: str = "zh",
+) -> Notice:
+    """``params`` cut to the provider's limits, then shortened in ``shrink`` order until the
+    text fits the template's segment budget; never past two segments."""
+    values = t.fit_params(kind, params)
 
-    def whole() -> str:
-        return f"{signature}{text(values)}{OPT_OUT}"
+    def body() -> str:
+        return t.render(kind, values, signature, lang)
 
-    for name, minimum in shrink:
-        while (
-            name in values
-            and count_segments(whole()) > MAX_SEGMENTS
-            and _units(values[name]) > minimum
-        ):
-            values[name] = _shorten(values[name], minimum)
-    result = whole()
-    if count_segments(result) > MAX_SEGMENTS:
+    budget = t.template_for(kind, values).segments
+    _shorten_until(values, body, budget, shrink)
+    _shorten_until(values, body, MAX_SEGMENTS, PAST_TWO)
+    text = body()
+    if count_segments(text) > MAX_SEGMENTS:
         raise ValueError("SMS cannot fit in two segments; shorten the signature")
-    if _URL.search(result.replace(allowed_url, "") if allowed_url else result):
+    if _URL.search(text.replace(allowed_url, "") if allowed_url else text):
         raise ValueError("no URLs in SMS to Chinese numbers (carriers block them)")
-    return result
+    return Notice(kind, values, text)
 
 
-def _shorten(value: str, minimum: int) -> str:
-    """One character shorter, marked with an ellipsis; below two characters, gone."""
-    if minimum == 0 and _units(value) <= 2:
-        return ""
-    core = value[:-1] if value.endswith(ELLIPSIS) else value
-    core = core[:-1]
-    return (core + ELLIPSIS) if core else ""
+def _shorten_until(values: dict[str, str], body, budget: int, shrink) -> None:
+    for name, minimum in shrink:
+        while name in values and count_segments(body()) > budget and len(values[name]) > minimum:
+            values[name] = _shorter(values[name], minimum)
 
 
-def _units(value: str) -> int:
-    return len(value)
+def _shorter(value: str, minimum: int) -> str:
+    """One character shorter, the cut marked with an ellipsis."""
+    core = value.removesuffix(ELLIPSIS)[: max(len(value) - 2, 0)]
+    return core + ELLIPSIS if core else ""

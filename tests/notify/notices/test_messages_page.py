@@ -15,6 +15,7 @@ from dispatch.services.accounts import create_token
 from dispatch.services.message_reports import DeliveryRate
 from dispatch.services.notices import notices
 from tests.support.apps import COORD_PASSWORD, login
+from tests.support.coaches import assign_coaches
 
 NOW = datetime(2026, 2, 26, 2, 0, tzinfo=UTC)
 
@@ -22,9 +23,9 @@ NOW = datetime(2026, 2, 26, 2, 0, tzinfo=UTC)
 def _prepare(app) -> dict:
     """Schedule the plan's notices, send the departures, and give a few rows trouble."""
     with app.app_context():
-        notices.schedule_for_published_plan(
-            db.session.get(Plan, app.config["TEST_PLAN_ID"]), NOW, app.config
-        )
+        plan = db.session.get(Plan, app.config["TEST_PLAN_ID"])
+        assign_coaches(plan, before_notices=True)
+        notices.schedule_for_published_plan(plan, NOW, app.config)
         db.session.commit()
     app.test_cli_runner().invoke(args=["notify", "tick", "--now", NOW.isoformat()])
     with app.app_context():
@@ -145,3 +146,67 @@ def test_the_api_lists_messages_by_status_scoped_by_county(published_app):
     assert bad.status_code == 400 and bad.get_json()["error"]
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "/messages" in spec["paths"] and "Message" in spec["components"]["schemas"]
+
+
+def test_the_api_shows_the_text_its_cost_and_reasons_in_the_callers_language(published_app):
+    facts = _prepare(published_app)
+    with published_app.app_context():  # the opted-out worker's reminder falls due: refused
+        due = db.session.scalar(
+            select(OutboundMessage.due_at)
+            .join(Worker, Worker.id == OutboundMessage.worker_id)
+            .where(Worker.name == facts["opted"], OutboundMessage.kind == "reminder")
+        )
+    tick = ["notify", "tick", "--now", due.isoformat()]
+    assert published_app.test_cli_runner().invoke(args=tick).exit_code == 0
+    with published_app.app_context():
+        admin = db.session.scalar(select(User).filter_by(username="admin"))
+        auth = {"Authorization": f"Bearer {create_token(admin)}"}
+        db.session.commit()
+    client = published_app.test_client()
+    sent = client.get("/api/v1/messages?status=sent&kind=departure", headers=auth).get_json()
+    item = sent["items"][0]
+    with published_app.app_context():
+        row = db.session.get(OutboundMessage, item["id"])
+        assert item["body"] == row.body and item["body"].startswith("【临汾人社】")
+        assert item["params"] == row.params and item["params"]["plate"] in item["body"]
+    assert item["segments"] == 1 and item["cost"] == 0.05 and item["reason"] is None
+    zh = client.get(
+        "/api/v1/messages?status=suppressed", headers={**auth, "Accept-Language": "zh-CN"}
+    ).get_json()
+    refused = zh["items"][0]
+    assert refused["reason"] == "refused:opt_out"
+    assert refused["error_message"] == "本人已退订短信，请电话联系"
+    en = client.get(
+        "/api/v1/messages?status=suppressed", headers={**auth, "Accept-Language": "en"}
+    ).get_json()
+    assert en["items"][0]["error_message"].startswith("The worker unsubscribed")
+
+
+def test_the_page_shows_each_text_as_the_phone_shows_it(published_app):
+    _prepare(published_app)
+    client = published_app.test_client()
+    login(client)
+    html = client.get("/messages/?kind=departure&status=sent").get_data(as_text=True)
+    with published_app.app_context():
+        row = db.session.scalars(
+            select(OutboundMessage)
+            .filter_by(kind="departure", status=m.MSG_SENT)
+            .order_by(OutboundMessage.id.desc())
+        ).first()
+        body = row.body
+    assert f'<div class="sms-body" data-body>{body}</div>' in html
+    assert "计费 1 条" in html and "费用 ¥0.05" in html
+    assert "worker opted out" not in html and "gave no consent" not in html
+
+
+def test_buses_are_listed_by_their_number(published_app):
+    _prepare(published_app)
+    from dispatch.services import message_reports as reports
+
+    with published_app.app_context():
+        rates = reports.rates_by_trip(None, reports.MessageFilter())
+        trips = reports._trips({r.key for r in rates if r.key})
+        order = [(trips[r.key].date, trips[r.key].number) for r in rates if r.key]
+        choices = [(t.date, t.number) for t in reports.trip_choices(None)]
+    assert len(order) > 9 and order == sorted(order) and choices == sorted(choices)
+    assert any(number >= 10 for _, number in order)  # T10 comes after T9, not after T1

@@ -1,0 +1,96 @@
+"""The notice templates as a provider's console asks for them (`flask sms templates`): name,
+type, wording with ${variables}, each variable's meaning, type, limit and an example, the
+purpose, and a sample as the phone shows it with the configured signature."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dispatch.notify.segments import count_segments
+from dispatch.services.notices.templates import TEMPLATES, Template
+
+KIND_NAMES = {
+    "departure": "乘车通知",
+    "reminder": "出发提醒",
+    "welfare": "礼包领取提醒",
+    "change": "乘车变更通知",
+    "cancellation": "乘车取消通知",
+    "driver": "出车通知",
+    "verification": "手机验证码",
+    "waiting": "已列入名单通知",
+    "registration": "报名审核结果",
+    "arrival": "到达通知",
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str
+    template: Template
+    code: str  # the approved template code configured for it, "" if none
+    sample: str  # the example as the phone shows it, signature included
+    over: int  # segments of the sample past the budget
+
+    @property
+    def segments(self) -> int:
+        return count_segments(self.sample)
+
+
+def signature_of(config: Mapping[str, Any]) -> str:
+    """The signature the provider puts before every text: 【name】."""
+    if str(config.get("SMS_BACKEND", "")).lower() == "aliyun":
+        return f"【{config.get('ALIYUN_SMS_SIGN_NAME') or '临汾人社'}】"
+    return str(config.get("SMS_SIGNATURE") or "【临汾人社】")
+
+
+def configured_codes(config: Mapping[str, Any]) -> dict[str, str]:
+    raw = config.get("ALIYUN_SMS_TEMPLATES") or {}
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            raw = {}
+    return {str(k): str(v) for k, v in dict(raw).items()}
+
+
+def entries(config: Mapping[str, Any]) -> list[Entry]:
+    """Every kind's template, in the order of CONTRACTS.md §7."""
+    signature, codes = signature_of(config), configured_codes(config)
+    found = []
+    for kind, template in TEMPLATES.items():
+        sample = signature + template.render(template.example())
+        over = max(count_segments(sample) - template.segments, 0)
+        found.append(Entry(kind, template, codes.get(kind, ""), sample, over))
+    return found
+
+
+def lines(entry: Entry) -> list[str]:
+    """One template as the console's form asks for it."""
+    t = entry.template
+    rule = {v.name: v.type.rule for v in t.variables_}
+    budget = f"{entry.segments} 条，预算 {t.segments} 条"
+    out = [
+        f"== {entry.kind} · {KIND_NAMES.get(entry.kind, entry.kind)}"
+        + ("  !! 超出条数预算" if entry.over else ""),
+        f"模板类型：{t.scene}",
+        f"模板名称：返岗专车{KIND_NAMES.get(entry.kind, entry.kind)}",
+        f"模板内容：{t.zh}",
+        "变量：",
+    ]
+    for v in t.variables_:
+        out.append(
+            f"  ${{{v.name}}}  {v.meaning}；{v.type.zh}（{v.type.rule}），"
+            f"不超过{v.most}个字符；示例：{v.example}"
+        )
+    out += [
+        f"TemplateRule：{json.dumps(rule, ensure_ascii=False)}",
+        f"申请说明：{t.purpose}",
+        f"示例短信：{entry.sample}（{len(entry.sample)} 字，{budget}）",
+        f"English: {t.en}",
+        f"已配置模板CODE：{entry.code or '未配置（该类短信将暂缓发送）'}",
+        "",
+    ]
+    return out
