@@ -1,23 +1,30 @@
-"""Twilio webhooks: delivery status callbacks and inbound replies (CONTRACTS.md §5).
+"""Providers' webhooks (CONTRACTS.md §5): Twilio's status callbacks and inbound replies, and
+Alibaba Cloud's inbound replies (SmsUp, pushed over HTTP).
 
-The signature is checked against PUBLIC_BASE_URL + path + query (the address Twilio
-called), not the address this process sees, so it holds behind a reverse proxy.
+Twilio's signature is checked against PUBLIC_BASE_URL + path + query (the address Twilio
+called), not the address this process sees, so it holds behind a reverse proxy. Alibaba
+Cloud signs nothing: its push address carries ALIYUN_SMS_CALLBACK_TOKEN, and without that
+setting the address does not exist (404).
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from dispatch.extensions import csrf, db
 from dispatch.models import utcnow
 from dispatch.notify import callbacks
+from dispatch.services import replies
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 csrf.exempt(bp)
+UNSIGNED = {"webhooks.aliyun_inbound", "webhooks.aliyun_inbound_path"}  # token instead
 
 
 @bp.before_request
 def require_twilio_signature() -> None:
+    if request.endpoint in UNSIGNED:
+        return
     url = callbacks.public_url(
         current_app.config["PUBLIC_BASE_URL"], request.path, request.query_string
     )
@@ -39,6 +46,38 @@ def twilio_status() -> tuple[str, int]:
 
 @bp.post("/twilio/inbound")
 def twilio_inbound() -> Response:
-    callbacks.record_inbound(request.form, utcnow())
+    replies.receive(callbacks.twilio_inbound(request.form), utcnow(), current_app.config)
     db.session.commit()
     return Response(callbacks.EMPTY_TWIML, mimetype="text/xml")
+
+
+@bp.post("/aliyun/inbound")
+def aliyun_inbound() -> Response:
+    """SmsUp batch push; the token in the query: ``?token=…``."""
+    return _aliyun_push(request.args.get("token"))
+
+
+@bp.post("/aliyun/inbound/<token>")
+def aliyun_inbound_path(token: str) -> Response:
+    """SmsUp batch push; the token as the last part of the path."""
+    return _aliyun_push(token)
+
+
+def _aliyun_push(token: str | None) -> Response:
+    """Store each uplink message of the push and answer what Alibaba Cloud expects.
+
+    A failure answers 500, so the provider pushes again later; replays are then ignored."""
+    configured = current_app.config.get("ALIYUN_SMS_CALLBACK_TOKEN")
+    if not configured:
+        abort(404)
+    if not callbacks.token_matches(configured, token):
+        abort(403)
+    try:
+        uplinks = callbacks.aliyun_uplinks(request.get_json(force=True, silent=True))
+    except callbacks.MalformedPush:
+        abort(400)
+    now = utcnow()
+    for sms in uplinks:
+        replies.receive(sms, now, current_app.config)
+    db.session.commit()
+    return jsonify(callbacks.ALIYUN_RECEIVED)
