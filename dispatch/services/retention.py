@@ -13,6 +13,11 @@ Work goes in batches, each committed (like the outbox tick), so 100,000 workers 
 in one transaction; on PostgreSQL a batch skips rows another transaction holds, and the
 row version is bumped so that an edit form opened before cannot write the old data back.
 Running it again changes nothing.
+
+A registration a worker sent themselves (/join) that nobody accepted is anonymised sooner:
+``pending_days`` (30) after it was sent while still pending, or after it was declined. Such a
+person never travelled with us; there is nothing to keep their data for. A pending one also
+leaves the review list (status cancelled, the reason recorded).
 """
 
 from __future__ import annotations
@@ -23,17 +28,28 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, bindparam, exists, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, case, delete, exists, func, or_, select, update
 
 from dispatch.extensions import db
-from dispatch.models import AuditEvent, OutboundMessage, SeatAssignment, Trip, Worker
+from dispatch.models import (
+    AuditEvent,
+    OutboundMessage,
+    SeatAssignment,
+    Trip,
+    VerificationCode,
+    Worker,
+)
 from dispatch.models import messages as m
-from dispatch.models.workers import CANCELLED
-from dispatch.services import audit
+from dispatch.models.workers import CANCELLED, PENDING, SOURCE_SELF
+from dispatch.services import audit, replies
 
 BATCH_SIZE = 500
 PERSONAL_AUDIT_KEYS = ("name",)  # worker.create / worker.withdraw keep the name at the time
 IMPORT_PREVIEW_MAX_AGE_S = 24 * 3600
+PENDING_DAYS = 30  # a self-registration nobody accepted (RETENTION_PENDING_DAYS)
+UNREVIEWED_REASON = "逾期未审核，信息已匿名化"  # decline_reason of a pending one anonymised
+# A verification code's row (phone, address) serves only the per-day limits: kept two days.
+CODES_KEPT = timedelta(days=2)
 
 
 @dataclass
@@ -44,11 +60,14 @@ class RetentionReport:
     messages: int = 0
     audit_events: int = 0
     import_previews: int = 0
+    codes: int = 0
     dry_run: bool = False
 
     @property
     def changed(self) -> bool:
-        return bool(self.workers or self.messages or self.audit_events or self.import_previews)
+        return bool(
+            self.workers or self.messages or self.audit_events or self.import_previews or self.codes
+        )
 
 
 @dataclass(frozen=True)
@@ -57,11 +76,14 @@ class Cutoff:
 
     last_day: date
     moment: datetime
+    unreviewed: datetime | None = None  # self-registrations sent or declined by then
 
     @classmethod
-    def of(cls, now: datetime, days: int, tz: str) -> Cutoff:
+    def of(cls, now: datetime, days: int, tz: str, pending_days: int | None = None) -> Cutoff:
         return cls(
-            now.astimezone(ZoneInfo(tz)).date() - timedelta(days=days), now - timedelta(days=days)
+            now.astimezone(ZoneInfo(tz)).date() - timedelta(days=days),
+            now - timedelta(days=days),
+            now - timedelta(days=pending_days) if pending_days else None,
         )
 
 
@@ -81,16 +103,28 @@ def due_workers(cutoff: Cutoff) -> Select:
         SeatAssignment.trip_id == Trip.id,
         Trip.date > cutoff.last_day,
     )
+    travelled_or_not = and_(
+        Worker.latest_date <= cutoff.last_day,
+        or_(Worker.status != CANCELLED, Worker.updated_at <= cutoff.moment),
+        ~recent_trip,
+    )
+    due = or_(travelled_or_not, _unreviewed(cutoff)) if cutoff.unreviewed else travelled_or_not
     return (
         select(Worker.id, Worker.birth_date)
-        .where(
-            Worker.anonymised_at.is_(None),
-            Worker.latest_date <= cutoff.last_day,
-            or_(Worker.status != CANCELLED, Worker.updated_at <= cutoff.moment),
-            ~recent_trip,
-        )
+        .where(Worker.anonymised_at.is_(None), due)
         .order_by(Worker.id)
     )
+
+
+def _unreviewed(cutoff: Cutoff):
+    """Self-registrations pending since the cutoff, or declined before it."""
+    pending = and_(Worker.status == PENDING, Worker.created_at <= cutoff.unreviewed)
+    declined = and_(
+        Worker.status == CANCELLED,
+        Worker.reviewed_at.is_not(None),
+        Worker.reviewed_at <= cutoff.unreviewed,
+    )
+    return and_(Worker.source == SOURCE_SELF, or_(pending, declined))
 
 
 def run_retention(
@@ -100,9 +134,10 @@ def run_retention(
     imports_dir: Path | None = None,
     dry_run: bool = False,
     batch_size: int = BATCH_SIZE,
+    pending_days: int | None = PENDING_DAYS,
 ) -> RetentionReport:
     """Anonymise every worker due at ``now``; commits per batch; an audit entry when it changed anything."""
-    cutoff = Cutoff.of(now, days, tz)
+    cutoff = Cutoff.of(now, days, tz, pending_days)
     if dry_run:
         return _count_due(cutoff)
     report = RetentionReport()
@@ -111,10 +146,14 @@ def run_retention(
         last_id = batch[-1][0]
         report.workers += len(batch)
         report.messages += _anonymise(batch, now)
+        report.messages += replies.forget([worker_id for worker_id, _ in batch])
         report.audit_events += _scrub_worker_audit([worker_id for worker_id, _ in batch])
         db.session.commit()
     report.audit_events += _scrub_export_searches(cutoff.moment)
+    report.messages += replies.forget([], unknown_before=cutoff.moment)  # replies from strangers
     report.import_previews = _forget_import_previews(imports_dir, now)
+    report.codes = _forget_codes(now - CODES_KEPT)
+    report.messages += _scrub_verification_sends(cutoff.moment)
     if report.changed:
         detail = {**asdict(report), "days": days}
         del detail["dry_run"]
@@ -154,6 +193,11 @@ def _anonymise(batch: Sequence[tuple[int, date]], now: datetime) -> int:
             township="",
             notes="",
             group_code=None,
+            # A pending self-registration leaves the review list: nobody will accept it now.
+            decline_reason=case(
+                (table.c.status == PENDING, UNREVIEWED_REASON), else_=table.c.decline_reason
+            ),
+            status=case((table.c.status == PENDING, CANCELLED), else_=table.c.status),
             anonymised_at=now,
             updated_at=now,
             version=table.c.version + 1,
@@ -224,3 +268,22 @@ def _forget_import_previews(imports_dir: Path | None, now: datetime) -> int:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def _forget_codes(before: datetime) -> int:
+    """Delete verification codes (hashes, phones, client addresses) made before ``before``."""
+    return db.session.execute(
+        delete(VerificationCode).where(VerificationCode.created_at < before)
+    ).rowcount
+
+
+def _scrub_verification_sends(before: datetime) -> int:
+    """Blank the numbers of verification SMS sent before ``before`` (they name no worker, so
+    the worker rule never reaches them; the code in them was masked from the start)."""
+    om = OutboundMessage
+    return db.session.execute(
+        update(om)
+        .where(om.kind == "verification", om.due_at < before, om.to_phone != "")
+        .values(to_phone="")
+        .execution_options(synchronize_session=False)
+    ).rowcount

@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from dispatch.extensions import db
 from dispatch.models import Plan, SeatAssignment, Trip, TripChange, User, Worker
 from dispatch.models.trips import PLAN_PUBLISHED
-from dispatch.models.workers import ASSIGNED, CANCELLED, REGISTERED
+from dispatch.models.workers import ASSIGNED, CANCELLED, PENDING, REGISTERED
 from dispatch.services import audit
 
 
@@ -135,6 +135,8 @@ def place(
     _check_seat_no(trip, seat_no)
     if worker.status == CANCELLED:
         raise SeatError(_("A withdrawn worker cannot be seated."))
+    if worker.status == PENDING:  # not yet accepted by a coordinator: as the planner, ignore
+        raise SeatError(_("This registration awaits review: accept it before seating the worker."))
     _check_fits(trip, worker)
     current = db.session.scalar(
         select(SeatAssignment).filter_by(plan_id=trip.plan_id, worker_id=worker.id)

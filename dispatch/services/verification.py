@@ -68,6 +68,28 @@ def request_code(
     return send_now(gateway, row.id, body, params, now)
 
 
+def count_unsent(
+    phone: str, purpose: str, client_ip: str, now: datetime, config: Mapping[str, Any]
+) -> None:
+    """Count a request that sends nothing (a /ticket lookup matching no worker) against the
+    same limits, so neither the answer nor the limits tell a stranger who is registered.
+    Raises TooMany over a limit. Commits."""
+    _check_limits(phone, client_ip, now, config)
+    # Born used and expired, with no hash: it counts, and never displaces a live code.
+    db.session.add(
+        VerificationCode(
+            phone=phone,
+            purpose=purpose,
+            code_hash="",
+            created_at=now,
+            expires_at=now,
+            used_at=now,
+            client_ip=client_ip[:64],
+        )
+    )
+    db.session.commit()
+
+
 def check_code(
     phone: str, purpose: str, code: str, now: datetime, config: Mapping[str, Any]
 ) -> bool:

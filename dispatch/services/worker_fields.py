@@ -247,6 +247,13 @@ def _clean_phone(raw: Mapping[str, Any], out: Cleaned) -> None:
         )
 
 
+def clean_mobile(value: str) -> Cleaned:
+    """One mobile number by the form's rule (the self-service pages' code requests)."""
+    out = Cleaned()
+    _clean_phone({"phone": value}, out)
+    return out
+
+
 def _clean_places(raw: Mapping[str, Any], lookups: Lookups, out: Cleaned) -> None:
     county = lookups.county(text(raw.get("county")))
     if county is None:

@@ -1,0 +1,75 @@
+// /join: "Get code" asks for the SMS code without leaving the page and counts down before
+// the next request. Without this file the button posts the whole form and the page comes
+// back with what was typed. Loaded from a file: the CSP forbids inline code.
+(function () {
+  "use strict";
+
+  function narrow(select, value) {  // show only the options of the chosen county/destination
+    Array.prototype.forEach.call(select.options, function (option) {
+      var site = option.getAttribute("data-site");
+      if (site === null) { return; }
+      var fits = value !== "" && site === value;
+      option.hidden = !fits;
+      option.disabled = !fits;
+      if (!fits && option.selected) { select.value = ""; }
+    });
+  }
+
+  function follow(leaderId, followerId) {
+    var leader = document.getElementById(leaderId);
+    var follower = document.getElementById(followerId);
+    if (!leader || !follower) { return; }
+    var update = function () { narrow(follower, leader.value); };
+    leader.addEventListener("change", update);
+    update();
+  }
+
+  function countdown(button, seconds, label) {
+    var left = seconds;
+    var wait = button.getAttribute("data-wait");
+    button.disabled = true;
+    var tick = function () {
+      if (left <= 0) { button.disabled = false; button.textContent = label; return; }
+      button.textContent = wait.replace("{s}", String(left));
+      left -= 1;
+      window.setTimeout(tick, 1000);
+    };
+    tick();
+  }
+
+  function askForCode(button, event) {
+    event.preventDefault();
+    var form = button.form;
+    var status = document.getElementById("code-status");
+    var label = button.textContent;
+    var body = new FormData();
+    body.append("phone", form.elements.phone.value);
+    body.append("csrf_token", form.elements.csrf_token.value);
+    button.disabled = true;
+    fetch(button.getAttribute("formaction"), {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch" }
+    }).then(function (response) {
+      return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+    }).then(function (answer) {
+      status.textContent = answer.data.message || "";
+      status.className = answer.ok ? "hint" : "field-error";
+      var wait = answer.ok ? 60 : Math.min(answer.data.retry_after || 0, 120);
+      if (wait > 0) { countdown(button, wait, label); } else { button.disabled = false; }
+      if (answer.ok) { form.elements.code.focus(); }
+    }).catch(function () {
+      status.textContent = button.getAttribute("data-offline");
+      status.className = "field-error";
+      button.disabled = false;
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    follow("f-county", "f-pickup_point");
+    follow("f-destination", "f-employer");
+    var button = document.getElementById("send-code");
+    if (button && window.fetch && window.FormData) {
+      button.addEventListener("click", function (event) { askForCode(button, event); });
+    }
+  });
+})();
