@@ -57,6 +57,16 @@ ACTION_LABELS = {
     "token.create": _l("API token issued"),
     "token.revoke": _l("API token revoked"),
     "worker.api_read": _l("Workers read through the API"),
+    "reply.handled": _l("Reply to an SMS handled"),
+    "stop.arrived": _l("Arrival at the gate confirmed"),
+    "stop.arrival_corrected": _l("Hand-over at the gate corrected"),
+    "worker.self_register": _l("Worker registered themselves (QR code)"),
+    "worker.self_register_duplicate": _l("Self-registration with an ID number already on file"),
+    "registration.accept": _l("Self-registration accepted"),
+    "registration.decline": _l("Self-registration declined"),
+    "trip.cancel": _l("Bus cancelled"),
+    "plan.suggestion": _l("Saving suggestion applied"),
+    "worker.date_agreed": _l("Worker agreed to another travel date"),
 }
 # The action label when the value says the mark was taken back.
 UNDONE_LABELS = {
@@ -101,6 +111,8 @@ KEY_LABELS = {
     "user": _l("Account"),
     "username": _l("Account"),
     "label": _l("Purpose"),
+    "stop": _l("Drop-off stop"),
+    "handed_over": _l("Handed over"),
 }
 FIELD_LABELS = {
     "name": _l("Name"),
@@ -122,6 +134,9 @@ VALUE_LABELS = {
     "no_show": _l("No-show"),
     "none": _l("cleared"),
     "driver": _l("driver"),
+    "scan": _l("driver, by scanning the e-ticket"),
+    "worker": _l("the worker (self-service)"),
+    "sms": _l("the worker, by answering 2 to the SMS"),
     "coordinator": _l("coordinator"),
     "admin": _l("administrator"),
     "viewer": _l("viewer (read only)"),

@@ -182,14 +182,19 @@ def _check_seat_still_fits(worker: Worker, values: dict[str, Any], user: User | 
         raise WorkerLocked(str(error)) from None
 
 
-def withdraw_worker(worker: Worker, user: User | None) -> None:
-    """Withdraw a registration: status cancelled, the record kept, a live seat freed."""
+def withdraw_worker(
+    worker: Worker, user: User | None, *, by: str = "", remote_addr: str = ""
+) -> None:
+    """Withdraw a registration: status cancelled, the record kept, a live seat freed.
+
+    ``by`` names who acted when no account did ("worker": the worker on /ticket)."""
     if worker.status != CANCELLED:
         from dispatch.services import seats
 
         seats.release_withdrawn(worker, user)
         worker.status = CANCELLED
-        audit.record(user, "worker.withdraw", "worker", worker.id, {"name": worker.name})
+        detail = {"name": worker.name, **({"by": by} if by else {})}
+        audit.record(user, "worker.withdraw", "worker", worker.id, detail, remote_addr)
         db.session.flush()
 
 
