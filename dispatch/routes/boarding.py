@@ -57,6 +57,7 @@ def index() -> str:
         day=day,
         buses=boarding.progress(trips),
         no_shows=boarding.no_shows(trips, current_user.county_ids()),
+        declines=boarding.declines(trips, current_user.county_ids()),
         days=boarding.departure_days(day)[:10],
     )
 
@@ -68,7 +69,13 @@ def data() -> Response:
     day = _day(page=False)
     trips = boarding.live_trips(day)
     buses = [
-        {"trip_id": b.trip.id, **b.counts.as_dict(), "waiting": b.waiting}
+        {
+            "trip_id": b.trip.id,
+            **b.counts.as_dict(),
+            "waiting": b.waiting,
+            **b.replies.as_dict(),
+            "arrived": b.counts.arrived,
+        }
         for b in boarding.progress(trips)
     ]
     shows = [

@@ -30,8 +30,13 @@ from dispatch.extensions import csrf, db
 from dispatch.models import Trip, utcnow
 from dispatch.routes.access import editor_required
 from dispatch.routes.api.errors import api_error
+from dispatch.routes.driver_pages import driver_trip as _driver_trip
+from dispatch.routes.driver_pages import full_view as _full_view
+from dispatch.routes.driver_pages import pdf_response
+from dispatch.routes.driver_pages import private as _private
 from dispatch.routes.forms import CsrfForm
 from dispatch.routes.labels import mark_refusal
+from dispatch.services import arrival as arrivals
 from dispatch.services import driver_links, manifest_export
 from dispatch.services import manifest as manifests
 from dispatch.services.notices.notices import schedule_driver_notices
@@ -45,12 +50,6 @@ CSS = Path(__file__).resolve().parent.parent / "static" / "manifest.css"
 def _css() -> str:
     """The print stylesheet, read once: the PDF page carries it inline."""
     return CSS.read_text(encoding="utf-8")
-
-
-def _full_view(trip: Trip) -> bool:
-    """Whether the signed-in user may see every passenger of this bus (and so hand the list on)."""
-    scope = current_user.county_ids()
-    return scope is None or all(s.worker.county_id in scope for s in trip.seats)
 
 
 def _page(trip: Trip, *, token: str | None = None, for_pdf: bool = False) -> str:
@@ -69,11 +68,12 @@ def _page(trip: Trip, *, token: str | None = None, for_pdf: bool = False) -> str
     else:
         mark_url = phone_url = None
     full = token is not None or _full_view(trip)
+    manifest = manifests.build(trip, utcnow(), config["TIMEZONE"])
     can_share = not token and full and current_user.can_edit  # may copy or rotate the driver's link
     return render_template(
         "manifest/manifest.html",
         trip=trip,
-        manifest=manifests.build(trip, utcnow(), config["TIMEZONE"]),
+        manifest=manifest,
         scope=scope,
         token=token,
         mark_url=mark_url,
@@ -91,45 +91,18 @@ def _page(trip: Trip, *, token: str | None = None, for_pdf: bool = False) -> str
         ),
         full_view=full,
         form=None if token else CsrfForm(),
+        scan_url=(
+            url_for("gate.scan", token=token)
+            if token and manifest.open_for_marks and not for_pdf
+            else None
+        ),
+        arrival=arrivals.bus_arrival(trip) if token and manifest.open_for_marks else None,
+        arrival_first=utcnow() >= trip.departure_at,  # on the road: the gate before the roster
     )
-
-
-def _private(response: Response, *, driver: bool = False) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    if driver:  # the token is the key: never hand it on in a Referer
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
-def _driver_trip(token: str) -> Trip:
-    config = current_app.config
-    try:
-        return driver_links.trip_for_token(
-            token, current_app.secret_key, utcnow(), config["TIMEZONE"]
-        )
-    except driver_links.LinkNotFound:
-        abort(404)
-    except driver_links.LinkExpired:
-        abort(410)
 
 
 def _pdf(trip: Trip, html: str, driver: bool) -> Response:
-    try:
-        data = manifest_export.to_pdf(html, current_app.config["CHROMIUM_PATH"])
-    except manifest_export.PdfUnavailable as error:
-        current_app.logger.warning("manifest PDF unavailable: %s", error)
-        abort(
-            503,
-            _(
-                "The PDF cannot be made on this server; open the manifest and print it from the browser."
-            ),
-        )
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = (
-        f'inline; filename="manifest-{trip.date:%Y%m%d}-{trip.code}.pdf"'
-    )
-    return _private(response, driver=driver)
+    return pdf_response(html, f"manifest-{trip.date:%Y%m%d}-{trip.code}.pdf", driver=driver)
 
 
 def _phone(trip: Trip, user, source: str) -> Response:

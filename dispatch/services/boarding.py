@@ -16,8 +16,10 @@ from sqlalchemy.orm import selectinload
 from dispatch.extensions import db
 from dispatch.models import Plan, SeatAssignment, Site, Trip, TripStop, WelfareHandout, Worker
 from dispatch.models.trips import PLAN_PUBLISHED
+from dispatch.services.arrival import BusArrival, bus_arrival
 from dispatch.services.manifest import Counts, counts, undo_open
 from dispatch.services.notices.journeys import DEFAULT_HANDOUT  # the welfare reminder's window
+from dispatch.services.reply_lists import ReplyCounts, ReplyRow, declined_replies, reply_counts
 
 
 def live_trips(day: date) -> list[Trip]:
@@ -53,6 +55,12 @@ def departure_days(around: date) -> list[date]:
 class BusProgress:
     trip: Trip
     counts: Counts
+    replies: ReplyCounts = field(default_factory=ReplyCounts)  # answers to the departure notice
+
+    @property
+    def arrival(self) -> BusArrival:
+        """Arrival at the drop-off stops (read from the bus's stops and seats, no query)."""
+        return bus_arrival(self.trip)
 
     @property
     def waiting(self) -> int:
@@ -60,7 +68,14 @@ class BusProgress:
 
 
 def progress(trips: Iterable[Trip]) -> list[BusProgress]:
-    return [BusProgress(trip, counts(trip)) for trip in trips]
+    trips = list(trips)
+    answers = reply_counts(trips)
+    return [BusProgress(trip, counts(trip), answers[trip.id]) for trip in trips]
+
+
+def declines(trips: Iterable[Trip], scope: set[str] | None) -> list[ReplyRow]:
+    """Workers who answered "2" for these buses (those of the coordinator's counties)."""
+    return declined_replies([t.id for t in trips], scope)
 
 
 def no_shows(trips: Iterable[Trip], scope: set[str] | None) -> list[SeatAssignment]:

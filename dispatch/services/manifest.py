@@ -68,6 +68,7 @@ class Counts:
     boarded: int  # 实到
     no_show: int
     packs: int
+    arrived: int = 0  # handed over at the gate (services/arrival.py)
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -139,7 +140,10 @@ def counts(trip: Trip) -> Counts:
         tally["boarded"] += seat.boarded_at is not None
         tally["no_show"] += seat.no_show_at is not None
         tally["packs"] += seat.pack_given_at is not None
-    return Counts(len(trip.seats), tally["boarded"], tally["no_show"], tally["packs"])
+        tally["arrived"] += seat.arrived_at is not None
+    return Counts(
+        len(trip.seats), tally["boarded"], tally["no_show"], tally["packs"], tally["arrived"]
+    )
 
 
 def is_open(trip: Trip) -> bool:

@@ -12,7 +12,7 @@ from dispatch.models import messages as m
 from dispatch.models.workers import ASSIGNED, BOARDED, CANCELLED, NO_SHOW, NOTIFIED
 from dispatch.services.scope import in_scope
 
-ARRIVED = "arrived"  # a later status some deployments record: past boarding
+ARRIVED = "arrived"  # handed over to the employer at the drop-off stop: past boarding
 AWAITING_REVIEW = "pending"  # registered by the worker, not yet accepted: not counted
 SEATED = {ASSIGNED, NOTIFIED, BOARDED, NO_SHOW, ARRIVED}
 # The notices that tell a worker their bus: the first one, or a change of bus after it.
@@ -22,7 +22,7 @@ ACCEPTED = (m.MSG_SENT, m.MSG_DELIVERED)
 # Each stage counts everyone who has reached it or gone past it. "notified" and
 # "delivered" are read from the outbox, not from the worker's status: sending a notice
 # does not change the status, and a worker who boarded was notified all the same.
-STAGES = ("registered", "assigned", "notified", "delivered", "boarded")
+STAGES = ("registered", "assigned", "notified", "delivered", "boarded", "arrived")
 
 
 @dataclass
@@ -37,6 +37,7 @@ class FunnelRow:
             "notified": status in SEATED and notified,
             "delivered": status in SEATED and delivered,
             "boarded": status in (BOARDED, ARRIVED),
+            "arrived": status == ARRIVED,  # handed over at the gate (services/arrival.py)
         }
         for stage, yes in reached.items():
             self.counts[stage] += n if yes else 0

@@ -74,11 +74,11 @@
   }
 
   function update(data) {
-    var totals = { expected: 0, boarded: 0, no_show: 0, waiting: 0, packs: 0 };
+    var totals = { expected: 0, boarded: 0, no_show: 0, waiting: 0, packs: 0, arrived: 0, confirmed: 0, declined: 0, no_answer: 0 };
     data.buses.forEach(function (bus) {
       var row = table.querySelector('tr[data-trip="' + bus.trip_id + '"]');
       if (!row) { return; }
-      ["expected", "boarded", "no_show", "waiting", "packs"].forEach(function (field) {
+      Object.keys(totals).forEach(function (field) {
         var cell = row.querySelector('[data-field="' + field + '"]');
         if (cell) { cell.textContent = bus[field]; }
       });

@@ -1,0 +1,60 @@
+"""What the driver's pages (/m/<token>…) and the printed lists share: the signed link, private
+answers, the coordinator's right to a whole bus, and PDF printing.
+
+Not a blueprint: the manifest and gate blueprints both import it.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from dispatch.models import Trip, utcnow
+from dispatch.services import driver_links, manifest_export
+
+
+def private(response: Response, *, driver: bool = False) -> Response:
+    """Personal data: never cached; on a driver's page the token never leaves in a Referer."""
+    response.headers["Cache-Control"] = "no-store"
+    if driver:
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def driver_trip(token: str) -> Trip:
+    """The trip of a valid driver link; 404 for an unknown or revoked one, 410 once expired."""
+    config = current_app.config
+    try:
+        return driver_links.trip_for_token(
+            token, current_app.secret_key, utcnow(), config["TIMEZONE"]
+        )
+    except driver_links.LinkNotFound:
+        abort(404)
+    except driver_links.LinkExpired:
+        abort(410)
+
+
+def full_view(trip: Trip) -> bool:
+    """Whether the signed-in user may see every passenger of this bus (and so hand the list on)."""
+    scope = current_user.county_ids()
+    return scope is None or all(s.worker.county_id in scope for s in trip.seats)
+
+
+def pdf_response(html: str, filename: str, *, driver: bool) -> Response:
+    """``html`` printed to A4 by the server's Chromium; 503 with advice when it cannot be."""
+    try:
+        data = manifest_export.to_pdf(html, current_app.config["CHROMIUM_PATH"])
+    except manifest_export.PdfUnavailable as error:
+        current_app.logger.warning("PDF unavailable: %s", error)
+        abort(
+            503,
+            _(
+                "The PDF cannot be made on this server; open the manifest and print it from the browser."
+            ),
+        )
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return private(response, driver=driver)
