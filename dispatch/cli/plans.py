@@ -20,8 +20,8 @@ worker_cli = AppGroup("worker", help="A planning worker: runs queued plans.")
 DATE = click.DateTime(["%Y-%m-%d"])
 
 
-def _scope(date_from: datetime, date_to: datetime) -> planning.Scope:
-    return planning.Scope(date_from.date(), date_to.date())
+def _scope(date_from: datetime, date_to: datetime, allow_moves: bool = False) -> planning.Scope:
+    return planning.Scope(date_from.date(), date_to.date(), allow_moves=allow_moves)
 
 
 @planner_cli.command("export")
@@ -47,8 +47,17 @@ def planner_export(date_from, date_to, output: str | None) -> None:
 @click.option("--to", "date_to", type=DATE, required=True)
 @click.option("--time-limit", type=float, help="Seconds (default PLANNER_TIME_LIMIT_S).")
 @click.option("--seed", type=int, default=0, show_default=True)
-def plan_run(date_from, date_to, time_limit: float | None, seed: int) -> None:
-    """Queue a plan, claim it and run it here (no worker needed); print its id first."""
+@click.option(
+    "--allow-moves",
+    is_flag=True,
+    help="Seated workers who have not boarded may change bus or seat (each is told).",
+)
+def plan_run(date_from, date_to, time_limit: float | None, seed: int, allow_moves: bool) -> None:
+    """Queue a plan, claim it and run it here (no worker needed); print its id first.
+
+    Where the days already have published buses, the plan tops them up: waiting workers take
+    their free seats first, new buses come only for the rest, nobody seated moves unless
+    --allow-moves."""
     from dispatch.jobs import planning_worker
 
     app: Flask = current_app._get_current_object()
@@ -57,7 +66,8 @@ def plan_run(date_from, date_to, time_limit: float | None, seed: int) -> None:
         raise click.BadParameter("must be a number of seconds above 0", param_hint="--time-limit")
     owner = planning_worker.owner_name()
     try:
-        plan = plan_queue.queue_plan(_scope(date_from, date_to), None, limit, owner=owner)
+        scope = _scope(date_from, date_to, allow_moves)
+        plan = plan_queue.queue_plan(scope, None, limit, owner=owner)
     except planning.PlanningError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
@@ -72,6 +82,12 @@ def plan_run(date_from, date_to, time_limit: float | None, seed: int) -> None:
         f"{len(plan.trips)} buses, {workers} workers seated, {len(plan.unassigned)} groups unassigned; "
         f"cost {plan.cost:,.0f} CNY, lower bound {plan.lower_bound_cost:,.0f}, gap {plan.gap:.1%}"
     )
+    topup = (plan.scope or {}).get("topup")
+    if topup:  # planned around published buses: what it adds to them
+        click.echo(
+            f"top-up of plan {', '.join(map(str, topup['plans']))}: {topup['topped_up']} seated "
+            f"on existing buses, {topup['new_buses']} new buses, {topup['moved']} moved"
+        )
     for item in plan.unassigned:
         click.echo(f"unassigned {item['group']}: {item['reason']}")
 
@@ -88,9 +104,18 @@ def plan_publish(plan_id: int) -> None:
     except planning.PlanningError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(
-        f"Plan {plan_id} published: {result.seated} workers seated on {len(plan.trips)} buses."
-    )
+    if result.merged is not None:
+        m = result.merged
+        click.echo(
+            f"Plan {plan_id} merged into plan {m.target.id}: {m.topped_up} seated on existing "
+            f"buses, {m.new_buses} new buses, {m.moved} moved."
+        )
+        for code in m.cancelled:
+            click.echo(f"cancelled {code}: everyone on it moved")
+    else:
+        click.echo(
+            f"Plan {plan_id} published: {result.seated} workers seated on {len(plan.trips)} buses."
+        )
     for drop in result.drops:  # seats that no longer stood: the worker is sent nothing
         click.echo(
             f"dropped w{drop.worker_id} from {drop.trip_code}: {drop.reason} {drop.detail}".rstrip()

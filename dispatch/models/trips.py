@@ -23,6 +23,7 @@ PLAN_DRAFT = "draft"
 PLAN_PUBLISHED = "published"
 PLAN_SUPERSEDED = "superseded"
 PLAN_DISCARDED = "discarded"
+PLAN_MERGED = "merged"  # a top-up draft, published into the live plan it topped up
 
 
 class Plan(db.Model):

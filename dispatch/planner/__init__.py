@@ -5,7 +5,8 @@ Pure: plain frozen dataclasses, no Flask, SQLAlchemy or models. Files and rules:
 The pipeline, one subpackage per stage, in the order solve() (solver.py) runs them: the problem
 is read and validated (problem/) into the dataclasses of model.py; the world (world/) adds the
 distances between sites, the best order of a bus's stops and working buses; construction
-(construct/) inserts every group greedily into a first plan; the LP/MIP rebuilds (rebuild/, on
+(construct/) seats groups in the free seats of fixed trips first (their stops kept), then
+inserts every other group greedily into a first plan; the LP/MIP rebuilds (rebuild/, on
 the linear models of lp/) replace blocks of dates by a covering MIP's plan, or on full days by
 plans dived from column generation, when cheaper; local search (search/, on two cores when time
 allows) improves the plan; the working buses become trips with stops and seats (plan/); and the

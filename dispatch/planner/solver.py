@@ -14,6 +14,7 @@ from dispatch.planner import tuning
 from dispatch.planner.bound.lower import lower_bound, settled
 from dispatch.planner.budget import Budget
 from dispatch.planner.construct.greedy import by_county, downsize, insert_groups
+from dispatch.planner.construct.topup import fill_fixed
 from dispatch.planner.model import Plan, Problem, Summary, Unassigned
 from dispatch.planner.plan.trips import number_trips
 from dispatch.planner.rebuild.cover import rebuild_by_cover
@@ -34,6 +35,8 @@ def solve(
     world = World(problem)
     buses = _locked_buses(problem)
     free = sorted(g for g in problem.groups if not any(g in b.groups for b in buses))
+    topped = set(fill_fixed(world, buses, free))  # free seats of fixed trips cost nothing
+    free = [g for g in free if g not in topped]
     report(0.02, "greedy plan")
     seconds = min(tuning.CONSTRUCT_DESCENT_SECONDS, budget.share(tuning.CONSTRUCT_SHARE))
     buses, missed = _greedy(world, buses, free, seconds)

@@ -57,6 +57,7 @@ def scope_of(plan: Plan) -> planning.Scope:
         plan.date_to,
         tuple(stored.get("counties", [])),
         tuple(stored.get("destinations", [])),
+        bool(stored.get("allow_moves")),
     )
 
 
@@ -73,7 +74,7 @@ def queue_plan(
     """
     if scope.date_to < scope.date_from:
         raise QueueRefusal("the end date is before the start date", "date_to")
-    if base is None and planning.count_open_workers(scope) == 0:
+    if base is None and not scope.allow_moves and planning.count_open_workers(scope) == 0:
         raise QueueRefusal("no worker is waiting to travel in this scope", "scope")
     now = utcnow()
     claimed = {}

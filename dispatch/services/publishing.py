@@ -20,8 +20,8 @@ from dispatch.identity import mask_phone
 from dispatch.models import Driver, Plan, SeatAssignment, Trip, User, Worker, utcnow
 from dispatch.models import trips as t
 from dispatch.models.workers import ASSIGNED, CANCELLED, REGISTERED
-from dispatch.services import audit, bus_codes
-from dispatch.services.notices.notices import preview, schedule_for_published_plan
+from dispatch.services import audit, bus_codes, topup_publish
+from dispatch.services.notices.notices import preview, schedule_changes, schedule_for_published_plan
 from dispatch.services.planning import PlanningError, covered_counties
 
 PUBLISH_LOCK = 72_611  # pg_advisory_xact_lock key: one publisher at a time, across processes
@@ -71,6 +71,7 @@ class Published:
     seated: int
     drops: list[Drop]
     emptied: list[str]
+    merged: topup_publish.Merged | None = None  # a top-up: what it added to the live plan
 
 
 def seat_problems(plan: Plan) -> list[Drop]:
@@ -84,9 +85,13 @@ def seat_problems(plan: Plan) -> list[Drop]:
         )
     )
     elsewhere = _live_seats([s.worker_id for s in seats], plan.id)
+    expected = topup_publish.expected_seats(plan)  # a top-up: already live where it found them
     drops = []
     for seat in seats:
-        problem = _problem(seat, elsewhere.get(seat.worker_id))
+        live = elsewhere.get(seat.worker_id)
+        if live is not None and expected.get(seat.worker_id) == live.id:
+            continue
+        problem = _problem(seat, live)
         if problem is not None:
             w = seat.worker
             drops.append(Drop(w.id, w.name, w.county_id, seat.trip.code, *problem))
@@ -135,8 +140,9 @@ def publish_preview(
     """What publishing ``plan`` now would do: seats kept and dropped, SMS, cost, one sample of each kind."""
     drops = seat_problems(plan)
     dropped = {d.worker_id for d in drops}
-    result = preview(plan, settings, now or utcnow(), dropped)
-    seated = sum(1 for trip in plan.trips for s in trip.seats if s.worker_id not in dropped)
+    kept = topup_publish.unchanged(plan)  # a top-up tells nobody whose seat it keeps as it is
+    result = preview(plan, settings, now or utcnow(), dropped | kept)
+    seated = sum(1 for trip in plan.trips for s in trip.seats if s.worker_id not in dropped | kept)
     emptied = [trip.code for trip in plan.trips if {s.worker_id for s in trip.seats} <= dropped]
     return PublishPreview(
         seated=seated,
@@ -169,6 +175,9 @@ def publish(plan: Plan, user: User | None, now: datetime | None = None, settings
         raise PlanningError(f"plan {plan.id} has no bus to publish")
     drops = seat_problems(plan)
     _drop(plan, drops)
+    target = topup_publish.target_of(plan)
+    if target is not None:  # a top-up merges into the live plan: its buses keep their ids
+        return _publish_topup(plan, target, user, now or utcnow(), settings, drops)
     emptied = _remove_empty_buses(plan)
     if not plan.trips:
         raise PlanningError(f"plan {plan.id} has no bus left once its dropped seats are removed")
@@ -191,6 +200,28 @@ def publish(plan: Plan, user: User | None, now: datetime | None = None, settings
         settings = current_app.config
     schedule_for_published_plan(plan, now or utcnow(), settings)
     return Published(len(seated), drops, emptied)
+
+
+def _publish_topup(
+    plan: Plan, target: Plan, user: User | None, now: datetime, settings, drops: list[Drop]
+) -> Published:
+    """Merge a top-up into ``target``; notices only for those newly seated or moved."""
+    emptied = [
+        trip.code
+        for trip in plan.trips
+        if not trip.seats and trip.code not in topup_publish.info(plan).get("trips", {})
+    ]
+    _remove_empty_buses(plan)
+    _renumber_clashes(plan, keep=set(topup_publish.info(plan).get("trips", {})))
+    _supersede_overlapping_drafts(plan)
+    merged = topup_publish.merge(plan, target, user, now)
+    if settings is None:
+        from flask import current_app
+
+        settings = current_app.config
+    for trip_id in sorted(merged.changed):
+        schedule_changes(db.session.get(Trip, trip_id), now, settings)
+    return Published(merged.seated, drops, emptied, merged)
 
 
 def _one_publisher_at_a_time(plan: Plan) -> None:
@@ -234,10 +265,11 @@ def _unassigned_entry(drop: Drop) -> dict:
     }
 
 
-def _renumber_clashes(plan: Plan) -> None:
-    """A bus code already live on another published plan of the season gets the next free number."""
+def _renumber_clashes(plan: Plan, keep: set[str] = frozenset()) -> None:
+    """A bus code already live on another published plan of the season gets the next free number
+    (a top-up's copies of live buses, ``keep``, are those buses: they keep theirs)."""
     taken = bus_codes.numbers_taken(plan, published_only=True)
-    clashing = [trip for trip in plan.trips if trip.number in taken]
+    clashing = [trip for trip in plan.trips if trip.number in taken and trip.code not in keep]
     own = {trip.number for trip in plan.trips}
     for trip, number in zip(
         clashing, bus_codes.free_numbers(taken | own, len(clashing)), strict=True

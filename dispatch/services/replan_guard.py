@@ -1,5 +1,10 @@
 """A re-plan never comes back dearer than the draft it replaces (issue 17 §2).
 
+A top-up (a plan around the period's published buses) is compared like with like: the draft it
+re-plans is recast with its copies of published buses as the problem fixes them now (every stop
+kept, the seats the live bus holds plus those the draft gave); when one of those buses has left
+or was cancelled since, the two plans are not comparable and the re-plan stands.
+
 The search is time-limited and chaotic: re-planning the same demand under the same locks can
 land on a dearer plan than the one the coordinator already had. Before a re-plan is stored, the
 plan it started from is recast onto the re-plan's problem (its buses, stops and seats, the
@@ -51,12 +56,15 @@ def _recast(problem, base: Plan, bound: float) -> PlannerPlan | None:
     group_of = {m: g.id for g in problem.groups.values() for m in g.members}
     fixed = {t.id: t for t in problem.fixed_trips}
     dist = Distances(problem)
+    copies = set(((base.scope or {}).get("topup") or {}).get("trips", {}))
     trips = []
     for trip in base.trips:
+        if trip.code in copies and trip.code not in fixed:
+            return None  # a published bus it topped up has left or was cancelled since
         groups, seats = _carried(trip, fixed.get(trip.code), group_of)
         if groups is None:
             return None
-        if groups:
+        if groups or trip.code in fixed:
             trips.append(_trip(problem, dist, trip, groups, seats))
     served = {g for t in trips for g in t.group_ids()}
     unassigned = tuple(
@@ -91,11 +99,13 @@ def _trip(problem, dist: Distances, trip: Trip, groups: set[str], seats: dict) -
         group = problem.groups[gid]
         by_site[group.pickup][0].append(gid)
         by_site[group.dropoff][1].append(gid)
-    order = [s.site_id for s in trip.stops]
-    ranked = sorted(by_site, key=lambda s: order.index(s) if s in order else len(order))
-    pickups = [Stop(s, tuple(by_site[s][0])) for s in ranked if by_site[s][0]]
-    dropoffs = [Stop(s, (), tuple(by_site[s][1])) for s in ranked if by_site[s][1]]
-    stops = tuple(pickups + dropoffs)
+    fixed = {f.id: f for f in problem.fixed_trips}.get(trip.code)
+    if fixed is not None:  # a fixed trip keeps every stop, in order (rule 8)
+        stops = tuple(
+            Stop(s.site, tuple(by_site[s.site][0]), tuple(by_site[s.site][1])) for s in fixed.stops
+        )
+    else:
+        stops = _served_stops(trip, by_site)
     km = dist.path_km([s.site for s in stops])
     coach = problem.coach_types[trip.coach_type_id]
     return PlannerTrip(
@@ -107,3 +117,12 @@ def _trip(problem, dist: Distances, trip: Trip, groups: set[str], seats: dict) -
         km,
         bus_cost(coach, km),
     )
+
+
+def _served_stops(trip: Trip, by_site: dict[str, tuple[list[str], list[str]]]) -> tuple[Stop, ...]:
+    """A re-planned bus's stops: only where it serves, in the stored order."""
+    order = [s.site_id for s in trip.stops]
+    ranked = sorted(by_site, key=lambda s: order.index(s) if s in order else len(order))
+    pickups = [Stop(s, tuple(by_site[s][0])) for s in ranked if by_site[s][0]]
+    dropoffs = [Stop(s, (), tuple(by_site[s][1])) for s in ranked if by_site[s][1]]
+    return tuple(pickups + dropoffs)

@@ -80,23 +80,21 @@ def insertion_cost(world: World, bus: Bus, group: Group) -> float | None:
         return None
     if world.load(bus.groups) + group.size > coach.passenger_seats:
         return None
+    if bus.fixed_id is not None:
+        return 0.0 if fixed_takes(world, bus, group) else None
     pickups, drops = world.sites(bus.groups)
-    if bus.fixed_id is not None and not {group.pickup, group.dropoff} <= pickups | drops:
-        return None
     new_p, new_d = pickups | {group.pickup}, drops | {group.dropoff}
     if not world.allowed(new_p, new_d):
         return None
-    if (
-        bus.fixed_id is not None
-        and to_trip(
-            world,
-            Bus(bus.date, bus.coach, [*bus.groups, group.id], bus.fixed_id, bus.locked_seats),
-            "x",
-        )
-        is None
-    ):
-        return None
     return world.cost(coach, new_p, new_d) - world.cost(coach, pickups, drops)
+
+
+def fixed_takes(world: World, bus: Bus, group: Group) -> bool:
+    """A fixed bus takes a group at its own stops, when everyone can still sit as they do."""
+    if not world.joins_route(bus, group):
+        return False
+    trial = Bus(bus.date, bus.coach, [*bus.groups, group.id], bus.fixed_id, bus.locked_seats)
+    return to_trip(world, trial, "x") is not None
 
 
 def window(group: Group) -> list[date]:

@@ -206,7 +206,10 @@ def _rule_6_summary(plan: Plan) -> list[str]:
 
 
 def _rule_8(problem: Problem, plan: Plan) -> list[str]:
-    """Locked trips unchanged: id, date, coach type, groups and seats."""
+    """Fixed trips kept: id, date, coach type, stops (sites, order), groups and seats.
+
+    Added groups are allowed: rules 3, 4 and 7 already make them board and alight at the kept
+    stops, within the free seats, on consecutive numbers that clash with no kept seat."""
     trips = {t.id: t for t in plan.trips}
     out = []
     for fixed in problem.fixed_trips:
@@ -216,10 +219,30 @@ def _rule_8(problem: Problem, plan: Plan) -> list[str]:
             continue
         if (trip.date, trip.coach_type) != (fixed.date, fixed.coach_type):
             out.append(f"rule 8: locked trip {fixed.id} changed date or coach type")
-        if not set(fixed.group_ids()) <= set(trip.group_ids()):
-            out.append(f"rule 8: locked trip {fixed.id} lost a group")
+        if [s.site for s in trip.stops] != [s.site for s in fixed.stops]:
+            out.append(f"rule 8: locked trip {fixed.id} changed its stops")
+        out += _kept_groups(fixed, trip)
         if any(trip.seats.get(m) != n for m, n in fixed.seats.items()):
             out.append(f"rule 8: locked trip {fixed.id} changed a seat")
+    return out
+
+
+def _kept_groups(fixed: Trip, trip: Trip) -> list[str]:
+    """Each group of a fixed trip still boards and alights at the same stops of it."""
+    boards = {g: s.site for s in trip.stops for g in s.pickup}
+    alights = {g: s.site for s in trip.stops for g in s.dropoff}
+    out = []
+    for stop in fixed.stops:
+        for g in stop.pickup:
+            if g not in boards:
+                out.append(f"rule 8: locked trip {fixed.id} lost group {g}")
+            elif boards[g] != stop.site:
+                out.append(f"rule 8: locked trip {fixed.id} picks up {g} at another stop")
+        out += [
+            f"rule 8: locked trip {fixed.id} drops {g} at another stop"
+            for g in stop.dropoff
+            if g in alights and alights[g] != stop.site
+        ]
     return out
 
 

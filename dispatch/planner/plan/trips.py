@@ -12,8 +12,7 @@ from dispatch.planner.world.buses import Bus, World
 def to_trip(world: World, bus: Bus, trip_id: str) -> Trip | None:
     """The trip of a working bus, stops in best order and seats; None when seats cannot be given."""
     coach = world.problem.coach_types[bus.coach]
-    pickups, drops = world.sites(bus.groups)
-    order, _ = world.dist.order.best(pickups, drops)
+    order = world.route(bus) or world.dist.order.best(*world.sites(bus.groups))[0]
     groups: list[Group] = sorted((world.groups[g] for g in bus.groups), key=lambda g: g.id)
     stops = tuple(
         Stop(

@@ -12,6 +12,7 @@ from datetime import date
 from dispatch.planner import tuning
 from dispatch.planner.budget import Clock
 from dispatch.planner.construct.greedy import downsize, insert_groups
+from dispatch.planner.construct.topup import fill_fixed
 from dispatch.planner.lp.cover import CoverInput, solve_cover
 from dispatch.planner.lp.packing import PackTask, pack, spare_reward
 from dispatch.planner.lp.patterns import enumerable, enumerate_patterns
@@ -75,7 +76,7 @@ def _plan_block(
         for b in current
         if b.fixed_id
     ]
-    pending = set(groups)
+    pending = set(groups) - set(fill_fixed(world, out, sorted(groups)))
     bound = None
     for idx, day in enumerate(days):
         today = sorted(g for g in pending if world.groups[g].earliest <= day)

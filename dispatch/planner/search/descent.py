@@ -15,8 +15,8 @@ import time
 from collections import Counter
 from datetime import date
 
+from dispatch.planner.construct.greedy import fixed_takes
 from dispatch.planner.model import CoachType, Group
-from dispatch.planner.plan.trips import to_trip
 from dispatch.planner.search.exchange import exchange_pass
 from dispatch.planner.search.swap import swap_pass
 from dispatch.planner.world.buses import Bus, World, has_room, usage
@@ -91,6 +91,8 @@ def _relocate_pass(world: World, buses: list[Bus], deadline: float) -> bool:
 def _removal_gain(world: World, bus: Bus, gid: str) -> float:
     """Cost saved by taking one group off a bus (the whole bus when it is the last one)."""
     rest = [g for g in bus.groups if g != gid]
+    if world.route(bus):  # a fixed bus keeps its stops: a group leaving saves nothing
+        return 0.0
     if not rest and bus.fixed_id is None:
         return world.bus_cost(bus)
     coach = world.problem.coach_types[bus.coach]
@@ -115,14 +117,14 @@ def _insertions(
     world: World, bus: Bus, group: Group, used: Counter[tuple[str, date]]
 ) -> list[tuple[float, CoachType]]:
     """Added cost of a group on a bus, for each coach type that could seat the result."""
-    pickups, drops = world.sites(bus.groups)
-    new_p, new_d = pickups | {group.pickup}, drops | {group.dropoff}
-    if not world.allowed(new_p, new_d):
-        return []
     load = world.load(bus.groups) + group.size
     current = world.problem.coach_types[bus.coach]
     if bus.fixed_id is not None:
         return _locked_insertion(world, bus, group, load, current)
+    pickups, drops = world.sites(bus.groups)
+    new_p, new_d = pickups | {group.pickup}, drops | {group.dropoff}
+    if not world.allowed(new_p, new_d):
+        return []
     base = world.cost(current, pickups, drops)
     out = []
     for coach in world.coaches:
@@ -137,11 +139,9 @@ def _locked_insertion(
     world: World, bus: Bus, group: Group, load: int, coach: CoachType
 ) -> list[tuple[float, CoachType]]:
     """A locked trip takes a group only at its own stops and when everyone can still be seated."""
-    pickups, drops = world.sites(bus.groups)
-    if load > coach.passenger_seats or not {group.pickup, group.dropoff} <= pickups | drops:
+    if load > coach.passenger_seats or not fixed_takes(world, bus, group):
         return []
-    trial = Bus(bus.date, bus.coach, [*bus.groups, group.id], bus.fixed_id, bus.locked_seats)
-    return [] if to_trip(world, trial, "x") is None else [(0.0, coach)]
+    return [(0.0, coach)]
 
 
 def _apply(bus: Bus, gid: str, coach: str, used: Counter[tuple[str, date]]) -> None:

@@ -10,7 +10,7 @@ from datetime import date
 
 from dispatch.planner import tuning
 from dispatch.planner.cost import bus_cost
-from dispatch.planner.model import CoachType, Problem
+from dispatch.planner.model import CoachType, Group, Problem
 from dispatch.planner.world.distances import Distances
 
 
@@ -38,6 +38,12 @@ class World:
         self.coaches = sorted(
             problem.coach_types.values(), key=lambda c: (c.passenger_seats, c.fixed_cost, c.id)
         )
+        # A fixed trip keeps its stops (sites and order): a published bus's route does not change.
+        self.routes = {t.id: tuple(s.site for s in t.stops) for t in problem.fixed_trips}
+
+    def route(self, bus: Bus) -> tuple[str, ...] | None:
+        """The stops a fixed bus keeps, in order; None for a bus the planner routes."""
+        return self.routes.get(bus.fixed_id) if bus.fixed_id is not None else None
 
     def tour_rank(self) -> dict[str, int]:
         """Each site's place on a nearest-neighbour tour of the pickup sites, then the drop-offs."""
@@ -108,8 +114,20 @@ class World:
         return all(self.groups[g].earliest <= day <= self.groups[g].latest for g in groups)
 
     def bus_cost(self, bus: Bus) -> float:
-        """Current cost of a working bus."""
-        return self.cost(self.problem.coach_types[bus.coach], *self.sites(bus.groups))
+        """Current cost of a working bus (a fixed bus: along its kept stops)."""
+        coach = self.problem.coach_types[bus.coach]
+        route = self.route(bus)
+        if route:
+            return bus_cost(coach, self.dist.path_km(list(route)))
+        return self.cost(coach, *self.sites(bus.groups))
+
+    def joins_route(self, bus: Bus, group: Group) -> bool:
+        """A fixed bus already stops at the group's pickup and drop-off (joining costs nothing)."""
+        route = self.route(bus)
+        if route is None:
+            pickups, drops = self.sites(bus.groups)
+            return {group.pickup, group.dropoff} <= pickups | drops
+        return group.pickup in route and group.dropoff in route
 
 
 def free_seats(world: World, bus: Bus) -> int:

@@ -21,6 +21,7 @@ from dispatch.routes.api.schemas import (
     MESSAGE_STATUSES,
     NEW_WORKER,
     PLAN,
+    PLAN_INPUT,
     SEAT_INPUT,
     TRIP,
     WORKER,
@@ -186,6 +187,14 @@ def _paths() -> dict[str, Any]:
                 "responses": _responses(200, _page_of("Message"), 400),
             },
         },
+        "/plans": {
+            "post": {
+                "summary": "Queue a plan of the open demand; where the days have published "
+                "buses it tops them up (waiting workers take their free seats first)",
+                "requestBody": _body("PlanInput"),
+                "responses": _responses(202, _ref("Plan"), 400, 403, 413, 422),
+            },
+        },
         "/plans/{plan_id}": {
             "parameters": [_path_id("plan_id")],
             "get": {
@@ -232,6 +241,7 @@ def spec() -> dict[str, Any]:
                 "Error": ERROR,
                 "Message": MESSAGE,
                 "Plan": PLAN,
+                "PlanInput": PLAN_INPUT,
                 **fleet.SCHEMAS,
             },
         },

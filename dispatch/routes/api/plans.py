@@ -2,16 +2,63 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from flask import abort, jsonify
+from flask import abort, current_app, g, jsonify
 from flask_babel import gettext as _
 
 from dispatch.extensions import db
 from dispatch.models import Plan
-from dispatch.routes.api.base import bp
-from dispatch.services import plan_queue
+from dispatch.routes.api import schemas
+from dispatch.routes.api.base import bp, json_body
+from dispatch.routes.api.errors import api_error
+from dispatch.services import plan_queue, planning
+
+MAX_TIME_LIMIT_S = 600
+
+
+@bp.post("/plans")
+def post_plan():
+    """Queue a plan (a top-up where the days have published buses); 202 with its state."""
+    body = json_body(schemas.PLAN_INPUT)
+    scope, limit, errors = _plan_request(body, g.api_user)
+    if errors:
+        return api_error(422, _("Some fields are not valid."), errors)
+    try:
+        plan = plan_queue.queue_plan(scope, g.api_user, limit)
+    except plan_queue.QueueRefusal as refusal:
+        return api_error(422, str(refusal), {refusal.field: str(refusal)})
+    return jsonify(plan_json(plan, plan_queue.queue_positions().get(plan.id))), 202
+
+
+def _plan_request(body: dict, user) -> tuple[planning.Scope | None, float, dict[str, str]]:
+    """The plan request's scope and time limit, or the fields at fault."""
+    errors: dict[str, str] = {}
+    days = {}
+    for key in ("date_from", "date_to"):
+        try:
+            days[key] = date.fromisoformat(body.get(key) or "")
+        except (TypeError, ValueError):
+            errors[key] = _("Enter a date like 2026-03-01.")
+    for key in ("counties", "destinations"):
+        if not all(isinstance(v, str) for v in body.get(key) or ()):
+            errors[key] = _("Some fields are not valid.")
+    limit = float(body.get("time_limit_s") or current_app.config["PLANNER_TIME_LIMIT_S"])
+    if not 1 <= limit <= MAX_TIME_LIMIT_S:
+        errors["time_limit_s"] = _(
+            "Enter a number of seconds from 1 to %(max)d.", max=MAX_TIME_LIMIT_S
+        )
+    if errors:
+        return None, limit, errors
+    counties = tuple(body.get("counties") or ())
+    allowed = user.county_ids()
+    if allowed is not None:  # a county coordinator plans their own counties only
+        counties = tuple(c for c in counties if c in allowed) or tuple(sorted(allowed))
+    destinations = tuple(body.get("destinations") or ())
+    moves = bool(body.get("allow_moves"))
+    scope = planning.Scope(days["date_from"], days["date_to"], counties, destinations, moves)
+    return scope, limit, {}
 
 
 @bp.get("/plans/<int:plan_id>")
@@ -45,6 +92,21 @@ def plan_json(plan: Plan, position: int | None) -> dict[str, Any]:
         "time_limit_s": plan.time_limit_s,
         "cost": plan.cost,
         "lower_bound_cost": plan.lower_bound_cost,
+        **_topup_json(plan),
+    }
+
+
+def _topup_json(plan: Plan) -> dict[str, Any]:
+    """A top-up's figures: the published plans it fills, who it seats there, the new buses."""
+    stored = plan.scope or {}
+    topup = stored.get("topup") or {}
+    return {
+        "allow_moves": bool(stored.get("allow_moves")),
+        "topup_of": list(topup.get("plans") or []),
+        "topped_up": topup.get("topped_up"),
+        "new_buses": topup.get("new_buses"),
+        "moved": topup.get("moved"),
+        "merged_into": stored.get("merged_into"),
     }
 
 

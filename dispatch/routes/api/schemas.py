@@ -26,7 +26,18 @@ MESSAGE_STATUSES = [
     "expired",
     "suppressed",
 ]
-MESSAGE_KINDS = ["departure", "reminder", "welfare", "change", "cancellation", "driver"]
+MESSAGE_KINDS = [
+    "departure",
+    "reminder",
+    "welfare",
+    "change",
+    "cancellation",
+    "driver",
+    "verification",
+    "waiting",
+    "registration",
+    "arrival",
+]
 
 
 def _text(max_length: int, description: str = "", nullable: bool = False) -> dict[str, Any]:
@@ -148,8 +159,14 @@ MESSAGE = {
         "driver_id": {"type": ["integer", "null"]},
         "trip_id": {"type": ["integer", "null"]},
         "to_phone": {"type": "string", "description": "E.164"},
-        "body": {"type": "string"},
+        "body": {
+            "type": "string",
+            "description": "the exact text sent or to be sent, as the phone shows it, signature "
+            "included (a verification code masked)",
+        },
+        "params": {"type": ["object", "null"], "description": "the template's variables"},
         "segments": {"type": "integer"},
+        "cost": {"type": "number", "description": "segments × SMS_PRICE_PER_SEGMENT, in CNY"},
         "urgent": {"type": "boolean"},
         "status": {"enum": MESSAGE_STATUSES},
         "attempts": {"type": "integer"},
@@ -161,7 +178,11 @@ MESSAGE = {
         "provider_sid": NULLABLE_STR,
         "provider_status": NULLABLE_STR,
         "error_code": NULLABLE_STR,
-        "error_message": NULLABLE_STR,
+        "error_message": {
+            **NULLABLE_STR,
+            "description": "why not sent or delivered, in the caller's language",
+        },
+        "reason": {**NULLABLE_STR, "description": "the same as a stable code"},
     },
 }
 LOCAL_TIME = {"type": "string", "description": "local wall-clock time, e.g. 2026-03-01T08:00+0800"}
@@ -247,6 +268,7 @@ PLAN_STATUSES = [
     "failed",
     "cancelled",
     "discarded",
+    "merged",
 ]
 NULLABLE_NUMBER = {"type": ["number", "null"]}
 PLAN = {
@@ -279,5 +301,37 @@ PLAN = {
         "time_limit_s": NULLABLE_NUMBER,
         "cost": NULLABLE_NUMBER,
         "lower_bound_cost": NULLABLE_NUMBER,
+        "allow_moves": {"type": "boolean", "description": "seated, unboarded workers may move"},
+        "topup_of": {
+            "type": "array",
+            "items": {"type": "integer"},
+            "description": "published plans whose buses this plan fills first (empty: none)",
+        },
+        "topped_up": {
+            "type": ["integer", "null"],
+            "description": "waiting workers seated on published buses (a top-up, once solved)",
+        },
+        "new_buses": {"type": ["integer", "null"], "description": "buses a top-up adds"},
+        "moved": {"type": ["integer", "null"], "description": "seated workers a top-up moves"},
+        "merged_into": {
+            "type": ["integer", "null"],
+            "description": "the live plan a published top-up was merged into (status merged)",
+        },
+    },
+}
+PLAN_INPUT = {
+    "type": "object",
+    "required": ["date_from", "date_to"],
+    "additionalProperties": False,
+    "properties": {
+        "date_from": {"type": "string", "pattern": ISO_DATE},
+        "date_to": {"type": "string", "pattern": ISO_DATE},
+        "counties": {"type": "array", "items": {"type": "string", "maxLength": 40}},
+        "destinations": {"type": "array", "items": {"type": "string", "maxLength": 40}},
+        "time_limit_s": {"type": "number", "description": "1 to 600 seconds"},
+        "allow_moves": {
+            "type": "boolean",
+            "description": "seated workers who have not boarded may change bus or seat",
+        },
     },
 }

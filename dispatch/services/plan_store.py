@@ -1,0 +1,155 @@
+"""A planner result stored as a draft: its trips, stops and seats under the plan row.
+
+A top-up's fixed trips that stand for published buses are stored as copies of those buses
+(same code, stops and times; every seat the result gives), so that the draft reads as the
+whole period; publishing merges the copies' new seats back into the live buses
+(services/topup_publish.py).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from dispatch.extensions import db
+from dispatch.models import CoachType, Plan, SeatAssignment, Trip, TripStop
+from dispatch.models import trips as t
+from dispatch.planner.world.distances import road_km
+from dispatch.services import bus_codes, topup
+from dispatch.services.timing import stop_times
+
+
+def store_result(plan: Plan, result: dict, departure: time, tz: str) -> None:
+    """Write the planner's trips, stops and seats under ``plan`` and mark it a draft."""
+    sites = {s["id"]: s for s in plan.problem["sites"]}
+    types = {ct.id: ct for ct in db.session.scalars(select(CoachType))}
+    fixed = {f["id"]: f for f in plan.problem.get("fixed_trips", [])}
+    live = {code for code, f in fixed.items() if f.get("published_trip")}
+    codes = bus_codes.codes_for(
+        plan, [tr for tr in result["trips"] if tr["id"] not in live], set(fixed) - live
+    )
+    for trip in result["trips"]:
+        if trip["id"] in live:
+            _store_copy(plan, trip, fixed[trip["id"]])
+            continue
+        stored = _store_trip(
+            plan,
+            {**trip, "code": codes[trip["id"]]},
+            sites,
+            types[trip["coach_type"]],
+            departure,
+            tz,
+        )
+        if trip["id"] in fixed:  # what the coordinator locked stays locked
+            stored.locked = bool(fixed[trip["id"]].get("locked"))
+            for seat in stored.seats:
+                seat.locked = f"w{seat.worker_id}" in fixed[trip["id"]]["seats"]
+    done = topup.summary(plan.problem, result)
+    if done is not None:
+        plan.scope = {**(plan.scope or {}), "topup": done}
+    summary = result["summary"]
+    plan.cost, plan.lower_bound_cost, plan.gap = (
+        summary["cost"],
+        summary["lower_bound_cost"],
+        summary["gap"],
+    )
+    plan.seconds = summary.get("seconds")
+    members = {g["id"]: g["members"] for g in plan.problem["groups"]}
+    excluded = [
+        {
+            "group": g["id"],
+            "reason": "no common day in the members' departure windows",
+            "workers": g["members"],
+        }
+        for g in plan.problem.get("excluded_groups", [])
+    ]
+    plan.unassigned = [
+        {**u, "workers": members.get(u["group"], [])} for u in result["unassigned"]
+    ] + excluded
+    plan.status, plan.progress, plan.progress_message = t.PLAN_DRAFT, 1.0, ""
+    base = db.session.get(Plan, plan.problem.get("base_plan") or 0)
+    if base is not None and base.status == t.PLAN_DRAFT:
+        base.status = t.PLAN_SUPERSEDED  # the re-plan replaces the draft it started from
+    db.session.flush()
+
+
+def _store_trip(
+    plan: Plan, data: dict, sites: dict, coach_type: CoachType, departure: time, tz: str
+) -> Trip:
+    day = date.fromisoformat(data["date"])
+    start = datetime.combine(day, departure, tzinfo=ZoneInfo(tz))
+    kinds = ["pickup" if stop["pickup"] else "dropoff" for stop in data["stops"]]
+    legs = [0.0] + [
+        planner_distance(sites[a["site"]], sites[b["site"]])
+        for a, b in zip(data["stops"], data["stops"][1:], strict=False)
+    ]
+    times = stop_times(start, legs, kinds)
+    trip = Trip(
+        code=data["code"],
+        date=day,
+        departure_at=start,
+        coach_type_id=coach_type.id,
+        km=data["km"],
+        cost=data["cost"],
+        manifest_key=secrets.token_hex(8),
+    )
+    db.session.add(
+        trip
+    )  # in the session before it joins plan.trips: an autoflush may come any time
+    trip.plan = plan
+    for seq, (stop, kind, km, eta) in enumerate(
+        zip(data["stops"], kinds, legs, times, strict=True)
+    ):
+        trip.stops.append(
+            TripStop(seq=seq, site_id=stop["site"], kind=kind, leg_km=round(km, 1), eta=eta)
+        )
+    for member, seat_no in sorted(data["seats"].items(), key=lambda kv: kv[1]):
+        trip.seats.append(
+            SeatAssignment(plan_id=plan.id, seat_no=seat_no, worker_id=int(member[1:]))
+        )
+    return trip
+
+
+def planner_distance(a: dict, b: dict) -> float:
+    """A leg's km by the planner's own rule when no matrix is given (great circle × road factor)."""
+    return road_km(a["lat"], a["lon"], b["lat"], b["lon"])
+
+
+def _store_copy(plan: Plan, data: dict, fixed: dict) -> Trip:
+    """A published bus in the draft: its code, coach type, stops and times; the result's seats."""
+    original = db.session.get(Trip, fixed["published_trip"])
+    trip = Trip(
+        code=original.code,
+        date=original.date,
+        departure_at=original.departure_at,
+        coach_type_id=original.coach_type_id,
+        km=data["km"],
+        cost=data["cost"],
+        locked=original.locked,
+        # The coach, so that the draft and its notices show the plate the bus really has; not
+        # the drivers: publishing tells them nothing new (their bus, time and stops stand).
+        coach_id=original.coach_id,
+        manifest_key=secrets.token_hex(8),
+    )
+    db.session.add(trip)
+    trip.plan = plan
+    for stop in original.stops:
+        trip.stops.append(
+            TripStop(
+                seq=stop.seq, site_id=stop.site_id, kind=stop.kind, leg_km=stop.leg_km, eta=stop.eta
+            )
+        )
+    kept = {f"w{s.worker_id}": s.locked for s in original.seats}
+    for member, seat_no in sorted(data["seats"].items(), key=lambda kv: kv[1]):
+        trip.seats.append(
+            SeatAssignment(
+                plan_id=plan.id,
+                seat_no=seat_no,
+                worker_id=int(member[1:]),
+                locked=kept.get(member, False) and member in fixed["seats"],
+            )
+        )
+    return trip

@@ -1,0 +1,259 @@
+"""Publishing a top-up: merged into the live plan it tops up, never replacing its buses.
+
+A top-up draft holds copies of the published buses it used (same code, stops and times) and its
+new buses. Publishing it:
+
+- adds the copies' new seats to the live buses (their id, code, coach, crew, manifest link and
+  existing seats stay); a seat number taken on the live bus since planning gives way to the
+  next free one;
+- with moves allowed, takes a moved worker off their old seat (a worker the top-up left
+  without a seat keeps the one they had); a live bus left with nobody on it is cancelled;
+- moves the new buses into the live plan (the one holding most of the buses used);
+- records each change as a TripChange, so that the notices say only what changed: a newly
+  seated worker gets the departure notice, a moved worker the change, nobody else anything;
+- marks the draft ``merged`` into the live plan.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from dispatch.extensions import db
+from dispatch.models import Plan, SeatAssignment, Trip, TripChange, User
+from dispatch.models import trips as t
+from dispatch.models.workers import ASSIGNED, REGISTERED
+from dispatch.services import audit
+
+
+@dataclass
+class Merged:
+    """What merging a top-up did."""
+
+    target: Plan
+    topped_up: int = 0  # workers newly seated on live buses
+    on_new_buses: int = 0  # workers newly seated on the new buses
+    new_buses: int = 0
+    cancelled: list[str] = field(default_factory=list)
+    changed: set[int] = field(default_factory=set)  # live trips whose changes need notices
+    was: dict[int, tuple[str, int]] = field(default_factory=dict)  # moved: old bus code, seat
+
+    @property
+    def moved(self) -> int:
+        return len(self.was)
+
+    @property
+    def seated(self) -> int:
+        """Workers who have a seat now and had none before."""
+        return self.topped_up + self.on_new_buses
+
+
+def info(plan: Plan) -> dict:
+    """The top-up record a draft carries (empty for a plan that tops nothing up)."""
+    return (plan.scope or {}).get("topup") or {}
+
+
+def target_of(plan: Plan) -> Plan | None:
+    """The live plan a top-up merges into: the published one holding most of the buses it used."""
+    ids = info(plan).get("plans") or []
+    if not ids:
+        return None
+    live = {
+        p.id: p
+        for p in db.session.scalars(
+            select(Plan).where(Plan.id.in_(ids), Plan.status == t.PLAN_PUBLISHED)
+        )
+    }
+    if not live:
+        return None
+    used = Counter(
+        db.session.scalars(
+            select(Trip.plan_id).where(Trip.id.in_(list(info(plan).get("trips", {}).values())))
+        )
+    )
+    return live[min(live, key=lambda i: (-used[i], i))]
+
+
+def expected_seats(plan: Plan) -> dict[int, int]:
+    """Workers of a top-up who may already sit on a live bus: worker id → that bus's id.
+
+    Those on a copy may sit on its live bus; those the top-up may move, on the bus they sat on.
+    Any other live seat is a clash that publishing drops (services/publishing.py)."""
+    record = info(plan)
+    copies = record.get("trips", {})
+    found = {
+        s.worker_id: copies[trip.code]
+        for trip in plan.trips
+        if trip.code in copies
+        for s in trip.seats
+    }
+    buses = {**copies, **record.get("left", {})}
+    for member, code in record.get("was_on", {}).items():
+        if code in buses:
+            found[int(member[1:])] = buses[code]
+    return found
+
+
+def unchanged(plan: Plan) -> set[int]:
+    """Workers of a top-up whose live seat it keeps as it is: publishing tells them nothing."""
+    copies = info(plan).get("trips", {})
+    if not copies:
+        return set()
+    live = _live_seat_numbers(list(copies.values()))
+    return {
+        s.worker_id
+        for trip in plan.trips
+        if trip.code in copies
+        for s in trip.seats
+        if live.get(s.worker_id) == (copies[trip.code], s.seat_no)
+    }
+
+
+def _live_seat_numbers(trip_ids: list[int]) -> dict[int, tuple[int, int]]:
+    rows = db.session.execute(
+        select(SeatAssignment.worker_id, SeatAssignment.trip_id, SeatAssignment.seat_no).where(
+            SeatAssignment.trip_id.in_(trip_ids)
+        )
+    )
+    return {worker: (trip, seat) for worker, trip, seat in rows}
+
+
+def merge(plan: Plan, target: Plan, user: User | None, now: datetime) -> Merged:
+    """Merge the draft's copies into the live buses and hand its new buses to ``target``."""
+    copies = info(plan).get("trips", {})
+    live_trips = {code: db.session.get(Trip, i) for code, i in copies.items()}
+    gone = {  # cancelled or left since planning: nobody joins it now
+        code
+        for code, trip in live_trips.items()
+        if trip is None or trip.cancelled_at is not None or trip.departure_at <= now
+    }
+    wanted = {  # a seat on the copy of a gone bus is not taken: that worker keeps waiting
+        s.worker_id: (trip.code, s.seat_no)
+        for trip in plan.trips
+        if trip.code not in gone
+        for s in trip.seats
+    }
+    merged = Merged(target)
+    _vacate(wanted, set(expected_seats(plan).values()), merged, user)
+    for trip in [tr for tr in plan.trips if tr.code in copies]:
+        if trip.code not in gone:
+            _seat_on_live(trip, live_trips[trip.code], merged, user)
+        plan.trips.remove(trip)  # the copy goes; what it added is on the live bus now
+    db.session.flush()
+    for trip in list(plan.trips):
+        _hand_over(trip, target, merged, user)
+    _cancel_emptied(plan, merged, now, user)
+    _finish(plan, target, merged, user, now)
+    return merged
+
+
+def _vacate(wanted: dict, live_ids: set[int], merged: Merged, user: User | None) -> None:
+    """Take off their live seat the workers the draft seats on another bus or in another seat."""
+    seats = db.session.scalars(
+        select(SeatAssignment).where(
+            SeatAssignment.worker_id.in_(list(wanted)), SeatAssignment.trip_id.in_(list(live_ids))
+        )
+    ).all()
+    for seat in seats:
+        code, seat_no = wanted[seat.worker_id]
+        if (code, seat_no) == (seat.trip.code, seat.seat_no):
+            continue
+        merged.was[seat.worker_id] = (seat.trip.code, seat.seat_no)
+        if code != seat.trip.code:  # the old bus's notices are withdrawn (notices/changes.py)
+            _change(seat.trip, seat.worker_id, "bus", seat.trip.code, code, user)
+            merged.changed.add(seat.trip_id)
+        seat.trip.seats.remove(seat)
+    db.session.flush()
+
+
+def _seat_on_live(copy: Trip, live: Trip, merged: Merged, user: User | None) -> None:
+    """The copy's seats that the live bus does not hold yet, added to it."""
+    held = {s.worker_id for s in live.seats}
+    taken = {s.seat_no for s in live.seats}
+    free = [n for n in range(1, live.coach_type.passenger_seats + 1) if n not in taken]
+    for seat in sorted(copy.seats, key=lambda s: s.seat_no):
+        if seat.worker_id in held:
+            continue
+        # A seat taken on the live bus since planning gives way to the next free one.
+        number = seat.seat_no if seat.seat_no in free else (free[0] if free else None)
+        if number is None:
+            continue  # full since planning: the worker keeps waiting
+        free.remove(number)
+        live.seats.append(SeatAssignment(plan_id=live.plan_id, seat_no=number, worker=seat.worker))
+        merged.topped_up += seat.worker_id not in merged.was
+        _record(live, seat.worker, number, merged, user)
+
+
+def _record(trip: Trip, worker, seat_no: int, merged: Merged, user: User | None) -> None:
+    """The TripChange rows a new seat on a live bus calls for; the worker counts as assigned."""
+    old_code, old_seat = merged.was.get(worker.id, (None, None))
+    if old_code != trip.code:
+        _change(trip, worker.id, "bus", old_code, trip.code, user)
+    _change(trip, worker.id, "seat", str(old_seat) if old_seat else None, str(seat_no), user)
+    if worker.status == REGISTERED:
+        worker.status = ASSIGNED
+    merged.changed.add(trip.id)
+
+
+def _hand_over(trip: Trip, target: Plan, merged: Merged, user: User | None) -> None:
+    """A new bus joins the live plan; each worker on it is newly seated or moved."""
+    trip.plan = target
+    for seat in trip.seats:
+        seat.plan_id = target.id
+        merged.on_new_buses += seat.worker_id not in merged.was
+        _record(trip, seat.worker, seat.seat_no, merged, user)
+    db.session.flush()
+    target.cost = round((target.cost or 0) + trip.cost, 2)
+    merged.new_buses += 1
+
+
+def _cancel_emptied(plan: Plan, merged: Merged, now: datetime, user: User | None) -> None:
+    """Live buses every passenger of which the top-up moved away are cancelled."""
+    for code, trip_id in info(plan).get("left", {}).items():
+        trip = db.session.get(Trip, trip_id)
+        if trip is None or trip.cancelled_at is not None or trip.seats:
+            continue
+        trip.cancelled_at = now
+        trip.plan.cost = round((trip.plan.cost or 0) - trip.cost, 2)
+        merged.cancelled.append(code)
+        audit.record(user, "trip.cancel", "trip", trip.id, {"reason": "everyone moved"})
+
+
+def _finish(plan: Plan, target: Plan, merged: Merged, user: User | None, now: datetime) -> None:
+    """The live plan covers the draft's days and counties; the draft is marked merged."""
+    target.date_from = min(target.date_from, plan.date_from)
+    target.date_to = max(target.date_to, plan.date_to)
+    mine, theirs = plan.scope or {}, dict(target.scope or {})
+    for key in ("counties", "destinations"):
+        both = set(mine.get(key) or []) | set(theirs.get(key) or [])
+        theirs[key] = sorted(both) if mine.get(key) and theirs.get(key) else []
+    target.scope = theirs
+    plan.scope = {**mine, "merged_into": target.id}
+    plan.status, plan.published_at = t.PLAN_MERGED, now
+    plan.published_by_id = user.id if user else None
+    audit.record(
+        user,
+        "plan.publish",
+        "plan",
+        plan.id,
+        {"merged_into": target.id, "topped_up": merged.topped_up, "new_buses": merged.new_buses},
+    )
+    db.session.flush()
+
+
+def _change(
+    trip: Trip, worker_id: int, field_name: str, old: str | None, new: str | None, user
+) -> None:
+    db.session.add(
+        TripChange(
+            trip_id=trip.id,
+            worker_id=worker_id,
+            field=field_name,
+            old_value=old,
+            new_value=new,
+            created_by_id=user.id if user else None,
+        )
+    )
