@@ -161,3 +161,21 @@ def shortages(plan: Plan) -> list[Shortage]:
         Shortage(day, names.get(biggest["id"], biggest["id"]), -(-n // biggest["passenger_seats"]))
         for day, n in sorted(people.items())
     ]
+
+
+def merged_message(plan: Plan, merged) -> str:
+    """What publishing a top-up did, for the flash on the live plan's page."""
+    text = _(
+        "Plan %(id)d was merged into plan %(target)d: %(n)d seated on existing buses, %(m)d new buses.",
+        id=plan.id,
+        target=merged.target.id,
+        n=merged.topped_up,
+        m=merged.new_buses,
+    )
+    if merged.moved:
+        text += " " + _("%(n)d seated workers moved; each is told.", n=merged.moved)
+    if merged.cancelled:
+        text += " " + _(
+            "Cancelled, nobody left on them: %(codes)s.", codes="、".join(merged.cancelled)
+        )
+    return text

@@ -19,7 +19,16 @@ from dispatch.routes import plan_display
 from dispatch.routes.access import editor_required
 from dispatch.routes.forms import CsrfForm
 from dispatch.routes.labels import KIND_LABELS
-from dispatch.services import choices, plan_queries, plan_queue, planning, publishing, route_map
+from dispatch.services import (
+    choices,
+    plan_advice,
+    plan_compare,
+    plan_queries,
+    plan_queue,
+    planning,
+    publishing,
+    route_map,
+)
 from dispatch.services.worker_fields import parse_date
 from dispatch.web import select_locale
 
@@ -78,11 +87,9 @@ def _parse_plan_form(form) -> tuple[planning.Scope | None, float, dict[str, str]
     allowed = current_user.county_ids()
     if allowed is not None:  # a county coordinator plans their own counties only
         counties = tuple(c for c in counties if c in allowed) or tuple(sorted(allowed))
-    return (
-        planning.Scope(date_from, date_to, counties, tuple(form.getlist("destination"))),
-        limit,
-        {},
-    )
+    destinations = tuple(form.getlist("destination"))
+    moves = bool(form.get("allow_moves"))  # seated workers who have not boarded may move
+    return planning.Scope(date_from, date_to, counties, destinations, moves), limit, {}
 
 
 def _date_field(form, name: str, errors: dict[str, str]) -> date | None:
@@ -175,6 +182,8 @@ def show(plan_id: int) -> str:
         # A season's stored problem is megabytes of JSON: not read while the plan is in the works.
         shortages=[] if solving else plan_display.shortages(plan),
         no_fleet=not solving and (plan.problem or {}).get("fleet_entered") is False,
+        near_empty=plan_advice.near_empty(plan, occupied),
+        compare_with=plan_compare.counterparts(plan),
     )
 
 
@@ -233,6 +242,9 @@ def publish(plan_id: int) -> Response:
         flash(_("Only a draft with at least one bus can be published."), "error")
         return redirect(url_for(".show", plan_id=plan.id))
     db.session.commit()
+    if result.merged is not None:  # a top-up: merged into the live plan, shown there
+        flash(plan_display.merged_message(plan, result.merged), "success")
+        return redirect(url_for(".show", plan_id=result.merged.target.id))
     flash(_("Published: %(n)d workers have their seats.", n=result.seated), "success")
     if result.drops:
         flash(plan_display.drops_message(result.drops), "warning")
@@ -308,6 +320,7 @@ def plan_status(status: str) -> str:
         "published": _("published"),
         "superseded": _("superseded"),
         "discarded": _("discarded"),
+        "merged": _("merged into the live plan"),
     }
     return labels.get(status, status)
 

@@ -1,0 +1,194 @@
+"""A draft side by side with what is published over its days (issue 17 §3).
+
+Publishing a draft never takes a published seat away: a top-up (services/topup_publish.py)
+merges into the live plan, carrying copies of the live buses it uses (same code), and any other
+draft adds its buses beside the published ones. So the comparison is of the published buses now
+and the buses once the draft is published (the draft's, plus the published buses it does not
+carry, less those it empties), and of each worker's ride: bus code, seat and departure, so it
+holds whether a bus is a copy or new. Workers the draft seats but publishing would leave out
+(services/publishing.py ``seat_problems``) are listed with the reason. Workers are named only
+for the viewer's counties; the others are counted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from dispatch.extensions import db
+from dispatch.models import Plan, Trip, User, Worker
+from dispatch.models import trips as t
+from dispatch.services import publishing, topup_publish
+from dispatch.services.scope import covered_counties
+
+
+@dataclass(frozen=True)
+class Ride:
+    """Where a worker rides: bus code, seat, departure."""
+
+    bus: str
+    seat: int
+    departure: datetime
+    day: date
+
+
+@dataclass(frozen=True)
+class Row:
+    worker: Worker
+    old: Ride | None
+    new: Ride | None
+    why: publishing.Drop | None = None  # left out at publishing: the reason
+
+
+@dataclass
+class Comparison:
+    draft: Plan
+    published: list[Plan]
+    days: list[tuple[date, int, int]]  # day, buses published now, buses once it is published
+    published_cost: float
+    draft_cost: float  # of every bus once the draft is published
+    changed: list[Row] = field(default_factory=list)
+    added: list[Row] = field(default_factory=list)
+    dropped: list[Row] = field(default_factory=list)  # seated by the draft, left out by publishing
+    unchanged: int = 0
+    hidden: int = 0  # changes to workers of other counties: counted, never named
+    topup: bool = False  # the draft tops the published plan up (carries copies of its buses)
+
+    @property
+    def difference(self) -> float:
+        return round(self.draft_cost - self.published_cost, 2)
+
+
+def published_over(plan: Plan) -> list[Plan]:
+    """The published plans whose days meet the plan's, and whose counties meet its counties."""
+    found = db.session.scalars(
+        select(Plan)
+        .where(
+            Plan.id != plan.id,
+            Plan.status == t.PLAN_PUBLISHED,
+            Plan.date_from <= plan.date_to,
+            Plan.date_to >= plan.date_from,
+        )
+        .order_by(Plan.id)
+    )
+    mine = covered_counties(plan)
+    return [p for p in found if _meet(mine, covered_counties(p))]
+
+
+def drafts_over(plan: Plan) -> list[Plan]:
+    """The drafts a published plan can be compared with (their days and counties meet its own)."""
+    found = db.session.scalars(
+        select(Plan)
+        .where(
+            Plan.status == t.PLAN_DRAFT,
+            Plan.date_from <= plan.date_to,
+            Plan.date_to >= plan.date_from,
+        )
+        .order_by(Plan.id.desc())
+    )
+    mine = covered_counties(plan)
+    return [p for p in found if _meet(mine, covered_counties(p))]
+
+
+def _meet(a: set[str] | None, b: set[str] | None) -> bool:
+    return a is None or b is None or bool(a & b)
+
+
+def _trips(plan_ids: list[int], first: date, last: date) -> list[Trip]:
+    query = (
+        select(Trip)
+        .where(Trip.plan_id.in_(plan_ids), Trip.cancelled_at.is_(None))
+        .where(Trip.date >= first, Trip.date <= last)
+        .options(selectinload(Trip.seats))
+        .order_by(Trip.date, Trip.number, Trip.id)
+    )
+    return list(db.session.scalars(query)) if plan_ids else []
+
+
+def _rides(trips: list[Trip]) -> dict[int, tuple[Worker, Ride]]:
+    return {
+        s.worker_id: (s.worker, Ride(trip.code, s.seat_no, trip.departure_at, trip.date))
+        for trip in trips
+        for s in trip.seats
+    }
+
+
+def compare(draft: Plan, user: User) -> Comparison:
+    """The draft against the published plans over its days, named for the user's counties."""
+    published = published_over(draft)
+    now = _trips([p.id for p in published], draft.date_from, draft.date_to)
+    drafted = _trips([draft.id], draft.date_from, draft.date_to)
+    drops = {d.worker_id: d for d in publishing.seat_problems(draft)}
+    old = _rides(now)
+    new = {i: ride for i, ride in _rides(drafted).items() if i not in drops}
+    after = drafted + _kept(now, draft, set(new))
+    result = Comparison(
+        draft,
+        published,
+        _days(now, after),
+        round(sum(tr.cost for tr in now), 2),
+        round(sum(tr.cost for tr in after), 2),
+        topup=bool(topup_publish.info(draft).get("trips")),
+    )
+    counties = user.county_ids()
+    for worker_id in sorted(set(new) | set(drops), key=lambda i: _name(old, new, drops, i)):
+        row = _row(old.get(worker_id), new.get(worker_id), drops.get(worker_id), drafted)
+        _file(result, row, counties)
+    return result
+
+
+def _kept(now: list[Trip], draft: Plan, moving: set[int]) -> list[Trip]:
+    """The published buses that run on beside the draft once it is published: those it carries
+    no copy of, unless every passenger of one rides elsewhere in the draft (publishing cancels
+    a bus a top-up empties)."""
+    copies = set(topup_publish.info(draft).get("trips", {}).values())
+    return [
+        tr
+        for tr in now
+        if tr.id not in copies and not (tr.seats and {s.worker_id for s in tr.seats} <= moving)
+    ]
+
+
+def _name(old: dict, new: dict, drops: dict, worker_id: int) -> tuple[str, int]:
+    found = old.get(worker_id) or new.get(worker_id)
+    name = found[0].name if found else drops[worker_id].name
+    return name, worker_id
+
+
+def _row(before, after, drop: publishing.Drop | None, drafted: list[Trip]) -> Row:
+    if drop is not None:
+        worker = next(s.worker for tr in drafted for s in tr.seats if s.worker_id == drop.worker_id)
+        return Row(worker, before[1] if before else None, None, drop)
+    return Row(after[0], before[1] if before else None, after[1])
+
+
+def _file(result: Comparison, row: Row, counties: set[str] | None) -> None:
+    """File one worker under changed, added or dropped (or count them unchanged)."""
+    old, new = row.old, row.new
+    if old and new and (old.bus, old.seat, old.departure) == (new.bus, new.seat, new.departure):
+        result.unchanged += 1
+        return
+    if counties is not None and row.worker.county_id not in counties:
+        result.hidden += 1
+        return
+    target = result.dropped if row.why else result.changed if old else result.added
+    target.append(row)
+
+
+def _days(old: list[Trip], new: list[Trip]) -> list[tuple[date, int, int]]:
+    before, after = Counter(tr.date for tr in old), Counter(tr.date for tr in new)
+    return [(day, before[day], after[day]) for day in sorted(set(before) | set(after))]
+
+
+def counterparts(plan: Plan) -> list[Plan]:
+    """What the plan page offers to compare with: a draft's published plans, a published
+    plan's drafts; nothing for other plans."""
+    if plan.status == t.PLAN_DRAFT:
+        return published_over(plan)
+    if plan.status == t.PLAN_PUBLISHED:
+        return drafts_over(plan)
+    return []
