@@ -93,9 +93,15 @@ def _register_blueprints(app: Flask) -> None:
         auth,
         boarding,
         dashboard,
+        gate,
+        join,
         manifest,
         messages,
+        plan_advice,
         plans,
+        registrations,
+        replies,
+        ticket,
         trips,
         webhooks,
         workers,
@@ -107,12 +113,18 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(workers.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(plans.bp)
+    app.register_blueprint(plan_advice.bp)
     app.register_blueprint(trips.bp)
     app.register_blueprint(messages.bp)
+    app.register_blueprint(replies.bp)
     app.register_blueprint(manifest.bp)
+    app.register_blueprint(gate.bp)
     app.register_blueprint(boarding.bp)
+    app.register_blueprint(ticket.bp)
     app.register_blueprint(admin_users.bp)
     app.register_blueprint(admin_fleet.bp)
+    app.register_blueprint(join.bp)
+    app.register_blueprint(registrations.bp)
 
 
 def _register_commands(app: Flask) -> None:

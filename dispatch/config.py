@@ -18,6 +18,22 @@ TWILIO_FROM: str | None = None
 TWILIO_MESSAGING_SERVICE_SID: str | None = None
 TWILIO_BASE_URL = "https://api.twilio.com"
 TWILIO_TIMEOUT_S = 10
+# Alibaba Cloud SMS (SMS_BACKEND=aliyun): credentials, the address (http://127.0.0.1:PORT for a
+# local stand-in), the registered signature, and each notice kind's approved template code as
+# a JSON object; a kind without one is held, never sent as free text.
+ALIYUN_ACCESS_KEY_ID: str | None = None
+ALIYUN_ACCESS_KEY_SECRET: str | None = None
+ALIYUN_SMS_ENDPOINT = "dysmsapi.aliyuncs.com"
+ALIYUN_SMS_SIGN_NAME = "临汾人社"
+ALIYUN_SMS_TEMPLATES: str | dict | None = None
+ALIYUN_CONNECT_TIMEOUT_S = 5
+ALIYUN_READ_TIMEOUT_S = 10
+# Aliyun's default frequency limits per number (same signature): sending holds rather than
+# being refused with isv.BUSINESS_LIMIT_CONTROL. Raise them here when raised in the console.
+ALIYUN_SMS_PER_NUMBER_LIMITS = "1/minute,5/hour,10/day"
+# The secret in the SmsUp push address the console is given (replies from workers):
+# PUBLIC_BASE_URL/webhooks/aliyun/inbound/<token>; unset, that address answers 404.
+ALIYUN_SMS_CALLBACK_TOKEN: str | None = None
 PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 PROXY_COUNT = 0  # reverse proxies in front (TLS terminator): 1 applies werkzeug's ProxyFix
 SMS_SIGNATURE = "【临汾人社】"
@@ -66,6 +82,22 @@ RATELIMIT_HEADERS_ENABLED = True
 
 # Emergency contact printed on manifests
 EMERGENCY_PHONE = "0357-12333"
+
+# The worker's own ticket (/ticket): POSTs a minute from one address (on top of the SMS
+# codes' own limits), and how long an opened ticket stays open in that browser.
+TICKET_REQUESTS_PER_MINUTE = 10
+TICKET_SESSION_MINUTES = 30
+
+# Self-registration (/join). Limits per client address; a job fair puts hundreds of phones
+# behind one venue Wi-Fi or carrier NAT address, so they are wide: the per-number code limits
+# (5 an hour, 10 a day: services/verification.py) are what stops SMS pumping.
+BUREAU_NAME = "临汾市人力资源和社会保障局"  # printed on the /join poster
+VERIFY_CODES_PER_IP_HOUR = 60  # SMS codes (/join, /ticket) per address an hour
+JOIN_PAGE_LIMIT = "120 per minute"  # GET /join, /join/done, /join/qr.svg
+JOIN_SUBMIT_LIMIT = "120 per hour"  # POST /join (each code also allows only 5 tries)
+JOIN_CODE_LIMIT = "100 per hour"  # POST /join/code, refused numbers included
+JOIN_POSTER_LIMIT = "20 per minute"  # GET /join/poster.pdf (Chromium prints it)
+RETENTION_PENDING_DAYS = 30  # a self-registration nobody accepted is anonymised after this
 
 # Driver manifests: the driver's notice carries the signed manifest link (/m/<token>). Set
 # false when the link's domain is not registered with the SMS provider (links to Chinese

@@ -62,11 +62,13 @@ def form_value(value: object) -> str:
 
 
 STATUS_LABELS = {
+    "pending": _l("Awaiting review"),
     "registered": _l("Registered"),
     "assigned": _l("Assigned"),
     "notified": _l("Notified"),
     "boarded": _l("Boarded"),
     "no_show": _l("No-show"),
+    "arrived": _l("Arrived"),
     "cancelled": _l("Withdrawn"),
 }
 
@@ -286,9 +288,11 @@ def _favicon():
 NAV = (  # endpoint, label, admins only
     ("dashboard.index", _l("Dashboard"), False),
     ("workers.index", _l("Workers"), False),
+    ("registrations.index", _l("Registrations"), False),
     ("plans.index", _l("Plans"), False),
     ("boarding.index", _l("Boarding"), False),
     ("messages.index", _l("Messages"), False),
+    ("replies.index", _l("Replies"), False),
     ("workers.audit_log", _l("Audit"), True),
     ("admin_users.index", _l("Users"), True),
     ("admin_fleet.home", _l("Fleet and places"), True),

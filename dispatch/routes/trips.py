@@ -16,7 +16,15 @@ from dispatch.models import Trip, Worker, utcnow
 from dispatch.routes.access import editor_required
 from dispatch.routes.announce import announce_changes
 from dispatch.routes.forms import CsrfForm
-from dispatch.services import crew, plan_queries, route_map, scope, seat_actions, seats
+from dispatch.services import (
+    crew,
+    plan_queries,
+    reply_lists,
+    route_map,
+    scope,
+    seat_actions,
+    seats,
+)
 from dispatch.web import parse_id, select_locale
 
 bp = Blueprint("trips", __name__, url_prefix="/trips")
@@ -40,6 +48,7 @@ def _render(trip: Trip, status: int = 200):
         coaches=crew.coach_choices(trip),
         drivers=crew.driver_choices(trip),
         bus_map=route_map.bus_map(trip, select_locale(), current_app.config["TIMEZONE"]),
+        replies=reply_lists.bus_replies(trip, current_user, utcnow()),
     ), status
 
 

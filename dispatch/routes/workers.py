@@ -28,7 +28,7 @@ from dispatch.models.workers import CANCELLED
 from dispatch.routes.access import admin_required, editor_required
 from dispatch.routes.announce import announce_changes
 from dispatch.routes.forms import CsrfForm
-from dispatch.services import audit, choices, seats, worker_export, worker_import
+from dispatch.services import audit, choices, message_reports, seats, worker_export, worker_import
 from dispatch.services import workers as service
 from dispatch.services.import_previews import PreviewStore
 from dispatch.services.worker_columns import skip_reason_label
@@ -183,7 +183,13 @@ def edit(worker_id: int) -> Response | str:
             flash(_("Saved."), "success")
             return redirect(url_for(".edit", worker_id=worker.id))
     return render_template(
-        "workers/form.html", form=form, raw=raw, errors=errors, worker=worker, **_choices(worker)
+        "workers/form.html",
+        form=form,
+        raw=raw,
+        errors=errors,
+        worker=worker,
+        messages=message_reports.worker_messages(worker.id),
+        **_choices(worker),
     )
 
 
