@@ -14,6 +14,10 @@ MO := dispatch/translations/zh_Hans_CN/LC_MESSAGES/messages.mo
 # work (and retention does not empty it); DEMO_DAY=2026-03-01 replays the spring 2026 dates.
 DEMO_DAY ?= $(shell date -d '+7 days' +%F)
 
+# The suite on every core (pytest-xdist), at most four: each worker starts its own Chromium
+# and PostgreSQL server. PYTEST_ARGS= runs it in one process.
+PYTEST_ARGS ?= --numprocesses auto --maxprocesses 4
+
 .PHONY: run test lint translations extract-messages bench clean
 
 run: $(VENV)/.installed-run $(MO)
