@@ -25,7 +25,7 @@ from dispatch.models import utcnow
 from dispatch.services import join_poster, manifest_export, verification
 from dispatch.services import self_registration as service
 from dispatch.services.worker_fields import without_controls
-from dispatch.web import checks_its_own_text, select_locale
+from dispatch.web import checks_its_own_text
 
 bp = Blueprint("join", __name__)
 
@@ -57,7 +57,6 @@ def _form(raw: dict, errors: dict | None = None, notice: str = "", status: int =
         notice_bad=status >= 400,
         choices=service.form_choices(),
         consent=request.form.get("privacy_consent") == "1",
-        locale=select_locale(),
         retention_days=config.get("RETENTION_DAYS"),  # None: retention is off, say nothing
         pending_days=config.get("RETENTION_PENDING_DAYS") if config.get("RETENTION_DAYS") else None,
         hotline=config["EMERGENCY_PHONE"],
@@ -107,7 +106,7 @@ def code():
 
 
 def _too_many(many: verification.TooMany) -> str:
-    minutes = max(1, -(-many.retry_after_s // 60))
+    minutes = many.retry_after_minutes
     if many.scope == "number":
         return _(
             "This number has been sent too many codes. Try again in %(n)d minutes, or phone the "

@@ -22,7 +22,7 @@ from dispatch.routes.access import editor_required
 from dispatch.routes.forms import CsrfForm
 from dispatch.services import registration_review as service
 from dispatch.services import self_registration
-from dispatch.web import parse_id, select_locale
+from dispatch.web import parse_id
 
 bp = Blueprint("registrations", __name__, url_prefix="/registrations")
 
@@ -46,7 +46,6 @@ def index() -> str:
         reviewed=service.recent_reviews(current_user),
         reasons=[(code, label) for code, (label, _words) in service.DECLINE_REASONS.items()],
         form=CsrfForm(),
-        locale=select_locale(),
     )
 
 
@@ -98,5 +97,4 @@ def posters() -> str:
     return render_template(
         "registrations/posters.html",
         counties=self_registration.poster_places(current_user),
-        locale=select_locale(),
     )

@@ -112,7 +112,7 @@ def code() -> Response | tuple:
     except tickets.LookupInvalid as error:
         return _lookup(errors=error.errors), 400
     except verification.TooMany as error:
-        minutes = max(1, -(-error.retry_after_s // 60))
+        minutes = error.retry_after_minutes
         message = _("Too many codes asked for. Try again in %(n)d minutes.", n=minutes)
         return _lookup(error=message), 429, {"Retry-After": str(error.retry_after_s)}
     session.pop(OPENED, None)

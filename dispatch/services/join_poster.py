@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections import OrderedDict
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
-from threading import Lock
 from urllib.parse import urlencode
 
 import segno
@@ -14,9 +12,6 @@ import segno
 from dispatch.services import manifest_export
 
 POSTER_CSS = Path(__file__).resolve().parent.parent / "static" / "join-poster.css"
-_CACHE_SIZE = 64  # posters differ only by pickup point: a season has a few dozen
-_cache: OrderedDict[str, bytes] = OrderedDict()
-_cache_lock = Lock()
 
 
 def join_url(public_base_url: str, query: dict[str, str]) -> str:
@@ -47,16 +42,8 @@ def poster_css() -> str:
     return POSTER_CSS.read_text(encoding="utf-8")
 
 
+@lru_cache(maxsize=64)  # posters differ only by pickup point: a season has a few dozen
 def poster_pdf(html: str, chromium_path: str) -> bytes:
     """The poster page printed to A4; the same page is printed once per process and kept
     (Chromium takes a second or two; a public address must not make it work on every hit)."""
-    with _cache_lock:
-        if html in _cache:
-            _cache.move_to_end(html)
-            return _cache[html]
-    data = manifest_export.to_pdf(html, chromium_path)
-    with _cache_lock:
-        _cache[html] = data
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return data
+    return manifest_export.to_pdf(html, chromium_path)

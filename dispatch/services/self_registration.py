@@ -37,6 +37,7 @@ from dispatch.services import workers as worker_service
 from dispatch.services.place_names import name_key
 from dispatch.services.scope import in_scope
 from dispatch.services.worker_fields import (
+    FIELDS,
     Cleaned,
     Lookups,
     clean_mobile,
@@ -45,20 +46,8 @@ from dispatch.services.worker_fields import (
 )
 
 PRIVACY_NOTICE_VERSION = "2026-12"  # recorded with each registration: what the worker agreed to
-FORM_FIELDS = (
-    "name",
-    "id_number",
-    "phone",
-    "county",
-    "township",
-    "pickup_point",
-    "destination",
-    "employer",
-    "employer_text",
-    "earliest_date",
-    "latest_date",
-    "group",
-)
+# The coordinator's fields but the two the form sets itself, and an employer typed by hand.
+FORM_FIELDS = (*(f for f in FIELDS if f not in ("sms_consent", "notes")), "employer_text")
 
 
 @dataclass

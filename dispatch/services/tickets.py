@@ -9,7 +9,6 @@ keyed hash of the ID number, never the ID number itself.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -137,15 +136,12 @@ def request_code(
 ) -> dict[str, Any]:
     """Send a code when the pair names a worker, else only count the request; either way the
     value the session keeps until the code is typed. Raises verification.TooMany. Commits."""
-    if _worker_for(lookup.phone, _id_key(config, lookup.id_number), config) is not None:
+    id_key = _id_key(config, lookup.id_number)
+    if _worker_for(lookup.phone, id_key, config) is not None:
         verification.request_code(lookup.phone, PURPOSE_TICKET, client_ip, now, config, gateway)
     else:
         verification.count_unsent(lookup.phone, PURPOSE_TICKET, client_ip, now, config)
-    return {
-        "phone": lookup.phone,
-        "id_key": _id_key(config, lookup.id_number),
-        "at": now.timestamp(),
-    }
+    return {"phone": lookup.phone, "id_key": id_key, "at": now.timestamp()}
 
 
 def open_ticket(
@@ -171,8 +167,7 @@ def pending_phone(pending: Mapping[str, Any]) -> str:
 
 
 def _id_key(config: Mapping[str, Any], id_number: str) -> str:
-    key = str(config.get("SECRET_KEY") or "").encode()
-    return hmac.new(key, f"ticket-id:{id_number}".encode(), hashlib.sha256).hexdigest()
+    return verification.keyed_hash(config, f"ticket-id:{id_number}")
 
 
 def _worker_for(phone: str, id_key: str, config: Mapping[str, Any]) -> Worker | None:

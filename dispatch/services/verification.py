@@ -38,6 +38,11 @@ class TooMany(Exception):
     scope: str
     retry_after_s: int
 
+    @property
+    def retry_after_minutes(self) -> int:
+        """The wait in whole minutes, rounded up (at least one), as the pages say it."""
+        return max(1, -(-self.retry_after_s // 60))
+
 
 def request_code(
     phone: str,
@@ -133,14 +138,15 @@ def _check_limits(phone: str, client_ip: str, now: datetime, config: Mapping[str
         ).one()
         if count >= limit:
             window = (now - since).total_seconds()
-            waited = (now - _aware(oldest, now)).total_seconds() if oldest else 0
+            waited = (now - oldest).total_seconds() if oldest else 0  # UTCDateTime: aware
             raise TooMany(scope, max(1, int(window - waited)))
 
 
-def _aware(moment: datetime, like: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=like.tzinfo)
-
-
 def _hash(config: Mapping[str, Any], phone: str, purpose: str, code: str) -> str:
+    return keyed_hash(config, f"{purpose}:{phone}:{code}")
+
+
+def keyed_hash(config: Mapping[str, Any], message: str) -> str:
+    """HMAC-SHA256 of ``message`` under the app's SECRET_KEY, as hex (codes, ID numbers)."""
     key = str(config.get("SECRET_KEY") or "").encode()
-    return hmac.new(key, f"{purpose}:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()

@@ -1,28 +1,10 @@
 // /join: "Get code" asks for the SMS code without leaving the page and counts down before
 // the next request. Without this file the button posts the whole form and the page comes
-// back with what was typed. Loaded from a file: the CSP forbids inline code.
+// back with what was typed. The lists that follow each other (county → pickup points,
+// destination → employers) are workers.js, as on the coordinator's form. Loaded from a file:
+// the CSP forbids inline code.
 (function () {
   "use strict";
-
-  function narrow(select, value) {  // show only the options of the chosen county/destination
-    Array.prototype.forEach.call(select.options, function (option) {
-      var site = option.getAttribute("data-site");
-      if (site === null) { return; }
-      var fits = value !== "" && site === value;
-      option.hidden = !fits;
-      option.disabled = !fits;
-      if (!fits && option.selected) { select.value = ""; }
-    });
-  }
-
-  function follow(leaderId, followerId) {
-    var leader = document.getElementById(leaderId);
-    var follower = document.getElementById(followerId);
-    if (!leader || !follower) { return; }
-    var update = function () { narrow(follower, leader.value); };
-    leader.addEventListener("change", update);
-    update();
-  }
 
   function countdown(button, seconds, label) {
     var left = seconds;
@@ -65,8 +47,6 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    follow("f-county", "f-pickup_point");
-    follow("f-destination", "f-employer");
     var button = document.getElementById("send-code");
     if (button && window.fetch && window.FormData) {
       button.addEventListener("click", function (event) { askForCode(button, event); });

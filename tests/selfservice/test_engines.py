@@ -11,12 +11,12 @@ from dispatch.extensions import db
 from dispatch.models import User, Worker, utcnow
 from dispatch.services import registration_review, retention
 from tests.support.apps import make_app, seed_demo
-from tests.support.selfservice import e164, join_fields, join_phone, sent_code
+from tests.support.selfservice import join_fields, join_phone, sent_code
 
 
 def _register(client, app, n: int) -> None:
     client.post("/join/code", data={"phone": join_phone(n)})
-    code = sent_code(app.extensions["sms_gateway"], e164(join_phone(n)))
+    code = sent_code(app, n)
     assert client.post("/join", data={**join_fields(n), "code": code}).status_code == 303
 
 

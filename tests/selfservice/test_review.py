@@ -15,6 +15,7 @@ from dispatch.services.worker_fields import Lookups
 from dispatch.services.workers import create_worker
 from tests.support.apps import COORD_PASSWORD, login
 from tests.support.selfservice import e164, join_fields, join_phone, notices
+from tests.support.workers import workers_where
 
 
 def _pending(app, n: int, county: str = "hongtong", **changes) -> int:
@@ -28,10 +29,7 @@ def _pending(app, n: int, county: str = "hongtong", **changes) -> int:
 
 
 def _status(app, worker_id: int) -> Worker:
-    with app.app_context():
-        worker = db.session.get(Worker, worker_id)
-        db.session.expunge(worker)
-        return worker
+    return workers_where(app, id=worker_id)[0]
 
 
 def test_hong_accepts_in_bulk_and_each_worker_is_told_and_audited(client, demo_app):

@@ -3,7 +3,6 @@ SMS the console gateway sent (never from the page), and the outbox's notices."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -12,6 +11,8 @@ from sqlalchemy import select
 from dispatch.extensions import db
 from dispatch.identity import make_id_number
 from dispatch.models import AuditEvent, OutboundMessage, Worker
+from tests.support.tickets import codes_sent
+from tests.support.workers import workers_where
 
 
 def join_id_number(n: int) -> str:
@@ -46,13 +47,11 @@ def join_fields(n: int = 0, **changes: Any) -> dict[str, str]:
     return fields
 
 
-def sent_code(gateway, phone_e164: str) -> str:
-    """The 6-digit code of the newest SMS the console gateway sent to ``phone_e164``."""
-    bodies = [sms.body for sms in gateway.sent if sms.to == phone_e164]
-    assert bodies, f"no SMS to {phone_e164}"
-    found = re.search(r"\d{6}", bodies[-1])
-    assert found, bodies[-1]
-    return found.group(0)
+def sent_code(app, n: int) -> str:
+    """The 6-digit code of the newest SMS the console gateway sent to ``join_phone(n)``."""
+    codes = codes_sent(app, join_phone(n))
+    assert codes, f"no code sent to {join_phone(n)}"
+    return codes[-1]
 
 
 def e164(national: str) -> str:
@@ -60,11 +59,8 @@ def e164(national: str) -> str:
 
 
 def worker_by_id_number(app, id_number: str) -> Worker | None:
-    with app.app_context():
-        worker = db.session.scalar(select(Worker).where(Worker.id_number == id_number))
-        if worker is not None:
-            db.session.expunge(worker)
-        return worker
+    found = workers_where(app, id_number=id_number)
+    return found[0] if found else None
 
 
 def notices(app, kind: str, phone_e164: str | None = None) -> list[OutboundMessage]:
