@@ -20,11 +20,9 @@ import argparse
 import os
 import random
 import shutil
-import subprocess
 import sys
 import threading
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import requests
@@ -35,7 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 from load_data import (  # noqa: E402
     PASSWORD,
+    add_arguments,
     build,
+    coordinator_trips,
     make_app,
     start_cluster,
 )
@@ -53,7 +53,13 @@ from load_report import (  # noqa: E402
 from dispatch.extensions import db  # noqa: E402
 from dispatch.models import User, Worker  # noqa: E402
 from dispatch.services import accounts, demo  # noqa: E402
-from tests.support.gunicorn import Gunicorn, app_env, web_session  # noqa: E402
+from tests.support.gunicorn import (  # noqa: E402
+    Gunicorn,
+    app_env,
+    flask_process,
+    stop_processes,
+    web_session,
+)
 
 OK = {
     "login": {302},
@@ -224,8 +230,7 @@ def run(args, url: str, tmp: Path) -> tuple[str, bool]:
             select(User).where(User.username.like("coord%")).order_by(User.username)
         ).all()
         tokens = {u.username: accounts.create_token(u) for u in users[: args.clients]}
-        county_trips = _trips_by_county(before)
-        counties = {u.username: u.county_ids() for u in users}
+        trips = coordinator_trips(before)
         facts = {
             "workers": db.session.scalar(select(func.count()).select_from(Worker)),
             "buses": len(before),
@@ -235,26 +240,13 @@ def run(args, url: str, tmp: Path) -> tuple[str, bool]:
         db.session.commit()
     env = app_env(url, SMS_BACKEND="console")
     env["WEB_CONCURRENCY"] = str(args.web_workers)
-    scheduler = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "dispatch", "scheduler", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    scheduler = flask_process(["scheduler", "run"], env, tmp / "scheduler.log")
     server = Gunicorn(env, tmp / "gunicorn.log", workers=args.web_workers)
     try:
         server.wait_ready()
         clock = Clock(len(tokens), args.duration)
         clients = [
-            Coordinator(
-                n,
-                server.url,
-                tokens[name],
-                _their_trips(counties[name], county_trips, before),
-                clock,
-                args.think,
-            )
+            Coordinator(n, server.url, tokens[name], trips[name], clock, args.think)
             for n, name in enumerate(tokens, start=1)
         ]
         for client in clients:
@@ -266,8 +258,7 @@ def run(args, url: str, tmp: Path) -> tuple[str, bool]:
         seconds = time.monotonic() - clock.started
     finally:
         server.stop()
-        scheduler.terminate()
-        scheduler.wait(20)
+        stop_processes(scheduler)
     tallies = [c.tally for c in clients]
     problems = check_seats(app) + check_lost_updates(before, snapshot(app), tallies)
     summary = summarise(tallies, seconds, server_times(server.log))
@@ -275,26 +266,6 @@ def run(args, url: str, tmp: Path) -> tuple[str, bool]:
         db.engine.dispose()
     report = render(args, summary, problems, facts)
     return report, summary["5xx"] == 0 and not problems
-
-
-def _their_trips(counties: set[str], county_trips: dict[str, list[int]], maps: dict) -> list[int]:
-    """The buses carrying the coordinator's workers (any bus if none does: pages still open)."""
-    return sorted({t for c in counties for t in county_trips.get(c, [])}) or sorted(maps)
-
-
-def _trips_by_county(maps) -> dict[str, list[int]]:
-    owners = dict(
-        db.session.execute(
-            select(Worker.id, Worker.county_id).where(
-                Worker.id.in_([w for _, seats in maps.values() for w in seats.values()])
-            )
-        ).all()
-    )
-    found: dict[str, set[int]] = defaultdict(set)
-    for trip_id, (_, seats) in maps.items():
-        for worker_id in seats.values():
-            found[owners[worker_id]].add(trip_id)
-    return {county: sorted(trips) for county, trips in found.items()}
 
 
 def main() -> int:
@@ -307,15 +278,8 @@ def main() -> int:
         default=10.0,
         help="mean seconds between a coordinator's actions (people read, phone, decide)",
     )
-    parser.add_argument("--workers", type=int, default=100_000)
-    parser.add_argument("--web-workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
     parser.add_argument("--plan-seconds", type=float, default=20)
-    parser.add_argument(
-        "--cluster",
-        type=Path,
-        default=Path("/tmp/dispatch-load-pg"),
-        help="PostgreSQL cluster directory, created once and reused",
-    )
+    add_arguments(parser)
     parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     args = parser.parse_args()
     url, stop = start_cluster(args.cluster)

@@ -4,11 +4,13 @@ county coordinators."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from datetime import date, timedelta
 from datetime import time as clock
 from pathlib import Path
@@ -24,12 +26,24 @@ from dispatch.identity import make_id_number  # noqa: E402
 from dispatch.models import Coach, County, Employer, Plan, User, Worker  # noqa: E402
 from dispatch.services import accounts, demo, planning, publishing  # noqa: E402
 from tests.support import pg  # noqa: E402
-from tests.support.gunicorn import app_env  # noqa: E402
+from tests.support.gunicorn import migrate  # noqa: E402
 
 FIRST_DAY = date(2026, 3, 2)
 DAYS = 33  # 100,000 workers over 33 days: about 3,000 a day, as a busy spring season
 PLANNED_DAY = FIRST_DAY
 PASSWORD = "load-test-pass"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """--workers, --web-workers and --cluster: the benches on this database share them."""
+    parser.add_argument("--workers", type=int, default=100_000)
+    parser.add_argument("--web-workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
+    parser.add_argument(
+        "--cluster",
+        type=Path,
+        default=Path("/tmp/dispatch-load-pg"),
+        help="PostgreSQL cluster directory, created once and reused",
+    )
 
 
 # --- the database ------------------------------------------------------------------------
@@ -85,15 +99,7 @@ def make_app(url: str, tmp: Path):
 
 def build(url: str, tmp: Path, workers: int, clients: int, plan_seconds: float) -> None:
     """Migrate, then load workers, fleet, coordinators and a published day unless present."""
-    upgrade = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "dispatch", "db", "upgrade"],
-        cwd=ROOT,
-        env=app_env(url),
-        capture_output=True,
-        text=True,
-    )
-    if upgrade.returncode != 0:
-        raise SystemExit(upgrade.stderr)
+    migrate(url)
     app = make_app(url, tmp)
     with app.app_context():
         have = db.session.scalar(select(func.count()).select_from(Worker))
@@ -186,3 +192,25 @@ def _publish_day(app, plan_seconds: float) -> None:
         f"plan {plan.id}: {len(plan.trips)} buses, {seated} seated, {time.monotonic() - started:.0f} s",
         flush=True,
     )
+
+
+def coordinator_trips(maps: dict) -> dict[str, list[int]]:
+    """coordNN → the published buses (``maps``: load_report.snapshot) carrying their counties'
+    workers, or every bus if none does (their pages still open)."""
+    owners = dict(
+        db.session.execute(
+            select(Worker.id, Worker.county_id).where(
+                Worker.id.in_([w for _, seats in maps.values() for w in seats.values()])
+            )
+        ).all()
+    )
+    by_county: dict[str, set[int]] = defaultdict(set)
+    for trip_id, (_, seats) in maps.items():
+        for worker_id in seats.values():
+            by_county[owners[worker_id]].add(trip_id)
+    users = db.session.scalars(select(User).where(User.username.like("coord%")))
+    return {
+        u.username: sorted({t for c in u.county_ids() for t in by_county.get(c, ())})
+        or sorted(maps)
+        for u in users
+    }

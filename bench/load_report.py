@@ -19,23 +19,21 @@ sys.path.insert(0, str(ROOT))
 
 import results  # noqa: E402
 
+from dispatch.extensions import db  # noqa: E402
+from dispatch.models import Plan, SeatAssignment, Trip  # noqa: E402
+
 
 @dataclass
 class Tally:
     """One coordinator's measurements and accepted writes."""
 
-    samples: list[tuple[str, float, int]] = field(
-        default_factory=list
-    )  # kind, ms, status (0: exception)
-    accepted: list[tuple[int, int, tuple]] = field(
-        default_factory=list
-    )  # trip, base version, change
+    # kind, ms, status (0: exception)
+    samples: list[tuple[str, float, int]] = field(default_factory=list)
+    # trip, base version, change
+    accepted: list[tuple[int, int, tuple]] = field(default_factory=list)
     in_doubt: set[int] = field(default_factory=set)  # trips with a write of unknown outcome
     failures: Counter[str] = field(default_factory=Counter)  # "kind status" unexpected
 
-
-from dispatch.extensions import db  # noqa: E402
-from dispatch.models import Plan, SeatAssignment, Trip  # noqa: E402
 
 # --- checks and report ----------------------------------------------------------------------
 
@@ -131,14 +129,28 @@ SERVER_KINDS = (  # access-log request line → kind, as the clients name them
 )
 
 
+STAMP = re.compile(r"\[(\d\d/\w{3}/\d{4}:[\d:]{8} [+-]\d{4})\]")  # access log's %(t)s
+
+
+def access_times(log: Path, kinds) -> list[tuple[datetime, str, float]]:
+    """(moment, kind, ms in a gunicorn worker) of each request of ``kinds`` in the access log.
+
+    ``kinds``: (pattern on the line, kind) pairs, the first match naming the request."""
+    found = []
+    for line in log.read_text(errors="replace").splitlines():
+        stamp = STAMP.search(line)
+        kind = next((k for pattern, k in kinds if pattern.search(line)), None)
+        if stamp and kind and line.endswith("ms"):
+            moment = datetime.strptime(stamp.group(1), "%d/%b/%Y:%H:%M:%S %z")
+            found.append((moment, kind, float(line.rsplit(" ", 1)[1][:-2])))
+    return found
+
+
 def server_times(log: Path) -> dict[str, list[float]]:
     """Milliseconds each request spent in a gunicorn worker (no queueing), by kind."""
     times: dict[str, list[float]] = defaultdict(list)
-    for line in log.read_text(errors="replace").splitlines():
-        if line.endswith("ms") and '"' in line:
-            kind = next((k for pattern, k in SERVER_KINDS if pattern.search(line)), None)
-            if kind:
-                times[kind].append(float(line.rsplit(" ", 1)[1][:-2]))
+    for _moment, kind, ms in access_times(log, SERVER_KINDS):
+        times[kind].append(ms)
     return times
 
 

@@ -29,23 +29,21 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-from datetime import datetime
 from pathlib import Path
 
 import requests
-from load import _their_trips, _trips_by_county  # noqa: E402 (it puts the project on sys.path)
-from load_data import (  # noqa: E402
+from load_data import (  # noqa: E402 (it puts the project on sys.path)
     PASSWORD,
-    ROOT,
+    add_arguments,
     build,
+    coordinator_trips,
     make_app,
     start_cluster,
 )
-from load_report import snapshot  # noqa: E402
+from load_report import access_times, snapshot  # noqa: E402
 from plan_queue_report import KINDS, render, season, write_section  # noqa: E402
 from plan_watch import Watch  # noqa: E402
 from sqlalchemy import delete, func, select
@@ -63,7 +61,7 @@ from dispatch.models import (
     Worker,
 )
 from dispatch.services import accounts, demo, plan_queue, planning
-from tests.support.gunicorn import Gunicorn, app_env, csrf_of, web_session
+from tests.support.gunicorn import Gunicorn, app_env, csrf_of, flask_process, web_session
 
 ADMIN = "planadmin"  # a city-wide user: a county coordinator's plan covers their counties only
 SERVER_KINDS = (  # access-log request line → kind
@@ -189,47 +187,27 @@ def queue_direct(app, limit: float) -> tuple[int, float]:
     return plan_id, (time.monotonic() - started) * 1000
 
 
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
-    with open(log, "ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "dispatch", "worker", "run"],
-            cwd=ROOT,
-            env={**env, "DISPATCH_PLANNER_WORKERS": "1"},
-            stdout=out,
-            stderr=out,
-        )
-
-
 def measure(args, url: str, tmp: Path, facts: dict) -> dict:
     """Run gunicorn, the worker and the coordinators around one queued season plan."""
     app = make_app(url, tmp)
     maps = snapshot(app)
     with app.app_context():
-        by_county = _trips_by_county(maps)
-        counties = {
-            u.username: u.county_ids()
-            for u in db.session.scalars(select(User).where(User.username.like("coord%")))
-        }
+        trips = coordinator_trips(maps)
         db.session.commit()
     env = app_env(url, SMS_BACKEND="console")
     env["WEB_CONCURRENCY"] = str(args.web_workers)
     if args.stale_s:
         env["DISPATCH_PLANNER_STALE_S"] = f"{args.stale_s:g}"
     server = Gunicorn(env, tmp / "gunicorn.log", workers=args.web_workers)
-    worker = start_worker(env, tmp / "worker.log")
+    worker = flask_process(
+        ["worker", "run"], {**env, "DISPATCH_PLANNER_WORKERS": "1"}, tmp / "worker.log"
+    )
     watch, stop = Watch(url, worker.pid), threading.Event()
     try:
         server.wait_ready()
         names = [f"coord{n:02d}" for n in range(1, args.clients + 1)]
         clients = [
-            Coordinator(
-                n,
-                server.url,
-                _their_trips(counties[name], by_county, maps),
-                watch,
-                stop,
-                args.think,
-            )
+            Coordinator(n, server.url, trips[name], watch, stop, args.think)
             for n, name in enumerate(names, start=1)
         ]
         watch.start()
@@ -269,7 +247,7 @@ def measure(args, url: str, tmp: Path, facts: dict) -> dict:
         "post_ms": post_ms,
         "stale_s": args.stale_s or float(app.config["PLANNER_STALE_S"]),
         "samples": samples,
-        "server": server_times(tmp / "gunicorn.log"),
+        "server": access_times(tmp / "gunicorn.log", SERVER_KINDS),
         "watch": watch,
         "by_worker": watch.row.get("claimed_by") == owner,
         "worker_log": (tmp / "worker.log").read_text(errors="replace"),
@@ -306,18 +284,6 @@ def finish(app, plan_id: int, watch: Watch, args) -> dict:
     return facts
 
 
-def server_times(log: Path) -> list[tuple[datetime, str, float]]:
-    """(moment, kind, ms in a gunicorn worker) of every page request in the access log."""
-    found = []
-    for line in log.read_text(errors="replace").splitlines():
-        stamp = re.search(r"\[(\d\d/\w{3}/\d{4}:[\d:]{8} [+-]\d{4})\]", line)
-        kind = next((k for pattern, k in SERVER_KINDS if pattern.search(line)), None)
-        if stamp and kind and line.endswith("ms"):
-            moment = datetime.strptime(stamp.group(1), "%d/%b/%Y:%H:%M:%S %z")
-            found.append((moment, kind, float(line.rsplit(" ", 1)[1][:-2])))
-    return found
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-limit", type=float, default=120, help="the plan's seconds")
@@ -327,15 +293,13 @@ def main() -> int:
     parser.add_argument("--baseline", type=float, default=60, help="seconds of pages alone first")
     parser.add_argument("--tail", type=float, default=5, help="seconds of pages after the plan")
     parser.add_argument("--max-wait", type=float, default=1800, help="seconds to wait for the plan")
-    parser.add_argument("--workers", type=int, default=100_000)
     parser.add_argument(
         "--crews",
         type=int,
         default=150,
         help="two-driver crews at least (a season needs ~70 a day)",
     )
-    parser.add_argument("--web-workers", type=int, default=(os.cpu_count() or 1) * 2 + 1)
-    parser.add_argument("--cluster", type=Path, default=Path("/tmp/dispatch-load-pg"))
+    add_arguments(parser)
     parser.add_argument(
         "--stale-s", type=float, help="PLANNER_STALE_S for the worker (default: the app's, 30)"
     )

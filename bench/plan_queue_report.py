@@ -92,7 +92,7 @@ def setup(args, r: dict) -> list[str]:
 
 
 def render(args, r: dict) -> tuple[str, bool]:
-    w = r["watch"]  # plan_queue.Watch
+    w = r["watch"]  # plan_watch.Watch
     m, walls = w.marks, w.walls
     ended = m.get("ended", time.monotonic())
     running = window(r["samples"], m.get("running"), ended)
@@ -137,7 +137,7 @@ def render(args, r: dict) -> tuple[str, bool]:
     return "\n".join(lines), met
 
 
-def outcome(r: dict, w) -> list[str]:  # w: plan_queue.Watch
+def outcome(r: dict, w) -> list[str]:  # w: plan_watch.Watch
     """The plan's timeline, result, heartbeat and memory, as sentences."""
     m = w.marks
 

@@ -11,9 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, select
 
-from dispatch.models import (
-    Plan,
-)
+from dispatch.models import Plan
 from tests.support.gunicorn import children
 
 TERMINAL = ("draft", "failed", "cancelled", "discarded")

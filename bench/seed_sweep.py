@@ -9,6 +9,8 @@ given budget, as `plan run` would; the gap is to our own proven lower bound.
 
 from __future__ import annotations
 
+import os
+import platform
 import statistics
 import sys
 import time
@@ -84,14 +86,15 @@ def main() -> None:
     print(text)
     if args.record:
         note = (
-            f"`python bench/seed_sweep.py --seconds {args.seconds:g} --seeds {args.seeds}`, "
-            "Python 3.11, 2 CPUs. One generated day per seed (bench/planner.py: 17 counties, "
+            f"`python {' '.join(['bench/seed_sweep.py', *sys.argv[1:]])}`, "
+            f"Python {platform.python_version()}, {os.cpu_count()} CPUs. "
+            "One generated day per seed (bench/planner.py: 17 counties, "
             "12 sites, 45 % singles, families of 2-10), default rules (≤ 3 pickups, ≤ 2 "
             "drop-offs, 150 km spread), gap to our own lower bound; every plan passed `check` "
             "unless counted under faults. The target (issue 17 §7): ≤ 3 % on any day of "
             "300-3,000 workers in 60 s.\n\n"
         )
-        write_section(HEADING, f"{HEADING}\n\n{note}{text}")
+        write_section(HEADING, f"{HEADING}\n\n{note}{text}\n")  # blank line: a section may follow
 
 
 if __name__ == "__main__":

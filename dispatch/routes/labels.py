@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from dispatch.models import Trip
+from dispatch.notify import carrier_limits, outbox
 from dispatch.services import manifest as manifests
-from dispatch.services.notices import notices
+from dispatch.services.notices import notices, templates
 
 KIND_LABELS = {
     notices.DEPARTURE: _l("Departure notice"),
@@ -19,19 +20,19 @@ KIND_LABELS = {
     notices.CANCELLATION: _l("Cancellation notice"),
     notices.DRIVER: _l("Driver notice"),
     notices.WAITING: _l("On the list, bus to follow"),
-    "verification": _l("Verification code"),
-    "registration": _l("Registration result"),
-    "arrival": _l("Arrival notice"),
+    templates.VERIFICATION: _l("Verification code"),
+    templates.REGISTRATION: _l("Registration result"),
+    templates.ARRIVAL: _l("Arrival notice"),
 }
 
 
 # Why the outbox holds a pending row back (notify/outbox.py, notify/carrier_limits.py).
 HOLD_LABELS = {
-    "held:template": _l(
+    outbox.HELD_TEMPLATE: _l(
         "Held: no approved SMS template for this kind of notice yet; it goes out once one is set"
     ),
     "template": _l("Not sent: no approved SMS template for this kind of notice"),
-    "carrier:rate": _l(
+    carrier_limits.RATE: _l(
         "Held: the SMS provider's limit per number (e.g. one a minute) is reached; it goes shortly"
     ),
 }

@@ -26,7 +26,8 @@ NEAR = {
 LOYALTY = 0.85  # share of a county's other workers who go to its partner's neighbour
 ANCHOR_SHARE = 0.7
 AFFINITY = 0.9  # share of a county's factory workers who go to its partner factory
-# Workers per county, roughly as the counties' populations (the mountain counties send few).
+# Workers per county, roughly as the counties' populations. The mountain counties held their
+# fairs later: they send nobody on this campaign's days.
 COUNTY_WEIGHTS = {
     "yaodu": 16,
     "hongtong": 14,
@@ -38,7 +39,6 @@ COUNTY_WEIGHTS = {
     "fushan": 4,
     "xiangning": 4,
 }
-# The mountain counties held their fairs later: they send nobody on this campaign's days.
 GROUP_SIZES = (1, 1, 1, 1, 1, 1, 2, 2, 3, 4)  # a third travel in groups
 WINDOW_DAYS = (0, 1, 1, 2)
 START_OFFSETS = (0,)  # a campaign leaves on its day; some can also go a day or two later
