@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from dispatch.services.notices import catalogue
+from dispatch.services.notices.journeys import signature_of
 
 sms_cli = AppGroup("sms", help="SMS templates for the provider's console.")
 
@@ -18,7 +19,7 @@ def templates_command(kinds: tuple[str, ...]) -> None:
     found = [e for e in catalogue.entries(current_app.config) if not kinds or e.kind in kinds]
     if kinds and len(found) != len(set(kinds)):
         raise click.UsageError(f"unknown kind; use {', '.join(catalogue.KIND_NAMES)}")
-    click.echo(f"短信签名：{catalogue.signature_of(current_app.config)}")
+    click.echo(f"短信签名：{signature_of(current_app.config)}")
     click.echo("")
     for entry in found:
         click.echo("\n".join(catalogue.lines(entry)))

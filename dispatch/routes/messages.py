@@ -102,12 +102,7 @@ def index() -> str:
         filters=filters,
         counties=counties,
         trip_choices=reports.trip_choices(scope),
-        kind_labels=KIND_LABELS,
-        status_labels=STATUS_LABELS,
-        status_badges=STATUS_BADGES,
         statuses=reports.STATUSES,
-        reason_label=reason_label,
-        price=price_per_segment(),
     )
 
 
@@ -117,7 +112,7 @@ def price_per_segment() -> float:
 
 @bp.app_context_processor
 def message_words() -> dict[str, Any]:
-    """What any page listing messages needs to show them (the worker's page does)."""
+    """What any page listing messages needs to show them (this blueprint's and the worker's)."""
     return {
         "message_reason": reason_label,
         "message_status_labels": STATUS_LABELS,

@@ -56,8 +56,6 @@ LEGACY_REASONS = (
     ("4 distinct sms already sent today", "carrier:daily"),
     ("held to the next day", "carrier:daily"),
 )
-OPT_OUT_CODES = refusals.UNSUBSCRIBED
-INVALID_CODES = refusals.INVALID_NUMBER  # provider codes that say the number is wrong
 
 
 @dataclass(frozen=True)
@@ -226,9 +224,9 @@ def reason_code(message: OutboundMessage) -> str | None:
     refusal: the page tells them apart by the status.
     """
     code = message.error_code or ""
-    if code in OPT_OUT_CODES:
+    if code in refusals.UNSUBSCRIBED:
         return refusals.OPTED_OUT
-    if code in INVALID_CODES:
+    if code in refusals.INVALID_NUMBER:
         return refusals.NUMBER_INVALID
     if code and not code.isdigit():
         return code
@@ -251,7 +249,7 @@ def worker_messages(worker_id: int, limit: int = 50) -> list[OutboundMessage]:
 
 
 def message_json(
-    message: OutboundMessage, price_per_segment: float = 0.0, reason_text: str = ""
+    message: OutboundMessage, price_per_segment: float, reason_text: str
 ) -> dict[str, Any]:
     """A message as the API shows it (times in UTC, ISO 8601); ``reason_text`` is the reason
     in the caller's language (the stored English text stays in the logs)."""

@@ -1,8 +1,12 @@
 """A coordinator reads what was sent: the demo plan published with its coaches, the tick run,
-then the messages page, the worker's page and the dashboard in Chromium (issue 18 §2, §5)."""
+then the messages page, the worker's page and the dashboard in Chromium (issue 18 §2, §5).
+
+This module's ``live_server`` serves that app, so the shared ``journey`` and
+``phone_journey`` pages (tests/support/browser.py) open on it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -34,15 +38,20 @@ def notified(published_app):
         args=["notify", "tick", "--now", NOW.isoformat()]
     )
     assert result.exit_code == 0 and "sent=" in result.output, result.output
-    server = LiveServer(published_app)
-    yield published_app, server.url
+    return published_app
+
+
+@pytest.fixture
+def live_server(notified) -> Iterator[LiveServer]:
+    server = LiveServer(notified)
+    yield server
     server.stop()
 
 
 def test_the_text_sent_is_on_the_messages_page_the_workers_page_and_the_dashboard_counts_it(
-    chromium, notified, shot
+    journey, notified, shot
 ):
-    app, url = notified
+    app, page = notified, journey
     with app.app_context():
         row = db.session.scalars(
             select(OutboundMessage)
@@ -58,13 +67,6 @@ def test_the_text_sent_is_on_the_messages_page_the_workers_page_and_the_dashboar
             ).all()
         )
     assert body.startswith("【临汾人社】") and count_segments(body) == 1
-    context = chromium.new_context(
-        locale="zh-CN", base_url=url, viewport={"width": 1280, "height": 900}
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     log_in(page, "admin", ADMIN_PASSWORD)
 
     page.goto("/messages/")
@@ -98,21 +100,15 @@ def test_the_text_sent_is_on_the_messages_page_the_workers_page_and_the_dashboar
     page.reload()
     expect(page.locator('[data-stage="delivered"]')).to_have_text("1")
     expect(page.locator('[data-stage="notified"]')).to_have_text(str(notified_count))
-    context.close()
-    assert not errors, errors
 
 
-def test_the_workers_messages_read_on_a_phone(chromium, notified, shot):
-    app, url = notified
+def test_the_workers_messages_read_on_a_phone(phone_journey, notified, shot):
+    app, page = notified, phone_journey
     with app.app_context():
         row = db.session.scalars(
             select(OutboundMessage).where(OutboundMessage.kind == "departure")
         ).first()
         body, worker_id = row.body, row.worker_id
-    context = chromium.new_context(
-        locale="zh-CN", base_url=url, viewport={"width": 390, "height": 844}, is_mobile=True
-    )
-    page = context.new_page()
     log_in(page, "admin", ADMIN_PASSWORD)
     page.goto(f"/workers/{worker_id}")
     text = page.locator("#worker-messages .sms-body", has_text=body)
@@ -120,4 +116,3 @@ def test_the_workers_messages_read_on_a_phone(chromium, notified, shot):
     box = text.bounding_box()
     assert box and box["width"] >= 250 and box["x"] + box["width"] <= 390  # on screen, whole
     shot(page, "worker on a phone")
-    context.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from dispatch.services.notices import templates
+from dispatch.services.notices.journeys import NoticeSettings
 from tests.support.apps import make_app
 
 
@@ -44,3 +45,11 @@ def test_one_kind_and_a_template_over_its_budget_is_flagged(tmp_path):
     assert "== departure · 乘车通知  !! 超出条数预算" in result.output
     assert "== reminder" not in result.output and "超出条数预算：departure" in result.stderr
     assert _run(app, "--kind", "nonsense").exit_code != 0
+
+
+def test_notices_carry_the_signature_the_phone_shows():
+    """Aliyun puts its registered sign name before the text, whatever SMS_SIGNATURE says: the
+    stored text (the pages, the segment count) carries that one."""
+    aliyun = {"SMS_BACKEND": "aliyun", "ALIYUN_SMS_SIGN_NAME": "洪洞人社", "SMS_SIGNATURE": "【x】"}
+    assert NoticeSettings.from_config(aliyun).signature == "【洪洞人社】"
+    assert NoticeSettings.from_config({"SMS_SIGNATURE": "【测试】"}).signature == "【测试】"

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from dispatch.notify.segments import count_segments
-from dispatch.services.notices.templates import TEMPLATES, Template
+from dispatch.services.notices import templates
+from dispatch.services.notices.journeys import signature_of
+from dispatch.services.notices.templates import Template
 
 KIND_NAMES = {
     "departure": "乘车通知",
@@ -39,13 +41,6 @@ class Entry:
         return count_segments(self.sample)
 
 
-def signature_of(config: Mapping[str, Any]) -> str:
-    """The signature the provider puts before every text: 【name】."""
-    if str(config.get("SMS_BACKEND", "")).lower() == "aliyun":
-        return f"【{config.get('ALIYUN_SMS_SIGN_NAME') or '临汾人社'}】"
-    return str(config.get("SMS_SIGNATURE") or "【临汾人社】")
-
-
 def configured_codes(config: Mapping[str, Any]) -> dict[str, str]:
     raw = config.get("ALIYUN_SMS_TEMPLATES") or {}
     if isinstance(raw, str):
@@ -59,12 +54,16 @@ def configured_codes(config: Mapping[str, Any]) -> dict[str, str]:
 def entries(config: Mapping[str, Any]) -> list[Entry]:
     """Every kind's template, in the order of CONTRACTS.md §7."""
     signature, codes = signature_of(config), configured_codes(config)
-    found = []
-    for kind, template in TEMPLATES.items():
-        sample = signature + template.render(template.example())
-        over = max(count_segments(sample) - template.segments, 0)
-        found.append(Entry(kind, template, codes.get(kind, ""), sample, over))
-    return found
+    return [
+        Entry(
+            kind,
+            template,
+            codes.get(kind, ""),
+            templates.sample(template, signature),
+            templates.over_budget(template, signature),
+        )
+        for kind, template in templates.TEMPLATES.items()
+    ]
 
 
 def lines(entry: Entry) -> list[str]:

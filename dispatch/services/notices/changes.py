@@ -95,8 +95,10 @@ def worker_changes(
     j = journey_of(seat)
     handouts = welfare_handouts(trip.plan)
     if told is None:  # nothing reached the worker yet: the whole set, as at publishing
-        kinds = [k for k in (DEPARTURE, REMINDER, WELFARE) if k != DEPARTURE or j.trip.coach]
-        if j.trip.coach is None and not _waiting_told(worker.id, trip.id):
+        kinds = [REMINDER, WELFARE]
+        if j.trip.coach is not None:
+            kinds.insert(0, DEPARTURE)
+        elif not _waiting_told(worker.id, trip.id):
             kinds.insert(0, WAITING)
         return journey_drafts(j, version, now, s, handouts, kinds)
     renewed = [k for k in (REMINDER, WELFARE) if k in cancelled]

@@ -72,7 +72,7 @@ class NoticeSettings:
         if isinstance(config, NoticeSettings):
             return config
         return cls(
-            signature=str(config.get("SMS_SIGNATURE", cls.signature)),
+            signature=signature_of(config),
             tz=str(config.get("TIMEZONE", cls.tz)),
             quiet=parse_quiet_hours(config.get("SMS_QUIET_HOURS", "22:00-07:00")),
             hotline=str(config.get("EMERGENCY_PHONE", cls.hotline)),
@@ -89,6 +89,14 @@ class NoticeSettings:
 
 
 Settings = Mapping[str, Any] | NoticeSettings
+
+
+def signature_of(config: Mapping[str, Any]) -> str:
+    """The signature the phone shows before every text: 【name】, Aliyun's registered sign
+    name when it sends (it adds its own, whatever SMS_SIGNATURE says), else SMS_SIGNATURE."""
+    if str(config.get("SMS_BACKEND", "")).lower() == "aliyun":
+        return f"【{config.get('ALIYUN_SMS_SIGN_NAME') or '临汾人社'}】"
+    return str(config.get("SMS_SIGNATURE") or NoticeSettings.signature)
 
 
 def _link_base(config: Mapping[str, Any]) -> str:

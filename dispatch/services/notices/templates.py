@@ -249,7 +249,11 @@ def cut(text: str, most: int) -> str:
     return text if len(text) <= most else text[: max(most - 1, 0)] + ELLIPSIS
 
 
+def sample(template: Template, signature: str, lang: str = "zh") -> str:
+    """The template's example as the phone shows it, signature included."""
+    return signature + template.render(template.example(), lang)
+
+
 def over_budget(template: Template, signature: str, lang: str = "zh") -> int:
     """Segments of the example over the template's budget (0 when it fits)."""
-    text = signature + template.render(template.example(), lang)
-    return max(count_segments(text) - template.segments, 0)
+    return max(count_segments(sample(template, signature, lang)) - template.segments, 0)

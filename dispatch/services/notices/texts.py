@@ -48,13 +48,9 @@ def cn_time(moment: time) -> str:
     return f"{moment:%H:%M}"
 
 
-def cn_when(day: date, moment: time) -> str:
-    """3月1日07:30: one variable (the provider refuses two variables side by side)."""
-    return cn_date(day) + cn_time(moment)
-
-
 def when(day: date, moment: time | None, lang: str = "zh") -> str:
-    """3月1日07:30 (Mar 1 07:30 in English); the date alone without ``moment``."""
+    """3月1日07:30 (Mar 1 07:30 in English): one variable, as the provider refuses two side
+    by side; the date alone without ``moment``."""
     if lang == "en":
         return f"{day:%b} {day.day}" + ("" if moment is None else f" {cn_time(moment)}")
     return cn_date(day) + ("" if moment is None else cn_time(moment))
