@@ -1,5 +1,5 @@
 """Alibaba Cloud SMS bench: how many SMS a tick sends per second through the official SDK
-against the local Dysmsapi stand-in (tests/notify/aliyun_standin.py), on SQLite, pacing off.
+against the local Dysmsapi stand-in (tests/support/aliyun_standin.py), on SQLite, pacing off.
 
 Measures the bare SDK loop (SendSms after SendSms: the floor), then one `run_tick` draining
 ``--messages`` due departure notices, one per worker (the per-number limits are on, as in
@@ -17,13 +17,14 @@ import platform
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import results  # noqa: E402  (bench/ is the script's own folder on sys.path)
+from notify import worker_row  # noqa: E402  (the Twilio bench's workers)
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1,localhost")
 
@@ -35,8 +36,8 @@ from dispatch.jobs.scheduler import run_tick  # noqa: E402
 from dispatch.models import OutboundMessage, Worker  # noqa: E402
 from dispatch.notify.aliyun_backend import AliyunGateway  # noqa: E402
 from dispatch.notify.gateway import OutgoingSms  # noqa: E402
-from tests.notify.aliyun_standin import AliyunStandIn  # noqa: E402
 from tests.support.aliyun import aliyun_config  # noqa: E402
+from tests.support.aliyun_standin import AliyunStandIn  # noqa: E402
 
 NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: no quiet hours
 PARAMS = {"date": "3月1日", "time": "07:30", "place": "洪洞县汽车站", "plate": "晋L12345"}
@@ -58,27 +59,11 @@ def build(standin: AliyunStandIn, tmp: str, messages: int):
         db.create_all()
         demo.load_demo(workers=0)
         db.session.commit()
-        db.session.execute(insert(Worker), [_worker(i) for i in range(messages)])
+        db.session.execute(insert(Worker), [worker_row(i) for i in range(messages)])
         workers = db.session.execute(select(Worker.id, Worker.phone)).all()
         db.session.execute(insert(OutboundMessage), [_row(w, p) for w, p in workers])
         db.session.commit()
     return app
-
-
-def _worker(i: int) -> dict[str, object]:
-    return {
-        "name": f"工人{i}",
-        "id_number": f"141002{19800101 + i % 28:08d}{i:04d}"[:18],
-        "phone": f"+86138{i:08d}",
-        "birth_date": date(1980, 1, 1),
-        "sex": "M",
-        "county_id": "hongtong",
-        "pickup_site_id": "hongtong",
-        "destination_site_id": "js-kunshan",
-        "earliest_date": date(2026, 3, 1),
-        "latest_date": date(2026, 3, 1),
-        "version": 1,
-    }
 
 
 def _row(worker_id: int, phone: str) -> dict[str, object]:

@@ -86,7 +86,7 @@ def seed(uri: str, fake_url: str, tmp: str, messages: int) -> None:
         demo.load_demo(workers=0)
         db.session.commit()
         count = -(-messages // PER_WORKER)
-        db.session.execute(insert(Worker), [_worker(i) for i in range(count)])
+        db.session.execute(insert(Worker), [worker_row(i) for i in range(count)])
         ids = list(db.session.scalars(select(Worker.id).order_by(Worker.id)))
         phones = dict(db.session.execute(select(Worker.id, Worker.phone)).all())
         rows = [_message(n, ids[n // PER_WORKER], phones) for n in range(messages)]
@@ -96,7 +96,8 @@ def seed(uri: str, fake_url: str, tmp: str, messages: int) -> None:
     app.extensions["sms_gateway"].close()
 
 
-def _worker(i: int) -> dict[str, object]:
+def worker_row(i: int) -> dict[str, object]:
+    """Worker ``i`` of a bench, for a bulk insert (bench/aliyun_notify.py too)."""
     return {
         "name": f"工人{i}",
         "id_number": f"141002{19800101 + i % 28:08d}{i:04d}"[:18],

@@ -5,7 +5,7 @@
 - pg: a throwaway PostgreSQL server, a database per test, ``db_url`` for both engines
 - browser: real Chromium through Playwright, a live server in a thread, browser journeys
 - sms: a Twilio-compatible server on loopback and apps wired to it
-- aliyun: the Alibaba Cloud SMS stand-in (tests/notify/aliyun_standin.py) and apps wired to it
+- aliyun: the Alibaba Cloud SMS stand-in (tests/support/aliyun_standin.py) and apps wired to it
 - published: the demo plan published, copied per test
 - field: the field journeys' plan, published a week ahead and notified
 """

@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
 from alibabacloud_dysmsapi20170525 import models as sms_models
 from alibabacloud_dysmsapi20170525.client import Client
 from alibabacloud_tea_openapi import exceptions as api_errors
@@ -28,13 +27,6 @@ from alibabacloud_tea_openapi.utils_models import Config
 from darabonba.exceptions import RetryError, UnretryableException
 from darabonba.policy.retry import RetryOptions
 from darabonba.runtime import RuntimeOptions
-from urllib3.exceptions import (
-    MaxRetryError,
-    NameResolutionError,
-    NewConnectionError,
-    ProxyError,
-    SSLError,
-)
 
 from dispatch.notify.carrier_limits import parse_per_number_limits
 from dispatch.notify.gateway import (
@@ -48,6 +40,7 @@ from dispatch.notify.gateway import (
     UnknownOutcome,
 )
 from dispatch.notify.segments import count_segments
+from dispatch.notify.transport import never_sent
 
 PROVIDER = "aliyun"
 # Business codes that say "not now" (nothing was sent): frequency and volume controls, a
@@ -158,7 +151,8 @@ class AliyunGateway:
         if body.get("Code") != "OK":
             raise _business_refusal(body)
         biz_id = str(body.get("BizId") or "")
-        return SendResult(PROVIDER, biz_id, "accepted", _segments(sms), polls_receipts=True)
+        segments = count_segments(sms.body)
+        return SendResult(PROVIDER, biz_id, "accepted", segments, polls_receipts=True)
 
     def query_receipt(
         self, phone: str, sent_on: datetime, biz_id: str | None, out_id: str | None = None
@@ -249,10 +243,6 @@ def _receipt(detail: Mapping[str, Any]) -> Receipt:
     return Receipt(status, error or None, detail.get("ReceiveDate") or None)
 
 
-def _segments(sms: OutgoingSms) -> int:
-    return count_segments(sms.body)
-
-
 def _business_refusal(body: Mapping[str, Any]) -> SmsError:
     code = str(body.get("Code") or "unknown")
     text = f"Aliyun refused ({code}): {body.get('Message') or ''}"[:300]
@@ -281,17 +271,6 @@ def _transport_failure(error: UnretryableException) -> SmsError:
     """No answer: temporary if the request never left, unknown if it may have arrived."""
     inner = getattr(error, "inner_exception", None)
     cause = inner.__context__ if isinstance(inner, RetryError) else inner
-    if isinstance(cause, requests.ConnectTimeout) or (
-        isinstance(cause, requests.ConnectionError)
-        and not isinstance(cause, requests.ReadTimeout)
-        and _never_connected(cause)
-    ):
+    if never_sent(cause):
         return TemporaryFailure(f"could not connect to Aliyun: {cause}"[:300], code="connect")
     return UnknownOutcome(f"no answer from Aliyun after sending: {cause or inner}"[:300], "timeout")
-
-
-def _never_connected(error: requests.ConnectionError) -> bool:
-    reason = error.args[0] if error.args else None
-    if isinstance(reason, MaxRetryError):
-        reason = reason.reason
-    return isinstance(reason, NewConnectionError | NameResolutionError | SSLError | ProxyError)

@@ -142,7 +142,7 @@ def aliyun_uplinks(payload: Any) -> list[InboundSms]:
                 provider_sid=f"aliyun:{sequence}"[:MAX_SID] if sequence not in (None, "") else None,
                 from_phone=phone_of(str(item["phone_number"])),
                 body=str(item.get("content") or "")[:MAX_BODY],
-                sent_at=_aliyun_time(item.get("send_time")),
+                sent_at=aliyun_time(item.get("send_time")),
             )
         )
     return found
@@ -160,8 +160,9 @@ def phone_of(raw: str) -> str:
     return raw.strip()[:20]
 
 
-def _aliyun_time(value: Any) -> datetime | None:
-    """SmsUp's "2017-09-01 00:00:00" (or "20170901000000"), Beijing time, as an aware datetime."""
+def aliyun_time(value: Any) -> datetime | None:
+    """Aliyun's "2017-09-01 00:00:00" (or "20170901000000"), Beijing time, as an aware
+    datetime (SmsUp's send_time, a receipt's ReceiveDate); None if unreadable."""
     for layout in ("%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S"):
         try:
             return datetime.strptime(str(value), layout).replace(tzinfo=ALIYUN_TIME_ZONE)

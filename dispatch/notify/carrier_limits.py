@@ -6,9 +6,9 @@
   local day is held to the next local day, or suppressed when urgent (an urgent same-day
   change is useless tomorrow: a coordinator must phone instead).
 
-- A provider's own frequency limits per number (Aliyun: 1 a minute, 5 an hour, 10 a day by
-  default; TickOptions.per_number): a row that would exceed one is held until the oldest
-  counted message leaves that window. Counted by number, whoever the row belongs to, so
+- A provider's own frequency limits per number (the gateway's ``per_number_limits``; Aliyun:
+  1 a minute, 5 an hour, 10 a day by default): a row that would exceed one is held until the
+  oldest counted message leaves that window. Counted by number, whoever the row belongs to, so
   verification codes (no worker) count too. Windows roll, so a natural-day limit is kept too.
 
 Rows that were, or may have been, handed to the provider count: anything with ``sent_at``,
@@ -169,8 +169,10 @@ class BatchCarrierRules:
         # recipient key -> [(body, to_phone, moment)] for rows that were or may have been sent
         self.history: dict[tuple[str, object], list[tuple[str, str, datetime]]] = {}
         worker_ids = {c.worker_id for c in candidates if c.worker_id is not None}
-        phones = {c.to_phone for c in candidates if c.worker_id is None}
-        since = min(self.day_start, self.window_start)
+        # Numbers: a non-worker's history, and every number the per-number limits count.
+        phones = {c.to_phone for c in candidates if per_number or c.worker_id is None}
+        longest = timedelta(seconds=max((seconds for _, seconds in per_number), default=0))
+        since = min(self.day_start, self.window_start, now - longest)
         if worker_ids:
             for worker_id, body, to_phone, moment in db.session.execute(
                 _batch_history_query(by_worker=True),
@@ -183,16 +185,7 @@ class BatchCarrierRules:
                 {"keys": list(phones), "owner": owner, "since": since},
             ):
                 self.history.setdefault(("p", to_phone), []).append((body, to_phone, moment))
-        if per_number:
-            self._load_numbers({c.to_phone for c in candidates}, owner, per_number)
-
-    def _load_numbers(self, phones: set[str], owner: str, per_number: Limits) -> None:
-        since = self.now - timedelta(seconds=max(seconds for _, seconds in per_number))
-        for _worker_id, _body, to_phone, moment in db.session.execute(
-            _batch_history_query(by_worker=False),
-            {"keys": list(phones), "owner": owner, "since": since},
-        ):
-            self.by_number.setdefault(to_phone, []).append(moment)
+                self.by_number.setdefault(to_phone, []).append(moment)
 
     @staticmethod
     def _key(candidate: Candidate) -> tuple[str, object]:
@@ -233,8 +226,7 @@ class BatchCarrierRules:
 
     def record_handed(self, candidate: Candidate, moment: datetime) -> None:
         """``candidate`` was (or may have been) handed to the provider at ``moment``."""
-        if self.per_number:
-            self.by_number.setdefault(candidate.to_phone, []).append(moment)
+        self.by_number.setdefault(candidate.to_phone, []).append(moment)
         entry = (candidate.body, candidate.to_phone, moment)
         self.history.setdefault(self._key(candidate), []).append(entry)
         if candidate.worker_id is not None:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import joinedload
 from dispatch.extensions import db
 from dispatch.models import OutboundMessage
 from dispatch.models import messages as m
-from dispatch.notify.carrier_limits import Candidate, Limits
+from dispatch.notify.carrier_limits import Candidate
 from dispatch.notify.quiet_hours import Window
 from dispatch.notify.suppression import refusal_not_to_send
 
@@ -45,7 +45,6 @@ class TickOptions:
     owner: str = "tick"
     claim_batch: int = 50  # rows claimed per statement when unpaced (see sending._Drain.claim_size)
     budget_s: float = 240  # stop claiming after this much wall time; the next tick goes on
-    per_number: Limits = ()  # the provider's frequency limits per number (carrier_limits.py)
 
 
 def claim_due(
@@ -169,15 +168,6 @@ def load_claimed(ids: list[int]) -> list[ClaimedSms]:
             ClaimedSms(candidate, row.expires_at, row.attempts, text, code, row.kind, row.params)
         )
     return claimed
-
-
-def count_held_for_templates() -> int:
-    """Pending rows held because their kind has no approved template (shown to people)."""
-    count = db.session.scalar(
-        select(func.count()).where(OM.status == m.MSG_PENDING, OM.error_code == HELD_TEMPLATE)
-    )
-    db.session.commit()
-    return count or 0
 
 
 def release_claims(ids: list[int], owner: str) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy import func, or_, select, update
 from dispatch.extensions import db
 from dispatch.models import OutboundMessage, Worker
 from dispatch.models import messages as m
+from dispatch.notify.callbacks import aliyun_time
 from dispatch.notify.gateway import Receipt, SmsError, SmsGateway
 from dispatch.notify.suppression import apply_provider_error
 
@@ -34,7 +35,7 @@ log = logging.getLogger("dispatch.sms")
 RECEIPT_WINDOW = timedelta(hours=72)  # receipts can come this late (DOMAIN.md)
 FIRST_POLLS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15))
 HOURLY = timedelta(hours=1)
-PROVIDER_ZONE = ZoneInfo("Asia/Shanghai")  # Aliyun's SendDate and ReceiveDate are Beijing time
+PROVIDER_ZONE = ZoneInfo("Asia/Shanghai")  # Aliyun's SendDate is Beijing time
 BATCH = 200  # receipts read per tick at most; the rest are due next tick
 ERROR_STREAK = 3  # consecutive failed questions: the provider is down, stop this tick
 
@@ -145,7 +146,7 @@ def _settle_doubt(
 
 def _apply(row: dict[str, Any], receipt: Receipt, now: datetime, counts: Counter[str]) -> None:
     if receipt.status == "delivered":
-        arrived = _provider_time(receipt.received_at) or now
+        arrived = aliyun_time(receipt.received_at) or now
         if _move(row, status=m.MSG_DELIVERED, provider_status="delivered", delivered_at=arrived):
             counts["delivered"] += 1
     elif receipt.status == "failed":
@@ -183,14 +184,3 @@ def _move(row: dict[str, Any], keep_polling: datetime | None = None, **values: A
         execution_options={"synchronize_session": False},
     )
     return result.rowcount == 1
-
-
-def _provider_time(text: str | None) -> datetime | None:
-    """A provider time such as 2026-03-01 10:00:03 (Beijing) in UTC; None if unreadable."""
-    if not text:
-        return None
-    try:
-        local = datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=PROVIDER_ZONE)
-    except ValueError:
-        return None
-    return local.astimezone(ZoneInfo("UTC"))

@@ -102,6 +102,7 @@ class _Drain:
         self.outcomes: Counter[str] = Counter()
         self.streak = 0
         self.kinds = template_kinds(gateway)  # None: the gateway sends free text
+        self.limits = per_number_limits(gateway)  # the provider's own, per number
 
     def clock(self) -> datetime:
         """``now`` advanced by the wall time this tick has run (claims and sends are stamped so)."""
@@ -141,8 +142,7 @@ class _Drain:
         ``sending``). A crash before that write leaves the handed rows ``sending``: they
         become ``unknown`` after STALE_CLAIM, never sent twice (as a crash before a send)."""
         screenable = [s.candidate for s in batch if s.refusal is None]
-        limits = self.options.per_number or per_number_limits(self.gateway)
-        rules = BatchCarrierRules(screenable, self.now, self.options.tz, self.owner, limits)
+        rules = BatchCarrierRules(screenable, self.now, self.options.tz, self.owner, self.limits)
         db.session.commit()  # end the read transaction before the (slow) sends
         pending = _Outcomes()
         for index, sms in enumerate(batch):

@@ -15,14 +15,6 @@ from twilio.base.exceptions import TwilioException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    MaxRetryError,
-    NameResolutionError,
-    NewConnectionError,
-    ProxyError,
-    SSLError,
-)
 
 from dispatch.notify.gateway import (
     OutgoingSms,
@@ -32,16 +24,9 @@ from dispatch.notify.gateway import (
     UnknownOutcome,
 )
 from dispatch.notify.segments import count_segments
+from dispatch.notify.transport import never_sent
 
 VALIDITY_RANGE_S = (1, 36000)  # what Twilio accepts for ValidityPeriod
-# Failures that happen before a byte of the request reaches Twilio.
-_BEFORE_SENDING = (
-    ConnectTimeoutError,
-    NewConnectionError,
-    NameResolutionError,
-    SSLError,
-    ProxyError,
-)
 
 
 class TwilioGateway:
@@ -127,11 +112,6 @@ def _refusal(error: TwilioException) -> Exception:
 
 def _transport_failure(error: requests.RequestException) -> Exception:
     """No answer: temporary if the request never left, unknown if it may have arrived."""
-    if isinstance(error, requests.ConnectTimeout):
+    if never_sent(error):
         return TemporaryFailure(f"could not connect to Twilio: {error}", code="connect")
-    reason = error.args[0] if error.args else None
-    if isinstance(reason, MaxRetryError):
-        reason = reason.reason
-    if isinstance(error, requests.ConnectionError) and isinstance(reason, _BEFORE_SENDING):
-        return TemporaryFailure(f"could not connect to Twilio: {reason}", code="connect")
     return UnknownOutcome(f"no answer from Twilio after sending: {error}", code="timeout")

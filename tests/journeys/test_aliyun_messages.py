@@ -1,10 +1,14 @@
 """With SMS_BACKEND=aliyun and no approved template yet for the welfare reminder, a coordinator
-sees on the messages page that those notices are held, and why, in Chinese (issue 18 §1)."""
+sees on the messages page that those notices are held, and why, in Chinese (issue 18 §1).
+
+This module's ``live_server`` serves that app, so the shared ``journey`` page
+(tests/support/browser.py) opens on it."""
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -54,15 +58,20 @@ def held_app(tmp_path: Path, published_template, aliyun):
         result = runner.invoke(args=["notify", "tick", "--now", moment.isoformat()])
         assert result.exit_code == 0, result.output
     assert "no_template=" in result.output, result.output
-    server = LiveServer(app)
-    yield app, server.url
-    server.stop()
+    yield app
     with app.app_context():
         db.engine.dispose()
 
 
-def test_welfare_reminders_without_a_template_show_as_held(chromium, held_app, aliyun, shot):
-    app, url = held_app
+@pytest.fixture
+def live_server(held_app) -> Iterator[LiveServer]:
+    server = LiveServer(held_app)
+    yield server
+    server.stop()
+
+
+def test_welfare_reminders_without_a_template_show_as_held(journey, held_app, aliyun, shot):
+    app, page = held_app, journey
     with app.app_context():
         held = db.session.scalars(
             select(OutboundMessage).where(OutboundMessage.error_code == HELD_TEMPLATE)
@@ -72,13 +81,6 @@ def test_welfare_reminders_without_a_template_show_as_held(chromium, held_app, a
         bus = f"{trip.date.isoformat()} {trip.code}"
         on_bus = sum(r.trip_id == trip.id for r in held)
     assert TEMPLATES[notices.WELFARE] not in {r["TemplateCode"] for r in aliyun.sent}
-    context = chromium.new_context(
-        locale="zh-CN", base_url=url, viewport={"width": 1280, "height": 900}
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     log_in(page, "admin", ADMIN_PASSWORD)
     page.goto("/messages/")
     page.get_by_label("类型").select_option(label="暖心礼包提醒")
@@ -89,5 +91,3 @@ def test_welfare_reminders_without_a_template_show_as_held(chromium, held_app, a
     reasons = page.locator("td.reason", has_text="暂缓发送：此类通知尚无审核通过的短信模板")
     expect(reasons.first).to_be_visible()
     assert reasons.count() == on_bus
-    context.close()
-    assert not errors, errors

@@ -4,14 +4,10 @@ sends through the SDK to the stand-in; the next tick sends the rest and nothing 
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -20,41 +16,17 @@ from dispatch.jobs.scheduler import run_tick
 from dispatch.models import OutboundMessage
 from dispatch.models import messages as m
 from dispatch.notify.outbox import STALE_CLAIM
-from tests.support.aliyun import aliyun_config
-from tests.support.sms import NOW, add_message, workers
+from tests.support.aliyun import TEMPLATES, aliyun_config
+from tests.support.gunicorn import app_env
+from tests.support.sms import NOW, add_message, tick_process, workers
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def tick_process(app, standin) -> subprocess.Popen[str]:
-    """`flask --app dispatch notify tick --now NOW` as its own OS process, unpaced."""
-    settings = aliyun_config(standin)
-    env = {
-        **os.environ,
-        "DISPATCH_SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-        "DISPATCH_SECRET_KEY": "test-secret",
-        "DISPATCH_SMS_MAX_PER_SECOND": "0",
-        **{f"DISPATCH_{k}": str(v) for k, v in settings.items() if k != "ALIYUN_SMS_TEMPLATES"},
-        "DISPATCH_ALIYUN_SMS_TEMPLATES": json.dumps(settings["ALIYUN_SMS_TEMPLATES"]),
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "flask",
-            "--app",
-            "dispatch",
-            "notify",
-            "tick",
-            "--now",
-            NOW.isoformat(),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def tick_env(app, standin) -> dict[str, str]:
+    """A tick process's environment: ``app``'s database, unpaced, through the stand-in."""
+    settings = {k: str(v) for k, v in aliyun_config(standin).items()}
+    settings["ALIYUN_SMS_TEMPLATES"] = json.dumps(TEMPLATES)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    return app_env(uri, SMS_MAX_PER_SECOND="0", **settings)
 
 
 def test_a_tick_killed_mid_send_never_sends_a_row_twice(aliyun_app, aliyun):
@@ -65,7 +37,7 @@ def test_a_tick_killed_mid_send_never_sends_a_row_twice(aliyun_app, aliyun):
         db.session.commit()
     total = len(group)
     aliyun.delay_s = 0.03  # a slow provider: the kill lands inside a batch
-    first = tick_process(aliyun_app, aliyun)
+    first = tick_process(tick_env(aliyun_app, aliyun))
     deadline = time.monotonic() + 60
     while len(aliyun.sent) < 60:  # inside its second batch of 50
         assert time.monotonic() < deadline and first.poll() is None, first.communicate()

@@ -17,16 +17,11 @@ from dispatch.services import demo
 from dispatch.services.notices import notices, templates
 from tests.support.aliyun import TEMPLATES, aliyun_config
 from tests.support.apps import make_app
-from tests.support.published import BEFORE_DEPARTURE, WINDOW
+from tests.support.published import BEFORE_DEPARTURE, plan_and_publish
 
 
 def _published(app) -> int:
-    runner = app.test_cli_runner()
-    result = runner.invoke(args=["plan", "run", *WINDOW, "--time-limit", "2"])
-    assert result.exit_code == 0, result.output
-    plan_id = int(result.output.splitlines()[0])
-    published = runner.invoke(args=["plan", "publish", str(plan_id)])
-    assert published.exit_code == 0, published.output
+    plan_id = plan_and_publish(app)
     with app.app_context():
         # Publishing scheduled with the real clock; the test's clock is before departure.
         db.session.execute(delete(OutboundMessage))

@@ -16,7 +16,7 @@ from dispatch.notify.outbox import HELD_TEMPLATE
 from dispatch.notify.receipts import FIRST_POLLS
 from dispatch.services import verification
 from tests.support.aliyun import TEMPLATES
-from tests.support.sms import NOW, add_message, workers
+from tests.support.sms import NOW, add_message, reload_message, workers
 
 PARAMS = {"date": "3月1日", "time": "08:00", "place": "洪洞县人社局门口", "plate": "晋L·A1234"}
 
@@ -27,11 +27,6 @@ RECEIPT_COUNTS = {"receipts", "delivered", "undelivered", "receipt_errors", "no_
 def tick(app, moment) -> dict[str, int]:
     """The tick's send counts (receipts read along the way are tested in test_aliyun_receipts)."""
     return {k: v for k, v in run_tick(app, moment).items() if k not in RECEIPT_COUNTS}
-
-
-def _reload(message_id: int) -> OutboundMessage:
-    db.session.expire_all()
-    return db.session.get(OutboundMessage, message_id)
 
 
 def _add(worker, kind: str = "departure", **values) -> int:
@@ -55,7 +50,7 @@ def test_due_rows_go_once_as_their_kinds_template_and_wait_for_a_receipt(aliyun_
     requests = {int(r["OutId"]): r for r in aliyun.sent}
     with aliyun_app.app_context():
         for message_id in ids:
-            row = _reload(message_id)
+            row = reload_message(message_id)
             request = requests[message_id]
             assert request["PhoneNumbers"] == row.to_phone.removeprefix("+86")
             assert request["SignName"] == "临汾人社"
@@ -82,7 +77,7 @@ def test_each_aliyun_answer_lands_where_it_should(aliyun_app, aliyun):
         db.session.commit()
     assert tick(aliyun_app, NOW) == {"failed": 1, "retry": 1, "unknown": 2, "sent": 1}
     with aliyun_app.app_context():
-        illegal, limited, stalled, broken, fine = (_reload(i) for i in ids)
+        illegal, limited, stalled, broken, fine = (reload_message(i) for i in ids)
         assert illegal.status == m.MSG_FAILED and illegal.error_code == "isv.MOBILE_NUMBER_ILLEGAL"
         assert illegal.worker.phone_invalid_at is not None
         assert (
@@ -103,9 +98,9 @@ def test_each_aliyun_answer_lands_where_it_should(aliyun_app, aliyun):
     assert [aliyun.attempts[n] for n in numbers] == [1, 2, 1, 1, 1]
     assert [len(aliyun.sent_to(n)) for n in numbers] == [0, 1, 1, 1, 1]
     with aliyun_app.app_context():
-        assert _reload(ids[1]).status == m.MSG_SENT
-        assert _reload(follow_up).status == m.MSG_SUPPRESSED
-        for found in (_reload(i) for i in ids[2:4]):
+        assert reload_message(ids[1]).status == m.MSG_SENT
+        assert reload_message(follow_up).status == m.MSG_SUPPRESSED
+        for found in (reload_message(i) for i in ids[2:4]):
             assert found.status == m.MSG_SENT and found.provider == "aliyun"
             assert found.sent_at == found.claimed_at and found.error_code is None
 
@@ -123,10 +118,10 @@ def test_a_kind_without_template_is_held_then_sent_once_configured(aliyun_app_fa
     assert tick(app, NOW + timedelta(hours=1)) == {}  # not claimed again, not sent as text
     assert aliyun.attempts[held_number] == 0
     with app.app_context():
-        row = _reload(held)
+        row = reload_message(held)
         assert row.status == m.MSG_PENDING and row.error_code == HELD_TEMPLATE
         assert row.attempts == 0 and "welfare" in row.error_message
-        assert _reload(departure).status == m.MSG_SENT
+        assert reload_message(departure).status == m.MSG_SENT
     # The template is approved and configured (the app restarts with it): the next tick sends.
     configured = aliyun_app_factory()
     assert tick(configured, NOW + timedelta(hours=2)) == {"sent": 1}
@@ -134,7 +129,7 @@ def test_a_kind_without_template_is_held_then_sent_once_configured(aliyun_app_fa
     (request,) = aliyun.sent_to(held_number)
     assert request["TemplateCode"] == TEMPLATES["welfare"]
     with configured.app_context():
-        row = _reload(held)
+        row = reload_message(held)
         assert row.status == m.MSG_SENT and row.error_code is None and row.attempts == 1
 
 
@@ -147,13 +142,13 @@ def test_a_held_row_can_still_be_withdrawn_and_expires(aliyun_app_factory, aliyu
         db.session.commit()
     assert tick(app, NOW) == {"no_template": 2}
     with app.app_context():
-        _reload(withdrawn).status = m.MSG_CANCELLED  # as a republish withdraws pending rows
+        reload_message(withdrawn).status = m.MSG_CANCELLED  # as a republish withdraws pending rows
         db.session.commit()
     assert tick(app, NOW + timedelta(hours=1)) == {"expired": 1}
     assert tick(aliyun_app_factory(), NOW + timedelta(hours=2)) == {}
     assert aliyun.sent == []
     with app.app_context():
-        assert _reload(soon).status == m.MSG_EXPIRED
+        assert reload_message(soon).status == m.MSG_EXPIRED
 
 
 def test_per_number_limits_hold_rather_than_race_into_refusals(aliyun_app, aliyun):
@@ -164,8 +159,8 @@ def test_per_number_limits_hold_rather_than_race_into_refusals(aliyun_app, aliyu
         db.session.commit()
     assert tick(aliyun_app, NOW) == {"sent": 1, "held": 2}
     with aliyun_app.app_context():
-        first = _reload(ids[0])
-        held = [_reload(i) for i in ids[1:]]
+        first = reload_message(ids[0])
+        held = [reload_message(i) for i in ids[1:]]
         assert {r.status for r in held} == {m.MSG_PENDING}
         assert {r.error_code for r in held} == {"carrier:rate"}
         assert {r.due_at for r in held} == {first.sent_at + timedelta(minutes=1)}
@@ -211,10 +206,10 @@ def test_hour_limit_counts_earlier_sends_and_verification_codes(aliyun_app, aliy
         db.session.commit()
     assert tick(aliyun_app, NOW) == {"sent": 1, "held": 1}
     with aliyun_app.app_context():
-        held = _reload(second)
+        held = reload_message(second)
         # 2 an hour: the code 30 minutes ago and the departure now; free when the code is an hour old.
         assert held.error_code == "carrier:rate" and held.due_at == code_at + timedelta(hours=1)
-        assert _reload(first).status == m.MSG_SENT
+        assert reload_message(first).status == m.MSG_SENT
         codes = db.session.scalars(
             select(OutboundMessage).where(OutboundMessage.kind == "verification")
         ).all()

@@ -7,18 +7,12 @@ from datetime import timedelta
 
 from dispatch.extensions import db
 from dispatch.jobs.scheduler import run_tick
-from dispatch.models import OutboundMessage
 from dispatch.models import messages as m
 from dispatch.notify.outbox import STALE_CLAIM, claim_next
 from dispatch.notify.receipts import next_receipt_poll
-from tests.support.sms import NOW, add_message, workers
+from tests.support.sms import NOW, add_message, reload_message, workers
 
 PARAMS = {"date": "3月1日", "time": "08:00", "place": "洪洞县人社局门口", "plate": "晋L·A1234"}
-
-
-def _reload(message_id: int) -> OutboundMessage:
-    db.session.expire_all()
-    return db.session.get(OutboundMessage, message_id)
 
 
 def _sent(app, count: int = 1) -> list[int]:
@@ -36,7 +30,7 @@ def test_a_receipt_turns_the_row_delivered_and_polling_stops(aliyun_app, aliyun)
     assert aliyun.queries == []  # not due before a minute
     assert run_tick(aliyun_app, NOW + timedelta(seconds=61)) == {"receipts": 1}
     with aliyun_app.app_context():
-        row = _reload(message_id)
+        row = reload_message(message_id)
         assert row.status == m.MSG_SENT and row.receipt_due_at == row.sent_at + timedelta(minutes=5)
         biz_id = row.provider_sid
     aliyun.report(biz_id, "delivered", at=NOW + timedelta(seconds=90))
@@ -44,7 +38,7 @@ def test_a_receipt_turns_the_row_delivered_and_polling_stops(aliyun_app, aliyun)
     counts = run_tick(aliyun_app, NOW + timedelta(minutes=5, seconds=1))
     assert counts == {"receipts": 1, "delivered": 1}
     with aliyun_app.app_context():
-        row = _reload(message_id)
+        row = reload_message(message_id)
         assert row.status == m.MSG_DELIVERED and row.provider_status == "delivered"
         assert row.delivered_at == NOW + timedelta(seconds=90)  # the carrier's time, not ours
         assert row.receipt_due_at is None
@@ -69,14 +63,14 @@ def test_receipts_back_off_then_stop_after_72_hours(aliyun_app, aliyun):
     assert offsets == [1, 5, 15, *(60 * h for h in range(1, 73))]
     assert run_tick(aliyun_app, NOW + timedelta(hours=80)) == {}
     with aliyun_app.app_context():
-        row = _reload(message_id)
+        row = reload_message(message_id)
         assert row.status == m.MSG_SENT and row.provider_status == "no-receipt"
         assert row.receipt_due_at is None and row.sent_at == sent_at
 
 
 def _due_at(app, message_id: int):
     with app.app_context():
-        due = _reload(message_id).receipt_due_at
+        due = reload_message(message_id).receipt_due_at
         db.session.commit()
         return due
 
@@ -97,14 +91,14 @@ def test_the_ladder_skips_rungs_a_late_tick_missed():
 def test_a_failed_receipt_keeps_its_code_and_an_illegal_number_is_marked(aliyun_app, aliyun):
     illegal, other = _sent(aliyun_app, 2)
     with aliyun_app.app_context():
-        aliyun.report(_reload(illegal).provider_sid, "failed", "isv.MOBILE_NUMBER_ILLEGAL")
-        aliyun.report(_reload(other).provider_sid, "failed", "MK:0001")
+        aliyun.report(reload_message(illegal).provider_sid, "failed", "isv.MOBILE_NUMBER_ILLEGAL")
+        aliyun.report(reload_message(other).provider_sid, "failed", "MK:0001")
     assert run_tick(aliyun_app, NOW + timedelta(minutes=1, seconds=5)) == {
         "receipts": 2,
         "undelivered": 2,
     }
     with aliyun_app.app_context():
-        bad, switched_off = _reload(illegal), _reload(other)
+        bad, switched_off = reload_message(illegal), reload_message(other)
         assert bad.status == switched_off.status == m.MSG_FAILED
         assert (
             bad.error_code == "isv.MOBILE_NUMBER_ILLEGAL" and switched_off.error_code == "MK:0001"
@@ -116,22 +110,22 @@ def test_a_failed_receipt_keeps_its_code_and_an_illegal_number_is_marked(aliyun_
         db.session.commit()
     assert run_tick(aliyun_app, NOW + timedelta(minutes=10)) == {"suppressed": 1}
     with aliyun_app.app_context():
-        assert _reload(follow_up).status == m.MSG_SUPPRESSED
+        assert reload_message(follow_up).status == m.MSG_SUPPRESSED
 
 
 def test_receipts_never_move_a_row_backwards(aliyun_app, aliyun):
     done, cancelled = _sent(aliyun_app, 2)
     with aliyun_app.app_context():
         # Something got there first (a person, another process): the rows are final.
-        first, second = _reload(done), _reload(cancelled)
+        first, second = reload_message(done), reload_message(cancelled)
         first.status, second.status = m.MSG_DELIVERED, m.MSG_FAILED
         db.session.commit()
         aliyun.report(second.provider_sid, "delivered")
     assert run_tick(aliyun_app, NOW + timedelta(minutes=1, seconds=5)) == {}
     assert aliyun.queries == []
     with aliyun_app.app_context():
-        assert _reload(done).status == m.MSG_DELIVERED
-        assert _reload(cancelled).status == m.MSG_FAILED
+        assert reload_message(done).status == m.MSG_DELIVERED
+        assert reload_message(cancelled).status == m.MSG_FAILED
 
 
 def test_an_unreachable_provider_postpones_receipts_and_the_tick_stops_early(aliyun_app, aliyun):
@@ -140,7 +134,7 @@ def test_an_unreachable_provider_postpones_receipts_and_the_tick_stops_early(ali
     counts = run_tick(aliyun_app, NOW + timedelta(minutes=1, seconds=5))
     assert counts == {"receipt_errors": 3}  # three failures in a row: the rest wait
     with aliyun_app.app_context():
-        rows = [_reload(i) for i in ids]
+        rows = [reload_message(i) for i in ids]
         assert {r.status for r in rows} == {m.MSG_SENT}
         due = sorted(r.receipt_due_at - r.sent_at for r in rows)
         assert due == [timedelta(minutes=1)] * 2 + [timedelta(minutes=5)] * 3
@@ -149,7 +143,7 @@ def test_an_unreachable_provider_postpones_receipts_and_the_tick_stops_early(ali
 def test_cli_tick_prints_the_receipts_it_read(aliyun_app, aliyun):
     (message_id,) = _sent(aliyun_app)
     with aliyun_app.app_context():
-        aliyun.report(_reload(message_id).provider_sid, "delivered", at=NOW)
+        aliyun.report(reload_message(message_id).provider_sid, "delivered", at=NOW)
     later = (NOW + timedelta(minutes=2)).isoformat()
     result = aliyun_app.test_cli_runner().invoke(args=["notify", "tick", "--now", later])
     assert result.exit_code == 0, result.output
@@ -170,7 +164,7 @@ def test_a_row_in_doubt_aliyun_never_got_stays_for_a_person_and_is_never_resent(
     moment = stale_at
     for _ in range(200):
         with aliyun_app.app_context():
-            due = _reload(message_id).receipt_due_at
+            due = reload_message(message_id).receipt_due_at
             db.session.commit()
         if due is None:
             break
@@ -179,7 +173,7 @@ def test_a_row_in_doubt_aliyun_never_got_stays_for_a_person_and_is_never_resent(
     assert moment - NOW <= timedelta(hours=72, seconds=2)  # asked for 72 h, then left alone
     assert aliyun.sent == [] and aliyun.attempts == {}
     with aliyun_app.app_context():
-        row = _reload(message_id)
+        row = reload_message(message_id)
         assert row.status == m.MSG_UNKNOWN and row.error_code == "stale"
 
 
@@ -193,7 +187,7 @@ def test_a_send_that_timed_out_is_found_by_its_out_id_and_then_delivered(aliyun_
     aliyun.behaviours.clear()
     assert run_tick(aliyun_app, NOW + timedelta(minutes=1, seconds=5)) == {"found_sent": 1}
     with aliyun_app.app_context():
-        row = _reload(message_id)
+        row = reload_message(message_id)
         assert row.status == m.MSG_SENT and row.provider == "aliyun" and row.error_code is None
         assert row.provider_sid is None  # Aliyun lists OutId, not BizId: later asked by OutId
     (accepted,) = aliyun.sent
@@ -204,4 +198,4 @@ def test_a_send_that_timed_out_is_found_by_its_out_id_and_then_delivered(aliyun_
     }
     assert len(aliyun.sent) == 1 and aliyun.attempts[accepted["PhoneNumbers"]] == 1
     with aliyun_app.app_context():
-        assert _reload(message_id).status == m.MSG_DELIVERED
+        assert reload_message(message_id).status == m.MSG_DELIVERED

@@ -12,12 +12,7 @@ from dispatch.models import OutboundMessage, utcnow
 from dispatch.models import messages as m
 from dispatch.notify.outbox import STALE_CLAIM, TickOptions, claim_next
 from dispatch.notify.sending import MAX_ATTEMPTS, send_due_messages
-from tests.support.sms import NOW, add_message, workers
-
-
-def _reload(message_id: int) -> OutboundMessage:
-    db.session.expire_all()
-    return db.session.get(OutboundMessage, message_id)
+from tests.support.sms import NOW, add_message, reload_message, workers
 
 
 def test_due_rows_are_sent_once_and_recorded(sms_app, fake_twilio):
@@ -30,12 +25,12 @@ def test_due_rows_are_sent_once_and_recorded(sms_app, fake_twilio):
     assert len(fake_twilio.created) == 5 and not fake_twilio.duplicates()
     with sms_app.app_context():
         for message_id in ids:
-            row = _reload(message_id)
+            row = reload_message(message_id)
             assert row.status == m.MSG_SENT and row.provider == "twilio"
             assert row.provider_sid.startswith("SM") and row.provider_status == "queued"
             assert row.segments == 1 and row.attempts == 1
             assert abs(row.sent_at - NOW) < timedelta(seconds=5)
-        assert _reload(later).status == m.MSG_PENDING
+        assert reload_message(later).status == m.MSG_PENDING
 
 
 def test_each_provider_answer_lands_where_it_should(sms_app, fake_twilio):
@@ -49,7 +44,7 @@ def test_each_provider_answer_lands_where_it_should(sms_app, fake_twilio):
     counts = run_tick(sms_app, NOW)
     assert counts == {"failed": 2, "retry": 1, "unknown": 1, "sent": 1}
     with sms_app.app_context():
-        invalid, unsubscribed, busy, slow, fine = (_reload(i) for i in ids)
+        invalid, unsubscribed, busy, slow, fine = (reload_message(i) for i in ids)
         assert invalid.status == m.MSG_FAILED and invalid.error_code == "21211"
         assert invalid.worker.phone_invalid_at is not None
         assert unsubscribed.worker.opted_out_at is not None
@@ -65,7 +60,7 @@ def test_each_provider_answer_lands_where_it_should(sms_app, fake_twilio):
     assert fake_twilio.sent_to(phones[3]) == 1  # the unknown one was not sent again
     assert fake_twilio.attempts[phones[2]] == 2 and fake_twilio.sent_to(phones[2]) == 1
     with sms_app.app_context():
-        assert {_reload(i).status for i in follow_ups} == {m.MSG_SUPPRESSED}
+        assert {reload_message(i).status for i in follow_ups} == {m.MSG_SUPPRESSED}
 
 
 def test_temporary_failures_retry_with_backoff_then_give_up(sms_app, fake_twilio):
@@ -81,7 +76,7 @@ def test_temporary_failures_retry_with_backoff_then_give_up(sms_app, fake_twilio
         moment += timedelta(hours=2)
     assert fake_twilio.attempts[phone] == MAX_ATTEMPTS
     with sms_app.app_context():
-        row = _reload(message_id)
+        row = reload_message(message_id)
         assert (
             row.status == m.MSG_FAILED and row.attempts == MAX_ATTEMPTS and row.error_code == "500"
         )
@@ -112,7 +107,7 @@ def test_expired_rows_are_not_sent_and_validity_follows_expiry(sms_app, fake_twi
     (form,) = fake_twilio.created
     assert form["To"] == fresh_phone and 7190 <= int(form["ValidityPeriod"]) <= 7200
     with sms_app.app_context():
-        assert _reload(gone).status == m.MSG_EXPIRED
+        assert reload_message(gone).status == m.MSG_EXPIRED
 
 
 def test_no_consent_opt_out_invalid_or_changed_number_is_suppressed(sms_app, fake_twilio):
@@ -136,7 +131,7 @@ def test_no_consent_opt_out_invalid_or_changed_number_is_suppressed(sms_app, fak
         ]
         assert any("consent" in r for r in reasons) and any("hotline" in r for r in reasons)
         assert any("invalid" in r for r in reasons)
-        assert "number changed" in _reload(stale_number).error_message
+        assert "number changed" in reload_message(stale_number).error_message
 
 
 def test_carrier_limits_hold_a_fifth_distinct_text_and_drop_a_third_identical(sms_app, fake_twilio):
@@ -170,15 +165,18 @@ def test_carrier_limits_hold_a_fifth_distinct_text_and_drop_a_third_identical(sm
         db.session.commit()
     assert run_tick(sms_app, NOW) == {"held": 1, "suppressed": 2, "sent": 1}
     with sms_app.app_context():
-        assert _reload(fourth).status == m.MSG_SENT and _reload(repeat).status == m.MSG_SENT
-        held = _reload(fifth)
+        assert (
+            reload_message(fourth).status == m.MSG_SENT
+            and reload_message(repeat).status == m.MSG_SENT
+        )
+        held = reload_message(fifth)
         assert held.status == m.MSG_PENDING and held.attempts == 0
         assert held.due_at == datetime(2026, 3, 1, 16, 0, tzinfo=UTC)  # midnight in Shanghai
         assert (
-            _reload(urgent).status == m.MSG_SUPPRESSED
-            and _reload(urgent).error_code == "carrier:daily"
+            reload_message(urgent).status == m.MSG_SUPPRESSED
+            and reload_message(urgent).error_code == "carrier:daily"
         )
-        assert _reload(third).error_code == "carrier:repeat"
+        assert reload_message(third).error_code == "carrier:repeat"
     # Next local day, once quiet hours are over (07:00 Shanghai), the held text goes.
     assert run_tick(sms_app, datetime(2026, 3, 1, 23, 0, tzinfo=UTC)) == {"sent": 1}
 
@@ -194,7 +192,7 @@ def test_crash_between_claim_and_send_is_never_sent_and_becomes_unknown(sms_app,
     assert run_tick(sms_app, NOW + timedelta(days=1)) == {}
     assert fake_twilio.created == []
     with sms_app.app_context():
-        row = _reload(message_id)
+        row = reload_message(message_id)
         assert row.status == m.MSG_UNKNOWN and row.claimed_by == "doomed-tick"
 
 
@@ -215,7 +213,7 @@ def test_crash_during_send_leaves_the_row_to_a_person(sms_app):
             send_due_messages(_DyingGateway(), NOW, TickOptions())
         except KeyboardInterrupt:
             db.session.rollback()
-        assert _reload(message_id).status == m.MSG_SENDING
+        assert reload_message(message_id).status == m.MSG_SENDING
     assert run_tick(sms_app, NOW + STALE_CLAIM * 2) == {"stale": 1}
 
 
@@ -238,7 +236,7 @@ def test_quiet_hours_and_the_eight_hour_trap(sms_app, fake_twilio):
     # 07:00 Shanghai = 23:00 UTC the day before: it goes now, not 8 h later.
     assert run_tick(sms_app, seven_local) == {"sent": 1}
     with sms_app.app_context():
-        assert abs(_reload(reminder).sent_at - seven_local) < timedelta(seconds=5)
+        assert abs(reload_message(reminder).sent_at - seven_local) < timedelta(seconds=5)
 
 
 def test_pacing_spaces_sends(sms_app, fake_twilio):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
@@ -19,7 +16,8 @@ from dispatch.notify.gateway import (
 )
 from dispatch.notify.twilio_backend import TwilioGateway
 from tests.support.fake_twilio import FakeTwilio
-from tests.support.sms import PUBLIC, twilio_config
+from tests.support.gunicorn import free_port
+from tests.support.sms import PUBLIC, console_app_loads, twilio_config
 
 TO = "+8613800138000"
 CHINESE_71 = "【临汾人社】" + "通" * 65  # 71 UCS-2 characters: two segments
@@ -99,9 +97,7 @@ def test_answer_that_never_comes_is_unknown_after_the_timeout(gateway, fake_twil
 
 
 def test_connection_refused_is_temporary(fake_twilio):
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # nobody listens on it
     gateway = TwilioGateway(twilio_config(fake_twilio, TWILIO_BASE_URL=f"http://127.0.0.1:{port}"))
     try:
         with pytest.raises(TemporaryFailure):
@@ -126,10 +122,4 @@ def test_build_gateway_picks_twilio(fake_twilio):
 
 
 def test_console_app_never_imports_twilio(tmp_path):
-    code = (
-        "import sys; from dispatch import create_app; "
-        f"create_app({{'SECRET_KEY': 'x'}}, instance_path={str(tmp_path)!r}); "
-        "print('twilio' in sys.modules)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert not console_app_loads(tmp_path, "twilio")

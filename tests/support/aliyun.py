@@ -1,4 +1,4 @@
-"""Alibaba Cloud SMS in tests: the Dysmsapi stand-in on loopback (tests/notify/aliyun_standin.py)
+"""Alibaba Cloud SMS in tests: the Dysmsapi stand-in on loopback (tests/support/aliyun_standin.py)
 and apps on the demo data whose gateway is the real SDK pointed at it."""
 
 from __future__ import annotations
@@ -12,23 +12,13 @@ from flask import Flask
 
 from dispatch import create_app
 from dispatch.extensions import db
-from tests.notify.aliyun_standin import AliyunStandIn
+from dispatch.services.notices import templates
+from tests.support.aliyun_standin import AliyunStandIn
 from tests.support.apps import base_config
 from tests.support.sms import NOW
 
-KINDS = (
-    "departure",
-    "reminder",
-    "welfare",
-    "change",
-    "cancellation",
-    "driver",
-    "verification",
-    "waiting",
-    "registration",
-    "arrival",
-)
-TEMPLATES = {kind: f"SMS_4{n:05d}" for n, kind in enumerate(KINDS)}
+# A template code for every kind of notice, as if each had been approved.
+TEMPLATES = {kind: f"SMS_4{n:05d}" for n, kind in enumerate(templates.TEMPLATES)}
 
 
 def aliyun_config(standin: AliyunStandIn, **overrides: object) -> dict[str, object]:

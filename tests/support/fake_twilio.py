@@ -10,14 +10,11 @@ times out, as on a slow network after Twilio accepted the request).
 from __future__ import annotations
 
 import base64
-import contextlib
-import json
 import re
-import socket
-import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
+
+from tests.support.loopback import JsonHandler, LoopbackServer
 
 PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
 ERRORS = {
@@ -29,8 +26,49 @@ ERRORS = {
 }
 
 
-class FakeTwilio:
+def _segments(body: str) -> int:
+    from dispatch.notify.segments import count_segments
+
+    return count_segments(body)
+
+
+class _Handler(JsonHandler):
+    def answer(self) -> None:
+        fake: FakeTwilio = self.owner
+        length = int(self.headers.get("Content-Length", 0))
+        raw = self.rfile.read(length).decode()
+        match = PATH.match(self.path)
+        if not match or match["sid"] != fake.account_sid:
+            return self.send_json(404, {"code": 20404, "message": "not found", "status": 404})
+        if not self._authorised():
+            return self.send_json(401, {"code": 20003, "message": "Authenticate", "status": 401})
+        form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+        to = form.get("To", "")
+        with fake.lock:
+            fake.attempts[to] += 1
+        behaviour = fake.behaviours.get(to, "ok")
+        if behaviour in ERRORS:
+            status, text = ERRORS[behaviour]
+            code = int(behaviour) if status == 400 else None
+            return self.send_json(status, {"code": code, "message": text, "status": status})
+        body = fake.create(form)
+        if fake.delay_s:
+            fake.closing.wait(fake.delay_s)
+        if behaviour == "hang":
+            fake.closing.wait(fake.hang_s)
+        self.send_json(201, body)
+
+    def _authorised(self) -> bool:
+        fake: FakeTwilio = self.owner
+        expected = f"{fake.account_sid}:{fake.auth_token}".encode()
+        header = self.headers.get("Authorization", "")
+        return header == "Basic " + base64.b64encode(expected).decode()
+
+
+class FakeTwilio(LoopbackServer):
     """Start with ``start()``, stop with ``stop()`` (or use as a context manager)."""
+
+    handler = _Handler
 
     def __init__(
         self,
@@ -40,46 +78,13 @@ class FakeTwilio:
         hang_s: float = 3.0,
         delay_s: float = 0.0,
     ) -> None:
+        super().__init__()
         self.account_sid, self.auth_token = account_sid, auth_token
         self.behaviours = dict(behaviours or {})
         self.hang_s = hang_s
         self.delay_s = delay_s  # network and API latency per accepted message
         self.created: list[dict[str, str]] = []  # messages Twilio would send (and bill)
         self.attempts: Counter[str] = Counter()  # requests per destination, created or not
-        self.lock = threading.Lock()
-        self.closing = threading.Event()
-        self._connections: set[socket.socket] = set()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_port}"
-
-    def start(self) -> FakeTwilio:
-        self._server = _Server(("127.0.0.1", 0), _Handler, self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.02,), daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.closing.set()
-        assert self._server is not None and self._thread is not None
-        self._server.shutdown()
-        with self.lock:
-            for conn in list(self._connections):
-                _hang_up(conn)
-        self._server.server_close()
-        self._thread.join(5)
-
-    def __enter__(self) -> FakeTwilio:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def sent_to(self, number: str) -> int:
         """How many messages were created for ``number``."""
@@ -110,91 +115,3 @@ class FakeTwilio:
             "error_message": None,
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
         }
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address, handler, fake: FakeTwilio) -> None:
-        self.fake = fake
-        super().__init__(address, handler)
-
-    def process_request(self, request, client_address) -> None:
-        with self.fake.lock:
-            self.fake._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request) -> None:
-        with self.fake.lock:
-            self.fake._connections.discard(request)
-        super().shutdown_request(request)
-
-
-def _hang_up(conn: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        conn.shutdown(socket.SHUT_RDWR)
-
-
-def _segments(body: str) -> int:
-    from dispatch.notify.segments import count_segments
-
-    return count_segments(body)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the real API
-    timeout = 10
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body leave in two writes: without this, Nagle's algorithm and
-        # delayed ACKs add ~40 ms to every answer.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-        try:
-            self._answer()
-        except (BrokenPipeError, ConnectionResetError, OSError):
-            self.close_connection = True  # the client gave up (timeout): nothing to tell
-
-    def _answer(self) -> None:
-        fake: FakeTwilio = self.server.fake  # type: ignore[attr-defined]
-        length = int(self.headers.get("Content-Length", 0))
-        raw = self.rfile.read(length).decode()
-        match = PATH.match(self.path)
-        if not match or match["sid"] != fake.account_sid:
-            return self._json(404, {"code": 20404, "message": "not found", "status": 404})
-        if not self._authorised():
-            return self._json(401, {"code": 20003, "message": "Authenticate", "status": 401})
-        form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
-        to = form.get("To", "")
-        with fake.lock:
-            fake.attempts[to] += 1
-        behaviour = fake.behaviours.get(to, "ok")
-        if behaviour in ERRORS:
-            status, text = ERRORS[behaviour]
-            code = int(behaviour) if status == 400 else None
-            return self._json(status, {"code": code, "message": text, "status": status})
-        body = fake.create(form)
-        if fake.delay_s:
-            fake.closing.wait(fake.delay_s)
-        if behaviour == "hang":
-            fake.closing.wait(fake.hang_s)
-        self._json(201, body)
-
-    def _authorised(self) -> bool:
-        fake: FakeTwilio = self.server.fake  # type: ignore[attr-defined]
-        expected = f"{fake.account_sid}:{fake.auth_token}".encode()
-        header = self.headers.get("Authorization", "")
-        return header == "Basic " + base64.b64encode(expected).decode()
-
-    def _json(self, status: int, payload: dict[str, object]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass

@@ -28,12 +28,7 @@ def published_template(demo_template: Path, tmp_path_factory) -> tuple[Path, int
     path = folder / "published.db"
     shutil.copy(demo_template, path)
     app = create_app(base_config(folder, f"sqlite:///{path}"), instance_path=str(folder))
-    runner = app.test_cli_runner()
-    result = runner.invoke(args=["plan", "run", *WINDOW, "--time-limit", "2"])
-    assert result.exit_code == 0, result.output
-    plan_id = int(result.output.splitlines()[0])
-    published = runner.invoke(args=["plan", "publish", str(plan_id)])
-    assert published.exit_code == 0, published.output
+    plan_id = plan_and_publish(app)
     with app.app_context():
         # Whatever publishing scheduled (with the real clock) is cleared: tests schedule at NOW.
         db.session.execute(delete(OutboundMessage))
@@ -45,6 +40,17 @@ def published_template(demo_template: Path, tmp_path_factory) -> tuple[Path, int
             conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
         db.engine.dispose()
     return path, plan_id
+
+
+def plan_and_publish(app: Flask) -> int:
+    """Plan the demo's days and publish the plan, as the command line does; the plan's id."""
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["plan", "run", *WINDOW, "--time-limit", "2"])
+    assert result.exit_code == 0, result.output
+    plan_id = int(result.output.splitlines()[0])
+    published = runner.invoke(args=["plan", "publish", str(plan_id)])
+    assert published.exit_code == 0, published.output
+    return plan_id
 
 
 @pytest.fixture

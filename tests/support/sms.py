@@ -1,10 +1,12 @@
 """The SMS machinery: a Twilio-compatible server on loopback (tests/support/fake_twilio.py), apps
-wired to it, and outbox rows made directly."""
+wired to it, outbox rows made directly, and `flask notify tick` as a process of its own."""
 
 from __future__ import annotations
 
 import itertools
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +21,7 @@ from dispatch.models import OutboundMessage, Worker
 from tests.support.apps import base_config, make_app
 from tests.support.fake_twilio import FakeTwilio
 
+ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "secret-auth-token"
 PUBLIC = "https://dispatch.example.cn"  # what Twilio sees; the test client is http://localhost
@@ -101,3 +104,45 @@ def add_message(worker: Worker, body: str = "", **values: object) -> OutboundMes
     db.session.add(message)
     db.session.flush()
     return message
+
+
+def reload_message(message_id: int) -> OutboundMessage:
+    """The outbox row as the database has it now (inside an app context)."""
+    db.session.expire_all()
+    return db.session.get(OutboundMessage, message_id)
+
+
+def tick_process(env: dict[str, str], now: datetime = NOW) -> subprocess.Popen[str]:
+    """`flask --app dispatch notify tick --now NOW` as its own OS process (``env``: see
+    gunicorn.app_env), its output piped."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "dispatch",
+            "notify",
+            "tick",
+            "--now",
+            now.isoformat(),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def console_app_loads(tmp_path: Path, *packages: str) -> bool:
+    """Whether an app on the console backend, made in a fresh interpreter, loads a module
+    whose name starts with one of ``packages`` (a provider's SDK must load only when that
+    provider is configured)."""
+    code = (
+        "import sys; from dispatch import create_app; "
+        f"create_app({{'SECRET_KEY': 'x'}}, instance_path={str(tmp_path)!r}); "
+        f"print(any(m.startswith({packages!r}) for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.strip() == "True"

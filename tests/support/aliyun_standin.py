@@ -19,19 +19,16 @@ says SendStatus 1 (waiting). ``queries`` records each QuerySendDetails.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import itertools
-import json
-import socket
-import threading
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, urlsplit
 from zoneinfo import ZoneInfo
+
+from tests.support.loopback import JsonHandler, LoopbackServer
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 SEND_STATUS = {"waiting": 1, "failed": 2, "delivered": 3}
@@ -46,8 +43,54 @@ HTTP_ERRORS = {
 }
 
 
-class AliyunStandIn:
+class _Handler(JsonHandler):
+    content_type = "application/json;charset=utf-8"
+    ascii_only = False
+
+    def answer(self) -> None:
+        standin: AliyunStandIn = self.owner
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+        parts = urlsplit(self.path)
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        problem = self._signature_problem(standin, parts.path, query, body)
+        if problem is not None:
+            return self.send_json(*problem)
+        action = self.headers.get("x-acs-action", "")
+        if action == "SendSms":
+            return self.send_json(*standin.send_sms(query))
+        if action == "QuerySendDetails":
+            return self.send_json(*standin.query_send_details(query))
+        self.send_json(404, _answer("InvalidAction.NotFound", f"no action {action!r}"))
+
+    def _signature_problem(
+        self, standin: AliyunStandIn, path: str, query: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, object]] | None:
+        """ACS3-HMAC-SHA256, as Aliyun checks it; None when the request is genuine."""
+        fields = dict(
+            item.split("=", 1)
+            for item in self.headers.get("Authorization", "")
+            .removeprefix("ACS3-HMAC-SHA256 ")
+            .split(",")
+            if "=" in item
+        )
+        if fields.get("Credential") != standin.access_key_id:
+            return 404, _answer("InvalidAccessKeyId.NotFound", "Specified access key is not found.")
+        payload = hashlib.sha256(body).hexdigest()
+        names = fields.get("SignedHeaders", "").split(";")
+        headers = "".join(f"{n}:{(self.headers.get(n) or '').strip()}\n" for n in names)
+        canonical_query = "&".join(f"{k}={quote(v, safe='~')}" for k, v in sorted(query.items()))
+        request = f"POST\n{path or '/'}\n{canonical_query}\n{headers}\n{';'.join(names)}\n{payload}"
+        to_sign = "ACS3-HMAC-SHA256\n" + hashlib.sha256(request.encode()).hexdigest()
+        expected = hmac.new(standin.access_key_secret.encode(), to_sign.encode(), hashlib.sha256)
+        if not hmac.compare_digest(expected.hexdigest(), fields.get("Signature", "")):
+            return 400, _answer("SignatureDoesNotMatch", "Specified signature does not match.")
+        return None
+
+
+class AliyunStandIn(LoopbackServer):
     """Start with ``start()``, stop with ``stop()`` (or use as a context manager)."""
+
+    handler = _Handler
 
     def __init__(
         self,
@@ -57,6 +100,7 @@ class AliyunStandIn:
         stall_s: float = 3.0,
         delay_s: float = 0.0,
     ) -> None:
+        super().__init__()
         self.access_key_id, self.access_key_secret = access_key_id, access_key_secret
         self.behaviours = dict(behaviours or {})
         self.stall_s = stall_s
@@ -65,44 +109,9 @@ class AliyunStandIn:
         self.attempts: Counter[str] = Counter()  # SendSms requests per number, sent or not
         self.queries: list[dict[str, str]] = []  # QuerySendDetails requests
         self.receipts: dict[str, tuple[str, str | None, datetime | None]] = {}
-        self.lock = threading.Lock()
-        self.closing = threading.Event()
         self._ids = itertools.count(1)
         # The stand-in's clock (what SendDate and ReceiveDate say); tests set it to their NOW.
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
-        self._connections: set[socket.socket] = set()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_port}"
-
-    def start(self) -> AliyunStandIn:
-        self._server = _Server(("127.0.0.1", 0), _Handler, self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.02,), daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.closing.set()
-        assert self._server is not None and self._thread is not None
-        self._server.shutdown()
-        with self.lock:
-            for conn in list(self._connections):
-                with contextlib.suppress(OSError):
-                    conn.shutdown(socket.SHUT_RDWR)
-        self._server.server_close()
-        self._thread.join(5)
-
-    def __enter__(self) -> AliyunStandIn:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def sent_to(self, number: str) -> list[dict[str, str]]:
         """Messages accepted for ``number`` (E.164 or national)."""
@@ -188,90 +197,3 @@ def _beijing(moment: datetime) -> str:
 
 def _beijing_day(iso: str) -> str:
     return datetime.fromisoformat(iso).astimezone(BEIJING).strftime("%Y%m%d")
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address, handler, standin: AliyunStandIn) -> None:
-        self.standin = standin
-        super().__init__(address, handler)
-
-    def process_request(self, request, client_address) -> None:
-        with self.standin.lock:
-            self.standin._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request) -> None:
-        with self.standin.lock:
-            self.standin._connections.discard(request)
-        super().shutdown_request(request)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the real API
-    timeout = 10
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def handle(self) -> None:
-        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
-            super().handle()  # a killed client's connection: nothing to answer
-
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-        try:
-            self._answer()
-        except (BrokenPipeError, ConnectionResetError, OSError):
-            self.close_connection = True  # the client gave up (timeout): nothing to tell
-
-    def _answer(self) -> None:
-        standin: AliyunStandIn = self.server.standin  # type: ignore[attr-defined]
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
-        parts = urlsplit(self.path)
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        problem = self._signature_problem(standin, parts.path, query, body)
-        if problem is not None:
-            return self._json(*problem)
-        action = self.headers.get("x-acs-action", "")
-        if action == "SendSms":
-            return self._json(*standin.send_sms(query))
-        if action == "QuerySendDetails":
-            return self._json(*standin.query_send_details(query))
-        self._json(404, _answer("InvalidAction.NotFound", f"no action {action!r}"))
-
-    def _signature_problem(
-        self, standin: AliyunStandIn, path: str, query: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, object]] | None:
-        """ACS3-HMAC-SHA256, as Aliyun checks it; None when the request is genuine."""
-        fields = dict(
-            item.split("=", 1)
-            for item in self.headers.get("Authorization", "")
-            .removeprefix("ACS3-HMAC-SHA256 ")
-            .split(",")
-            if "=" in item
-        )
-        if fields.get("Credential") != standin.access_key_id:
-            return 404, _answer("InvalidAccessKeyId.NotFound", "Specified access key is not found.")
-        payload = hashlib.sha256(body).hexdigest()
-        names = fields.get("SignedHeaders", "").split(";")
-        headers = "".join(f"{n}:{(self.headers.get(n) or '').strip()}\n" for n in names)
-        canonical_query = "&".join(f"{k}={quote(v, safe='~')}" for k, v in sorted(query.items()))
-        request = f"POST\n{path or '/'}\n{canonical_query}\n{headers}\n{';'.join(names)}\n{payload}"
-        to_sign = "ACS3-HMAC-SHA256\n" + hashlib.sha256(request.encode()).hexdigest()
-        expected = hmac.new(standin.access_key_secret.encode(), to_sign.encode(), hashlib.sha256)
-        if not hmac.compare_digest(expected.hexdigest(), fields.get("Signature", "")):
-            return 400, _answer("SignatureDoesNotMatch", "Specified signature does not match.")
-        return None
-
-    def _json(self, status: int, payload: dict[str, object]) -> None:
-        data = json.dumps(payload, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
