@@ -38,6 +38,7 @@ from dispatch.notify.gateway import (
     TemplateMissing,
     TemporaryFailure,
     UnknownOutcome,
+    template_codes,
 )
 from dispatch.notify.segments import count_segments
 from dispatch.notify.transport import never_sent
@@ -206,16 +207,6 @@ class AliyunGateway:
                 f"unreadable answer from Aliyun: {error!r}"[:300], "answer"
             ) from error
         return response.body.to_map() if response.body is not None else {}
-
-
-def template_codes(raw: object) -> dict[str, str]:
-    """ALIYUN_SMS_TEMPLATES (a JSON object or a mapping) as kind -> template code."""
-    if raw in (None, ""):
-        return {}
-    mapping = json.loads(raw) if isinstance(raw, str) else raw
-    if not isinstance(mapping, Mapping):
-        raise ValueError("ALIYUN_SMS_TEMPLATES must be a JSON object: kind -> template code")
-    return {str(kind): str(code) for kind, code in mapping.items() if code}
 
 
 def national_number(e164: str) -> str:

@@ -6,6 +6,7 @@ domestic provider is one more entry in ``BACKENDS`` and nothing else changes.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -129,3 +130,13 @@ def build_gateway(config: Mapping[str, Any]) -> SmsGateway:
     if name not in BACKENDS:
         raise ValueError(f"unknown SMS_BACKEND {name!r}; use one of {', '.join(BACKENDS)}")
     return BACKENDS[name](config)
+
+
+def template_codes(raw: object) -> dict[str, str]:
+    """ALIYUN_SMS_TEMPLATES (a JSON object or a mapping) as kind -> template code."""
+    if raw in (None, ""):
+        return {}
+    mapping = json.loads(raw) if isinstance(raw, str) else raw
+    if not isinstance(mapping, Mapping):
+        raise ValueError("ALIYUN_SMS_TEMPLATES must be a JSON object: kind -> template code")
+    return {str(kind): str(code) for kind, code in mapping.items() if code}

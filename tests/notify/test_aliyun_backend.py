@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from dispatch.notify.aliyun_backend import AliyunGateway, national_number, template_codes
+from dispatch.notify.aliyun_backend import AliyunGateway, national_number
 from dispatch.notify.gateway import (
     OutgoingSms,
     PermanentFailure,
@@ -16,6 +16,7 @@ from dispatch.notify.gateway import (
     TemporaryFailure,
     UnknownOutcome,
     build_gateway,
+    template_codes,
 )
 from tests.support.aliyun import TEMPLATES, aliyun_config
 from tests.support.gunicorn import free_port

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from dispatch.notify.gateway import template_codes
 from dispatch.notify.segments import count_segments
 from dispatch.services.notices import templates
 from dispatch.services.notices.journeys import signature_of
@@ -42,13 +43,12 @@ class Entry:
 
 
 def configured_codes(config: Mapping[str, Any]) -> dict[str, str]:
-    raw = config.get("ALIYUN_SMS_TEMPLATES") or {}
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw) if raw.strip() else {}
-        except ValueError:
-            raw = {}
-    return {str(k): str(v) for k, v in dict(raw).items()}
+    """The approved template codes; none when the setting is not valid JSON (the command that
+    prints the templates to submit must work before the codes exist, or while they are wrong)."""
+    try:
+        return template_codes(config.get("ALIYUN_SMS_TEMPLATES"))
+    except ValueError:
+        return {}
 
 
 def entries(config: Mapping[str, Any]) -> list[Entry]:
