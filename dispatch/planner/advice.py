@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from dispatch.planner.cost import bus_cost
-from dispatch.planner.model import Group, Plan, Problem, Stop, Summary, Trip
+from dispatch.planner.model import Group, Plan, Problem, Summary, Trip
 from dispatch.planner.plan.check import check
 from dispatch.planner.plan.seats import assign_seats
+from dispatch.planner.plan.trips import stops_at
 from dispatch.planner.world.buses import World
 
 MOVE, CONSENT, THIRD_DROP, SMALLER = "move", "consent", "third_drop", "smaller"
@@ -163,7 +164,7 @@ def _best_insert(
         outside = not group.earliest <= trip.date <= group.latest
         if outside and not _near(group, trip.date, widen):
             continue
-        rebuilt = with_groups(world, trip, [gid], world.rules.max_dropoff_stops)
+        rebuilt = with_groups(world, trip, [gid])
         if rebuilt is None or (trip.id in routes and _sites(rebuilt) != _sites(trip)):
             continue
         key = (round(rebuilt.cost - trip.cost, 2), outside, trip.id, rebuilt)
@@ -190,7 +191,7 @@ def _merge(world: World, plan: Plan, bus: Trip, frozen: Collection[str]) -> Chan
     for trip in plan.trips:
         if not _may_take(trip, bus, frozen) or not world.fits_window(gids, trip.date):
             continue
-        rebuilt = with_groups(world, trip, gids, limit + 1)
+        rebuilt = with_groups(world, trip, gids, spare_drops=1)
         if rebuilt is None or sum(1 for s in rebuilt.stops if s.dropoff) <= limit:
             continue  # within the rules: a plain move
         if best is None or rebuilt.cost - trip.cost < best.cost - _cost_of(plan, best.id):
@@ -239,19 +240,20 @@ def _reseat(world: World, bus: Trip, seats_n: int) -> dict[str, int] | None:
     return assign_seats(by_drop, seats_n, kept)
 
 
-def with_groups(world: World, trip: Trip, gids: list[str], max_drops: int | None) -> Trip | None:
+def with_groups(world: World, trip: Trip, gids: list[str], spare_drops: int = 0) -> Trip | None:
     """``trip`` carrying ``gids`` too: stops in best order (kept as they are when no site is new),
-    the seats it had kept; None when seats, stop limits or spread do not allow it."""
+    the seats it had kept; None when seats, stop limits (``spare_drops`` drop-offs over the rule
+    allowed) or spread do not allow it."""
     coach = world.problem.coach_types[trip.coach_type]
     groups = [*trip.group_ids(), *gids]
     if world.load(groups) > coach.passenger_seats:
         return None
     pickups, drops = world.sites(groups)
-    if not _stops_allowed(world, pickups, drops, max_drops):
+    if not world.allowed(pickups, drops, spare_drops):
         return None
     old = [s.site for s in trip.stops]
     order = old if set(old) == pickups | drops else list(world.dist.order.best(pickups, drops)[0])
-    stops = _stops(world, order, groups)
+    stops = stops_at(world, order, groups)
     by_drop = [[world.groups[g] for g in s.dropoff] for s in stops if s.dropoff]
     seats = assign_seats(by_drop, coach.passenger_seats, trip.seats)
     if seats is None:
@@ -259,30 +261,6 @@ def with_groups(world: World, trip: Trip, gids: list[str], max_drops: int | None
     km = trip.km if order == old else round(world.dist.path_km(order), 3)
     cost = trip.cost if order == old else round(bus_cost(coach, km), 2)
     return dataclasses.replace(trip, stops=stops, seats=seats, km=km, cost=cost)
-
-
-def _stops_allowed(
-    world: World, pickups: frozenset[str], drops: frozenset[str], max_drops: int | None
-) -> bool:
-    rules = world.rules
-    if rules.max_pickup_stops is not None and len(pickups) > rules.max_pickup_stops:
-        return False
-    if max_drops is not None and len(drops) > max_drops:
-        return False
-    return world.spread_ok(drops)
-
-
-def _stops(world: World, order: list[str], groups: list[str]) -> tuple[Stop, ...]:
-    """Stops in ``order``, each with the groups boarding and leaving there (sorted by id)."""
-    gs = sorted((world.groups[g] for g in groups), key=lambda g: g.id)
-    return tuple(
-        Stop(
-            site,
-            tuple(g.id for g in gs if g.pickup == site),
-            tuple(g.id for g in gs if g.dropoff == site),
-        )
-        for site in order
-    )
 
 
 def _change(

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from dispatch.extensions import db
 from dispatch.ids import parse_id
 from dispatch.models import Plan, Worker
+from dispatch.models import trips as t
 from dispatch.routes import plan_display
 from dispatch.routes.access import editor_required
 from dispatch.routes.forms import CsrfForm
@@ -27,7 +28,8 @@ def compare(plan_id: int) -> str:
     return render_template(
         "plans/compare.html",
         plan=plan,
-        cmp=plan_compare.compare(plan, current_user),
+        # Only a draft is compared (the page says so of any other plan): nothing to work out.
+        cmp=plan_compare.compare(plan, current_user) if plan.status == t.PLAN_DRAFT else None,
         drop_reason=plan_display.drop_reason,
     )
 

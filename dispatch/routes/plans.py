@@ -33,7 +33,6 @@ from dispatch.services.worker_fields import parse_date
 from dispatch.web import select_locale
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
-MAX_TIME_LIMIT_S = 600
 
 
 @bp.get("/")
@@ -83,10 +82,7 @@ def _parse_plan_form(form) -> tuple[planning.Scope | None, float, dict[str, str]
     limit = _time_limit(form.get("time_limit", ""), errors)
     if errors:
         return None, limit, errors
-    counties = tuple(form.getlist("county"))
-    allowed = current_user.county_ids()
-    if allowed is not None:  # a county coordinator plans their own counties only
-        counties = tuple(c for c in counties if c in allowed) or tuple(sorted(allowed))
+    counties = planning.chosen_counties(current_user, tuple(form.getlist("county")))
     destinations = tuple(form.getlist("destination"))
     moves = bool(form.get("allow_moves"))  # seated workers who have not boarded may move
     return planning.Scope(date_from, date_to, counties, destinations, moves), limit, {}
@@ -111,9 +107,9 @@ def _time_limit(raw: str, errors: dict[str, str]) -> float:
         value = float(raw.strip())
     except ValueError:
         value = math.nan
-    if not 1 <= value <= MAX_TIME_LIMIT_S:  # NaN fails too
+    if not 1 <= value <= planning.MAX_TIME_LIMIT_S:  # NaN fails too
         errors["time_limit"] = _(
-            "Enter a number of seconds from 1 to %(max)d.", max=MAX_TIME_LIMIT_S
+            "Enter a number of seconds from 1 to %(max)d.", max=planning.MAX_TIME_LIMIT_S
         )
         return default
     return value
@@ -182,7 +178,7 @@ def show(plan_id: int) -> str:
         # A season's stored problem is megabytes of JSON: not read while the plan is in the works.
         shortages=[] if solving else plan_display.shortages(plan),
         no_fleet=not solving and (plan.problem or {}).get("fleet_entered") is False,
-        near_empty=plan_advice.near_empty(plan, occupied),
+        near_empty=plan_advice.near_empty(trips, occupied),
         compare_with=plan_compare.counterparts(plan),
     )
 

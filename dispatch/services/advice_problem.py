@@ -8,17 +8,17 @@ coaches free per day), the rules and the distance rule are the stored problem's.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from dispatch.extensions import db
 from dispatch.models import CoachType, Plan, SeatAssignment, Site, Trip
 from dispatch.planner import model as pm
-
-DEFAULT_RULES = {"max_pickup_stops": 3, "max_dropoff_stops": 2, "max_dropoff_spread_km": 150}
+from dispatch.services import topup
+from dispatch.services.plan_problem import RULES
 
 
 @dataclass(frozen=True)
@@ -35,14 +35,14 @@ class Snapshot:
 def snapshot(plan: Plan) -> Snapshot:
     """The plan's live buses (not cancelled) and seats as a planner problem and plan."""
     stored = plan.problem or {}
-    trips = [t for t in plan.trips if t.cancelled_at is None]
-    by_trip = {trip.code: _trip_groups(trip) for trip in trips}
+    trips = _running(plan)
+    by_trip = {trip.code: topup.seat_groups(trip, trip.seats) for trip in trips}
     groups = {key: seats for found in by_trip.values() for key, seats in found.items()}
     problem = pm.Problem(
         sites=_sites(trips, groups),
         coach_types=_coach_types(stored),
         groups={key: _group(key, seats) for key, seats in groups.items()},
-        rules=pm.Rules(**{**DEFAULT_RULES, **(stored.get("rules") or {})}),
+        rules=pm.Rules(**{**RULES, **(stored.get("rules") or {})}),
         road_factor=float(
             (stored.get("distance") or {}).get("road_factor", pm.DEFAULT_ROAD_FACTOR)
         ),
@@ -62,13 +62,15 @@ def snapshot(plan: Plan) -> Snapshot:
     )
 
 
-def _trip_groups(trip: Trip) -> dict[str, list[SeatAssignment]]:
-    """A bus's travel groups: one per group code on it, and each single worker alone."""
-    out: dict[str, list[SeatAssignment]] = defaultdict(list)
-    for seat in trip.seats:
-        code = seat.worker.group_code
-        out[f"g:{code}@{trip.code}" if code else f"w{seat.worker_id}"].append(seat)
-    return out
+def _running(plan: Plan) -> list[Trip]:
+    """The plan's buses not cancelled, their stops and seats in two queries (not two per bus)."""
+    query = (
+        select(Trip)
+        .where(Trip.plan_id == plan.id, Trip.cancelled_at.is_(None))
+        .order_by(Trip.date, Trip.number, Trip.id)
+        .options(selectinload(Trip.stops), selectinload(Trip.seats))
+    )
+    return list(db.session.scalars(query))
 
 
 def _group(key: str, seats: list[SeatAssignment]) -> pm.Group:

@@ -18,6 +18,7 @@ change moves outside their window has agreed, the change is not applied.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
@@ -31,7 +32,6 @@ from dispatch.planner import advice as pa
 from dispatch.planner.bound import prices
 from dispatch.planner.model import Trip as PlannerTrip
 from dispatch.planner.world.buses import World
-from dispatch.planner.world.distances import Distances
 from dispatch.services import audit, scope, seats, topup_publish
 from dispatch.services.advice_problem import Snapshot, snapshot
 from dispatch.services.timing import stop_times
@@ -88,11 +88,11 @@ class BusAdvice:
         return self.trip.cost / self.taken if self.taken else self.trip.cost
 
 
-def near_empty(plan: Plan, occupied: dict[int, int]) -> list[Trip]:
-    """The plan's buses whose passengers fill fewer than half the passenger seats."""
+def near_empty(trips: Iterable[Trip], occupied: dict[int, int]) -> list[Trip]:
+    """The buses (of a plan, as the plan page loaded them) that passengers fill less than half."""
     return [
         trip
-        for trip in plan.trips
+        for trip in trips
         if trip.cancelled_at is None
         and 2 * occupied.get(trip.id, 0) < trip.coach_type.passenger_seats
     ]
@@ -158,7 +158,7 @@ def _live(plan: Plan) -> set[str]:
     """Codes of the published buses a top-up draft carries (services/topup_publish.py): their
     passengers were told their seats and publishing merges into the live buses, so a suggestion
     moves nobody off them, changes neither their stops nor their coach, and only adds to them."""
-    return set(topup_publish.info(plan).get("trips", {}))
+    return set(topup_publish.copies(plan))
 
 
 def _option(plan: Plan, snap: Snapshot, change: pa.Change, user: User) -> Option:
@@ -241,11 +241,11 @@ def apply(plan: Plan, code: str, key: str, user: User, tz: str) -> float:
     if not offered(plan):
         raise AdviceError(_("Suggestions are applied to drafts only."))
     snap = snapshot(plan)
-    live = _live(plan)
-    if code not in snap.trips or code in _frozen(snap) or code in live:
+    frozen, live = _frozen(snap), _live(plan)
+    if code not in snap.trips or code in frozen or code in live:
         raise AdviceError(_("This bus has changed since the page was shown: look again."))
     world = World(snap.problem)
-    changes = pa.changes_for(snap.problem, snap.plan, code, _frozen(snap), world, live)
+    changes = pa.changes_for(snap.problem, snap.plan, code, frozen, world, live)
     change = next((c for c in changes if _key(c) == key), None)
     if change is None:
         raise AdviceError(_("This suggestion no longer fits the plan as it stands: look again."))
@@ -253,7 +253,7 @@ def apply(plan: Plan, code: str, key: str, user: User, tz: str) -> float:
     if reason:
         raise scope.OutOfScope(reason)
     _check_consent(snap, change)
-    _carry_out(plan, snap, change, user, tz)
+    _carry_out(plan, snap, world, change, user, tz)
     return change.saving
 
 
@@ -274,10 +274,12 @@ def _check_consent(snap: Snapshot, change: pa.Change) -> None:
         )
 
 
-def _carry_out(plan: Plan, snap: Snapshot, change: pa.Change, user: User, tz: str) -> None:
+def _carry_out(
+    plan: Plan, snap: Snapshot, world: World, change: pa.Change, user: User, tz: str
+) -> None:
     new_trips = {tr.id: tr for tr in change.plan.trips}
     for code in change.touched:
-        _restop(snap.trips[code], new_trips[code], snap, tz)
+        _restop(snap.trips[code], new_trips[code], world, tz)
     if change.kind == pa.SMALLER:
         _recoach(snap, new_trips[change.trip], user)
     for m in change.moves:
@@ -302,14 +304,14 @@ def _carry_out(plan: Plan, snap: Snapshot, change: pa.Change, user: User, tz: st
     db.session.flush()
 
 
-def _restop(trip: Trip, new: PlannerTrip, snap: Snapshot, tz: str) -> None:
+def _restop(trip: Trip, new: PlannerTrip, world: World, tz: str) -> None:
     """Rebuild a bus's stops when it gains one: new order, legs and estimated times."""
     order = [s.site for s in new.stops]
     if order == [s.site_id for s in trip.stops]:
         return
-    km = Distances(snap.problem).km  # the planner's own rule for each leg
+    km = world.dist.km  # the planner's own rule for each leg
     legs = [0.0] + [km[a][b] for a, b in zip(order, order[1:], strict=False)]
-    kinds = [snap.problem.sites[site].kind for site in order]
+    kinds = [world.problem.sites[site].kind for site in order]
     times = stop_times(trip.departure_at.astimezone(ZoneInfo(tz)), legs, kinds)
     for stop in list(trip.stops):
         trip.stops.remove(stop)

@@ -22,8 +22,7 @@ from sqlalchemy.orm import selectinload
 from dispatch.extensions import db
 from dispatch.models import Plan, Trip, User, Worker
 from dispatch.models import trips as t
-from dispatch.services import publishing, topup_publish
-from dispatch.services.scope import covered_counties
+from dispatch.services import plan_queries, publishing, topup_publish
 
 
 @dataclass(frozen=True)
@@ -65,37 +64,13 @@ class Comparison:
 
 def published_over(plan: Plan) -> list[Plan]:
     """The published plans whose days meet the plan's, and whose counties meet its counties."""
-    found = db.session.scalars(
-        select(Plan)
-        .where(
-            Plan.id != plan.id,
-            Plan.status == t.PLAN_PUBLISHED,
-            Plan.date_from <= plan.date_to,
-            Plan.date_to >= plan.date_from,
-        )
-        .order_by(Plan.id)
-    )
-    mine = covered_counties(plan)
-    return [p for p in found if _meet(mine, covered_counties(p))]
+    return plan_queries.plans_over(plan, t.PLAN_PUBLISHED)
 
 
 def drafts_over(plan: Plan) -> list[Plan]:
-    """The drafts a published plan can be compared with (their days and counties meet its own)."""
-    found = db.session.scalars(
-        select(Plan)
-        .where(
-            Plan.status == t.PLAN_DRAFT,
-            Plan.date_from <= plan.date_to,
-            Plan.date_to >= plan.date_from,
-        )
-        .order_by(Plan.id.desc())
-    )
-    mine = covered_counties(plan)
-    return [p for p in found if _meet(mine, covered_counties(p))]
-
-
-def _meet(a: set[str] | None, b: set[str] | None) -> bool:
-    return a is None or b is None or bool(a & b)
+    """The drafts a published plan can be compared with (their days and counties meet its own),
+    newest first."""
+    return plan_queries.plans_over(plan, t.PLAN_DRAFT)[::-1]
 
 
 def _trips(plan_ids: list[int], first: date, last: date) -> list[Trip]:
@@ -132,7 +107,7 @@ def compare(draft: Plan, user: User) -> Comparison:
         _days(now, after),
         round(sum(tr.cost for tr in now), 2),
         round(sum(tr.cost for tr in after), 2),
-        topup=bool(topup_publish.info(draft).get("trips")),
+        topup=bool(topup_publish.copies(draft)),
     )
     counties = user.county_ids()
     for worker_id in sorted(set(new) | set(drops), key=lambda i: _name(old, new, drops, i)):
@@ -145,7 +120,7 @@ def _kept(now: list[Trip], draft: Plan, moving: set[int]) -> list[Trip]:
     """The published buses that run on beside the draft once it is published: those it carries
     no copy of, unless every passenger of one rides elsewhere in the draft (publishing cancels
     a bus a top-up empties)."""
-    copies = set(topup_publish.info(draft).get("trips", {}).values())
+    copies = set(topup_publish.copies(draft).values())
     return [
         tr
         for tr in now

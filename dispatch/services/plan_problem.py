@@ -21,8 +21,11 @@ from dispatch.models import trips as t
 from dispatch.models.workers import REGISTERED
 from dispatch.planner.cost import bus_cost, trip_km_and_cost
 from dispatch.planner.model import DEFAULT_ROAD_FACTOR
-from dispatch.services import availability, topup
+from dispatch.services import availability, topup, topup_publish
 from dispatch.services.scope import in_scope
+
+# The bureau's stop rules (PLANNER_FORMAT.md rules): every problem it plans is under them.
+RULES = {"max_pickup_stops": 3, "max_dropoff_stops": 2, "max_dropoff_spread_km": 150}
 
 
 class PlanningError(ValueError):
@@ -149,7 +152,7 @@ def _locked_seats(base: Plan | None) -> dict[int, list[SeatAssignment]]:
     A top-up draft's copies of published buses are left out: the live buses stand for them."""
     if base is None or base.status == t.PLAN_PUBLISHED:
         return {}
-    copies = set(((base.scope or {}).get("topup") or {}).get("trips", {}))
+    copies = topup_publish.copies(base)
     locked: dict[int, list[SeatAssignment]] = defaultdict(list)
     for trip in base.trips:
         for seat in trip.seats:
@@ -165,28 +168,10 @@ def _fixed_trips(base: Plan, locked: dict[int, list[SeatAssignment]], sites: dic
         seats = locked.get(trip.id)
         if not seats:
             continue
-        by_key: dict[str, list[SeatAssignment]] = defaultdict(list)
-        for seat in seats:
-            code = seat.worker.group_code
-            by_key[f"g:{code}@{trip.code}" if code else f"w{seat.worker_id}"].append(seat)
-        trip_groups = [_fixed_group(key, members, trip) for key, members in by_key.items()]
+        trip_groups = topup.fixed_groups(trip, seats)
         groups += trip_groups
         trips.append(_fixed_trip(trip, trip_groups, sites))
     return trips, groups
-
-
-def _fixed_group(key: str, seats: list[SeatAssignment], trip: Trip) -> dict:
-    worker = seats[0].worker
-    return {
-        "id": key,
-        "size": len(seats),
-        "pickup": worker.pickup_site_id,
-        "dropoff": worker.destination_site_id,
-        "earliest": trip.date.isoformat(),
-        "latest": trip.date.isoformat(),
-        "members": [f"w{s.worker_id}" for s in seats],
-        "seats": {f"w{s.worker_id}": s.seat_no for s in seats},
-    }
 
 
 def _fixed_trip(trip: Trip, groups: list[dict], sites: dict[str, Site]) -> dict:
@@ -248,7 +233,7 @@ def build_problem(
         "coach_types": _with_live_coaches(_coach_types(scope, groups, site_rows), live.trips),
         "fleet_entered": fleet_entered(),  # extra key: the plan page says when coaches are not entered
         "groups": groups,
-        "rules": {"max_pickup_stops": 3, "max_dropoff_stops": 2, "max_dropoff_spread_km": 150},
+        "rules": dict(RULES),
         "fixed_trips": fixed,
         "base_plan": base.id if base is not None else None,  # extra key: readers ignore it
         "excluded_groups": impossible,  # extra key: readers ignore it

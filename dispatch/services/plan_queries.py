@@ -21,6 +21,26 @@ def recent_plans(limit: int = 100) -> list[Plan]:
     return list(db.session.scalars(select(Plan).order_by(Plan.id.desc()).limit(limit)))
 
 
+def plans_over(plan: Plan, status: str) -> list[Plan]:
+    """The other plans of ``status`` whose days and counties meet the plan's, oldest first."""
+    found = db.session.scalars(
+        select(Plan)
+        .where(
+            Plan.id != plan.id,
+            Plan.status == status,
+            Plan.date_from <= plan.date_to,
+            Plan.date_to >= plan.date_from,
+        )
+        .order_by(Plan.id)
+    )
+    mine = scope.covered_counties(plan)
+    return [p for p in found if _counties_meet(mine, scope.covered_counties(p))]
+
+
+def _counties_meet(a: set[str] | None, b: set[str] | None) -> bool:
+    return a is None or b is None or bool(a & b)  # None: city-wide, meets every county
+
+
 def bus_counts(plans: Collection[Plan]) -> dict[int, int]:
     """Buses per plan id, in one count query rather than every plan's trips loaded."""
     query = (

@@ -27,9 +27,11 @@ from dispatch.services.plan_store import planner_distance, store_result
 from dispatch.services.scope import covered_counties
 
 __all__ = [
+    "MAX_TIME_LIMIT_S",
     "PlanningError",
     "Scope",
     "add_plan",
+    "chosen_counties",
     "build_problem",
     "count_open_workers",
     "covered_counties",
@@ -41,6 +43,8 @@ __all__ = [
     "start_plan",
     "store_result",
 ]
+
+MAX_TIME_LIMIT_S = 600  # the longest solve a plan request may ask for, in seconds
 
 
 def start_plan(
@@ -84,6 +88,14 @@ def solve_plan(
     problem = planner.load_problem(plan.problem)
     result = planner.solve(problem, time_limit_s=time_limit_s, seed=seed, progress=progress)
     return planner.plan_to_dict(result)
+
+
+def chosen_counties(user: User, chosen: tuple[str, ...]) -> tuple[str, ...]:
+    """The counties a plan request covers: a county coordinator's own only (all, if none chosen)."""
+    allowed = user.county_ids()
+    if allowed is None:
+        return chosen
+    return tuple(c for c in chosen if c in allowed) or tuple(sorted(allowed))
 
 
 def may_manage(user: User | None, plan: Plan) -> bool:

@@ -20,9 +20,9 @@ from dispatch.identity import mask_phone
 from dispatch.models import Driver, Plan, SeatAssignment, Trip, User, Worker, utcnow
 from dispatch.models import trips as t
 from dispatch.models.workers import ASSIGNED, CANCELLED, REGISTERED
-from dispatch.services import audit, bus_codes, topup_publish
+from dispatch.services import audit, bus_codes, plan_queries, topup_publish
 from dispatch.services.notices.notices import preview, schedule_changes, schedule_for_published_plan
-from dispatch.services.planning import PlanningError, covered_counties
+from dispatch.services.planning import PlanningError
 
 PUBLISH_LOCK = 72_611  # pg_advisory_xact_lock key: one publisher at a time, across processes
 SEATED_ELSEWHERE, WITHDRAWN, NOT_OPEN = "seated_elsewhere", "withdrawn", "not_open"
@@ -206,13 +206,10 @@ def _publish_topup(
     plan: Plan, target: Plan, user: User | None, now: datetime, settings, drops: list[Drop]
 ) -> Published:
     """Merge a top-up into ``target``; notices only for those newly seated or moved."""
-    emptied = [
-        trip.code
-        for trip in plan.trips
-        if not trip.seats and trip.code not in topup_publish.info(plan).get("trips", {})
-    ]
+    copies = topup_publish.copies(plan)
+    emptied = [trip.code for trip in plan.trips if not trip.seats and trip.code not in copies]
     _remove_empty_buses(plan)
-    _renumber_clashes(plan, keep=set(topup_publish.info(plan).get("trips", {})))
+    _renumber_clashes(plan, keep=set(copies))
     _supersede_overlapping_drafts(plan)
     merged = topup_publish.merge(plan, target, user, now)
     if settings is None:
@@ -279,16 +276,5 @@ def _renumber_clashes(plan: Plan, keep: set[str] = frozenset()) -> None:
 
 def _supersede_overlapping_drafts(plan: Plan) -> None:
     """Drafts over the same days and counties can no longer be published as they stand."""
-    others = db.session.scalars(
-        select(Plan).where(
-            Plan.id != plan.id,
-            Plan.status == t.PLAN_DRAFT,
-            Plan.date_from <= plan.date_to,
-            Plan.date_to >= plan.date_from,
-        )
-    )
-    mine = covered_counties(plan)
-    for other in others:
-        theirs = covered_counties(other)
-        if mine is None or theirs is None or mine & theirs:
-            other.status = t.PLAN_SUPERSEDED
+    for other in plan_queries.plans_over(plan, t.PLAN_DRAFT):
+        other.status = t.PLAN_SUPERSEDED

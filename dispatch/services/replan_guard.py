@@ -25,6 +25,7 @@ from dispatch.planner.model import Plan as PlannerPlan
 from dispatch.planner.model import Stop, Summary, Unassigned
 from dispatch.planner.model import Trip as PlannerTrip
 from dispatch.planner.world.distances import Distances
+from dispatch.services import topup_publish
 
 log = logging.getLogger("dispatch.planning")
 
@@ -56,16 +57,17 @@ def _recast(problem, base: Plan, bound: float) -> PlannerPlan | None:
     group_of = {m: g.id for g in problem.groups.values() for m in g.members}
     fixed = {t.id: t for t in problem.fixed_trips}
     dist = Distances(problem)
-    copies = set(((base.scope or {}).get("topup") or {}).get("trips", {}))
+    copies = topup_publish.copies(base)
     trips = []
     for trip in base.trips:
         if trip.code in copies and trip.code not in fixed:
             return None  # a published bus it topped up has left or was cancelled since
-        groups, seats = _carried(trip, fixed.get(trip.code), group_of)
+        kept = fixed.get(trip.code)
+        groups, seats = _carried(trip, kept, group_of)
         if groups is None:
             return None
-        if groups or trip.code in fixed:
-            trips.append(_trip(problem, dist, trip, groups, seats))
+        if groups or kept is not None:
+            trips.append(_trip(problem, dist, trip, kept, groups, seats))
     served = {g for t in trips for g in t.group_ids()}
     unassigned = tuple(
         Unassigned(g, "not served by the plan it replaces")
@@ -92,14 +94,15 @@ def _carried(trip: Trip, fixed, group_of: dict[str, str]):
     return groups, seats
 
 
-def _trip(problem, dist: Distances, trip: Trip, groups: set[str], seats: dict) -> PlannerTrip:
+def _trip(
+    problem, dist: Distances, trip: Trip, fixed, groups: set[str], seats: dict
+) -> PlannerTrip:
     """A stored bus as a planner trip: its stops in their stored order, only where it serves."""
     by_site: dict[str, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
     for gid in sorted(groups):
         group = problem.groups[gid]
         by_site[group.pickup][0].append(gid)
         by_site[group.dropoff][1].append(gid)
-    fixed = {f.id: f for f in problem.fixed_trips}.get(trip.code)
     if fixed is not None:  # a fixed trip keeps every stop, in order (rule 8)
         stops = tuple(
             Stop(s.site, tuple(by_site[s.site][0]), tuple(by_site[s.site][1])) for s in fixed.stops

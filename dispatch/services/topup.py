@@ -19,7 +19,7 @@ carry a worker of their counties or stop at a pickup where one of their waiting 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
@@ -101,7 +101,7 @@ def live_problem(
         if not kept and trip.seats:
             live.left[trip.code] = trip.id  # everyone on it may move: cancelled if all do
             continue
-        groups = _groups(trip, kept)
+        groups = fixed_groups(trip, kept)
         live.groups += groups
         live.trips.append(_fixed_trip(trip, groups, sites))
     return live
@@ -138,12 +138,18 @@ def _matters(trip: Trip, scope: Scope, pickups: set[str]) -> bool:
     )
 
 
-def _groups(trip: Trip, seats: list[SeatAssignment]) -> list[dict]:
-    """The seated workers of a bus as fixed groups (travel-group code per bus, singles alone)."""
+def seat_groups(trip: Trip, seats: Iterable[SeatAssignment]) -> dict[str, list[SeatAssignment]]:
+    """Seats of a bus by travel group: one per group code on that bus, each single worker alone."""
     by_key: dict[str, list[SeatAssignment]] = defaultdict(list)
     for seat in seats:
         code = seat.worker.group_code
         by_key[f"g:{code}@{trip.code}" if code else f"w{seat.worker_id}"].append(seat)
+    return by_key
+
+
+def fixed_groups(trip: Trip, seats: Iterable[SeatAssignment]) -> list[dict]:
+    """Seated workers of a bus as the problem's fixed groups, each with the seats they keep."""
+    by_key = seat_groups(trip, seats)
     ups = [s.site_id for s in trip.stops if s.kind == "pickup"]
     downs = [s.site_id for s in trip.stops if s.kind == "dropoff"]
     groups = []

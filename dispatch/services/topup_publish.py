@@ -56,6 +56,11 @@ def info(plan: Plan) -> dict:
     return (plan.scope or {}).get("topup") or {}
 
 
+def copies(plan: Plan) -> dict[str, int]:
+    """The published buses a top-up draft carries copies of: bus code → live trip id."""
+    return info(plan).get("trips", {})
+
+
 def target_of(plan: Plan) -> Plan | None:
     """The live plan a top-up merges into: the published one holding most of the buses it used."""
     ids = info(plan).get("plans") or []
@@ -70,9 +75,7 @@ def target_of(plan: Plan) -> Plan | None:
     if not live:
         return None
     used = Counter(
-        db.session.scalars(
-            select(Trip.plan_id).where(Trip.id.in_(list(info(plan).get("trips", {}).values())))
-        )
+        db.session.scalars(select(Trip.plan_id).where(Trip.id.in_(list(copies(plan).values()))))
     )
     return live[min(live, key=lambda i: (-used[i], i))]
 
@@ -82,15 +85,11 @@ def expected_seats(plan: Plan) -> dict[int, int]:
 
     Those on a copy may sit on its live bus; those the top-up may move, on the bus they sat on.
     Any other live seat is a clash that publishing drops (services/publishing.py)."""
-    record = info(plan)
-    copies = record.get("trips", {})
+    record, live = info(plan), copies(plan)
     found = {
-        s.worker_id: copies[trip.code]
-        for trip in plan.trips
-        if trip.code in copies
-        for s in trip.seats
+        s.worker_id: live[trip.code] for trip in plan.trips if trip.code in live for s in trip.seats
     }
-    buses = {**copies, **record.get("left", {})}
+    buses = {**live, **record.get("left", {})}
     for member, code in record.get("was_on", {}).items():
         if code in buses:
             found[int(member[1:])] = buses[code]
@@ -99,16 +98,16 @@ def expected_seats(plan: Plan) -> dict[int, int]:
 
 def unchanged(plan: Plan) -> set[int]:
     """Workers of a top-up whose live seat it keeps as it is: publishing tells them nothing."""
-    copies = info(plan).get("trips", {})
-    if not copies:
+    buses = copies(plan)
+    if not buses:
         return set()
-    live = _live_seat_numbers(list(copies.values()))
+    live = _live_seat_numbers(list(buses.values()))
     return {
         s.worker_id
         for trip in plan.trips
-        if trip.code in copies
+        if trip.code in buses
         for s in trip.seats
-        if live.get(s.worker_id) == (copies[trip.code], s.seat_no)
+        if live.get(s.worker_id) == (buses[trip.code], s.seat_no)
     }
 
 
@@ -123,8 +122,7 @@ def _live_seat_numbers(trip_ids: list[int]) -> dict[int, tuple[int, int]]:
 
 def merge(plan: Plan, target: Plan, user: User | None, now: datetime) -> Merged:
     """Merge the draft's copies into the live buses and hand its new buses to ``target``."""
-    copies = info(plan).get("trips", {})
-    live_trips = {code: db.session.get(Trip, i) for code, i in copies.items()}
+    live_trips = {code: db.session.get(Trip, i) for code, i in copies(plan).items()}
     gone = {  # cancelled or left since planning: nobody joins it now
         code
         for code, trip in live_trips.items()
@@ -138,7 +136,7 @@ def merge(plan: Plan, target: Plan, user: User | None, now: datetime) -> Merged:
     }
     merged = Merged(target)
     _vacate(wanted, set(expected_seats(plan).values()), merged, user)
-    for trip in [tr for tr in plan.trips if tr.code in copies]:
+    for trip in [tr for tr in plan.trips if tr.code in live_trips]:
         if trip.code not in gone:
             _seat_on_live(trip, live_trips[trip.code], merged, user)
         plan.trips.remove(trip)  # the copy goes; what it added is on the live bus now

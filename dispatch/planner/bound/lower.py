@@ -121,14 +121,25 @@ def column_pattern_bound(
     dive's whole buses when `dive_seconds` is given."""
     start = time.monotonic()
     seats = demand(world, groups)
-    r = world.rules
-    assert r.max_pickup_stops is not None and r.max_dropoff_stops is not None
-    patterns = enumerate_patterns(world, seats, r.max_pickup_stops, r.max_dropoff_stops)
     most = len(groups)
     if math.isfinite(spent):
         most = min(most, math.floor(spent / cheapest_bus(world, seats) + 1e-9))
-    task = BoundInput(
-        patterns,
+    task = pattern_input(world, days, seats, most, seeds)
+    return column_bound(task, seconds - (time.monotonic() - start), split, dive_seconds)
+
+
+def pattern_input(
+    world: World,
+    days: tuple[date, ...],
+    seats: Mapping[Commodity, int],
+    most: int,
+    seeds: tuple[Seed, ...] = (),
+) -> BoundInput:
+    """The pooled pattern model of one block (stop rules required), with at most `most` buses."""
+    r = world.rules
+    assert r.max_pickup_stops is not None and r.max_dropoff_stops is not None
+    return BoundInput(
+        enumerate_patterns(world, seats, r.max_pickup_stops, r.max_dropoff_stops),
         world.coaches,
         pooled_caps(world, days),
         seats,
@@ -138,7 +149,6 @@ def column_pattern_bound(
         most,
         seeds,
     )
-    return column_bound(task, seconds - (time.monotonic() - start), split, dive_seconds)
 
 
 def cheapest_bus(world: World, seats: Mapping[Commodity, int]) -> float:

@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from dispatch.planner import tuning
-from dispatch.planner.bound.lower import min_buses
+from dispatch.planner.bound.lower import pattern_input
 from dispatch.planner.lp.columns import (
     BoundInput,
     Master,
@@ -30,8 +30,8 @@ from dispatch.planner.lp.columns import (
     seed_columns,
     space_of,
 )
-from dispatch.planner.lp.patterns import count_patterns, enumerate_patterns
-from dispatch.planner.world.blocks import Commodity, blocks, demand, pooled_caps
+from dispatch.planner.lp.patterns import count_patterns
+from dispatch.planner.world.blocks import Commodity, blocks, demand
 from dispatch.planner.world.buses import World
 
 
@@ -49,18 +49,7 @@ def demand_charges(world: World, groups: frozenset[str], seconds: float) -> dict
         seats = demand(world, block)
         if count_patterns(world, seats) > tuning.COLUMN_PATTERN_LIMIT:
             continue
-        patterns = enumerate_patterns(world, seats, rules.max_pickup_stops, rules.max_dropoff_stops)
-        task = BoundInput(
-            patterns,
-            world.coaches,
-            pooled_caps(world, days),
-            seats,
-            rules.max_dropoff_stops,
-            rules.max_pickup_stops,
-            max(min_buses(world, seats), 1),
-            len(block),
-        )
-        out.update(_charges(task, deadline))
+        out.update(_charges(pattern_input(world, days, seats, len(block)), deadline))
     return out
 
 

@@ -3,6 +3,8 @@ ids for the plan."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from dispatch.planner.cost import bus_cost
 from dispatch.planner.model import Group, Stop, Trip
 from dispatch.planner.plan.seats import assign_seats
@@ -13,16 +15,8 @@ def to_trip(world: World, bus: Bus, trip_id: str) -> Trip | None:
     """The trip of a working bus, stops in best order and seats; None when seats cannot be given."""
     coach = world.problem.coach_types[bus.coach]
     order = world.route(bus) or world.dist.order.best(*world.sites(bus.groups))[0]
-    groups: list[Group] = sorted((world.groups[g] for g in bus.groups), key=lambda g: g.id)
-    stops = tuple(
-        Stop(
-            site,
-            tuple(g.id for g in groups if g.pickup == site),
-            tuple(g.id for g in groups if g.dropoff == site),
-        )
-        for site in order
-    )
-    by_drop = [[g for g in groups if g.dropoff == s.site] for s in stops if s.dropoff]
+    stops = stops_at(world, order, bus.groups)
+    by_drop = [[world.groups[g] for g in s.dropoff] for s in stops if s.dropoff]
     seats = assign_seats(by_drop, coach.passenger_seats, bus.locked_seats)
     if seats is None:
         return None
@@ -35,6 +29,19 @@ def to_trip(world: World, bus: Bus, trip_id: str) -> Trip | None:
         seats,
         km,
         bus_cost(coach, km),
+    )
+
+
+def stops_at(world: World, order: Iterable[str], gids: Iterable[str]) -> tuple[Stop, ...]:
+    """Stops at the sites in ``order``, each with the groups boarding and leaving there (by id)."""
+    groups: list[Group] = sorted((world.groups[g] for g in gids), key=lambda g: g.id)
+    return tuple(
+        Stop(
+            site,
+            tuple(g.id for g in groups if g.pickup == site),
+            tuple(g.id for g in groups if g.dropoff == site),
+        )
+        for site in order
     )
 
 

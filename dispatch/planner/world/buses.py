@@ -79,12 +79,13 @@ class World:
             self._memo[key] = hit
         return hit
 
-    def allowed(self, pickups: frozenset[str], drops: frozenset[str]) -> bool:
-        """Stop counts and drop-off spread within the rules."""
+    def allowed(self, pickups: frozenset[str], drops: frozenset[str], spare_drops: int = 0) -> bool:
+        """Stop counts and drop-off spread within the rules (``spare_drops`` drop-offs over the
+        limit allowed: a suggestion's exception for one bus, planner/advice.py)."""
         r = self.rules
         if r.max_pickup_stops is not None and len(pickups) > r.max_pickup_stops:
             return False
-        if r.max_dropoff_stops is not None and len(drops) > r.max_dropoff_stops:
+        if r.max_dropoff_stops is not None and len(drops) > r.max_dropoff_stops + spare_drops:
             return False
         return self.spread_ok(drops)
 

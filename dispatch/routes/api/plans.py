@@ -15,8 +15,6 @@ from dispatch.routes.api.base import bp, json_body
 from dispatch.routes.api.errors import api_error
 from dispatch.services import plan_queue, planning
 
-MAX_TIME_LIMIT_S = 600
-
 
 @bp.post("/plans")
 def post_plan():
@@ -44,17 +42,15 @@ def _plan_request(body: dict, user) -> tuple[planning.Scope | None, float, dict[
     for key in ("counties", "destinations"):
         if not all(isinstance(v, str) for v in body.get(key) or ()):
             errors[key] = _("Some fields are not valid.")
-    limit = float(body.get("time_limit_s") or current_app.config["PLANNER_TIME_LIMIT_S"])
-    if not 1 <= limit <= MAX_TIME_LIMIT_S:
+    raw = body.get("time_limit_s")  # 0 is out of range, not "the default"
+    limit = float(current_app.config["PLANNER_TIME_LIMIT_S"] if raw is None else raw)
+    if not 1 <= limit <= planning.MAX_TIME_LIMIT_S:
         errors["time_limit_s"] = _(
-            "Enter a number of seconds from 1 to %(max)d.", max=MAX_TIME_LIMIT_S
+            "Enter a number of seconds from 1 to %(max)d.", max=planning.MAX_TIME_LIMIT_S
         )
     if errors:
         return None, limit, errors
-    counties = tuple(body.get("counties") or ())
-    allowed = user.county_ids()
-    if allowed is not None:  # a county coordinator plans their own counties only
-        counties = tuple(c for c in counties if c in allowed) or tuple(sorted(allowed))
+    counties = planning.chosen_counties(user, tuple(body.get("counties") or ()))
     destinations = tuple(body.get("destinations") or ())
     moves = bool(body.get("allow_moves"))
     scope = planning.Scope(days["date_from"], days["date_to"], counties, destinations, moves)
