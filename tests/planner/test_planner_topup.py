@@ -71,7 +71,8 @@ def test_a_top_up_keeps_every_fixed_trip_and_every_rule(data: dict[str, Any]) ->
     for fixed in problem.fixed_trips:
         trip = trips[fixed.id]
         assert [s.site for s in trip.stops] == [s.site for s in fixed.stops]
-        assert (trip.date, trip.coach_type, trip.km) == (fixed.date, fixed.coach_type, trip.km)
+        assert (trip.date, trip.coach_type) == (fixed.date, fixed.coach_type)
+        assert abs(trip.km - fixed.km) <= 0.01  # joining adds no stop, so no kilometre
         assert all(trip.seats[m] == n for m, n in fixed.seats.items())
         assert abs(trip.cost - fixed.cost) <= 0.01 * fixed.cost  # joining costs nothing
 
