@@ -103,5 +103,9 @@ RETENTION_PENDING_DAYS = 30  # a self-registration nobody accepted is anonymised
 # false when the link's domain is not registered with the SMS provider (links to Chinese
 # numbers are blocked otherwise); the notice then says to ask the coordinator for it.
 DRIVER_SMS_LINK = True
+# Per driver link, not per address: the phones at a bus stop share a carrier's address. A bus
+# boards at most ~50; a queue of scans emptied after a dead spot sends them one after the other.
+DRIVER_SCAN_LIMIT = "240 per minute"  # POST /m/<token>/scans
+DRIVER_ARRIVAL_LIMIT = "30 per minute"  # POST /m/<token>/arrivals
 # Chromium prints the manifest PDF; without it the PDF export answers 503 (browser print works).
 CHROMIUM_PATH = "/usr/bin/chromium"

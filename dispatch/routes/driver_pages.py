@@ -1,18 +1,24 @@
 """What the driver's pages (/m/<token>…) and the printed lists share: the signed link, private
 answers, the coordinator's right to a whole bus, and PDF printing.
 
-Not a blueprint: the manifest and gate blueprints both import it.
+Not a blueprint: the manifest, gate and trips blueprints import it.
 """
 
 from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
 
 from flask import abort, current_app
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from dispatch.extensions import db
 from dispatch.models import Trip, utcnow
 from dispatch.services import driver_links, manifest_export
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
 
 
 def private(response: Response, *, driver: bool = False) -> Response:
@@ -41,6 +47,20 @@ def full_view(trip: Trip) -> bool:
     """Whether the signed-in user may see every passenger of this bus (and so hand the list on)."""
     scope = current_user.county_ids()
     return scope is None or all(s.worker.county_id in scope for s in trip.seats)
+
+
+def whole_bus(trip_id: int) -> Trip:
+    """The trip, for a list of all its passengers: 404 if unknown, 403 unless ``full_view``."""
+    trip = db.session.get(Trip, trip_id) or abort(404)
+    if not full_view(trip):  # names of other counties' workers: theirs to hand on
+        abort(403)
+    return trip
+
+
+@cache
+def print_css(name: str) -> str:
+    """A stylesheet of static/, read once: the page printed to PDF carries it inline."""
+    return (STATIC / name).read_text(encoding="utf-8")
 
 
 def pdf_response(html: str, filename: str, *, driver: bool) -> Response:

@@ -7,8 +7,6 @@ path (no session, so no CSRF token: a forged request would need the token itself
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import (
     Blueprint,
     abort,
@@ -28,31 +26,17 @@ from dispatch.extensions import csrf, db, limiter
 from dispatch.models import Trip, utcnow
 from dispatch.models import selfservice as s
 from dispatch.routes.api.errors import api_error
-from dispatch.routes.driver_pages import driver_trip, full_view, pdf_response, private
+from dispatch.routes.driver_pages import driver_trip, pdf_response, print_css, private, whole_bus
 from dispatch.routes.labels import mark_refusal
 from dispatch.services import arrival, handover, scans
 from dispatch.services import manifest as manifests
 from dispatch.web import parse_id
 
 bp = Blueprint("gate", __name__)
-CSS = Path(__file__).resolve().parent.parent / "static" / "handover.css"
-
-bp.add_app_template_global(arrival.bus_arrival, "bus_arrival")
-# Per driver link, not per address: the phones at a bus stop share a carrier's address. A bus
-# boards at most ~50; a queue emptied after a dead spot sends them one after the other.
-SCANS_PER_LINK = "240 per minute"  # DRIVER_SCAN_LIMIT overrides
-ARRIVALS_PER_LINK = "30 per minute"  # DRIVER_ARRIVAL_LIMIT overrides
-
-
-def _scan_limit() -> str:
-    return current_app.config.get("DRIVER_SCAN_LIMIT", SCANS_PER_LINK)
-
-
-def _arrival_limit() -> str:
-    return current_app.config.get("DRIVER_ARRIVAL_LIMIT", ARRIVALS_PER_LINK)
 
 
 def _link_key() -> str:
+    """Limits count per driver link (config DRIVER_SCAN_LIMIT, DRIVER_ARRIVAL_LIMIT)."""
     return "driver-link:" + str((request.view_args or {}).get("token", ""))
 
 
@@ -71,7 +55,7 @@ def scan_message(result: scans.ScanOutcome) -> str:
 
 
 @bp.post("/m/<token>/scans")
-@limiter.limit(_scan_limit, key_func=_link_key)
+@limiter.limit(lambda: current_app.config["DRIVER_SCAN_LIMIT"], key_func=_link_key)
 @csrf.exempt  # the unguessable token in the path is what authorises, not a session
 def scan(token: str) -> Response:
     trip = driver_trip(token)
@@ -111,7 +95,7 @@ def _scan_answer(trip: Trip, scan_uid: str, result: scans.ScanOutcome) -> dict:
 
 
 @bp.post("/m/<token>/arrivals")
-@limiter.limit(_arrival_limit, key_func=_link_key)
+@limiter.limit(lambda: current_app.config["DRIVER_ARRIVAL_LIMIT"], key_func=_link_key)
 @csrf.exempt  # the unguessable token in the path is what authorises, not a session
 def arrive(token: str) -> Response:
     trip = driver_trip(token)
@@ -153,7 +137,7 @@ def _sheet_page(trip: Trip, *, token: str | None, for_pdf: bool) -> str:
         token=token,
         stop_id=stop_id,
         for_pdf=for_pdf,
-        embedded_css=CSS.read_text(encoding="utf-8") if for_pdf else None,
+        embedded_css=print_css("handover.css") if for_pdf else None,
         emergency_phone=current_app.config["EMERGENCY_PHONE"],
     )
 
@@ -175,23 +159,16 @@ def driver_sheet_pdf(token: str) -> Response:
     return pdf_response(_sheet_page(trip, token=token, for_pdf=True), _filename(trip), driver=True)
 
 
-def _coordinator_trip(trip_id: int) -> Trip:
-    trip = db.session.get(Trip, trip_id) or abort(404)
-    if not full_view(trip):  # names of other counties' workers: theirs to hand on
-        abort(403)
-    return trip
-
-
 @bp.get("/trips/<int:trip_id>/handover")
 @login_required
 def sheet(trip_id: int) -> Response:
-    html = _sheet_page(_coordinator_trip(trip_id), token=None, for_pdf=False)
+    html = _sheet_page(whole_bus(trip_id), token=None, for_pdf=False)
     return private(Response(html, mimetype="text/html"))
 
 
 @bp.get("/trips/<int:trip_id>/handover.pdf")
 @login_required
 def sheet_pdf(trip_id: int) -> Response:
-    trip = _coordinator_trip(trip_id)
+    trip = whole_bus(trip_id)
     html = _sheet_page(trip, token=None, for_pdf=True)
     return pdf_response(html, _filename(trip), driver=False)

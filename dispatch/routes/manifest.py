@@ -7,8 +7,6 @@ JSON request that sets a state, so retrying it is always safe.
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -30,10 +28,14 @@ from dispatch.extensions import csrf, db
 from dispatch.models import Trip, utcnow
 from dispatch.routes.access import editor_required
 from dispatch.routes.api.errors import api_error
-from dispatch.routes.driver_pages import driver_trip as _driver_trip
-from dispatch.routes.driver_pages import full_view as _full_view
-from dispatch.routes.driver_pages import pdf_response
-from dispatch.routes.driver_pages import private as _private
+from dispatch.routes.driver_pages import (
+    driver_trip,
+    full_view,
+    pdf_response,
+    print_css,
+    private,
+    whole_bus,
+)
 from dispatch.routes.forms import CsrfForm
 from dispatch.routes.labels import mark_refusal
 from dispatch.services import arrival as arrivals
@@ -43,13 +45,6 @@ from dispatch.services.notices.notices import schedule_driver_notices
 from dispatch.services.worker_export import national
 
 bp = Blueprint("manifest", __name__)
-CSS = Path(__file__).resolve().parent.parent / "static" / "manifest.css"
-
-
-@cache
-def _css() -> str:
-    """The print stylesheet, read once: the PDF page carries it inline."""
-    return CSS.read_text(encoding="utf-8")
 
 
 def _page(trip: Trip, *, token: str | None = None, for_pdf: bool = False) -> str:
@@ -67,7 +62,7 @@ def _page(trip: Trip, *, token: str | None = None, for_pdf: bool = False) -> str
         )
     else:
         mark_url = phone_url = None
-    full = token is not None or _full_view(trip)
+    full = token is not None or full_view(trip)
     manifest = manifests.build(trip, utcnow(), config["TIMEZONE"])
     can_share = not token and full and current_user.can_edit  # may copy or rotate the driver's link
     return render_template(
@@ -81,7 +76,7 @@ def _page(trip: Trip, *, token: str | None = None, for_pdf: bool = False) -> str
         undo_s=int(manifests.PACK_UNDO.total_seconds()),
         emergency_phone=config["EMERGENCY_PHONE"],
         for_pdf=for_pdf,
-        embedded_css=_css() if for_pdf else None,
+        embedded_css=print_css("manifest.css") if for_pdf else None,
         valid_until=driver_links.valid_until(trip.date, config["TIMEZONE"]),
         can_share=can_share,
         driver_link=(
@@ -160,24 +155,20 @@ def _mark(trip: Trip, user, source: str) -> Response:
 @login_required
 def show(trip_id: int) -> Response:
     trip = db.session.get(Trip, trip_id) or abort(404)
-    return _private(Response(_page(trip), mimetype="text/html"))
+    return private(Response(_page(trip), mimetype="text/html"))
 
 
 @bp.get("/trips/<int:trip_id>/manifest.pdf")
 @login_required
 def pdf(trip_id: int) -> Response:
-    trip = db.session.get(Trip, trip_id) or abort(404)
-    if not _full_view(trip):
-        abort(403)
+    trip = whole_bus(trip_id)
     return _pdf(trip, _page(trip, for_pdf=True), driver=False)
 
 
 @bp.get("/trips/<int:trip_id>/manifest.xlsx")
 @login_required
 def xlsx(trip_id: int) -> Response:
-    trip = db.session.get(Trip, trip_id) or abort(404)
-    if not _full_view(trip):
-        abort(403)
+    trip = whole_bus(trip_id)
     data = manifest_export.to_xlsx(manifests.build(trip), _title(trip), _facts(trip))
     response = Response(
         data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -185,21 +176,21 @@ def xlsx(trip_id: int) -> Response:
     response.headers["Content-Disposition"] = (
         f'attachment; filename="manifest-{trip.date:%Y%m%d}-{trip.code}.xlsx"'
     )
-    return _private(response)
+    return private(response)
 
 
 @bp.post("/trips/<int:trip_id>/marks")
 @editor_required
 def coordinator_mark(trip_id: int):
     trip = db.session.get(Trip, trip_id) or abort(404)
-    return _private(_mark(trip, current_user, "coordinator"))
+    return private(_mark(trip, current_user, "coordinator"))
 
 
 @bp.post("/trips/<int:trip_id>/phone")
 @editor_required
 def coordinator_phone(trip_id: int):
     trip = db.session.get(Trip, trip_id) or abort(404)
-    return _private(_phone(trip, current_user, "coordinator"))
+    return private(_phone(trip, current_user, "coordinator"))
 
 
 @bp.post("/trips/<int:trip_id>/driver-link")
@@ -207,7 +198,7 @@ def coordinator_phone(trip_id: int):
 def rotate_link(trip_id: int) -> Response:
     """A new driver link: the old one stops working; the drivers are sent the new one."""
     trip = db.session.get(Trip, trip_id) or abort(404)
-    if not CsrfForm().validate_on_submit() or not _full_view(trip):
+    if not CsrfForm().validate_on_submit() or not full_view(trip):
         abort(403)
     driver_links.rotate(trip, current_user)
     sent = schedule_driver_notices(trip, utcnow(), current_app.config, fresh=True)
@@ -222,28 +213,28 @@ def rotate_link(trip_id: int) -> Response:
 
 @bp.get("/m/<token>")
 def driver_view(token: str) -> Response:
-    trip = _driver_trip(token)
-    return _private(Response(_page(trip, token=token), mimetype="text/html"), driver=True)
+    trip = driver_trip(token)
+    return private(Response(_page(trip, token=token), mimetype="text/html"), driver=True)
 
 
 @bp.get("/m/<token>/manifest.pdf")
 def driver_pdf(token: str) -> Response:
-    trip = _driver_trip(token)
+    trip = driver_trip(token)
     return _pdf(trip, _page(trip, token=token, for_pdf=True), driver=True)
 
 
 @bp.post("/m/<token>/marks")
 @csrf.exempt  # the unguessable token in the path is what authorises, not a session
 def driver_mark(token: str):
-    trip = _driver_trip(token)
-    return _private(_mark(trip, None, "driver"), driver=True)
+    trip = driver_trip(token)
+    return private(_mark(trip, None, "driver"), driver=True)
 
 
 @bp.post("/m/<token>/phone")
 @csrf.exempt  # the unguessable token in the path is what authorises, not a session
 def driver_phone(token: str):
-    trip = _driver_trip(token)
-    return _private(_phone(trip, None, "driver"), driver=True)
+    trip = driver_trip(token)
+    return private(_phone(trip, None, "driver"), driver=True)
 
 
 def _title(trip: Trip) -> str:

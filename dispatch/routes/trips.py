@@ -15,8 +15,10 @@ from dispatch.extensions import db
 from dispatch.models import Trip, Worker, utcnow
 from dispatch.routes.access import editor_required
 from dispatch.routes.announce import announce_changes
+from dispatch.routes.driver_pages import full_view
 from dispatch.routes.forms import CsrfForm
 from dispatch.services import (
+    arrival,
     crew,
     plan_queries,
     reply_lists,
@@ -49,6 +51,8 @@ def _render(trip: Trip, status: int = 200):
         drivers=crew.driver_choices(trip),
         bus_map=route_map.bus_map(trip, select_locale(), current_app.config["TIMEZONE"]),
         replies=reply_lists.bus_replies(trip, current_user, utcnow()),
+        arrival=arrival.bus_arrival(trip),
+        full_view=full_view(trip),  # may open the hand-over list (gate.sheet's own check)
     ), status
 
 

@@ -133,6 +133,7 @@ def record_arrival(
     stop.arrived_at = stop.arrived_at or now
     before, stop.handed_over = stop.handed_over, len(chosen)
     db.session.flush()
+    manifests.load_employers(line.expected)
     for seat in line.expected:
         if seat.worker_id in chosen:
             arrival_notice(trip, stop, seat.worker, now, settings)

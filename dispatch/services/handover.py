@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from dispatch.identity import mask_id_number
 from dispatch.models import Employer, SeatAssignment, Trip, TripStop
 from dispatch.services.arrival import StopArrival, bus_arrival
+from dispatch.services.manifest import load_employers
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class HandoverSheet:
 
 def sheets(trip: Trip, stop_id: int | None = None) -> list[HandoverSheet]:
     """The sheets of the bus's drop-off stops (or of one), in route order."""
+    load_employers(trip.seats)
     return [
         _sheet(line)
         for line in bus_arrival(trip).stops

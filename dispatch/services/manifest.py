@@ -10,14 +10,16 @@ never undo what it meant to do.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, literal, update
+from sqlalchemy import func, inspect, literal, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dispatch.extensions import db
-from dispatch.models import SeatAssignment, Trip, TripStop, User, Worker
+from dispatch.models import Employer, SeatAssignment, Trip, TripStop, User, Worker
 from dispatch.models.trips import PLAN_PUBLISHED
 from dispatch.models.types import UTCDateTime
 from dispatch.models.workers import ASSIGNED, BOARDED, NO_SHOW, NOTIFIED
@@ -90,8 +92,20 @@ class Manifest:
     marks_from: date | None = None  # when check-in opens, if not yet open
 
 
+def load_employers(seats: Iterable[SeatAssignment]) -> None:
+    """Fill in the passengers' ``worker.employer`` with one query, not one per employer (the
+    manifest, the hand-over list and the arrival SMS name them)."""
+    workers = [s.worker for s in seats if "employer" in inspect(s.worker).unloaded]
+    ids = {w.employer_id for w in workers if w.employer_id is not None}
+    found = db.session.scalars(select(Employer).where(Employer.id.in_(ids))) if ids else []
+    employers = {employer.id: employer for employer in found}
+    for worker in workers:
+        set_committed_value(worker, "employer", employers.get(worker.employer_id))
+
+
 def build(trip: Trip, now: datetime | None = None, tz: str = TIMEZONE) -> Manifest:
     """Everything the manifest page shows, in print order (``now``: whether marks open yet)."""
+    load_employers(trip.seats)
     lines = [StopLine(stop) for stop in trip.stops]
     pickups = {line.stop.site_id: line for line in lines if line.stop.kind == "pickup"}
     dropoffs = {line.stop.site_id: line for line in lines if line.stop.kind == "dropoff"}

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from dispatch.extensions import db
 from dispatch.identity import mask_phone
@@ -69,6 +70,7 @@ def bus_replies(trip: Trip, user: User, now: datetime) -> BusReplies:
         db.session.scalars(
             select(InboundReply)
             .where(InboundReply.trip_id == trip.id, InboundReply.outcome == m.REPLY_DECLINED)
+            .options(joinedload(InboundReply.worker))  # the page names each decliner
             .order_by(InboundReply.received_at, InboundReply.id)
         )
     )
@@ -111,6 +113,7 @@ def unrecognised(user: User, handled: bool = False) -> list[ReplyRow]:
             InboundReply.outcome == m.REPLY_UNRECOGNISED,
             InboundReply.handled_at.is_not(None) if handled else InboundReply.handled_at.is_(None),
         )
+        .options(contains_eager(InboundReply.worker))  # the joined row, not a query per reply
     )
     counties = user.county_ids()
     if counties is not None:
@@ -147,6 +150,7 @@ def declined_replies(trip_ids: list[int], counties: set[str] | None) -> list[Rep
         .join(Worker, Worker.id == InboundReply.worker_id)
         .join(Trip, Trip.id == InboundReply.trip_id)
         .where(InboundReply.trip_id.in_(trip_ids), InboundReply.outcome == m.REPLY_DECLINED)
+        .options(contains_eager(InboundReply.worker))
         .order_by(InboundReply.received_at, InboundReply.id)
     )
     rows = db.session.execute(scope.in_scope(query, Worker.county_id, counties))
@@ -156,12 +160,9 @@ def declined_replies(trip_ids: list[int], counties: set[str] | None) -> list[Rep
 def visible_reply(user: User, reply_id: int) -> InboundReply | None:
     """The reply if the user may see it (the same scope as the list), else None."""
     reply = db.session.get(InboundReply, reply_id)
-    if reply is None:
-        return None
-    counties = user.county_ids()
-    if counties is None:
+    if reply is None or user.county_ids() is None:
         return reply
-    return reply if reply.worker is not None and reply.worker.county_id in counties else None
+    return reply if reply.worker is not None and scope.may_see(user, reply.worker) else None
 
 
 def mark_handled(reply: InboundReply, user: User, now: datetime) -> str:

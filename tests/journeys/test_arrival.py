@@ -5,7 +5,7 @@ page and the dashboard."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
@@ -19,7 +19,7 @@ from dispatch.identity import mask_id_number
 from dispatch.models import OutboundMessage, Trip, TripStop, Worker
 from dispatch.services import arrival, manifest
 from tests.support.apps import ADMIN_PASSWORD
-from tests.support.browser import ConsoleWatch, LiveServer, log_in
+from tests.support.browser import LiveServer, log_in
 from tests.support.published import busiest_trip, check_in_time, driver_token
 
 pytestmark = pytest.mark.browser
@@ -35,24 +35,14 @@ def server(published_app: Flask) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def pages(chromium, server) -> Iterator:
+def pages(chromium, server, watched_pages) -> Callable:
     """``pages(**options)``: a zh-CN page on the live server; no console errors allowed."""
-    opened = []
 
     def open_page(**options):
         context = chromium.new_context(locale="zh-CN", base_url=server.url, **options)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        watch = ConsoleWatch()
-        watch.attach(page)
-        opened.append((context, watch))
-        return page
+        return watched_pages(context.new_page(), context)
 
-    yield open_page
-    errors = [e for _, watch in opened for e in watch.unexpected()]
-    for context, _ in opened:
-        context.close()
-    assert not errors, f"the page logged errors: {errors}"
+    return open_page
 
 
 def _boarded_bus(app: Flask) -> dict:

@@ -6,20 +6,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from itertools import count
 
 import pytest
 import time_machine
 from flask import Flask
 from playwright.sync_api import expect
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from dispatch.extensions import db
-from dispatch.models import BoardingScan, SeatAssignment, Trip, Worker
-from dispatch.services import etickets
+from dispatch.models import BoardingScan, Worker
 from dispatch.services.workers import withdraw_worker
-from tests.support.browser import CHROMIUM, ConsoleWatch, LiveServer, record_form_posts
+from tests.support.browser import CHROMIUM, LiveServer, record_form_posts
 from tests.support.camera import camera_args, write_y4m
-from tests.support.published import busiest_trip, check_in_time, driver_token
+from tests.support.gate import boarded_count, scan_bus
+from tests.support.published import check_in_time
 
 pytestmark = pytest.mark.browser
 
@@ -41,13 +42,13 @@ def server(published_app: Flask) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def camera_phone(chromium, server, tmp_path) -> Iterator[Callable]:
+def camera_phone(chromium, server, tmp_path, watched_pages) -> Callable:
     """``camera_phone(text)``: a 390×844 page on a Chromium whose rear camera shows ``text``'s
     QR code; its console must stay free of errors (those a test allows aside)."""
-    opened = []
+    videos = count()
 
     def open_phone(text: str):
-        video = write_y4m(tmp_path / f"camera-{len(opened)}.y4m", text)
+        video = write_y4m(tmp_path / f"camera-{next(videos)}.y4m", text)
         browser = chromium.browser_type.launch(
             executable_path=CHROMIUM, args=[*BASE_ARGS, *camera_args(video)]
         )
@@ -55,57 +56,9 @@ def camera_phone(chromium, server, tmp_path) -> Iterator[Callable]:
         context = browser.new_context(
             locale="zh-CN", base_url=server.url, permissions=["camera"], **PHONE
         )
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.console_watch = ConsoleWatch()
-        page.console_watch.attach(page)
-        opened.append((browser, page.console_watch))
-        return page
+        return watched_pages(context.new_page(), browser)
 
-    yield open_phone
-    errors = [e for _, watch in opened for e in watch.unexpected()]
-    for browser, _ in opened:
-        browser.close()
-    assert not errors, f"the page logged errors: {errors}"
-
-
-def _bus(app: Flask) -> dict:
-    """The busiest bus: its driver link, two of its tickets, and a ticket of another bus."""
-    trip_id = busiest_trip(app)
-    with app.app_context():
-        trip = db.session.get(Trip, trip_id)
-        first, second = trip.seats[0], trip.seats[1]
-        other = db.session.scalars(
-            select(SeatAssignment)
-            .where(SeatAssignment.trip_id != trip_id)
-            .order_by(SeatAssignment.id)
-        ).first()
-
-        def ticket(seat: SeatAssignment) -> str:
-            return etickets.ticket_text(seat.worker_id, seat.trip_id, seat.seat_no, app.secret_key)
-
-        return {
-            "trip_id": trip_id,
-            "url": f"/m/{driver_token(app, trip_id)}",
-            "token": driver_token(app, trip_id),
-            "ticket": ticket(first),
-            "worker": first.worker_id,
-            "name": first.worker.name,
-            "seat": first.seat_no,
-            "second_ticket": ticket(second),
-            "second": second.worker_id,
-            "other_ticket": ticket(other),
-            "other_code": other.trip.code,
-        }
-
-
-def _boarded(app: Flask, trip_id: int) -> int:
-    with app.app_context():
-        return db.session.scalar(
-            select(func.count()).where(
-                SeatAssignment.trip_id == trip_id, SeatAssignment.boarded_at.is_not(None)
-            )
-        )
+    return open_phone
 
 
 def _outcomes(app: Flask) -> list[str]:
@@ -120,7 +73,7 @@ def _scan(page) -> None:
 def test_a_ticket_shown_to_the_camera_boards_its_passenger_and_a_second_scan_is_flagged(
     published_app, camera_phone, shot
 ):
-    bus = _bus(published_app)
+    bus = scan_bus(published_app)
     with time_machine.travel(check_in_time(published_app, bus["trip_id"])):
         page = camera_phone(bus["ticket"])
         page.goto(bus["url"])
@@ -146,13 +99,13 @@ def test_a_ticket_shown_to_the_camera_boards_its_passenger_and_a_second_scan_is_
         expect(boarded).to_have_text("1")
         shot(page, "second scan flagged")
     assert _outcomes(published_app) == ["boarded", "duplicate"]
-    assert _boarded(published_app, bus["trip_id"]) == 1
+    assert boarded_count(published_app, bus["trip_id"]) == 1
 
 
 def test_a_ticket_for_another_bus_or_a_cancelled_seat_is_flagged_and_not_counted(
     published_app, camera_phone, shot
 ):
-    bus = _bus(published_app)
+    bus = scan_bus(published_app)
     with published_app.app_context():
         withdraw_worker(db.session.get(Worker, bus["second"]), None)
         db.session.commit()
@@ -174,13 +127,13 @@ def test_a_ticket_for_another_bus_or_a_cancelled_seat_is_flagged_and_not_counted
         expect(result).to_have_class(re.compile(r"\bbad\b"))
         shot(page, "cancelled seat")
     assert _outcomes(published_app) == ["wrong_bus", "cancelled"]
-    assert _boarded(published_app, bus["trip_id"]) == 0
+    assert boarded_count(published_app, bus["trip_id"]) == 0
 
 
 def test_a_scan_made_offline_waits_and_is_sent_once_when_the_network_returns(
     published_app, camera_phone, shot
 ):
-    bus = _bus(published_app)
+    bus = scan_bus(published_app)
     with time_machine.travel(check_in_time(published_app, bus["trip_id"])):
         page = camera_phone(bus["ticket"])
         page.console_watch.allow(OFFLINE_ERRORS)
@@ -190,7 +143,7 @@ def test_a_scan_made_offline_waits_and_is_sent_once_when_the_network_returns(
         expect(page.locator("#scan-queue")).to_have_text("1 条待上传")
         expect(page.locator("#scan-result")).to_contain_text("无网络")
         shot(page, "offline scan waiting")
-        assert _boarded(published_app, bus["trip_id"]) == 0
+        assert boarded_count(published_app, bus["trip_id"]) == 0
 
         page.context.set_offline(False)
         expect(page.locator("#scan-result")).to_contain_text(f"已登车：{bus['name']}")
@@ -206,4 +159,4 @@ def test_a_scan_made_offline_waits_and_is_sent_once_when_the_network_returns(
         assert replay["outcome"] == "boarded" and replay["replay"] is True
         assert replay["counts"]["boarded"] == 1
     assert _outcomes(published_app) == ["boarded"]
-    assert _boarded(published_app, bus["trip_id"]) == 1
+    assert boarded_count(published_app, bus["trip_id"]) == 1

@@ -18,7 +18,6 @@ from tests.support.apps import COORD_PASSWORD
 from tests.support.browser import log_in
 from tests.support.replies import (
     WEEK_BEFORE,
-    add_waiting_worker,
     configure,
     give_coach,
     passengers,
@@ -27,6 +26,7 @@ from tests.support.replies import (
     trip_with_county,
     uplink,
 )
+from tests.support.seats import waiting_worker
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +48,7 @@ def answered(demo_app: Flask) -> dict:
     trip_id = trip_with_county(demo_app, "hongtong")
     give_coach(demo_app, trip_id)
     decliner, confirmer, asker = passengers(demo_app, trip_id, "hongtong")[:3]
-    waiting_id = add_waiting_worker(demo_app, trip_id, "hongtong", "候补甲")
+    waiting_id = waiting_worker(demo_app, trip_id, "候补甲", 901, county="hongtong")
     client = demo_app.test_client()
     assert post_aliyun(client, [uplink(confirmer.phone, "1", 101)]).status_code == 200
     assert post_twilio(client, decliner.phone, "２", "SM" + "d" * 32).status_code == 200

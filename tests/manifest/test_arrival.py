@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pypdfium2
 import time_machine
 from sqlalchemy import select
 
@@ -15,6 +14,7 @@ from dispatch.identity import mask_id_number
 from dispatch.models import AuditEvent, OutboundMessage, SeatAssignment, Trip, TripStop, Worker
 from dispatch.services import arrival, manifest
 from tests.support.apps import COORD_PASSWORD, login
+from tests.support.pdf import pages_text
 from tests.support.published import busiest_trip, check_in_time, driver_token
 
 
@@ -145,14 +145,6 @@ def test_a_passenger_nobody_marked_boarded_can_still_be_handed_over(published_ap
         assert db.session.get(TripStop, s["stop"]).handed_over == len(s["leaving"])
 
 
-def _page_texts(pdf: bytes) -> list[str]:
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        return [document[i].get_textpage().get_text_range() for i in range(len(document))]
-    finally:
-        document.close()
-
-
 def test_the_hand_over_list_masks_ids_and_prints_one_page_per_stop(published_app):
     trip_id = busiest_trip(published_app)
     s = _board_all(published_app, trip_id)
@@ -174,7 +166,7 @@ def test_the_hand_over_list_masks_ids_and_prints_one_page_per_stop(published_app
         assert id_number not in whole
     assert all(mask_id_number(i) in html for i in handed)
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
-    texts = _page_texts(pdf.data)
+    texts = pages_text(pdf.data)
     firsts = [t for t in texts if t.replace(" ", "").startswith("交接单")]
     assert len(firsts) == s["stops"]  # each drop-off stop starts a sheet of its own
     assert all(code in t and "下车点" in t for t in firsts)

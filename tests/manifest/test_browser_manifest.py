@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import pypdfium2
 import pytest
 import time_machine
 from flask import Flask
@@ -17,6 +16,7 @@ from dispatch.models import SeatAssignment, Trip
 from dispatch.services import driver_links
 from tests.support.apps import ADMIN_PASSWORD
 from tests.support.browser import LiveServer
+from tests.support.pdf import pages_text
 from tests.support.published import busiest_trip, check_in_time
 
 PHONE = {
@@ -49,14 +49,6 @@ def _log_in(page) -> None:
     page.wait_for_url(re.compile(r".*/$"))
 
 
-def _pages_text(pdf: bytes) -> list[str]:
-    document = pypdfium2.PdfDocument(pdf)
-    try:
-        return [document[i].get_textpage().get_text_range() for i in range(len(document))]
-    finally:
-        document.close()
-
-
 def _check_printed(texts: list[str], secrets: list[tuple[str, str]], code: str) -> None:
     assert 1 <= len(texts) <= 2, f"{len(texts)} pages"
     whole = "\n".join(texts)
@@ -82,12 +74,12 @@ def test_a_full_51_seat_bus_prints_on_two_a4_pages_with_headers_and_nothing_unma
     _log_in(page)
     page.goto(f"/trips/{full_bus}/manifest")
     page.emulate_media(media="print")
-    texts = _pages_text(page.pdf(prefer_css_page_size=True))
+    texts = pages_text(page.pdf(prefer_css_page_size=True))
     assert len(texts) == 2  # 51 passengers: more than one page, and at most two
     _check_printed(texts, secrets, code)
     exported = page.request.get(f"/trips/{full_bus}/manifest.pdf")  # the server's own Chromium
     assert exported.ok and exported.headers["content-type"] == "application/pdf"
-    _check_printed(_pages_text(exported.body()), secrets, code)
+    _check_printed(pages_text(exported.body()), secrets, code)
     context.close()
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+import time_machine
 from sqlalchemy import event
 
 from dispatch.extensions import db
+from dispatch.models import Trip
 from tests.support.apps import login
-from tests.support.published import busiest_trip
+from tests.support.published import busiest_trip, check_in_time, driver_token
 from tests.support.workers import token_for
 
 
@@ -51,3 +53,18 @@ def test_a_trip_page_does_not_query_per_seat_and_skips_the_planner_problem(publi
         assert client.get(f"/trips/{trip_id}").status_code == 200
     assert len(statements) <= 25, len(statements)
     assert not any("plan.problem" in s for s in statements)
+
+
+def test_the_hand_over_list_and_the_drivers_page_load_the_employers_in_one_query(published_app):
+    trip_id = busiest_trip(published_app)
+    token = driver_token(published_app, trip_id)
+    with published_app.app_context():
+        trip = db.session.get(Trip, trip_id)
+        employers = {s.worker.employer_id for s in trip.seats} - {None}
+    assert len(employers) > 1  # one query per employer would show
+    client = published_app.test_client()
+    with time_machine.travel(check_in_time(published_app, trip_id), tick=False):
+        for path in (f"/m/{token}/handover", f"/m/{token}"):
+            with counted(published_app) as statements:
+                assert client.get(path).status_code == 200
+            assert sum(1 for s in statements if "FROM employer" in s) == 1, path

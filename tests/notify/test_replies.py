@@ -23,7 +23,6 @@ from tests.support.apps import ADMIN_PASSWORD, COORD_PASSWORD, login, make_app, 
 from tests.support.published import WINDOW
 from tests.support.replies import (
     WEEK_BEFORE,
-    add_waiting_worker,
     configure,
     give_coach,
     notify,
@@ -34,6 +33,7 @@ from tests.support.replies import (
     trip_with_county,
     uplink,
 )
+from tests.support.seats import waiting_worker
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_a_forged_twilio_reply_changes_nothing(app, bus):
 
 def test_a_2_through_twilio_frees_the_seat_and_offers_it_to_the_waiting_list(app, bus):
     first, second = passengers(app, bus, "hongtong")[:2]
-    waiting_id = add_waiting_worker(app, bus, "hongtong")
+    waiting_id = waiting_worker(app, bus, "候补甲", 901, county="hongtong")
     with app.app_context():
         notify(
             db.session.get(Worker, first.worker_id),

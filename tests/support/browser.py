@@ -139,6 +139,27 @@ class ConsoleWatch:
 
 
 @pytest.fixture
+def watched_pages() -> Iterator[Callable]:
+    """``watched_pages(page, owner)``: a page a test opened in a context or browser of its own
+    (``owner``), returned watched; at the end every owner is closed, and the test fails if any
+    of its pages logged an error (those a test allows aside)."""
+    opened = []
+
+    def watch(page, owner):
+        page.set_default_timeout(15_000)
+        page.console_watch = ConsoleWatch()
+        page.console_watch.attach(page)
+        opened.append((owner, page.console_watch))
+        return page
+
+    yield watch
+    errors = [e for _, watch in opened for e in watch.unexpected()]
+    for owner, _ in opened:
+        owner.close()
+    assert not errors, f"the page logged errors: {errors}"
+
+
+@pytest.fixture
 def journey(chromium, live_server) -> Iterator:
     """A desktop page (zh-CN) whose console must stay free of errors for the whole test."""
     yield from _watched_page(chromium, live_server.url, viewport={"width": 1280, "height": 900})

@@ -1,20 +1,18 @@
-"""Helpers for the reply tests: a passenger whose departure notice went out, a waiting worker
-who fits a bus, and inbound SMS posted as Twilio and Alibaba Cloud post them."""
+"""Helpers for the reply tests: a passenger whose departure notice went out, and inbound SMS
+posted as Twilio and Alibaba Cloud post them (a waiting worker: tests/support/seats.py)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from flask import Flask
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from dispatch.extensions import db
-from dispatch.identity import make_id_number
 from dispatch.models import Coach, OutboundMessage, SeatAssignment, Trip, Worker
-from dispatch.models.workers import REGISTERED
 
 AUTH_TOKEN = "reply-test-auth-token"
 ALIYUN_TOKEN = "push-secret-7f3a9c"
@@ -92,31 +90,6 @@ def give_coach(app: Flask, trip_id: int) -> str:
         db.session.get(Trip, trip_id).coach_id = coach.id
         db.session.commit()
         return coach.plate
-
-
-def add_waiting_worker(app: Flask, trip_id: int, county: str, name: str = "候补甲") -> int:
-    """A registered, unseated worker of ``county`` who fits the bus (its first pickup and
-    drop-off, its date)."""
-    with app.app_context():
-        trip = db.session.get(Trip, trip_id)
-        model = next(s.worker for s in trip.seats if s.worker.county_id == county)
-        count = db.session.query(Worker).count()
-        worker = Worker(
-            name=name,
-            id_number=make_id_number("141024", date(1990, 5, 17), 900 + count % 99),
-            phone=f"+86139{count:08d}",
-            birth_date=date(1990, 5, 17),
-            sex="M",
-            county_id=county,
-            pickup_site_id=model.pickup_site_id,
-            destination_site_id=model.destination_site_id,
-            earliest_date=trip.date,
-            latest_date=trip.date,
-            status=REGISTERED,
-        )
-        db.session.add(worker)
-        db.session.commit()
-        return worker.id
 
 
 def seat_of(app: Flask, worker_id: int) -> SeatAssignment | None:
