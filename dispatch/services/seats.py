@@ -85,7 +85,7 @@ def check_worker_edit(worker: Worker, new: dict, user: User | None) -> None:
             )
         )
     if new["pickup_site_id"] != worker.pickup_site_id:
-        _change(trip, worker, "pickup", worker.pickup_site_id, new["pickup_site_id"], user)
+        record_change(trip, worker.id, "pickup", worker.pickup_site_id, new["pickup_site_id"], user)
 
 
 def release_withdrawn(worker: Worker, user: User | None) -> None:
@@ -95,7 +95,7 @@ def release_withdrawn(worker: Worker, user: User | None) -> None:
         return
     trip, seat_no = seat.trip, seat.seat_no
     db.session.delete(seat)
-    _change(trip, worker, "cancelled", f"{trip.code}/{seat_no}", None, user)
+    record_change(trip, worker.id, "cancelled", f"{trip.code}/{seat_no}", None, user)
     if trip.captain_worker_id == worker.id:
         trip.captain_worker_id = None
     write_trip(lambda: None, trip)
@@ -249,7 +249,7 @@ def free(
     write_trip(lambda: db.session.delete(seat), trip)
     if trip.plan.status == PLAN_PUBLISHED:
         worker.status = REGISTERED
-        _change(trip, worker, "cancelled", f"{trip.code}/{seat_no}", None, user)
+        record_change(trip, worker.id, "cancelled", f"{trip.code}/{seat_no}", None, user)
     audit.record(user, "seat.free", "trip", trip.id, {"seat": seat_no, "worker": worker.id})
 
 
@@ -299,18 +299,18 @@ def _record(
     if trip.plan.status != PLAN_PUBLISHED:
         return
     if old is None or old[0] != trip.id:
-        _change(trip, worker, "bus", str(old[0]) if old else None, trip.code, user)
-    _change(trip, worker, "seat", str(old[1]) if old else None, str(seat_no), user)
+        record_change(trip, worker.id, "bus", str(old[0]) if old else None, trip.code, user)
+    record_change(trip, worker.id, "seat", str(old[1]) if old else None, str(seat_no), user)
 
 
-def _change(
-    trip: Trip, worker: Worker, field: str, old: str | None, new: str | None, user: User | None
+def record_change(
+    trip: Trip, worker_id: int, field: str, old: str | None, new: str | None, user: User | None
 ) -> None:
-    """A change to a published trip, for the notices (issue: SMS notifications)."""
+    """A change to a published trip that affects one worker, for the notices to announce."""
     db.session.add(
         TripChange(
             trip_id=trip.id,
-            worker_id=worker.id,
+            worker_id=worker_id,
             field=field,
             old_value=old,
             new_value=new,

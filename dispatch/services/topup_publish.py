@@ -23,10 +23,11 @@ from datetime import datetime
 from sqlalchemy import select
 
 from dispatch.extensions import db
-from dispatch.models import Plan, SeatAssignment, Trip, TripChange, User
+from dispatch.models import Plan, SeatAssignment, Trip, User
 from dispatch.models import trips as t
 from dispatch.models.workers import ASSIGNED, REGISTERED
 from dispatch.services import audit
+from dispatch.services.seats import record_change
 
 
 @dataclass
@@ -161,7 +162,7 @@ def _vacate(wanted: dict, live_ids: set[int], merged: Merged, user: User | None)
             continue
         merged.was[seat.worker_id] = (seat.trip.code, seat.seat_no)
         if code != seat.trip.code:  # the old bus's notices are withdrawn (notices/changes.py)
-            _change(seat.trip, seat.worker_id, "bus", seat.trip.code, code, user)
+            record_change(seat.trip, seat.worker_id, "bus", seat.trip.code, code, user)
             merged.changed.add(seat.trip_id)
         seat.trip.seats.remove(seat)
     db.session.flush()
@@ -189,8 +190,8 @@ def _record(trip: Trip, worker, seat_no: int, merged: Merged, user: User | None)
     """The TripChange rows a new seat on a live bus calls for; the worker counts as assigned."""
     old_code, old_seat = merged.was.get(worker.id, (None, None))
     if old_code != trip.code:
-        _change(trip, worker.id, "bus", old_code, trip.code, user)
-    _change(trip, worker.id, "seat", str(old_seat) if old_seat else None, str(seat_no), user)
+        record_change(trip, worker.id, "bus", old_code, trip.code, user)
+    record_change(trip, worker.id, "seat", str(old_seat) if old_seat else None, str(seat_no), user)
     if worker.status == REGISTERED:
         worker.status = ASSIGNED
     merged.changed.add(trip.id)
@@ -240,18 +241,3 @@ def _finish(plan: Plan, target: Plan, merged: Merged, user: User | None, now: da
         {"merged_into": target.id, "topped_up": merged.topped_up, "new_buses": merged.new_buses},
     )
     db.session.flush()
-
-
-def _change(
-    trip: Trip, worker_id: int, field_name: str, old: str | None, new: str | None, user
-) -> None:
-    db.session.add(
-        TripChange(
-            trip_id=trip.id,
-            worker_id=worker_id,
-            field=field_name,
-            old_value=old,
-            new_value=new,
-            created_by_id=user.id if user else None,
-        )
-    )

@@ -7,7 +7,6 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 
-import pypdfium2
 import pytest
 import time_machine
 from flask import Flask
@@ -21,6 +20,7 @@ from dispatch.services import manifest as manifests
 from tests.support.apps import ADMIN_PASSWORD, COORD_PASSWORD
 from tests.support.browser import log_in
 from tests.support.field import hongtong_trip, no_consent_worker, on_the_day
+from tests.support.pdf import pages_text
 
 pytestmark = pytest.mark.browser
 
@@ -167,9 +167,7 @@ def test_the_printed_manifest_shows_the_plate_masked_numbers_and_a_driver_link_t
 
     page.emulate_media(media="print")
     shot(page, "manifest-print")
-    document = pypdfium2.PdfDocument(page.pdf(prefer_css_page_size=True))
-    printed = "\n".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
-    document.close()
+    printed = "\n".join(pages_text(page.pdf(prefer_css_page_size=True)))
     assert "车牌" in printed and plate in printed
     assert "拨打" not in printed and "撤销" not in printed
     for id_number, phone in secrets:
