@@ -48,7 +48,9 @@ def solve(
     report(0.7, "improving")
     bounded = settled(world, (g for b in buses for g in b.groups), known)
     share = tuning.BOUNDED_SHARE if bounded else tuning.IMPROVE_SHARE
-    improve_on_two_cores(world, buses, budget.share(share), seed)
+    reserve = tuning.FINAL_SECONDS_PER_GROUP * len(world.groups)  # numbering trips, the bound
+    seconds = max(0.0, min(budget.share(share), budget.left() - reserve))
+    improve_on_two_cores(world, buses, seconds, seed)
     report(0.9, "lower bound")
     plan = _plan(world, buses, missed, budget, known)
     report(1.0, "done")

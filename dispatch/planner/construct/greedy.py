@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from dispatch.planner.model import Group, Unassigned
 from dispatch.planner.plan.trips import to_trip
-from dispatch.planner.world.buses import Bus, World, free_seats, has_room, usage
+from dispatch.planner.world.buses import Bus, DateIndex, World, free_seats, has_room, usage
 
 
 def insert_groups(
@@ -21,20 +21,32 @@ def insert_groups(
         list(groups) if keep_order else sorted(groups, key=lambda g: _order_key(world.groups[g]))
     )
     room = {id(b): free_seats(world, b) for b in buses}
+    index = DateIndex(buses)
+    heading = _heading(world, buses)
     for gid in order:
-        bus = best_insertion(world, buses, gid, room)
+        group = world.groups[gid]
+        bus = best_insertion(world, buses, gid, room, index)
         if bus is not None:
+            if not bus.groups:
+                heading[(group.dropoff, bus.date)] += 1
             bus.groups.append(gid)
-            room[id(bus)] -= world.groups[gid].size
+            room[id(bus)] -= group.size
             continue
-        new = open_bus(world, buses, gid, used)
+        new = open_bus(world, buses, gid, used, heading)
         if new is None:
-            missed.append(Unassigned(gid, no_coach_reason(world, world.groups[gid], used)))
+            missed.append(Unassigned(gid, no_coach_reason(world, group, used)))
             continue
+        index.add(len(buses), new)
         buses.append(new)
+        heading[(group.dropoff, new.date)] += 1
         room[id(new)] = free_seats(world, new)
         used[(new.coach, new.date)] += 1
     return missed
+
+
+def _heading(world: World, buses: Iterable[Bus]) -> Counter[tuple[str, date]]:
+    """Buses per (drop-off site of their first group, date): where a destination already goes."""
+    return Counter((world.groups[b.groups[0]].dropoff, b.date) for b in buses if b.groups)
 
 
 def by_county(world: World, groups: Iterable[str]) -> list[str]:
@@ -58,13 +70,19 @@ def _order_key(group: Group) -> tuple[object, ...]:
 
 
 def best_insertion(
-    world: World, buses: list[Bus], gid: str, room: dict[int, int] | None = None
+    world: World,
+    buses: list[Bus],
+    gid: str,
+    room: dict[int, int] | None = None,
+    index: DateIndex | None = None,
 ) -> Bus | None:
     """The open bus where `gid` adds least cost, within the rules and seats (`room`, when given,
-    holds each bus's free seats by id, so that full buses are passed over at once)."""
+    holds each bus's free seats by id, so that full buses are passed over at once; `index`, when
+    given, offers only the buses of the group's window)."""
     group = world.groups[gid]
     best: tuple[float, int] | None = None
-    for i, bus in enumerate(buses):
+    for i in range(len(buses)) if index is None else index.within(group):
+        bus = buses[i]
         if room is not None and room[id(bus)] < group.size:
             continue
         extra = insertion_cost(world, bus, group)
@@ -105,14 +123,17 @@ def window(group: Group) -> list[date]:
 
 
 def open_bus(
-    world: World, buses: list[Bus], gid: str, used: Counter[tuple[str, date]]
+    world: World,
+    buses: list[Bus],
+    gid: str,
+    used: Counter[tuple[str, date]],
+    heading: Counter[tuple[str, date]] | None = None,
 ) -> Bus | None:
-    """A new bus of the largest type with room, on the window date where the same destination already goes."""
+    """A new bus of the largest type with room, on the window date where the same destination
+    already goes (`heading`, when given, counts those buses as _heading does)."""
     group = world.groups[gid]
-    heading = Counter(
-        b.date for b in buses for g in b.groups[:1] if world.groups[g].dropoff == group.dropoff
-    )
-    for day in sorted(window(group), key=lambda d: (-heading[d], d)):
+    going = _heading(world, buses) if heading is None else heading
+    for day in sorted(window(group), key=lambda d: (-going[(group.dropoff, d)], d)):
         for coach in reversed(world.coaches):
             if coach.passenger_seats >= group.size and has_room(world, coach, day, used):
                 return Bus(day, coach.id, [gid])

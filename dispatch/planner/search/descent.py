@@ -19,7 +19,7 @@ from dispatch.planner.construct.greedy import fixed_takes
 from dispatch.planner.model import CoachType, Group
 from dispatch.planner.search.exchange import exchange_pass
 from dispatch.planner.search.swap import swap_pass
-from dispatch.planner.world.buses import Bus, World, has_room, usage
+from dispatch.planner.world.buses import Bus, DateIndex, World, has_room, usage
 
 Move = tuple[float, int, str]  # added cost, bus index, coach type id
 
@@ -39,34 +39,50 @@ def _eliminate_pass(world: World, buses: list[Bus], deadline: float, rng: random
     """Try to empty each free bus, least loaded first, into the others."""
     order = sorted(range(len(buses)), key=lambda i: (world.load(buses[i].groups), rng.random()))
     changed = False
+    index, used = DateIndex(buses), usage(buses)
     for i in order:
         if time.monotonic() > deadline:
             break
         bus = buses[i]
-        if bus.fixed_id is None and bus.groups and _try_empty(world, buses, i, deadline):
+        if (
+            bus.fixed_id is None
+            and bus.groups
+            and _try_empty(world, buses, i, deadline, index, used)
+        ):
             changed = True
     return changed
 
 
-def _try_empty(world: World, buses: list[Bus], i: int, deadline: float) -> bool:
-    """Move all groups of bus i elsewhere when that costs less than the bus; undo otherwise."""
+def _try_empty(
+    world: World,
+    buses: list[Bus],
+    i: int,
+    deadline: float,
+    index: DateIndex,
+    used: Counter[tuple[str, date]],
+) -> bool:
+    """Move all groups of bus i elsewhere when that costs less than the bus; undo otherwise
+    (`used`, the pass's buses per coach type and date, is kept either way)."""
     bus = buses[i]
     saving = world.bus_cost(bus)
-    snapshot = [(b.coach, list(b.groups)) for b in buses]
-    used = usage(buses)
+    touched: dict[int, tuple[str, list[str]]] = {i: (bus.coach, list(bus.groups))}
     used[(bus.coach, bus.date)] -= 1
     groups, bus.groups = sorted(bus.groups, key=lambda g: -world.groups[g].size), []
     for gid in groups:
-        move = _best_move(world, buses, world.groups[gid], used, skip=i)
+        move = _best_move(world, buses, world.groups[gid], used, i, index)
         if move is None or saving <= 0 or time.monotonic() > deadline:
             break
         saving -= move[0]
-        _apply(buses[move[1]], gid, move[2], used)
+        other = buses[move[1]]
+        touched.setdefault(move[1], (other.coach, list(other.groups)))
+        _apply(other, gid, move[2], used)
     else:
         if saving > 1e-6:
             return True
-    for b, (coach, gs) in zip(buses, snapshot, strict=True):
-        b.coach, b.groups = coach, gs
+    used[(bus.coach, bus.date)] += 1
+    for j, (coach, gs) in touched.items():
+        _retype(buses[j], coach, used)
+        buses[j].groups = gs
     return False
 
 
@@ -74,12 +90,15 @@ def _relocate_pass(world: World, buses: list[Bus], deadline: float) -> bool:
     """Move single groups to where they cost less, freeing seats or stops."""
     changed = False
     used = usage(buses)
+    index = DateIndex(buses)
     for i, bus in enumerate(buses):
         for gid in sorted(bus.groups):
             if time.monotonic() > deadline or gid in bus.locked_groups:
                 continue
             gain = _removal_gain(world, bus, gid)
-            move = _best_move(world, buses, world.groups[gid], used, skip=i)
+            if gain <= 1e-6:  # its stops stay: no other bus takes it for less than nothing
+                continue
+            move = _best_move(world, buses, world.groups[gid], used, i, index)
             if move is not None and move[0] < gain - 1e-6:
                 bus.groups.remove(gid)
                 _apply(buses[move[1]], gid, move[2], used)
@@ -100,12 +119,18 @@ def _removal_gain(world: World, bus: Bus, gid: str) -> float:
 
 
 def _best_move(
-    world: World, buses: list[Bus], group: Group, used: Counter[tuple[str, date]], skip: int
+    world: World,
+    buses: list[Bus],
+    group: Group,
+    used: Counter[tuple[str, date]],
+    skip: int,
+    index: DateIndex,
 ) -> Move | None:
-    """Cheapest other bus (and coach type) for a group."""
+    """Cheapest other bus (and coach type) for a group, among the buses of its window."""
     best: Move | None = None
-    for j, other in enumerate(buses):
-        if j == skip or not other.groups or not group.earliest <= other.date <= group.latest:
+    for j in index.within(group):
+        other = buses[j]
+        if j == skip or not other.groups:
             continue
         for extra, coach in _insertions(world, other, group, used):
             if best is None or extra < best[0] - 1e-9:

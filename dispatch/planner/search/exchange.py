@@ -29,16 +29,32 @@ def exchange_pass(
     when one did."""
     changed = False
     views = {id(b): _view(world, b) for b in buses if b.fixed_id is None and b.groups}
+    on_day: dict[date, list[tuple[int, int]]] = {}
+    for rank, (key, view) in enumerate(views.items()):  # in the buses' order
+        on_day.setdefault(view.bus.date, []).append((rank, key))
     for a in buses if only is None else only:
         if a.fixed_id is not None:
             continue
         while a.groups and time.monotonic() < deadline:
-            b = _best_exchange(world, views.values(), a)
+            b = _best_exchange(world, _reachable(world, a, views, on_day), a)
             if b is None:
                 break
             views[id(a)], views[id(b)] = _view(world, a), _view(world, b)
             changed = True
     return changed
+
+
+def _reachable(
+    world: World, a: Bus, views: dict[int, _Other], on_day: dict[date, list[tuple[int, int]]]
+) -> list[_Other]:
+    """The buses on the dates some group of `a` may leave on (no party can go anywhere else),
+    in the buses' order."""
+    gs = [world.groups[g] for g in a.groups]
+    first, last = min(g.earliest for g in gs), max(g.latest for g in gs)
+    if first == last:
+        return [views[k] for _, k in on_day.get(first, [])]
+    keys = sorted(rk for day, rks in on_day.items() if first <= day <= last for rk in rks)
+    return [views[k] for _, k in keys]
 
 
 def _parties(world: World, bus: Bus) -> list[tuple[str, ...]]:

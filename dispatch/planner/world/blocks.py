@@ -22,7 +22,10 @@ def blocks(world: World, groups: Iterable[str]) -> list[Block]:
     out: list[tuple[date, date, list[str]]] = []
     for early, late, g in spans:
         if out and early <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], late), out[-1][2] + [g])
+            first, last, members = out[-1]
+            members.append(g)  # in place: a season's block holds tens of thousands of groups
+            if late > last:
+                out[-1] = (first, late, members)
         else:
             out.append((early, late, [g]))
     return [(_days(a, b), frozenset(gs)) for a, b, gs in out]

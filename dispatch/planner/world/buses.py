@@ -147,6 +147,32 @@ def has_room(world: World, coach: CoachType, day: date, used: Counter[tuple[str,
     return limit is None or used[(coach.id, day)] < limit
 
 
+class DateIndex:
+    """Where the buses of each date stand in a list of buses, so that a group is offered only
+    the buses of its window (a season has thousands of buses, a group's window holds a few
+    dates). Indices ascend within a date, so a scan in index order breaks ties as a scan of the
+    whole list would."""
+
+    def __init__(self, buses: Iterable[Bus]) -> None:
+        self.at: dict[date, list[int]] = {}
+        for i, bus in enumerate(buses):
+            self.at.setdefault(bus.date, []).append(i)
+
+    def add(self, i: int, bus: Bus) -> None:
+        """Bus `i`, appended to the list (so above every index of its date)."""
+        self.at.setdefault(bus.date, []).append(i)
+
+    def within(self, group: Group) -> list[int]:
+        """Indices of the buses on the dates of a group's window, ascending."""
+        if group.earliest == group.latest:
+            return self.at.get(group.earliest, [])
+        out = [
+            i for day, idx in self.at.items() if group.earliest <= day <= group.latest for i in idx
+        ]
+        out.sort()
+        return out
+
+
 def copy_buses(buses: list[Bus]) -> list[Bus]:
     """Working copies that later moves cannot change."""
     return [
