@@ -2,10 +2,11 @@
 
     python bench/season_limit.py [--shape 100k-14 --shape 99k-33] [--seconds 120] [--record]
 
-Each shape is a generated Linfen season (bench/planner.problem, default rules, no fleet limit):
+Each shape is a generated Linfen season (bench/planner.problem, default rules):
 ``100k-14`` is 100,000 workers over 14 days with windows of 0–3 extra days (one block of
 dates), ``99k-33`` is 99,000 over 33 days with windows of 0–1 (the shape of bench/plan_queue.py's
-cluster). Every plan is checked; the row says how long `solve` took against its limit, what the
+cluster), ``99k-33-fleet`` the same with 30 coaches of each type a day (90 for about 70
+needed). Every plan is checked; the row says how long `solve` took against its limit, what the
 stages took (from its progress reports) and the gap to our own bound.
 """
 
@@ -24,15 +25,20 @@ from bench.planner import problem  # noqa: E402
 from bench.results import write_section  # noqa: E402
 
 HEADING = "## Planner on a whole season (time limit)"
-SHAPES = {"100k-14": (100_000, 14, 3), "99k-33": (99_000, 33, 1)}
+# workers, days, extra days of a window at most, coaches of each type a day (None: no limit)
+SHAPES = {
+    "100k-14": (100_000, 14, 3, None),
+    "99k-33": (99_000, 33, 1, None),
+    "99k-33-fleet": (99_000, 33, 1, 30),
+}
 
 
 def run(shape: str, seconds: float) -> dict[str, Any]:
     """One season solved within `seconds` and checked."""
     from dispatch.planner import check, load_problem, solve
 
-    workers, days, window = SHAPES[shape]
-    prob = load_problem(problem(workers // days, days, 1, window, None))
+    workers, days, window, fleet = SHAPES[shape]
+    prob = load_problem(problem(workers // days, days, 1, window, fleet))
     marks: list[tuple[str, float]] = []
     started = time.monotonic()
     plan = solve(prob, seconds, 1, lambda _f, msg: marks.append((msg, time.monotonic() - started)))
