@@ -95,8 +95,10 @@ def main() -> None:
     text = table(rows)
     print(text)
     if args.record:
+        shapes = " ".join(f"--shape {s}" for s in args.shape or [])
+        command = f"python bench/season_limit.py {shapes} --seconds {args.seconds:g}"
         head = (
-            f"`python {' '.join(['bench/season_limit.py', *sys.argv[1:]])}`, "
+            f"`{' '.join(command.split())}`, "
             f"Python {platform.python_version()}, {os.cpu_count()} CPUs. {args.note}\n\n"
         )
         write_section(HEADING, f"{HEADING}\n\n{head}{text}\n")
