@@ -23,6 +23,7 @@ KIND_LABELS = {
     templates.VERIFICATION: _l("Verification code"),
     templates.REGISTRATION: _l("Registration result"),
     templates.ARRIVAL: _l("Arrival notice"),
+    templates.DRIVER_CANCEL: _l("Trip cancelled (driver)"),
 }
 
 

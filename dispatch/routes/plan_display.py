@@ -176,6 +176,8 @@ def merged_message(plan: Plan, merged) -> str:
         text += " " + _("%(n)d seated workers moved; each is told.", n=merged.moved)
     if merged.cancelled:
         text += " " + _(
-            "Cancelled, nobody left on them: %(codes)s.", codes="、".join(merged.cancelled)
+            "Cancelled, nobody left on them: %(codes)s; drivers already told of them get an SMS "
+            "that the bus will not run.",
+            codes="、".join(merged.cancelled),
         )
     return text

@@ -21,6 +21,7 @@ from dispatch.models import Driver, Plan, SeatAssignment, Trip, User, Worker, ut
 from dispatch.models import trips as t
 from dispatch.models.workers import ASSIGNED, CANCELLED, REGISTERED
 from dispatch.services import audit, bus_codes, plan_queries, topup_publish
+from dispatch.services.notices.driver_cancel import schedule_driver_cancellation
 from dispatch.services.notices.notices import preview, schedule_changes, schedule_for_published_plan
 from dispatch.services.planning import PlanningError
 
@@ -218,6 +219,8 @@ def _publish_topup(
         settings = current_app.config
     for trip_id in sorted(merged.changed):
         schedule_changes(db.session.get(Trip, trip_id), now, settings)
+    for trip_id in merged.cancelled_trips:
+        schedule_driver_cancellation(db.session.get(Trip, trip_id), now, settings)
     return Published(merged.seated, drops, emptied, merged)
 
 

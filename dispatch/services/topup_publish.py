@@ -39,6 +39,7 @@ class Merged:
     on_new_buses: int = 0  # workers newly seated on the new buses
     new_buses: int = 0
     cancelled: list[str] = field(default_factory=list)
+    cancelled_trips: list[int] = field(default_factory=list)  # their ids, for the drivers
     changed: set[int] = field(default_factory=set)  # live trips whose changes need notices
     was: dict[int, tuple[str, int]] = field(default_factory=dict)  # moved: old bus code, seat
 
@@ -218,6 +219,7 @@ def _cancel_emptied(plan: Plan, merged: Merged, now: datetime, user: User | None
         trip.cancelled_at = now
         trip.plan.cost = round((trip.plan.cost or 0) - trip.cost, 2)
         merged.cancelled.append(code)
+        merged.cancelled_trips.append(trip.id)
         audit.record(user, "trip.cancel", "trip", trip.id, {"reason": "everyone moved"})
 
 

@@ -14,10 +14,18 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.identity import make_id_number
-from dispatch.models import Plan, SeatAssignment, Trip, Worker
+from dispatch.models import Driver, OutboundMessage, Plan, SeatAssignment, Trip, Worker, utcnow
+from dispatch.services.notices import notices
 from tests.support.apps import COORD_PASSWORD
 from tests.support.browser import log_in
-from tests.support.topup import hongtong_to_wuxi, live_trips, plan_run, publish, register
+from tests.support.topup import (
+    hongtong_to_wuxi,
+    live_trips,
+    plan_run,
+    publish,
+    register,
+    second_bus_of,
+)
 
 pytestmark = pytest.mark.browser
 A_WEEK_BEFORE = datetime(2026, 2, 20, 2, 0, tzinfo=UTC)  # 10:00 in Linfen
@@ -98,6 +106,52 @@ def test_late_registrants_ride_the_published_buses(journey, demo_app, shot):
                 if ride == trip_id:
                     expect(seatmap.locator(".seat-name", has_text=name)).to_be_visible()
             shot(page, f"bus-{buses[trip_id][0]}")
+
+
+def test_a_bus_everyone_moves_off_is_cancelled_and_its_driver_told(journey, demo_app, shot):
+    """Planning again with "allow moving seated workers" empties a half-empty published bus;
+    the confirmation says it will be cancelled, and the messages page shows its driver's SMS."""
+    with time_machine.travel(A_WEEK_BEFORE, tick=True):
+        _published(demo_app)
+        with demo_app.app_context():
+            (road, *_) = sorted(hongtong_to_wuxi(), key=lambda t: len(t.seats))
+            movers = register(900, 2, earliest_date=str(road.date), latest_date=str(road.date))
+            twin = second_bus_of(road, movers)
+            twin.driver1 = Driver(name="郭师傅", phone="+8613900000021")
+            db.session.flush()
+            notices.schedule_driver_notices(twin, utcnow(), demo_app.config)
+            for row in db.session.scalars(select(OutboundMessage).filter_by(trip_id=twin.id)):
+                row.status = "sent"  # the tick sent the driver's notice
+            db.session.commit()
+        page = journey
+        log_in(page, "hong", COORD_PASSWORD)
+        page.goto("/plans/")
+        form = page.locator("#new-plan")
+        form.get_by_label("从").fill("2026-02-28")
+        form.get_by_label("至").fill("2026-03-03")
+        form.get_by_label("允许调整已安排的工人").check()
+        form.get_by_role("button", name="开始编排").click()
+        summary = page.locator("#topup-summary")
+        expect(summary).to_contain_text("调整已安排人员", timeout=60_000)
+
+        page.locator("#publish").click()
+        warning = page.locator("#topup-cancels")
+        expect(warning).to_contain_text("T99")
+        expect(warning).to_contain_text("已收到出车通知的司机会收到停止出车的短信")
+        shot(page, "confirm-cancels")
+        page.locator("#confirm").click()
+        flash = page.locator(".flash-success")
+        expect(flash).to_contain_text("已取消（车上已无乘客）：T99")
+
+        page.goto("/messages/")
+        page.get_by_label("类型").select_option(label="出车取消通知")
+        page.get_by_role("button", name="筛选").click()
+        row = page.locator("tr", has=page.locator(".sms-body", has_text="无需出车"))
+        expect(row).to_have_count(1)
+        expect(row).to_contain_text("司机")
+        expect(row.locator(".sms-body")).to_contain_text("已取消，无需出车")
+        expect(row).to_contain_text("出车取消通知")
+        shot(page, "driver-cancel-sms")
 
 
 def _live_trip(worker_id: int) -> int:

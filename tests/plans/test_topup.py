@@ -21,11 +21,12 @@ from dispatch.models import (
     Plan,
     SeatAssignment,
     Trip,
-    TripStop,
     User,
     Worker,
+    utcnow,
 )
 from dispatch.services import plan_queue, planning, publishing, replan_guard
+from dispatch.services.notices import driver_cancel, notices
 from tests.support.apps import make_app, seed_demo
 from tests.support.plans import plan_from_rows
 from tests.support.topup import (
@@ -36,6 +37,7 @@ from tests.support.topup import (
     publish,
     register,
     seats_by_worker,
+    second_bus_of,
 )
 
 A_WEEK_BEFORE = datetime(2026, 2, 20, 2, 0, tzinfo=UTC)  # 10:00 in Linfen
@@ -221,34 +223,11 @@ def test_late_registrants_join_published_buses_on_postgresql(tmp_path, pg_url, b
         db.engine.dispose()
 
 
-def _second_bus_of(trip: Trip, workers: list[int]) -> Trip:
-    """A published bus on the same road as ``trip`` carrying only ``workers`` (just seated)."""
-    twin = Trip(
-        plan_id=trip.plan_id,
-        code="T99",
-        date=trip.date,
-        departure_at=trip.departure_at,
-        coach_type_id=trip.coach_type_id,
-        km=trip.km,
-        cost=trip.cost,
-    )
-    db.session.add(twin)
-    for stop in trip.stops:
-        twin.stops.append(
-            TripStop(seq=stop.seq, site_id=stop.site_id, kind=stop.kind, eta=stop.eta)
-        )
-    for n, worker_id in enumerate(workers, start=1):
-        twin.seats.append(SeatAssignment(plan_id=trip.plan_id, seat_no=n, worker_id=worker_id))
-        db.session.get(Worker, worker_id).status = "assigned"
-    db.session.commit()
-    return twin
-
-
 def test_a_bus_everyone_moves_off_is_cancelled_and_the_movers_are_told(demo_app, published):
     with demo_app.app_context():
         (road, *_) = sorted(hongtong_to_wuxi(), key=lambda t: len(t.seats))
         movers = register(900, 2, earliest_date=str(road.date), latest_date=str(road.date))
-        twin_id = _second_bus_of(road, movers).id
+        twin_id = second_bus_of(road, movers).id
         before, last_message = seats_by_worker(), db.session.scalar(func.max(OutboundMessage.id))
         scope = planning.Scope(date(2026, 2, 28), date(2026, 3, 3), ("hongtong",), (), True)
         assert planning.count_open_workers(scope) == 0  # nobody waits: moves alone are asked
@@ -269,3 +248,40 @@ def test_a_bus_everyone_moves_off_is_cancelled_and_the_movers_are_told(demo_app,
         told = {m.worker_id for m in sent if m.kind in JOURNEY_KINDS}
         moved = {w for w in before if after[w] != before[w]}
         assert set(movers) <= moved and told == moved  # the moved are told, nobody else
+
+
+def test_the_drivers_told_of_a_cancelled_bus_are_told_it_will_not_run(demo_app, published):
+    with demo_app.app_context():
+        (road, *_) = sorted(hongtong_to_wuxi(), key=lambda t: len(t.seats))
+        movers = register(900, 2, earliest_date=str(road.date), latest_date=str(road.date))
+        twin_id = second_bus_of(road, movers).id
+        scope = planning.Scope(date(2026, 2, 28), date(2026, 3, 3), ("hongtong",), (), True)
+        top_id = plan_queue.queue_plan(scope, None, 2).id
+        db.session.commit()
+    assert planning_worker.drain(demo_app) == ["draft"]
+    with demo_app.app_context():
+        twin = db.session.get(Trip, twin_id)
+        told, untold = (
+            Driver(name="已通知司机", phone="+8613900000011"),
+            Driver(name="未通知司机", phone="+8613900000012"),
+        )
+        twin.driver1, twin.driver2 = told, untold
+        db.session.flush()
+        assert notices.schedule_driver_notices(twin, utcnow(), demo_app.config) == 2
+        rows = db.session.scalars(select(OutboundMessage).filter_by(trip_id=twin_id, kind="driver"))
+        for row in rows:  # the tick sent the first driver's notice; the second's still waits
+            row.status = "sent" if row.driver_id == told.id else "pending"
+        db.session.commit()
+        publishing.publish(db.session.get(Plan, top_id), None, None, demo_app.config)
+        db.session.commit()
+        mine = db.session.scalars(select(OutboundMessage).filter_by(trip_id=twin_id)).all()
+        cancels = [m for m in mine if m.kind == "driver_cancel"]
+        assert [(m.driver_id, m.to_phone) for m in cancels] == [(told.id, told.phone)]
+        stop = twin.stops[0].site.name_zh
+        assert "已取消，无需出车" in cancels[0].body and stop in cancels[0].body
+        assert cancels[0].params["first"] == stop
+        waiting = [m for m in mine if m.kind == "driver" and m.driver_id == untold.id]
+        assert [m.status for m in waiting] == ["cancelled"]  # withdrawn, never sent
+        assert not [m for m in mine if m.kind == "driver_cancel" and m.driver_id == untold.id]
+        # publishing again (or a second scheduling) writes nothing new
+        assert driver_cancel.schedule_driver_cancellation(twin, utcnow(), demo_app.config) == 0

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from dispatch import planner
 from dispatch.extensions import db
-from dispatch.models import Coach, Plan, SeatAssignment, Trip
+from dispatch.models import Coach, Plan, SeatAssignment, Trip, TripStop, Worker
 from dispatch.services import workers as worker_service
 from dispatch.services.worker_fields import Lookups
 from tests.support.plans import plan_from_rows
@@ -75,3 +75,26 @@ def hongtong_to_wuxi() -> list[Trip]:
         trip.coach = next(c for c in spare if c.coach_type_id == trip.coach_type_id)
     db.session.commit()
     return found
+
+
+def second_bus_of(trip: Trip, workers: list[int]) -> Trip:
+    """A published bus on the same road as ``trip`` carrying only ``workers`` (just seated)."""
+    twin = Trip(
+        plan_id=trip.plan_id,
+        code="T99",
+        date=trip.date,
+        departure_at=trip.departure_at,
+        coach_type_id=trip.coach_type_id,
+        km=trip.km,
+        cost=trip.cost,
+    )
+    db.session.add(twin)
+    for stop in trip.stops:
+        twin.stops.append(
+            TripStop(seq=stop.seq, site_id=stop.site_id, kind=stop.kind, eta=stop.eta)
+        )
+    for n, worker_id in enumerate(workers, start=1):
+        twin.seats.append(SeatAssignment(plan_id=trip.plan_id, seat_no=n, worker_id=worker_id))
+        db.session.get(Worker, worker_id).status = "assigned"
+    db.session.commit()
+    return twin

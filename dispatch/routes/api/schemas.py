@@ -37,6 +37,7 @@ MESSAGE_KINDS = [
     "waiting",
     "registration",
     "arrival",
+    "driver_cancel",
 ]
 
 

@@ -22,6 +22,7 @@ KIND_NAMES = {
     "change": "乘车变更通知",
     "cancellation": "乘车取消通知",
     "driver": "出车通知",
+    "driver_cancel": "出车取消通知",
     "verification": "手机验证码",
     "waiting": "已列入名单通知",
     "registration": "报名审核结果",

@@ -30,6 +30,7 @@ from dispatch.notify.segments import count_segments
 DEPARTURE, REMINDER, WELFARE = "departure", "reminder", "welfare"
 CHANGE, CANCELLATION, DRIVER = "change", "cancellation", "driver"
 VERIFICATION, WAITING, REGISTRATION, ARRIVAL = "verification", "waiting", "registration", "arrival"
+DRIVER_CANCEL = "driver_cancel"
 MASK = "******"  # a verification code as the pages and the API show it
 ELLIPSIS = "…"
 TEXT_LIMIT, NUMBER_LIMIT = 35, 20  # the provider's most characters per variable
@@ -180,6 +181,19 @@ TEMPLATES: dict[str, Template] = {
             ),
             "告知包车司机出车日期、时间、首站、停靠点顺序和乘客人数",
             segments=2,
+        ),
+        Template(
+            DRIVER_CANCEL,
+            "出车取消：${time}从${first}发车的${plate}已取消，无需出车。疑问请联系调度${phone}",
+            "Trip cancelled: ${plate} from ${first} at ${time} will not run; do not drive. "
+            "Questions: dispatch ${phone}",
+            (
+                _v("time", "原定发车日期和时间", TIME, "3月1日07:00"),
+                _v("first", "首个上车点", TEXT, "洪洞县", 12),
+                PLATE,
+                _v("phone", "调度电话", PHONE, "0357-12333"),
+            ),
+            "已通知出车的包车行程取消（乘客均已改乘其他车辆）时告知司机无需出车",
         ),
         Template(
             VERIFICATION,

@@ -181,6 +181,14 @@ def driver(
     return fit(t.DRIVER, signature, params, DRIVER_SHRINK, lang=lang)
 
 
+def driver_cancel(
+    signature: str, *, day: date, at: time, first: str, plate: str, phone: str, lang: str = "zh"
+) -> Notice:
+    """The driver's notice that a trip they were told of will not run."""
+    params = {"time": when(day, at, lang), "first": first, "plate": plate, "phone": cn_phone(phone)}
+    return fit(t.DRIVER_CANCEL, signature, params, (("first", 4),), lang=lang)
+
+
 def route_text(stops: Sequence[str], most: int = t.TEXT_LIMIT) -> str:
     """洪洞县→尧都区→昆山市; past ``most`` characters the names lose their 县/区/市, then the
     tail is summed up (…等5站)."""
