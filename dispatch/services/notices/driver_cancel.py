@@ -56,7 +56,7 @@ def schedule_driver_cancellation(trip: Trip, now: datetime, settings: Settings) 
         day=local.date(),
         at=local.time(),
         first=trip.stops[0].site.name_zh if trip.stops else "",
-        plate=plate_of(trip) or "原定车辆",
+        plate=plate_of(trip) or f"{trip.code}次车",  # no coach was set: the bus by its number
         phone=s.hotline,
     )
     due, urgent = send_timing(now, trip.departure_at, now, s)
