@@ -19,9 +19,9 @@ from sqlalchemy import select, update
 from dispatch.extensions import db
 from dispatch.models import Driver, OutboundMessage, Trip
 from dispatch.models import messages as m
-from dispatch.notify.writer import Draft, insert_drafts
+from dispatch.notify.writer import insert_drafts
 from dispatch.services.notices import texts
-from dispatch.services.notices.journeys import NoticeSettings, plate_of, send_timing
+from dispatch.services.notices.journeys import NoticeSettings, driver_draft, plate_of
 from dispatch.services.notices.templates import DRIVER, DRIVER_CANCEL
 
 Settings = Mapping[str, Any] | NoticeSettings
@@ -59,23 +59,9 @@ def schedule_driver_cancellation(trip: Trip, now: datetime, settings: Settings) 
         plate=plate_of(trip) or f"{trip.code}次车",  # no coach was set: the bus by its number
         phone=s.hotline,
     )
-    due, urgent = send_timing(now, trip.departure_at, now, s)
     return insert_drafts(
         [
-            Draft(
-                dedupe_key=f"{DRIVER_CANCEL}:d{driver.id}:t{trip.id}",
-                kind=DRIVER_CANCEL,
-                version=1,
-                worker_id=None,
-                driver_id=driver.id,
-                trip_id=trip.id,
-                to_phone=driver.phone,
-                body=notice.body,
-                urgent=urgent,
-                due_at=due,
-                expires_at=trip.departure_at,
-                params=notice.params,
-            )
+            driver_draft(driver, trip, notice, f"{DRIVER_CANCEL}:d{driver.id}:t{trip.id}", now, s)
             for driver in sorted(drivers, key=lambda d: d.id)
         ]
     )

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from dispatch.extensions import db
-from dispatch.models import Plan, SeatAssignment, Trip, TripStop, WelfareHandout, Worker
+from dispatch.models import Driver, Plan, SeatAssignment, Trip, TripStop, WelfareHandout, Worker
 from dispatch.models import messages as m
 from dispatch.notify.quiet_hours import in_quiet_hours, next_allowed_time, parse_quiet_hours
 from dispatch.notify.suppression import refusal_with_code
@@ -166,24 +166,40 @@ def driver_drafts(trip: Trip, now: datetime, s: NoticeSettings, version: int = 1
         phone=s.hotline,
         link=link,
     )
-    due, urgent = send_timing(now, trip.departure_at, now, s)
     return [
-        Draft(
-            dedupe_key=f"{DRIVER}:d{driver.id}:t{trip.id}:v{version}",
-            kind=DRIVER,
-            version=version,
-            worker_id=None,
-            driver_id=driver.id,
-            trip_id=trip.id,
-            to_phone=driver.phone,
-            body=notice.body,
-            urgent=urgent,
-            due_at=due,
-            expires_at=trip.departure_at,
-            params=notice.params,
+        driver_draft(
+            driver, trip, notice, f"{DRIVER}:d{driver.id}:t{trip.id}:v{version}", now, s, version
         )
         for driver in drivers.values()
     ]
+
+
+def driver_draft(
+    driver: Driver,
+    trip: Trip,
+    notice: texts.Notice,
+    dedupe_key: str,
+    now: datetime,
+    s: NoticeSettings,
+    version: int = 1,
+) -> Draft:
+    """One notice to one driver about a trip, due at once (outside quiet hours unless the trip
+    is today), expiring when it leaves."""
+    due, urgent = send_timing(now, trip.departure_at, now, s)
+    return Draft(
+        dedupe_key=dedupe_key,
+        kind=notice.kind,
+        version=version,
+        worker_id=None,
+        driver_id=driver.id,
+        trip_id=trip.id,
+        to_phone=driver.phone,
+        body=notice.body,
+        urgent=urgent,
+        due_at=due,
+        expires_at=trip.departure_at,
+        params=notice.params,
+    )
 
 
 def journey_of(seat: SeatAssignment) -> Journey:
