@@ -6,7 +6,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from dispatch.services import choices
-from dispatch.services.stats import STAGES, funnel_by
+from dispatch.services.stats import STAGES, funnels
 
 bp = Blueprint("dashboard", __name__)
 
@@ -15,14 +15,13 @@ bp = Blueprint("dashboard", __name__)
 @login_required
 def index() -> str:
     scope = current_user.county_ids()
-    by_county, total = funnel_by("county_id", scope)
-    by_destination, _ = funnel_by("destination_site_id", scope)
+    found = funnels(scope)
     names = choices.places()
     return render_template(
         "dashboard/index.html",
         stages=list(STAGES),
-        by_county=by_county,
-        by_destination=by_destination,
-        total=total,
+        by_county=found.by_county,
+        by_destination=found.by_destination,
+        total=found.total,
         names=names,
     )
