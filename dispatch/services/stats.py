@@ -89,10 +89,3 @@ def funnels(county_ids: set[str] | None) -> Funnels:
         sorted(destinations.values(), key=lambda r: r.key),
         total,
     )
-
-
-def funnel_by(column_name: str, county_ids: set[str] | None) -> tuple[list[FunnelRow], FunnelRow]:
-    """Stage counts per value of ``county_id`` or ``destination_site_id``, and the total."""
-    found = funnels(county_ids)
-    rows = found.by_county if column_name == "county_id" else found.by_destination
-    return rows, found.total

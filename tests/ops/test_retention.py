@@ -130,9 +130,10 @@ def cast_app(tmp_path: Path, db_url: str):
 
 
 def _funnels() -> tuple:
-    by_county = stats.funnel_by("county_id", None)
-    by_destination = stats.funnel_by("destination_site_id", None)
-    return [(r.key, r.counts) for r in by_county[0]], [(r.key, r.counts) for r in by_destination[0]]
+    found = stats.funnels(None)
+    return [(r.key, r.counts) for r in found.by_county], [
+        (r.key, r.counts) for r in found.by_destination
+    ]
 
 
 def _facts() -> list[tuple]:
