@@ -145,6 +145,9 @@ class Shortage:
 def shortages(plan: Plan) -> list[Shortage]:
     """Per day, how many coaches of the biggest type would carry the groups left for want of a free
     coach (at least that many: each group counted on its first possible day)."""
+    short = [i for i in plan.unassigned or [] if FLEET_REASON.search(str(i.get("reason", "")))]
+    if not short:  # the stored problem (15 MB at 100,000 workers) is read only when needed
+        return []
     problem = plan.problem or {}
     limited = [c for c in problem.get("coach_types", []) if c.get("available")]
     if not limited:
@@ -152,9 +155,9 @@ def shortages(plan: Plan) -> list[Shortage]:
     biggest = max(limited, key=lambda c: c["passenger_seats"])
     groups = {g["id"]: g for g in problem.get("groups", [])}
     people: dict[date, int] = defaultdict(int)
-    for item in plan.unassigned or []:
+    for item in short:
         group = groups.get(item.get("group"))
-        if group and FLEET_REASON.search(str(item.get("reason", ""))):
+        if group:
             people[date.fromisoformat(group["earliest"])] += group["size"]
     names = choices.coach_type_names()
     return [
