@@ -7,7 +7,8 @@ new buses. Publishing it:
   existing seats stay); a seat number taken on the live bus since planning gives way to the
   next free one;
 - with moves allowed, takes a moved worker off their old seat (a worker the top-up left
-  without a seat keeps the one they had); a live bus left with nobody on it is cancelled;
+  without a seat keeps the one they had); a live bus left with nobody on it is cancelled, and
+  publishing then tells its drivers (notices/driver_cancel.py);
 - moves the new buses into the live plan (the one holding most of the buses used);
 - records each change as a TripChange, so that the notices say only what changed: a newly
   seated worker gets the departure notice, a moved worker the change, nobody else anything;
