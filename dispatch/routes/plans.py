@@ -177,7 +177,7 @@ def show(plan_id: int) -> str:
         stage=plan_display.stage(plan.progress_message or ""),
         # A season's stored problem is megabytes of JSON: not read while the plan is in the works.
         shortages=[] if solving else plan_display.shortages(plan),
-        no_fleet=not solving and (plan.problem or {}).get("fleet_entered") is False,
+        no_fleet=not solving and plan_queries.planned_without_fleet(plan),
         near_empty=plan_advice.near_empty(trips, occupied),
         compare_with=plan_compare.counterparts(plan),
     )

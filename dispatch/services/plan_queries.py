@@ -134,3 +134,12 @@ def other_buses_workers(trip: Trip, user: User) -> list[SeatAssignment]:
         .order_by(Trip.number, Trip.id, SeatAssignment.seat_no)
     )
     return [s for s in db.session.scalars(query) if scope.may_see(user, s.worker)]
+
+
+def planned_without_fleet(plan: Plan) -> bool:
+    """The plan was made before the bureau entered any coach (its stored problem says so). The
+    database reads the one key: a season's stored problem is megabytes of JSON."""
+    flag = db.session.scalar(
+        select(Plan.problem["fleet_entered"].as_boolean()).where(Plan.id == plan.id)
+    )
+    return flag is False
