@@ -179,3 +179,27 @@ def test_deactivated_sites_and_employers_are_refused_for_new_workers_but_kept_fo
     assert fresh.destination("js-kunshan") is None and employer.id not in fresh.employers_by_id
     kept = Lookups.load(keep=worker)
     assert kept.destination("js-kunshan") is not None and employer.id in kept.employers_by_id
+
+
+def test_the_no_fleet_flag_is_read_from_the_stored_problem_by_the_database(tmp_path, db_url):
+    """The plan page asks the database for one key of the stored problem rather than decoding
+    megabytes of JSON (SQLite and PostgreSQL)."""
+    from dispatch.services import plan_queries
+
+    app = make_app(tmp_path, db_url)
+    with app.app_context():
+        problems = {
+            "no fleet": {"fleet_entered": False, "groups": []},
+            "fleet": {"fleet_entered": True},
+        }
+        problems |= {"older plan": {"groups": []}, "none": None}
+        plans = {
+            name: Plan(status="draft", date_from=DAY, date_to=DAY, scope={}, problem=problem)
+            for name, problem in problems.items()
+        }
+        db.session.add_all(plans.values())
+        db.session.commit()
+        found = {name: plan_queries.planned_without_fleet(p) for name, p in plans.items()}
+        db.session.remove()
+        db.engine.dispose()
+    assert found == {"no fleet": True, "fleet": False, "older plan": False, "none": False}

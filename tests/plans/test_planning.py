@@ -379,28 +379,3 @@ def test_a_draft_with_no_bus_says_why_and_is_not_offered_for_publishing(client, 
     )
     with demo_app.app_context():
         assert db.session.get(Plan, stuck_id).status == "draft"
-
-
-def test_the_no_fleet_flag_is_read_from_the_stored_problem_by_the_database(tmp_path, db_url):
-    """The plan page asks the database for one key of the stored problem rather than decoding
-    megabytes of JSON (SQLite and PostgreSQL)."""
-    from dispatch.services import plan_queries
-    from tests.support.apps import make_app
-
-    app = make_app(tmp_path, db_url)
-    with app.app_context():
-        problems = {
-            "no fleet": {"fleet_entered": False, "groups": []},
-            "fleet": {"fleet_entered": True},
-        }
-        problems |= {"older plan": {"groups": []}, "none": None}
-        plans = {
-            name: Plan(status="draft", date_from=DAY1, date_to=DAY1, scope={}, problem=problem)
-            for name, problem in problems.items()
-        }
-        db.session.add_all(plans.values())
-        db.session.commit()
-        found = {name: plan_queries.planned_without_fleet(p) for name, p in plans.items()}
-        db.session.remove()
-        db.engine.dispose()
-    assert found == {"no fleet": True, "fleet": False, "older plan": False, "none": False}
