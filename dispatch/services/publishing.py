@@ -219,8 +219,8 @@ def _publish_topup(
         settings = current_app.config
     for trip_id in sorted(merged.changed):
         schedule_changes(db.session.get(Trip, trip_id), now, settings)
-    for trip_id in merged.cancelled_trips:
-        schedule_driver_cancellation(db.session.get(Trip, trip_id), now, settings)
+    for trip in merged.cancelled_buses:
+        schedule_driver_cancellation(trip, now, settings)
     return Published(merged.seated, drops, emptied, merged)
 
 

@@ -39,14 +39,18 @@ class Merged:
     topped_up: int = 0  # workers newly seated on live buses
     on_new_buses: int = 0  # workers newly seated on the new buses
     new_buses: int = 0
-    cancelled: list[str] = field(default_factory=list)
-    cancelled_trips: list[int] = field(default_factory=list)  # their ids, for the drivers
+    cancelled_buses: list[Trip] = field(default_factory=list)  # live buses everyone left
     changed: set[int] = field(default_factory=set)  # live trips whose changes need notices
     was: dict[int, tuple[str, int]] = field(default_factory=dict)  # moved: old bus code, seat
 
     @property
     def moved(self) -> int:
         return len(self.was)
+
+    @property
+    def cancelled(self) -> list[str]:
+        """The cancelled buses' codes."""
+        return [trip.code for trip in self.cancelled_buses]
 
     @property
     def seated(self) -> int:
@@ -213,14 +217,13 @@ def _hand_over(trip: Trip, target: Plan, merged: Merged, user: User | None) -> N
 
 def _cancel_emptied(plan: Plan, merged: Merged, now: datetime, user: User | None) -> None:
     """Live buses every passenger of which the top-up moved away are cancelled."""
-    for code, trip_id in info(plan).get("left", {}).items():
+    for trip_id in info(plan).get("left", {}).values():
         trip = db.session.get(Trip, trip_id)
         if trip is None or trip.cancelled_at is not None or trip.seats:
             continue
         trip.cancelled_at = now
         trip.plan.cost = round((trip.plan.cost or 0) - trip.cost, 2)
-        merged.cancelled.append(code)
-        merged.cancelled_trips.append(trip.id)
+        merged.cancelled_buses.append(trip)
         audit.record(user, "trip.cancel", "trip", trip.id, {"reason": "everyone moved"})
 
 
