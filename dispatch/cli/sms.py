@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from dispatch.services.notices import catalogue
+from dispatch.services.notices import catalogue, templates
 from dispatch.services.notices.journeys import signature_of
 
 sms_cli = AppGroup("sms", help="SMS templates for the provider's console.")
@@ -18,7 +18,7 @@ def templates_command(kinds: tuple[str, ...]) -> None:
     """Print every notice kind's wording, variables and purpose, as the console asks."""
     found = [e for e in catalogue.entries(current_app.config) if not kinds or e.kind in kinds]
     if kinds and len(found) != len(set(kinds)):
-        raise click.UsageError(f"unknown kind; use {', '.join(catalogue.KIND_NAMES)}")
+        raise click.UsageError(f"unknown kind; use {', '.join(templates.TEMPLATES)}")
     click.echo(f"短信签名：{signature_of(current_app.config)}")
     click.echo("")
     for entry in found:

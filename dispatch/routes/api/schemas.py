@@ -10,6 +10,7 @@ from typing import Any
 
 from dispatch.ids import MAX_ID
 from dispatch.models.workers import WORKER_STATUSES
+from dispatch.services.notices.templates import TEMPLATES
 
 DATE = {"type": "string", "format": "date"}
 ISO_DATE = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -26,19 +27,7 @@ MESSAGE_STATUSES = [
     "expired",
     "suppressed",
 ]
-MESSAGE_KINDS = [
-    "departure",
-    "reminder",
-    "welfare",
-    "change",
-    "cancellation",
-    "driver",
-    "verification",
-    "waiting",
-    "registration",
-    "arrival",
-    "driver_cancel",
-]
+MESSAGE_KINDS = list(TEMPLATES)  # every notice kind (CONTRACTS.md §7)
 
 
 def _text(max_length: int, description: str = "", nullable: bool = False) -> dict[str, Any]:

@@ -15,20 +15,6 @@ from dispatch.services.notices import templates
 from dispatch.services.notices.journeys import signature_of
 from dispatch.services.notices.templates import Template
 
-KIND_NAMES = {
-    "departure": "乘车通知",
-    "reminder": "出发提醒",
-    "welfare": "礼包领取提醒",
-    "change": "乘车变更通知",
-    "cancellation": "乘车取消通知",
-    "driver": "出车通知",
-    "driver_cancel": "出车取消通知",
-    "verification": "手机验证码",
-    "waiting": "已列入名单通知",
-    "registration": "报名审核结果",
-    "arrival": "到达通知",
-}
-
 
 @dataclass(frozen=True)
 class Entry:
@@ -73,10 +59,9 @@ def lines(entry: Entry) -> list[str]:
     rule = {v.name: v.type.rule for v in t.variables_}
     budget = f"{entry.segments} 条，预算 {t.segments} 条"
     out = [
-        f"== {entry.kind} · {KIND_NAMES.get(entry.kind, entry.kind)}"
-        + ("  !! 超出条数预算" if entry.over else ""),
+        f"== {entry.kind} · {t.title}" + ("  !! 超出条数预算" if entry.over else ""),
         f"模板类型：{t.scene}",
-        f"模板名称：返岗专车{KIND_NAMES.get(entry.kind, entry.kind)}",
+        f"模板名称：返岗专车{t.title}",
         f"模板内容：{t.zh}",
         "变量：",
     ]

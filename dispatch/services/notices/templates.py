@@ -75,6 +75,7 @@ class Template:
     en: str
     variables_: tuple[Variable, ...]
     purpose: str  # what the provider's console asks: why this message is sent
+    title: str  # the kind's name in Chinese (the console's 模板名称: 返岗专车 + title)
     segments: int = 1  # the budget, signature included (worker notices: one)
     scene: str = "通知短信"  # the console's template type: 通知短信 or 验证码
 
@@ -125,6 +126,7 @@ TEMPLATES: dict[str, Template] = {
                 _v("phone", "司机或咨询热线电话", PHONE, "13800138000"),
             ),
             "返岗专车车辆确定后，告知务工人员上车时间、地点、车牌和座位；回复1确认乘车，2不乘车",
+            title="乘车通知",
         ),
         Template(
             REMINDER,
@@ -133,6 +135,7 @@ TEMPLATES: dict[str, Template] = {
             "Bring your ID card and come 20 minutes early",
             (WHEN, PICKUP, PLATE, SEAT),
             "返岗专车出发前一天提醒务工人员上车时间、地点并携带身份证",
+            title="出发提醒",
         ),
         Template(
             WELFARE,
@@ -143,6 +146,7 @@ TEMPLATES: dict[str, Template] = {
                 _v("place", "领取地点", TEXT, "洪洞县人社局门前广场"),
             ),
             "告知乘坐返岗专车的务工人员出发前领取暖心礼包（出行物资）的时间和地点",
+            title="礼包领取提醒",
         ),
         Template(
             CHANGE,
@@ -157,6 +161,7 @@ TEMPLATES: dict[str, Template] = {
                 SEAT,
             ),
             "返岗专车上车时间、地点、车辆或座位调整后，告知务工人员调整后的安排",
+            title="乘车变更通知",
         ),
         Template(
             CANCELLATION,
@@ -164,6 +169,7 @@ TEMPLATES: dict[str, Template] = {
             "Your bus seat of ${time} is cancelled. Questions: hotline ${hotline}",
             (WHEN, HOTLINE),
             "务工人员的返岗专车乘车安排取消时告知本人",
+            title="乘车取消通知",
         ),
         Template(
             DRIVER,
@@ -181,6 +187,7 @@ TEMPLATES: dict[str, Template] = {
             ),
             "告知包车司机出车日期、时间、首站、停靠点顺序和乘客人数",
             segments=2,
+            title="出车通知",
         ),
         Template(
             DRIVER_CANCEL,
@@ -194,6 +201,7 @@ TEMPLATES: dict[str, Template] = {
                 _v("phone", "调度电话", PHONE, "0357-12333"),
             ),
             "已通知出车的包车行程取消（乘客均已改乘其他车辆）时告知司机无需出车",
+            title="出车取消通知",
         ),
         Template(
             VERIFICATION,
@@ -202,6 +210,7 @@ TEMPLATES: dict[str, Template] = {
             (_v("code", "验证码", CODE, "123456"),),
             "务工人员自助报名、查询乘车信息时验证手机号",
             scene="验证码",
+            title="手机验证码",
         ),
         Template(
             WAITING,
@@ -209,6 +218,7 @@ TEMPLATES: dict[str, Template] = {
             "You are on the list for the ${date} bus; a text with the plate and seat follows.",
             (_v("date", "乘车日期", TEXT, "3月1日", NUMBER_LIMIT),),
             "务工人员已排车但车辆未定时告知其已列入名单",
+            title="已列入名单通知",
         ),
         Template(
             REGISTRATION,
@@ -216,6 +226,7 @@ TEMPLATES: dict[str, Template] = {
             "Your registration for the bus ${result}. Hotline ${hotline}.",
             (_v("result", "审核结果", TEXT, "已通过，排车后短信通知"), HOTLINE),
             "务工人员自助报名经审核通过或未通过时告知结果",
+            title="报名审核结果",
         ),
         Template(
             ARRIVAL,
@@ -227,6 +238,7 @@ TEMPLATES: dict[str, Template] = {
                 _v("phone", "联系人电话", PHONE, "13900139000"),
             ),
             "务工人员乘专车到达用工单位后告知接收联系人",
+            title="到达通知",
         ),
     )
 }
@@ -238,6 +250,7 @@ DRIVER_LINK = Template(
     "Driving: ${time} from ${first}, ${plate}, via ${stops}, ${count} passengers; list ${link} ",
     (*TEMPLATES[DRIVER].variables_[:5], _v("link", "乘客名单链接", TEXT, "https://…", 200)),
     "",
+    title=TEMPLATES[DRIVER].title,
     segments=2,
 )
 
