@@ -8,24 +8,9 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.models import OutboundMessage
-from tests.support.fake_twilio import FakeTwilio
-from tests.support.gunicorn import app_env
-from tests.support.sms import add_message, tick_process, workers
+from tests.support.sms import add_message, tick_process, twilio_env, workers
 
 PER_WORKER = 3  # distinct texts per worker: within the carrier's 4 a day
-
-
-def tick_env(uri: str, fake: FakeTwilio) -> dict[str, str]:
-    """A tick process's environment, sending unpaced through the fake Twilio."""
-    return app_env(
-        uri,
-        SMS_BACKEND="twilio",
-        TWILIO_ACCOUNT_SID=fake.account_sid,
-        TWILIO_AUTH_TOKEN=fake.auth_token,
-        TWILIO_FROM="+15005550006",
-        TWILIO_BASE_URL=fake.url,
-        SMS_MAX_PER_SECOND="0",
-    )
 
 
 def test_two_tick_processes_never_send_a_message_twice(db_url, app_on, fake_twilio):
@@ -37,7 +22,9 @@ def test_two_tick_processes_never_send_a_message_twice(db_url, app_on, fake_twil
                 add_message(worker, body=f"【临汾人社】第{n}条通知。回T退订")
         db.session.commit()
         total = len(workers()) * PER_WORKER
-    processes = [tick_process(tick_env(db_url, fake_twilio)) for _ in range(2)]
+    processes = [
+        tick_process(twilio_env(db_url, fake_twilio, SMS_MAX_PER_SECOND="0")) for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=120) for p in processes]
     for process, (_, err) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, err

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -30,7 +29,6 @@ from tests.support import pg
 from tests.support.apps import make_app
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.gunicorn import (
-    ROOT,
     Gunicorn,
     app_env,
     assert_seats_consistent,
@@ -39,7 +37,7 @@ from tests.support.gunicorn import (
     published_database,
     seat_map,
 )
-from tests.support.sms import NOW, add_message, twilio_config, workers
+from tests.support.sms import NOW, add_message, flask_piped, twilio_config, twilio_env, workers
 
 pytestmark = pytest.mark.postgres
 
@@ -68,33 +66,12 @@ def sms_app(pg_url, tmp_path, fake):
 
 
 def sender_env(uri: str, fake: FakeTwilio, **settings: str) -> dict[str, str]:
-    return app_env(
-        uri,
-        SMS_BACKEND="twilio",
-        TWILIO_ACCOUNT_SID=fake.account_sid,
-        TWILIO_AUTH_TOKEN=fake.auth_token,
-        TWILIO_FROM="+15005550006",
-        TWILIO_BASE_URL=fake.url,
-        TWILIO_TIMEOUT_S="0.5",
-        SMS_QUIET_HOURS='""',
-        **settings,
-    )
-
-
-def flask(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "dispatch", *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return twilio_env(uri, fake, SMS_QUIET_HOURS='""', **settings)
 
 
 def tick(env: dict[str, str], now: datetime) -> str:
     """`flask notify tick --now …` to the end; its counts."""
-    process = flask(env, "notify", "tick", "--now", now.isoformat())
+    process = flask_piped(env, "notify", "tick", "--now", now.isoformat())
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     return out.strip()
@@ -149,7 +126,7 @@ def test_scheduler_killed_mid_drain_then_restarted_sends_nothing_twice(sms_app, 
     with sms_app.app_context():
         total = queue_messages(1, utcnow() - timedelta(minutes=1))
     env = sender_env(pg_url, fake, SMS_MAX_PER_SECOND="25", SCHEDULER_TICK_S="1")
-    first = flask(env, "scheduler", "run")
+    first = flask_piped(env, "scheduler", "run")
     try:
         wait_for(lambda: len(fake.created) >= 15, 40, "the first scheduler to send")
     finally:
@@ -158,7 +135,7 @@ def test_scheduler_killed_mid_drain_then_restarted_sends_nothing_twice(sms_app, 
     assert first.returncode == -signal.SIGKILL
     sent_by_first = len(fake.created)
     assert sent_by_first < total, "the scheduler finished before it could be killed"
-    second = flask(env, "scheduler", "run")
+    second = flask_piped(env, "scheduler", "run")
     try:
         with sms_app.app_context():
             wait_for(lambda: statuses()[m.MSG_PENDING] == 0, 40, "the second scheduler to drain")
@@ -184,7 +161,7 @@ def test_unpaced_drain_killed_mid_batch_leaves_at_most_one_batch_to_people(sms_a
         total = queue_messages(2, NOW - timedelta(minutes=1))
     fake.delay_s = 0.04  # a slow provider: the kill lands inside a batch
     env = sender_env(pg_url, fake, SMS_MAX_PER_SECOND="0")
-    first = flask(env, "notify", "tick", "--now", NOW.isoformat())
+    first = flask_piped(env, "notify", "tick", "--now", NOW.isoformat())
     try:
         wait_for(
             lambda: len(fake.created) >= 60, 60, "the first tick to be inside its second batch"

@@ -20,6 +20,7 @@ from dispatch.extensions import db
 from dispatch.models import OutboundMessage, Worker
 from tests.support.apps import base_config, make_app
 from tests.support.fake_twilio import FakeTwilio
+from tests.support.gunicorn import app_env
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_SID = "AC" + "1" * 32
@@ -112,27 +113,28 @@ def reload_message(message_id: int) -> OutboundMessage:
     return db.session.get(OutboundMessage, message_id)
 
 
-def tick_process(env: dict[str, str], now: datetime = NOW) -> subprocess.Popen[str]:
-    """`flask --app dispatch notify tick --now NOW` as its own OS process (``env``: see
-    gunicorn.app_env), its output piped."""
+def twilio_env(uri: str, fake: FakeTwilio, **settings: str) -> dict[str, str]:
+    """A process's environment on ``uri`` sending through the fake server, as twilio_config
+    wires an app in this process (``settings`` add to it or override it)."""
+    return app_env(uri, **{k: str(v) for k, v in twilio_config(fake, **settings).items()})
+
+
+def flask_piped(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    """`flask --app dispatch ARGS…` as its own OS process (``env``: see gunicorn.app_env), its
+    output piped."""
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "flask",
-            "--app",
-            "dispatch",
-            "notify",
-            "tick",
-            "--now",
-            now.isoformat(),
-        ],
+        [sys.executable, "-m", "flask", "--app", "dispatch", *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def tick_process(env: dict[str, str], now: datetime = NOW) -> subprocess.Popen[str]:
+    """`flask --app dispatch notify tick --now NOW` as its own OS process."""
+    return flask_piped(env, "notify", "tick", "--now", now.isoformat())
 
 
 def console_app_loads(tmp_path: Path, *packages: str) -> bool:
