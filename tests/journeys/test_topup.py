@@ -19,12 +19,12 @@ from dispatch.services.notices import notices
 from tests.support.apps import ADMIN_PASSWORD, COORD_PASSWORD
 from tests.support.browser import log_in
 from tests.support.topup import (
+    bus_to_empty,
     hongtong_to_wuxi,
     live_trips,
     plan_run,
     publish,
     register,
-    second_bus_of,
 )
 
 pytestmark = pytest.mark.browser
@@ -115,9 +115,7 @@ def test_a_bus_everyone_moves_off_is_cancelled_and_its_driver_told(journey, demo
     with time_machine.travel(A_WEEK_BEFORE, tick=True):
         _published(demo_app)
         with demo_app.app_context():
-            (road, *_) = sorted(hongtong_to_wuxi(), key=lambda t: len(t.seats))
-            movers = register(900, 2, earliest_date=str(road.date), latest_date=str(road.date))
-            twin = second_bus_of(road, movers)
+            _, twin = bus_to_empty()
             twin.driver1 = Driver(name="郭师傅", phone="+8613900000021")
             db.session.flush()
             notices.schedule_driver_notices(twin, utcnow(), demo_app.config)

@@ -30,14 +30,15 @@ from dispatch.services.notices import driver_cancel, notices
 from tests.support.apps import make_app, seed_demo
 from tests.support.plans import plan_from_rows
 from tests.support.topup import (
+    MOVES,
     WINDOW,
+    bus_to_empty,
     hongtong_to_wuxi,
     live_trips,
     plan_run,
     publish,
     register,
     seats_by_worker,
-    second_bus_of,
 )
 
 A_WEEK_BEFORE = datetime(2026, 2, 20, 2, 0, tzinfo=UTC)  # 10:00 in Linfen
@@ -225,13 +226,11 @@ def test_late_registrants_join_published_buses_on_postgresql(tmp_path, pg_url, b
 
 def test_a_bus_everyone_moves_off_is_cancelled_and_the_movers_are_told(demo_app, published):
     with demo_app.app_context():
-        (road, *_) = sorted(hongtong_to_wuxi(), key=lambda t: len(t.seats))
-        movers = register(900, 2, earliest_date=str(road.date), latest_date=str(road.date))
-        twin_id = second_bus_of(road, movers).id
+        movers, twin = bus_to_empty()
+        twin_id = twin.id
         before, last_message = seats_by_worker(), db.session.scalar(func.max(OutboundMessage.id))
-        scope = planning.Scope(date(2026, 2, 28), date(2026, 3, 3), ("hongtong",), (), True)
-        assert planning.count_open_workers(scope) == 0  # nobody waits: moves alone are asked
-        top_id = plan_queue.queue_plan(scope, None, 2).id
+        assert planning.count_open_workers(MOVES) == 0  # nobody waits: moves alone are asked
+        top_id = plan_queue.queue_plan(MOVES, None, 2).id
         db.session.commit()
     assert planning_worker.drain(demo_app) == ["draft"]
     with demo_app.app_context():
@@ -252,11 +251,9 @@ def test_a_bus_everyone_moves_off_is_cancelled_and_the_movers_are_told(demo_app,
 
 def test_the_drivers_told_of_a_cancelled_bus_are_told_it_will_not_run(demo_app, published):
     with demo_app.app_context():
-        (road, *_) = sorted(hongtong_to_wuxi(), key=lambda t: len(t.seats))
-        movers = register(900, 2, earliest_date=str(road.date), latest_date=str(road.date))
-        twin_id = second_bus_of(road, movers).id
-        scope = planning.Scope(date(2026, 2, 28), date(2026, 3, 3), ("hongtong",), (), True)
-        top_id = plan_queue.queue_plan(scope, None, 2).id
+        _, twin = bus_to_empty()
+        twin_id = twin.id
+        top_id = plan_queue.queue_plan(MOVES, None, 2).id
         db.session.commit()
     assert planning_worker.drain(demo_app) == ["draft"]
     with demo_app.app_context():

@@ -3,18 +3,24 @@ command line, and the live seats and buses to compare before and after."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Flask
 from sqlalchemy import select
 
 from dispatch import planner
 from dispatch.extensions import db
-from dispatch.models import Coach, Plan, SeatAssignment, Trip, TripStop, Worker
+from dispatch.models import Coach, Plan, SeatAssignment, Trip, Worker
+from dispatch.services import planning
 from dispatch.services import workers as worker_service
 from dispatch.services.worker_fields import Lookups
+from tests.support.drafts import clone_trip
 from tests.support.plans import plan_from_rows
 from tests.support.workers import worker_row
 
 WINDOW = ["--from", "2026-02-28", "--to", "2026-03-03"]
+# The same days for 洪洞县 alone, seated workers who have not boarded allowed to move.
+MOVES = planning.Scope(date(2026, 2, 28), date(2026, 3, 3), ("hongtong",), (), True)
 
 
 def register(n: int, count: int, **fields) -> list[int]:
@@ -77,24 +83,14 @@ def hongtong_to_wuxi() -> list[Trip]:
     return found
 
 
-def second_bus_of(trip: Trip, workers: list[int]) -> Trip:
-    """A published bus on the same road as ``trip`` carrying only ``workers`` (just seated)."""
-    twin = Trip(
-        plan_id=trip.plan_id,
-        code="T99",
-        date=trip.date,
-        departure_at=trip.departure_at,
-        coach_type_id=trip.coach_type_id,
-        km=trip.km,
-        cost=trip.cost,
-    )
-    db.session.add(twin)
-    for stop in trip.stops:
-        twin.stops.append(
-            TripStop(seq=stop.seq, site_id=stop.site_id, kind=stop.kind, eta=stop.eta)
-        )
-    for n, worker_id in enumerate(workers, start=1):
-        twin.seats.append(SeatAssignment(plan_id=trip.plan_id, seat_no=n, worker_id=worker_id))
+def bus_to_empty() -> tuple[list[int], Trip]:
+    """Two workers just seated alone on T99, a second published bus on the road of the emptiest
+    洪洞县 → 无锡 bus: planning again with moves allowed (MOVES) empties T99 into it."""
+    (road, *_) = sorted(hongtong_to_wuxi(), key=lambda t: len(t.seats))
+    movers = register(900, 2, earliest_date=str(road.date), latest_date=str(road.date))
+    twin = clone_trip(road.plan, road, "T99", seats=False)
+    for n, worker_id in enumerate(movers, start=1):
+        twin.seats.append(SeatAssignment(plan_id=road.plan_id, seat_no=n, worker_id=worker_id))
         db.session.get(Worker, worker_id).status = "assigned"
     db.session.commit()
-    return twin
+    return movers, twin
