@@ -59,6 +59,14 @@ RUIN_ROUNDS = 50_000  # ruin-and-recreate rounds at most
 STALL_ROUNDS = 1_000  # rounds without a better plan before a kick, or the end after MAX_KICKS
 MAX_KICKS = 20
 KICK_ROUNDS = 2  # ruin-and-recreate rounds taken regardless of cost in a kick
+# Taking buses off (squeeze.py), where stop rules apply: at most this share of the search's
+# seconds, these many ruin-and-recreate steps per bus before it is given up (a step takes about
+# 0.7 ms at 1,000 workers), giving up after this many buses in a row stayed, and a short descent
+# of a plan that lost a bus.
+SQUEEZE_SHARE = 0.3
+SQUEEZE_STEPS = 3_000
+SQUEEZE_MISSES = 3
+SQUEEZE_DESCENT_SECONDS = 2.0
 POLISH_SHARE = 0.1  # of the search's seconds kept for the final descent
 # Groups taken back in a stop exchange, at most. 3,000 workers, rules lifted, 29 s of search,
 # seeds 1–4: at most 3 gave 970,929–971,896, 4 gave 970,466–971,031, 5 gave 970,509–971,462

@@ -18,6 +18,7 @@ from dispatch.planner import tuning
 from dispatch.planner.construct.greedy import downsize, insert_groups
 from dispatch.planner.search.descent import descend
 from dispatch.planner.search.exchange import exchange_pass
+from dispatch.planner.search.squeeze import squeeze, worth_squeezing
 from dispatch.planner.search.swap import swap_pass
 from dispatch.planner.world.buses import Bus, World, copy_buses, plan_cost
 
@@ -28,14 +29,19 @@ def improve(world: World, buses: list[Bus], seconds: float, seed: int) -> None:
     Rounds are cheap (no local search inside), so thousands fit; a round is kept only when the
     plan gets cheaper. When rounds stop paying, a kick restarts from the best plan shaken by a few
     rounds taken regardless of cost. (A record-to-record threshold was tried instead: worse.)
+    Where stop rules apply, buses are first taken off (squeeze.py). (Trying that again at each
+    kick, on the best plan the rounds had reshaped, was worse: a median gap of 4.3 % against
+    3.6 % over the generated 1,000-worker days of seeds 1-7.)
     """
     deadline = time.monotonic() + seconds
     rng = random.Random(seed)
+    stop = deadline - tuning.POLISH_SHARE * seconds
     descend(world, buses, deadline, rng)
+    if worth_squeezing(world):  # within the rounds' time: a season's first descent may take it all
+        squeeze(world, buses, min(stop, time.monotonic() + tuning.SQUEEZE_SHARE * seconds), rng)
     best = current = plan_cost(world, buses)
     kept, last_best, kicks = copy_buses(buses), 0, 0
     ruins, hopeless = Ruins(), _hopeless(world)
-    stop = deadline - tuning.POLISH_SHARE * seconds
     for n in range(tuning.RUIN_ROUNDS):
         if time.monotonic() > stop or not buses:
             break
