@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from dispatch.planner import check, load_problem, solve, tuning
-from dispatch.planner.bound.lower import column_pattern_bound, threshold_bound
+from dispatch.planner.bound.lower import column_pattern_bound, pattern_bound, threshold_bound
 from dispatch.planner.world.blocks import blocks
 from dispatch.planner.world.buses import World
 from tests.support.planner import bench_module, brute_force_optimum, group, load, problems
@@ -63,6 +63,20 @@ def test_column_bound_stopped_early_is_still_a_bound(data: dict[str, Any]) -> No
         tuning.PRICING_BATCH, tuning.PRICING_ROUNDS = saved
     assert math.isfinite(early)
     assert early <= optimum * (1 + 1e-9)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(max_groups=5))
+def test_covering_mip_with_visit_rows_never_above_the_brute_force_optimum(
+    data: dict[str, Any],
+) -> None:
+    """The visit rows (lp/cover.py) hold for every whole plan: the MIP, solved to the end on
+    these small days, never proves more than the best plan costs."""
+    problem = load_problem(_with_stop_rules(data))
+    world = World(problem)
+    for days, groups in blocks(world, problem.groups):
+        sub = load_problem({**data, "groups": [g for g in data["groups"] if g["id"] in groups]})
+        assert pattern_bound(world, days, groups, 5.0) <= brute_force_optimum(sub) * (1 + 1e-9)
 
 
 def test_column_bound_is_exact_for_one_family() -> None:

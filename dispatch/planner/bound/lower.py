@@ -97,7 +97,14 @@ def pattern_bound(
         return -math.inf
     if enumerable(world, seats):
         patterns = enumerate_patterns(world, seats, r.max_pickup_stops, r.max_dropoff_stops)
-        task = CoverInput(patterns, world.coaches, pooled_caps(world, days), seats)
+        task = CoverInput(
+            patterns,
+            world.coaches,
+            pooled_caps(world, days),
+            seats,
+            max_pickups=r.max_pickup_stops,
+            max_drops=r.max_dropoff_stops,
+        )
         return solve_cover(task, seconds).bound
     if (
         seconds < tuning.COLUMN_MIN_SECONDS

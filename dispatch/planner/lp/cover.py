@@ -3,12 +3,18 @@
 Variables: x[p,k] buses of pattern p and coach type k (integer); y[p,e] seats of commodity e
 (a county → drop-off pair) on pattern p's buses (continuous). Rows: each commodity's seats are
 carried; a pattern's flows fit its seats; buses per type within availability; and the valid
-link y[p,e] ≤ q_e · Σ_k x[p,k] (no seats on a pattern that runs no bus).
+link y[p,e] ≤ q_e · Σ_k x[p,k] (no seats on a pattern that runs no bus). Given the stop limits,
+also the visit rows that column generation uses (colgen.py), valid for every whole plan and
+tightening the relaxation the MIP branches on: buses whose pattern holds commodity e ≥
+ceil(q_e / largest seats); buses stopping at a county ≥ its seats / largest seats and its
+drop-off sites / max drop-offs, rounded up, and alike for a drop-off site; over the mandatory
+seats only (optional ones may stay).
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -29,6 +35,8 @@ class CoverInput:
     mandatory: Mapping[Commodity, int]
     optional: Mapping[Commodity, int] = field(default_factory=dict)
     reward: Mapping[Commodity, float] = field(default_factory=dict)
+    max_pickups: int | None = None  # the stop limits, for the visit rows
+    max_drops: int | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,7 @@ def solve_cover(task: CoverInput, seconds: float) -> CoverResult:
     y = _flow_columns(model, task, x)
     _demand_rows(model, task, y)
     _cap_rows(model, task, x)
+    _visit_rows(model, task, x)
     result = solve_linear(model, seconds)
     return _read(task, x, result)
 
@@ -105,6 +114,36 @@ def _cap_rows(model: LinearModel, task: CoverInput, x: dict[tuple[int, str], int
         cap = task.caps.get(c.id)
         if cap is not None:
             model.row([(j, 1.0) for (_, k), j in x.items() if k == c.id], upper=float(cap))
+
+
+def _visit_rows(model: LinearModel, task: CoverInput, x: dict[tuple[int, str], int]) -> None:
+    """Fewest buses each commodity and each site needs (the module doc), when limits are given."""
+    if task.max_pickups is None or task.max_drops is None:
+        return
+    biggest = max(c.passenger_seats for c in task.coaches)
+    need = {e: q for e, q in task.mandatory.items() if q > 0}
+    seats: Counter[tuple[str, str]] = Counter()
+    fanout: Counter[tuple[str, str]] = Counter()
+    for (county, site), q in need.items():
+        seats[("pickup", county)] += q
+        seats[("drop", site)] += q
+        fanout[("pickup", county)] += 1
+        fanout[("drop", site)] += 1
+    terms: dict[object, list[tuple[int, float]]] = {}
+    for (i, _), j in x.items():
+        p = task.patterns[i]
+        for e in p.commodities:
+            if e in need:
+                terms.setdefault(e, []).append((j, 1.0))
+        for key in [("pickup", c) for c in p.pickups] + [("drop", d) for d in p.drops]:
+            if key in seats:
+                terms.setdefault(key, []).append((j, 1.0))
+    for e, q in need.items():
+        model.row(terms.get(e, []), lower=float(-(-q // biggest)))
+    for key, q in seats.items():
+        per_bus = task.max_drops if key[0] == "pickup" else task.max_pickups
+        fewest = max(-(-q // biggest), -(-fanout[key] // per_bus))
+        model.row(terms.get(key, []), lower=float(fewest))
 
 
 def _read(task: CoverInput, x: dict[tuple[int, str], int], result: LinearResult) -> CoverResult:

@@ -114,7 +114,9 @@ def _plan_day(
         world, must + may, r.max_pickup_stops or 0, r.max_dropoff_stops or 0
     )
     reward = {e: spare_reward(world, e) for e in may}
-    task = CoverInput(patterns, world.coaches, caps, must, may, reward)
+    task = CoverInput(
+        patterns, world.coaches, caps, must, may, reward, r.max_pickup_stops, r.max_dropoff_stops
+    )
     chosen = solve_cover(task, seconds * tuning.COVER_MIP_SHARE)
     packed = pack(
         world,
