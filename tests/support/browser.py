@@ -52,9 +52,29 @@ def chromium():
     manager.stop()
 
 
+def _closed_before_sent(app: Flask) -> Callable:
+    """The app with every answer read whole and closed before Werkzeug's server writes it.
+
+    That server closes an answer only after draining the socket, and the drain raises when
+    Chromium has reset the connection (a favicon request cancelled by the next navigation), so the
+    static file stayed open until garbage collection, which pytest reports as an error in
+    whichever test is running then (seen once in CI). gunicorn closes answers either way.
+    """
+
+    def serve(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return serve
+
+
 class LiveServer:
     def __init__(self, app: Flask) -> None:
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, _closed_before_sent(app), threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
