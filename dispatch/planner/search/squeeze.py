@@ -39,7 +39,8 @@ Touched = dict[int, tuple[Bus, list[str]]]  # id(bus): the bus and its groups be
 
 
 def worth_squeezing(world: World) -> bool:
-    """Stop rules present: without them, seats alone decide the buses and descent suffices."""
+    """Stop rules present: that is where the search left buses that could go (bench/RESULTS.md);
+    under lifted rules the rounds keep all their time (they beat VROOM by 0.05 % at 3,000)."""
     r = world.rules
     return r.max_pickup_stops is not None or r.max_dropoff_stops is not None
 
