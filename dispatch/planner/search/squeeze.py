@@ -77,7 +77,7 @@ def _take_off(
 ) -> bool:
     """Seat `bus`'s groups on the others; keep the result when it costs less, else undo."""
     saved, before = copy_buses(buses), plan_cost(world, buses)
-    buses.remove(bus)
+    buses[:] = [b for b in buses if b is not bus]  # by identity: buses compare by value
     _upsize(world, buses)
     index = DateIndex(buses)
     absent = _recreate(world, buses, index, list(bus.groups), rng, {})
