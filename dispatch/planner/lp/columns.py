@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -19,7 +18,7 @@ from dispatch.planner.cost import bus_cost, bus_costs
 from dispatch.planner.lp.patterns import Pattern
 from dispatch.planner.lp.solvers import GrowingLp
 from dispatch.planner.model import CoachType
-from dispatch.planner.world.blocks import Commodity
+from dispatch.planner.world.blocks import Commodity, site_visits
 
 Seed = tuple[frozenset[str], frozenset[str], str, Mapping[Commodity, int]]  # a bus of some plan
 TOLERANCE = 1e-6
@@ -108,20 +107,10 @@ def space_of(task: BoundInput) -> Space:
     comms = sorted(task.seats)
     index = {e: i for i, e in enumerate(comms)}
     biggest = max(c.passenger_seats for c in task.coaches)
-    county_seats: Counter[str] = Counter()
-    drop_seats: Counter[str] = Counter()
-    for (c, d), q in task.seats.items():
-        county_seats[c] += q
-        drop_seats[d] += q
-    fanout = Counter(c for c, _ in comms) + Counter(d for _, d in comms)
-    site_ids = sorted(county_seats) + sorted(drop_seats)
+    counties, drops = site_visits(task.seats, biggest, task.max_pickups, task.max_drops)
+    site_ids = sorted(counties) + sorted(drops)
     site_index = {s: i for i, s in enumerate(site_ids)}
-    site_need = [
-        max(-(-county_seats[s] // biggest), -(-fanout[s] // task.max_drops))
-        if s in county_seats
-        else max(-(-drop_seats[s] // biggest), -(-fanout[s] // task.max_pickups))
-        for s in site_ids
-    ]
+    site_need = [counties[s] if s in counties else drops[s] for s in site_ids]
     q = np.array([task.seats[e] for e in comms], dtype=float)
     total = max(task.fewest, -(-int(q.sum()) // biggest))
     need = np.concatenate([q, np.ceil(q / biggest), np.array(site_need, float), [float(total)]])

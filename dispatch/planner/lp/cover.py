@@ -14,7 +14,6 @@ seats only (optional ones may stay).
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -22,7 +21,7 @@ from dispatch.planner.cost import bus_cost
 from dispatch.planner.lp.patterns import Pattern
 from dispatch.planner.lp.solvers import LinearModel, LinearResult, solve_linear
 from dispatch.planner.model import CoachType
-from dispatch.planner.world.blocks import Commodity
+from dispatch.planner.world.blocks import Commodity, site_visits
 
 
 @dataclass(frozen=True)
@@ -122,28 +121,24 @@ def _visit_rows(model: LinearModel, task: CoverInput, x: dict[tuple[int, str], i
         return
     biggest = max(c.passenger_seats for c in task.coaches)
     need = {e: q for e, q in task.mandatory.items() if q > 0}
-    seats: Counter[tuple[str, str]] = Counter()
-    fanout: Counter[tuple[str, str]] = Counter()
-    for (county, site), q in need.items():
-        seats[("pickup", county)] += q
-        seats[("drop", site)] += q
-        fanout[("pickup", county)] += 1
-        fanout[("drop", site)] += 1
-    terms: dict[object, list[tuple[int, float]]] = {}
+    counties, drops = site_visits(need, biggest, task.max_pickups, task.max_drops)
+    at_commodity: dict[Commodity, list[tuple[int, float]]] = {}
+    at_county: dict[str, list[tuple[int, float]]] = {}
+    at_drop: dict[str, list[tuple[int, float]]] = {}
     for (i, _), j in x.items():
         p = task.patterns[i]
-        for e in p.commodities:
-            if e in need:
-                terms.setdefault(e, []).append((j, 1.0))
-        for key in [("pickup", c) for c in p.pickups] + [("drop", d) for d in p.drops]:
-            if key in seats:
+        for keys, terms in (
+            (p.commodities, at_commodity),
+            (p.pickups, at_county),
+            (p.drops, at_drop),
+        ):
+            for key in keys:
                 terms.setdefault(key, []).append((j, 1.0))
     for e, q in need.items():
-        model.row(terms.get(e, []), lower=float(-(-q // biggest)))
-    for key, q in seats.items():
-        per_bus = task.max_drops if key[0] == "pickup" else task.max_pickups
-        fewest = max(-(-q // biggest), -(-fanout[key] // per_bus))
-        model.row(terms.get(key, []), lower=float(fewest))
+        model.row(at_commodity.get(e, []), lower=float(-(-q // biggest)))
+    for fewest, terms in ((counties, at_county), (drops, at_drop)):
+        for site, n in fewest.items():
+            model.row(terms.get(site, []), lower=float(n))
 
 
 def _read(task: CoverInput, x: dict[tuple[int, str], int], result: LinearResult) -> CoverResult:

@@ -7,7 +7,7 @@ into independent blocks: the rebuilds work block by block and the bound adds up 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 
 from dispatch.planner.world.buses import World
@@ -52,3 +52,28 @@ def demand(world: World, groups: Iterable[str]) -> Counter[Commodity]:
         grp = world.groups[g]
         seats[(grp.pickup, grp.dropoff)] += grp.size
     return seats
+
+
+def site_visits(
+    seats: Mapping[Commodity, int], biggest: int, max_pickups: int, max_drops: int
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Fewest buses that stop at each county and at each drop-off site in any plan carrying
+    `seats`: a site's seats over the largest coach's, and the sites it is paired with over the
+    stops a bus may make at the other end, whichever is more, rounded up (the visit rows of
+    lp/colgen.py and lp/cover.py)."""
+    county_seats: Counter[str] = Counter()
+    drop_seats: Counter[str] = Counter()
+    county_pairs: Counter[str] = Counter()
+    drop_pairs: Counter[str] = Counter()
+    for (county, drop), q in seats.items():
+        county_seats[county] += q
+        drop_seats[drop] += q
+        county_pairs[county] += 1
+        drop_pairs[drop] += 1
+    counties = {
+        c: max(-(-n // biggest), -(-county_pairs[c] // max_drops)) for c, n in county_seats.items()
+    }
+    drops = {
+        d: max(-(-n // biggest), -(-drop_pairs[d] // max_pickups)) for d, n in drop_seats.items()
+    }
+    return counties, drops
