@@ -8,9 +8,11 @@ answer says ``no-store``, so a shared browser keeps no ticket once the worker ta
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from flask import (
     Blueprint,
+    Flask,
     current_app,
     flash,
     redirect,
@@ -102,12 +104,8 @@ def code() -> Response | tuple:
         lookup = tickets.parse_lookup(
             request.form.get("id_number", ""), request.form.get("phone", "")
         )
-        pending = tickets.request_code(
-            lookup,
-            request.remote_addr or "",
-            utcnow(),
-            current_app.config,
-            current_app.extensions["sms_gateway"],
+        pending, outgoing = tickets.request_code(
+            lookup, request.remote_addr or "", utcnow(), current_app.config
         )
     except tickets.LookupInvalid as error:
         return _lookup(errors=error.errors), 400
@@ -117,7 +115,26 @@ def code() -> Response | tuple:
         return _lookup(error=message), 429, {"Retry-After": str(error.retry_after_s)}
     session.pop(OPENED, None)
     session[PENDING] = pending
-    return redirect(url_for(".verify"))
+    response = redirect(url_for(".verify"))
+    if outgoing is not None:
+        response.call_on_close(_send_later(current_app._get_current_object(), outgoing))
+    return response
+
+
+def _send_later(app: Flask, outgoing: verification.Outgoing) -> Callable[[], None]:
+    """The code's SMS, sent once the server has written the answer and closes it: a gateway
+    takes a few hundred milliseconds, and a stranger must not read from the wait that the ID
+    number and mobile belong to a worker. The row is committed ``sending``; if this process
+    dies first it becomes ``unknown`` (notify/immediate.py) and the worker asks again."""
+
+    def send() -> None:
+        with app.app_context():
+            try:
+                outgoing.send(app.extensions["sms_gateway"])
+            except Exception:  # the answer is out: log it, as the tick logs a failed send
+                app.logger.exception("verification SMS %s not sent", outgoing.message_id)
+
+    return send
 
 
 @bp.route("/verify", methods=["GET", "POST"])

@@ -32,7 +32,6 @@ from dispatch.identity import (
 from dispatch.models import SeatAssignment, WelfareHandout, Worker
 from dispatch.models import workers as w
 from dispatch.models.selfservice import PURPOSE_TICKET
-from dispatch.notify.gateway import SmsGateway
 from dispatch.services import etickets, seats, verification, workers
 from dispatch.services.notices.journeys import (
     NoticeSettings,
@@ -128,20 +127,19 @@ def parse_lookup(id_raw: str, phone_raw: str) -> Lookup:
 
 
 def request_code(
-    lookup: Lookup,
-    client_ip: str,
-    now: datetime,
-    config: Mapping[str, Any],
-    gateway: SmsGateway,
-) -> dict[str, Any]:
-    """Send a code when the pair names a worker, else only count the request; either way the
-    value the session keeps until the code is typed. Raises verification.TooMany. Commits."""
+    lookup: Lookup, client_ip: str, now: datetime, config: Mapping[str, Any]
+) -> tuple[dict[str, Any], verification.Outgoing | None]:
+    """Issue a code when the pair names a worker, else only count the request; the value the
+    session keeps until the code is typed, and the code's SMS for the caller to send once the
+    answer is out (None for a stranger), so neither the answer nor its timing tells who is
+    registered. Raises verification.TooMany. Commits."""
     id_key = _id_key(config, lookup.id_number)
+    outgoing = None
     if _worker_for(lookup.phone, id_key, config) is not None:
-        verification.request_code(lookup.phone, PURPOSE_TICKET, client_ip, now, config, gateway)
+        outgoing = verification.issue_code(lookup.phone, PURPOSE_TICKET, client_ip, now, config)
     else:
         verification.count_unsent(lookup.phone, PURPOSE_TICKET, client_ip, now, config)
-    return {"phone": lookup.phone, "id_key": id_key, "at": now.timestamp()}
+    return {"phone": lookup.phone, "id_key": id_key, "at": now.timestamp()}, outgoing
 
 
 def open_ticket(

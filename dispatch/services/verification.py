@@ -3,7 +3,9 @@
 A code is 6 digits, valid 5 minutes, and allows 5 tries; only its keyed hash is kept. Each
 number gets at most 5 codes an hour and 10 a day, and each client address at most
 VERIFY_CODES_PER_IP_HOUR an hour; the counts are read from the codes themselves, so every
-web process sees the same. The SMS goes out at once, from the request (notify.immediate).
+web process sees the same. The SMS goes out at once (notify.immediate): /join sends it from the
+request; /ticket issues it (`issue_code`) and sends it once its answer is out, so the time to
+answer does not tell a stranger whether an ID number and mobile belong to a worker.
 """
 
 from __future__ import annotations
@@ -44,6 +46,21 @@ class TooMany(Exception):
         return max(1, -(-self.retry_after_s // 60))
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """A code's SMS, in the outbox already claimed (``sending``, the code masked there), with
+    the real text to hand the gateway."""
+
+    message_id: int
+    body: str
+    params: Mapping[str, str] | None
+    now: datetime
+
+    def send(self, gateway: SmsGateway) -> str:
+        """Hand it to the gateway: the outcome (sent, suppressed, failed…)."""
+        return send_now(gateway, self.message_id, self.body, self.params, self.now)
+
+
 def request_code(
     phone: str,
     purpose: str,
@@ -54,6 +71,14 @@ def request_code(
 ) -> str:
     """Send a new code to ``phone`` (E.164) for ``purpose``; the send's outcome (sent,
     suppressed, failed…). Raises TooMany over a limit. Commits."""
+    return issue_code(phone, purpose, client_ip, now, config).send(gateway)
+
+
+def issue_code(
+    phone: str, purpose: str, client_ip: str, now: datetime, config: Mapping[str, Any]
+) -> Outgoing:
+    """A new code for ``phone`` (E.164) and ``purpose``, recorded with its SMS; the caller
+    sends it. Raises TooMany over a limit. Commits."""
     _check_limits(phone, client_ip, now, config)
     code = f"{secrets.randbelow(10**6):06d}"
     record = VerificationCode(
@@ -70,7 +95,7 @@ def request_code(
         phone, code, dedupe_key=f"verification:c{record.id}", now=now, settings=config
     )
     db.session.commit()
-    return send_now(gateway, row.id, body, params, now)
+    return Outgoing(row.id, body, params, now)
 
 
 def count_unsent(

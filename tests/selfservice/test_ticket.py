@@ -52,7 +52,11 @@ def client(published_app: Flask):
 
 
 def _ask(client, id_number: str, phone: str):
-    return client.post("/ticket/code", data={"id_number": id_number, "phone": phone})
+    """Ask for a code, and close the answer as a server does once it has written it (the test
+    client leaves that to the caller): the code's SMS goes out then."""
+    response = client.post("/ticket/code", data={"id_number": id_number, "phone": phone})
+    response.close()
+    return response
 
 
 def _open(client, app: Flask, p: Passenger):
@@ -89,6 +93,26 @@ def test_a_stranger_gets_the_same_answer_as_the_worker_and_no_sms(client, publis
         assert db.session.scalar(select(func.count()).select_from(VerificationCode)) == 2
         row = db.session.scalars(select(OutboundMessage).filter_by(kind="verification")).one()
         assert row.body.count("******") == 1  # the code itself is never stored
+
+
+def test_the_code_goes_out_only_after_the_answer_so_its_wait_tells_nobody(
+    client, published_app, passenger
+):
+    gateway = published_app.extensions["sms_gateway"]
+    sent_before = len(gateway.sent)
+    data = {"id_number": passenger.id_number, "phone": passenger.phone}
+    answer = client.post("/ticket/code", data=data)
+    assert answer.status_code == 302
+    assert len(gateway.sent) == sent_before  # the answer is ready and no gateway was waited on
+    with published_app.app_context():
+        row = db.session.scalars(select(OutboundMessage).filter_by(kind="verification")).one()
+        assert row.status == "sending"
+    answer.close()  # what the server does once the answer is written
+    assert len(gateway.sent) == sent_before + 1
+    assert len(codes_sent(published_app, passenger.phone)) == 1
+    with published_app.app_context():
+        row = db.session.scalars(select(OutboundMessage).filter_by(kind="verification")).one()
+        assert row.status == "sent" and row.body.count("******") == 1
 
 
 def test_the_right_code_opens_the_ticket_with_bus_seat_time_and_a_signed_qr(
