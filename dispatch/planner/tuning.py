@@ -48,6 +48,10 @@ PRICING_BATCH = 400  # columns added per pricing round
 PRICING_ROUNDS = 100_000  # per phase; the clock ends the loop first
 DIVE_UP = 0.9  # columns run at least this much over a whole number are raised together
 DIVE_ROUNDS = 8  # pricing rounds after each rounding step
+# The dated model of a block of several dates (lp/dated.py) is tried when its patterns times its
+# dates stay under this: 38,579 × 4 (3 days of 500 workers) converged in 16 s; 51,646 × 17 (the
+# bench season) gave GLOP 32,758 rows and 30-40 s a solve, too slow to bound anything in time.
+DATED_PATTERN_LIMIT = 250_000
 
 # ---------------------------------------------------------------- threshold bound
 LEVEL_KM = 25.0  # buses are charged at multiples of this distance

@@ -17,7 +17,9 @@ Why it is valid:
    even split there — a relaxation); the MIP solver's proven dual bound is at most its optimum.
    When the patterns are too many for that MIP (a full Linfen day), lp/colgen.py bounds the same
    pattern model, strengthened by visit rows, with a Lagrangian bound from column generation
-   that holds at every iteration (its module doc has the proof). Its bus-count cap uses the
+   that holds at every iteration (its module doc has the proof); on a block of several dates,
+   when time is left and the block is small enough, also by lp/dated.py's model, which keeps
+   each bus on its date, and the larger bound counts. Its bus-count cap uses the
    plan at hand: an optimal plan costs at most `spent` (the cost of the plan's buses in the
    block) and every bus at least `cheapest_bus`, so it runs at most spent / cheapest_bus buses;
    the bound is of the optimum, hence of every plan.
@@ -45,7 +47,13 @@ from dispatch.planner.cost import bus_cost
 from dispatch.planner.lp.colgen import ColumnResult, column_bound
 from dispatch.planner.lp.columns import BoundInput, Seed
 from dispatch.planner.lp.cover import CoverInput, solve_cover
-from dispatch.planner.lp.patterns import count_patterns, enumerable, enumerate_patterns
+from dispatch.planner.lp.dated import dated_bound
+from dispatch.planner.lp.patterns import (
+    Pattern,
+    count_patterns,
+    enumerable,
+    enumerate_patterns,
+)
 from dispatch.planner.lp.solvers import LinearModel, solve_linear
 from dispatch.planner.world.blocks import Commodity, blocks, demand, pooled_caps
 from dispatch.planner.world.buses import World
@@ -90,7 +98,8 @@ def pattern_bound(
     seconds: float,
     spent: float = math.inf,
 ) -> float:
-    """Dual bound of the pooled pattern model, or -inf when the rules make it too large to list."""
+    """Dual bound of the pooled pattern model (and on several dates of the dated one, the larger
+    counting), or -inf when the rules make it too large to list."""
     seats = demand(world, groups)
     r = world.rules
     if r.max_pickup_stops is None or r.max_dropoff_stops is None:
@@ -105,7 +114,10 @@ def pattern_bound(
             max_pickups=r.max_pickup_stops,
             max_drops=r.max_dropoff_stops,
         )
-        return solve_cover(task, seconds).bound
+        start = time.monotonic()
+        bound = solve_cover(task, seconds if len(days) == 1 else seconds / 2).bound
+        left = seconds - (time.monotonic() - start)
+        return max(bound, dated_pattern_bound(world, days, groups, patterns, left, spent))
     if (
         seconds < tuning.COLUMN_MIN_SECONDS
         or count_patterns(world, seats) > tuning.COLUMN_PATTERN_LIMIT
@@ -132,7 +144,33 @@ def column_pattern_bound(
     if math.isfinite(spent):
         most = min(most, math.floor(spent / cheapest_bus(world, seats) + 1e-9))
     task = pattern_input(world, days, seats, most, seeds)
-    return column_bound(task, seconds - (time.monotonic() - start), split, dive_seconds)
+    result = column_bound(task, seconds - (time.monotonic() - start), split, dive_seconds)
+    left = seconds - (time.monotonic() - start)
+    dated = dated_pattern_bound(world, days, groups, task.patterns, left, spent, seeds)
+    return ColumnResult(max(result.bound, dated), result.dives)
+
+
+def dated_pattern_bound(
+    world: World,
+    days: tuple[date, ...],
+    groups: frozenset[str],
+    patterns: list[Pattern],
+    seconds: float,
+    spent: float = math.inf,
+    seeds: tuple[Seed, ...] = (),
+) -> float:
+    """lp/dated.py's bound of a block of several dates, or -inf for one date, too little time or
+    a block too large for it (tuning.DATED_PATTERN_LIMIT)."""
+    if len(days) == 1 or seconds < tuning.COLUMN_MIN_SECONDS:
+        return -math.inf
+    if len(patterns) * len(days) > tuning.DATED_PATTERN_LIMIT:
+        return -math.inf
+    seats = demand(world, groups)
+    most = len(groups)
+    if math.isfinite(spent):
+        most = min(most, math.floor(spent / cheapest_bus(world, seats) + 1e-9))
+    fewest = max(min_buses(world, seats), 1)
+    return dated_bound(world, days, groups, patterns, fewest, most, seconds, seeds)
 
 
 def pattern_input(

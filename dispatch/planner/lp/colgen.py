@@ -85,7 +85,7 @@ def column_bound(
         return ColumnResult(-math.inf)
     master = Master(space)
     seed_columns(master)
-    plan_columns(master, task)
+    plan_columns(master, task.seeds, {seed[4]: 0 for seed in task.seeds})  # one pooled day
     whole, values = generate(master, task.most, deadline)
     bound = whole
     buses = float(real_values(master, values).sum()) if values else math.inf

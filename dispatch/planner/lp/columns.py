@@ -10,6 +10,7 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
@@ -20,7 +21,8 @@ from dispatch.planner.lp.solvers import GrowingLp
 from dispatch.planner.model import CoachType
 from dispatch.planner.world.blocks import Commodity, site_visits
 
-Seed = tuple[frozenset[str], frozenset[str], str, Mapping[Commodity, int]]  # a bus of some plan
+# A bus of some plan: its pickups, drop-offs, coach type, seats per commodity and date.
+Seed = tuple[frozenset[str], frozenset[str], str, Mapping[Commodity, int], date]
 TOLERANCE = 1e-6
 
 
@@ -41,17 +43,24 @@ class BoundInput:
 
 @dataclass
 class Space:
-    """Patterns as arrays for pricing, and the right-hand sides of the ≥ rows."""
+    """Patterns as arrays for pricing, and the right-hand sides of the ≥ rows.
 
-    items: np.ndarray  # [patterns, width] commodity index, -1 padding
-    sites: np.ndarray  # [patterns, width] site row index, -1 padding
+    A pattern carries items: a commodity here (one pooled day), a commodity on a date in the dated
+    model of dated.py. A seat given to an item counts in each of its `seat_rows`, and a bus whose
+    pattern holds the item counts once in each of its `visit_rows`."""
+
+    items: np.ndarray  # [patterns, width] item index, -1 padding
+    sites: np.ndarray  # [patterns, width] ≥ row of each site the pattern stops at, -1 padding
     km: np.ndarray
-    q: np.ndarray
-    need: np.ndarray  # ≥ rows: seats per commodity, visits per commodity, visits per site, total
-    n_comm: int
-    n_site: int
+    upper: np.ndarray  # per item: the most seats one bus can give it
+    seat_rows: np.ndarray  # [items, m] ≥ rows, -1 padding
+    visit_rows: np.ndarray  # [items, m] ≥ rows, -1 padding
+    need: np.ndarray  # ≥ right-hand sides, the total of buses last
     kinds: list[CoachType]  # coach types that may run at all
-    caps: list[int | None]
+    caps: list[list[int | None]]  # per kind, per date index: buses of that kind
+    day: np.ndarray  # per pattern, the index of its date in `caps` (0 when pooled)
+    where: Mapping[tuple[frozenset[str], frozenset[str], int], int]  # (pickups, drops, day) → p
+    item_of: Mapping[tuple[Commodity, int], int]  # (commodity, day) → item
 
 
 class Master:
@@ -61,11 +70,12 @@ class Master:
         self.space = space
         self.ceiling = _ceiling(space)
         self.limits = [(float(b), math.inf) for b in space.need]
-        self.cap_row: dict[int, int] = {}
-        for k, cap in enumerate(space.caps):
-            if cap is not None:
-                self.cap_row[k] = len(self.limits)
-                self.limits.append((-math.inf, float(cap)))
+        self.cap_row: dict[tuple[int, int], int] = {}
+        for k, caps in enumerate(space.caps):
+            for t, cap in enumerate(caps):
+                if cap is not None:
+                    self.cap_row[(k, t)] = len(self.limits)
+                    self.limits.append((-math.inf, float(cap)))
         self.split_row = len(self.limits)
         self.limits.append((-math.inf, math.inf))  # the bus-count split, free until used
         self.lp = GrowingLp(self.limits)
@@ -91,12 +101,13 @@ class Master:
         terms: list[tuple[int, float]] = []
         for e, s in zip(sp.items[p], load, strict=False):
             if s > 0:
-                terms.append((int(e), s))
-            terms.append((sp.n_comm + int(e), 1.0))
-        terms += [(2 * sp.n_comm + int(s), 1.0) for s in sp.sites[p][sp.sites[p] >= 0]]
+                terms += [(int(r), s) for r in sp.seat_rows[e] if r >= 0]
+            terms += [(int(r), 1.0) for r in sp.visit_rows[e] if r >= 0]
+        terms += [(int(s), 1.0) for s in sp.sites[p][sp.sites[p] >= 0]]
         terms.append((len(sp.need) - 1, 1.0))
-        if k in self.cap_row:
-            terms.append((self.cap_row[k], 1.0))
+        cap = self.cap_row.get((k, int(sp.day[p])))
+        if cap is not None:
+            terms.append((cap, 1.0))
         terms.append((self.split_row, 1.0))
         coach = sp.kinds[k]
         self.real.append(self.lp.column(bus_cost(coach, float(sp.km[p])), terms))
@@ -115,20 +126,26 @@ def space_of(task: BoundInput) -> Space:
     total = max(task.fewest, -(-int(q.sum()) // biggest))
     need = np.concatenate([q, np.ceil(q / biggest), np.array(site_need, float), [float(total)]])
     kinds = [c for c in task.coaches if task.caps.get(c.id) != 0]
+    n = len(comms)
     return Space(
-        _padded([[index[e] for e in p.commodities] for p in task.patterns]),
-        _padded([[site_index[s] for s in sorted(p.pickups | p.drops)] for p in task.patterns]),
+        padded([[index[e] for e in p.commodities] for p in task.patterns]),
+        padded(
+            [[2 * n + site_index[s] for s in sorted(p.pickups | p.drops)] for p in task.patterns]
+        ),
         np.array([p.km for p in task.patterns], dtype=float),
         q,
+        np.arange(n, dtype=np.int64).reshape(n, 1),
+        np.arange(n, 2 * n, dtype=np.int64).reshape(n, 1),
         need,
-        len(comms),
-        len(site_ids),
         kinds,
-        [task.caps.get(c.id) for c in kinds],
+        [[task.caps.get(c.id)] for c in kinds],
+        np.zeros(len(task.patterns), dtype=np.int64),
+        {(p.pickups, p.drops, 0): i for i, p in enumerate(task.patterns)},
+        {(e, 0): i for i, e in enumerate(comms)},
     )
 
 
-def _padded(rows: list[list[int]]) -> np.ndarray:
+def padded(rows: list[list[int]]) -> np.ndarray:
     """A rectangular int array, -1 where a row is short."""
     width = max((len(r) for r in rows), default=1)
     out = np.full((len(rows), width), -1, dtype=np.int64)
@@ -145,19 +162,28 @@ def seed_columns(master: Master) -> None:
     singles = np.flatnonzero(sp.items[:, 1] < 0) if sp.items.shape[1] > 1 else range(len(sp.km))
     for p in singles:
         e = sp.items[p, 0]
-        master.add(int(p), k, (float(min(sp.q[e], seats)),))
+        master.add(int(p), k, (float(min(sp.upper[e], seats)),))
 
 
-def plan_columns(master: Master, task: BoundInput) -> None:
-    """Columns of the buses of a plan at hand: a good start for the LP (any point is a column)."""
-    where = {(p.pickups, p.drops): i for i, p in enumerate(task.patterns)}
-    kind = {c.id: k for k, c in enumerate(master.space.kinds)}
-    for pickups, drops, coach, seats in task.seeds:
-        p = where.get((pickups, drops))
+def plan_columns(master: Master, seeds: tuple[Seed, ...], days: Mapping[date, int]) -> None:
+    """Columns of the buses of a plan at hand: a good start for the LP (any point is a column).
+    `days` numbers the dates as the space does (every date 0 when pooled)."""
+    sp = master.space
+    kind = {c.id: k for k, c in enumerate(sp.kinds)}
+    for pickups, drops, coach, seats, day in seeds:
+        t = days.get(day)
+        p = sp.where.get((pickups, drops, t)) if t is not None else None
         if p is None or coach not in kind:
             continue
-        load = tuple(float(seats.get(e, 0)) for e in task.patterns[p].commodities)
-        master.add(p, kind[coach], load)
+        item = {int(e): i for i, e in enumerate(sp.items[p]) if e >= 0}
+        load = [0.0] * len(item)
+        for e, q in seats.items():
+            i = item.get(sp.item_of.get((e, t), -1))
+            if i is None:
+                break  # not a point of this space (a group outside its window)
+            load[i] = float(q)
+        else:
+            master.add(p, kind[coach], tuple(load))
 
 
 def generate(
@@ -219,13 +245,12 @@ def _clip(duals: list[float], master: Master) -> np.ndarray:
 def _price(master: Master, duals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Reduced cost of the best vertex of every (pattern, type), and its seats per item."""
     sp = master.space
-    n_c, pad = sp.n_comm, sp.items < 0
+    pad = sp.items < 0
     idx = np.where(pad, 0, sp.items)
-    value = np.where(pad, 0.0, duals[idx])
-    upper = np.where(pad, 0.0, sp.q[idx])
-    visits = np.where(pad, 0.0, duals[n_c + idx]).sum(axis=1)
-    site_pad = sp.sites < 0
-    visits += np.where(site_pad, 0.0, duals[2 * n_c + np.where(site_pad, 0, sp.sites)]).sum(axis=1)
+    value = np.where(pad, 0.0, _row_sums(duals, sp.seat_rows)[idx])
+    upper = np.where(pad, 0.0, sp.upper[idx])
+    visits = np.where(pad, 0.0, _row_sums(duals, sp.visit_rows)[idx]).sum(axis=1)
+    visits += _row_sums(duals, sp.sites)
     visits += duals[len(sp.need) - 1] + duals[master.split_row]
     order = np.argsort(-value, axis=1, kind="stable")
     v_sorted = np.take_along_axis(value, order, axis=1)
@@ -236,13 +261,20 @@ def _price(master: Master, duals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for k, coach in enumerate(sp.kinds):
         take = np.clip(coach.passenger_seats - before, 0.0, u_sorted)
         take = np.where(v_sorted > 0, take, 0.0)
-        cap_dual = duals[master.cap_row[k]] if k in master.cap_row else 0.0
+        rows = [master.cap_row.get((k, t), -1) for t in range(len(sp.caps[k]))]
+        cap_dual = _row_sums(duals, np.array(rows, dtype=np.int64).reshape(-1, 1))[sp.day]
         cost = bus_costs(coach, sp.km)
         rc[k] = cost - (take * v_sorted).sum(axis=1) - visits - cap_dual
         back = np.empty_like(take)
         np.put_along_axis(back, order, take, axis=1)
         loads[k] = back
     return rc, loads
+
+
+def _row_sums(duals: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Per line of `rows` (row indices, -1 padding), the sum of those rows' duals."""
+    pad = rows < 0
+    return np.where(pad, 0.0, duals[np.where(pad, 0, rows)]).sum(axis=1)
 
 
 def _lagrangian(master: Master, duals: np.ndarray, rc: np.ndarray, most: int) -> float:

@@ -84,7 +84,7 @@ def _seeds(world: World, block: list[Bus]) -> tuple[Seed, ...]:
         for g in bus.groups:
             grp = world.groups[g]
             seats[(grp.pickup, grp.dropoff)] += grp.size
-        out.append((*world.sites(bus.groups), bus.coach, seats))
+        out.append((*world.sites(bus.groups), bus.coach, seats, bus.date))
     return tuple(out)
 
 
