@@ -52,6 +52,9 @@ DIVE_ROUNDS = 8  # pricing rounds after each rounding step
 # dates stay under this: 38,579 × 4 (3 days of 500 workers) converged in 16 s; 51,646 × 17 (the
 # bench season) gave GLOP 32,758 rows and 30-40 s a solve, too slow to bound anything in time.
 DATED_PATTERN_LIMIT = 250_000
+# On such a block, this share of its time is kept for rebuilding each date as a day of its own
+# (rebuild/dives.py) after the dated LP has said which groups go on which date.
+DATES_REBUILD_SHARE = 0.5
 
 # ---------------------------------------------------------------- threshold bound
 LEVEL_KM = 25.0  # buses are charged at multiples of this distance

@@ -5,6 +5,7 @@ group outside its window, and exact where the answer is known."""
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import pytest
@@ -16,10 +17,13 @@ from dispatch.planner.bound.lower import (
     dated_pattern_bound,
     pattern_input,
 )
+from dispatch.planner.budget import Budget
 from dispatch.planner.lp.colgen import column_bound
 from dispatch.planner.lp.dated import intervals
+from dispatch.planner.rebuild.dives import rebuild_by_dives, split_dates
+from dispatch.planner.solver import _greedy, _plan
 from dispatch.planner.world.blocks import blocks, demand
-from dispatch.planner.world.buses import World
+from dispatch.planner.world.buses import World, copy_buses
 from tests.support.planner import brute_force_optimum, group, load, problems
 
 DAYS = ("2026-03-01", "2026-03-02", "2026-03-03")
@@ -32,7 +36,7 @@ def _dated(problem, seconds: float = 5.0) -> list[tuple[frozenset[str], float]]:
     for days, groups in blocks(world, problem.groups):
         if len(days) > 1:
             patterns = pattern_input(world, days, demand(world, groups), len(groups)).patterns
-            out.append((groups, dated_pattern_bound(world, days, groups, patterns, seconds)))
+            out.append((groups, dated_pattern_bound(world, days, groups, patterns, seconds).bound))
     return out
 
 
@@ -125,7 +129,7 @@ def test_a_larger_block_is_bounded_above_the_pooled_model() -> None:
     ((days, groups),) = blocks(world, problem.groups)
     pooled = _pooled(world, days, groups, 20.0)
     patterns = pattern_input(world, days, demand(world, groups), len(groups)).patterns
-    dated = dated_pattern_bound(world, days, groups, patterns, 20.0)
+    dated = dated_pattern_bound(world, days, groups, patterns, 20.0).bound
     plan = solve(problem, 10.0, 1)
     assert check(problem, plan) == []
     assert pooled < dated <= plan.summary.cost
@@ -135,3 +139,69 @@ def test_intervals_keep_only_rows_no_shorter_interval_implies() -> None:
     # Windows (first, last, seats) over 4 dates: [0,0] 3, [0,1] 2, [2,3] 4.
     rows = intervals([(0, 0, 3), (0, 1, 2), (2, 3, 4)], 4)
     assert rows == [(0, 0, 3), (0, 1, 5), (0, 3, 9), (2, 3, 4)]
+
+
+@pytest.fixture(scope="module")
+def two_dates():
+    """240 workers over two dates, windows of up to one extra day: one block of three dates."""
+    bench = pytest.importorskip("bench.planner")
+    problem = load_problem(bench.problem(120, 2, 3, 1))
+    world = World(problem)
+    ((days, groups),) = blocks(world, problem.groups)
+    return problem, world, days, groups
+
+
+def test_the_dated_lp_splits_every_group_onto_one_date_of_its_window(two_dates) -> None:
+    _, world, days, groups = two_dates
+    patterns = pattern_input(world, days, demand(world, groups), len(groups)).patterns
+    result = dated_pattern_bound(world, days, groups, patterns, 20.0)
+    assert result.seats, "the converged dated LP gives seats per commodity and date"
+    split = split_dates(world, days, groups, result.seats)
+    placed = [g for names in split.values() for g in names]
+    assert sorted(placed) == sorted(groups)
+    for day, names in split.items():
+        for g in names:
+            assert world.groups[g].earliest <= day <= world.groups[g].latest
+    # a group goes before its window's last date only while the seats given so far, counting
+    # it by its middle seat, stay within the LP's seats up to that date
+    biggest = max(world.groups[g].size for g in groups)
+    for e in demand(world, groups):
+        lp = given = forced = 0.0
+        for day in days:
+            lp += result.seats.get((e, day), 0.0)
+            mine = [world.groups[g] for g in split.get(day, []) if world.groups[g].pickup == e[0]]
+            mine = [grp for grp in mine if grp.dropoff == e[1]]
+            given += sum(grp.size for grp in mine)
+            forced += sum(grp.size for grp in mine if grp.latest == day)
+            assert given <= lp + biggest / 2 + forced + 1e-6
+
+
+def test_seats_on_the_first_date_send_the_flexible_groups_early() -> None:
+    problem = load(
+        [
+            group("early", 4, earliest=DAYS[0], latest=DAYS[2]),
+            group("late", 3, earliest=DAYS[1], latest=DAYS[2]),
+            group("must", 2, earliest=DAYS[2]),
+        ]
+    )
+    world = World(problem)
+    ((days, groups),) = blocks(world, problem.groups)
+    e = ("hongtong", "js-kunshan")
+    split = split_dates(world, days, groups, {(e, days[0]): 4.0, (e, days[2]): 5.0})
+    assert dict(split) == {days[0]: ["early"], days[2]: ["late", "must"]}
+
+
+def test_a_block_of_two_dates_rebuilt_date_by_date_keeps_every_rule_and_costs_less(
+    two_dates,
+) -> None:
+    problem, world, days, groups = two_dates
+    greedy, _ = _greedy(world, [], sorted(groups), 1.0)
+    before = sum(world.bus_cost(b) for b in greedy)
+    clock = Budget(time.monotonic(), 40.0)
+    rebuilt, missed, known = rebuild_by_dives(world, copy_buses(greedy), [], clock, 1.0)
+    assert missed == [] and groups in known
+    after = sum(world.bus_cost(b) for b in rebuilt)
+    assert after < before
+    plan = _plan(world, rebuilt, [], Budget(time.monotonic(), 5.0), known)
+    assert check(problem, plan) == []
+    assert plan.summary.lower_bound_cost <= plan.summary.cost

@@ -47,7 +47,7 @@ from dispatch.planner.cost import bus_cost
 from dispatch.planner.lp.colgen import ColumnResult, column_bound
 from dispatch.planner.lp.columns import BoundInput, Seed
 from dispatch.planner.lp.cover import CoverInput, solve_cover
-from dispatch.planner.lp.dated import dated_bound
+from dispatch.planner.lp.dated import DatedResult, dated_bound
 from dispatch.planner.lp.patterns import (
     Pattern,
     count_patterns,
@@ -117,7 +117,7 @@ def pattern_bound(
         start = time.monotonic()
         bound = solve_cover(task, seconds if len(days) == 1 else seconds / 2).bound
         left = seconds - (time.monotonic() - start)
-        return max(bound, dated_pattern_bound(world, days, groups, patterns, left, spent))
+        return max(bound, dated_pattern_bound(world, days, groups, patterns, left, spent).bound)
     if (
         seconds < tuning.COLUMN_MIN_SECONDS
         or count_patterns(world, seats) > tuning.COLUMN_PATTERN_LIMIT
@@ -137,17 +137,21 @@ def column_pattern_bound(
     dive_seconds: float = 0.0,
 ) -> ColumnResult:
     """The column-generation bound of lp/colgen.py for one block (stop rules required), and the
-    dive's whole buses when `dive_seconds` is given."""
+    dive's whole buses when `dive_seconds` is given. On a block of several dates small enough
+    for lp/dated.py, its dated model goes first (converged, it is never below the pooled one),
+    and the pooled one gets the time it leaves; the larger bound counts."""
     start = time.monotonic()
     seats = demand(world, groups)
     most = len(groups)
     if math.isfinite(spent):
         most = min(most, math.floor(spent / cheapest_bus(world, seats) + 1e-9))
     task = pattern_input(world, days, seats, most, seeds)
-    result = column_bound(task, seconds - (time.monotonic() - start), split, dive_seconds)
+    dated = dated_pattern_bound(world, days, groups, task.patterns, seconds, spent, seeds)
     left = seconds - (time.monotonic() - start)
-    dated = dated_pattern_bound(world, days, groups, task.patterns, left, spent, seeds)
-    return ColumnResult(max(result.bound, dated), result.dives)
+    if math.isfinite(dated.bound) and left < tuning.COLUMN_MIN_SECONDS:
+        return ColumnResult(dated.bound, [], dated.seats)
+    result = column_bound(task, left, split, dive_seconds)
+    return ColumnResult(max(result.bound, dated.bound), result.dives, dated.seats)
 
 
 def dated_pattern_bound(
@@ -158,13 +162,14 @@ def dated_pattern_bound(
     seconds: float,
     spent: float = math.inf,
     seeds: tuple[Seed, ...] = (),
-) -> float:
-    """lp/dated.py's bound of a block of several dates, or -inf for one date, too little time or
-    a block too large for it (tuning.DATED_PATTERN_LIMIT)."""
+) -> DatedResult:
+    """lp/dated.py's bound of a block of several dates (with its LP's seats per commodity and
+    date), or -inf for one date, too little time or a block too large for it
+    (tuning.DATED_PATTERN_LIMIT)."""
     if len(days) == 1 or seconds < tuning.COLUMN_MIN_SECONDS:
-        return -math.inf
+        return DatedResult(-math.inf)
     if len(patterns) * len(days) > tuning.DATED_PATTERN_LIMIT:
-        return -math.inf
+        return DatedResult(-math.inf)
     seats = demand(world, groups)
     most = len(groups)
     if math.isfinite(spent):

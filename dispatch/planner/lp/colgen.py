@@ -47,7 +47,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 from dispatch.planner.lp.columns import (
     TOLERANCE,
@@ -61,15 +63,18 @@ from dispatch.planner.lp.columns import (
 )
 from dispatch.planner.lp.dive import covered, dive
 from dispatch.planner.lp.patterns import Pattern
+from dispatch.planner.world.blocks import Commodity
 
 
 @dataclass(frozen=True)
 class ColumnResult:
     """The proven bound, and the whole buses of each dive (one (pattern, coach type id) per bus;
-    none when no dive was asked)."""
+    none when no dive was asked); on a block of several dates, the seats per (commodity, date)
+    of the dated LP (lp/dated.py), when it ran."""
 
     bound: float
     dives: list[list[tuple[Pattern, str]]] = field(default_factory=list)
+    dated_seats: Mapping[tuple[Commodity, date], float] = field(default_factory=dict)
 
 
 def column_bound(

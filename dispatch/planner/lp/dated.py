@@ -32,6 +32,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -43,8 +44,10 @@ from dispatch.planner.lp.columns import (
     generate,
     padded,
     plan_columns,
+    real_values,
     seed_columns,
 )
+from dispatch.planner.lp.dive import covered
 from dispatch.planner.lp.patterns import Pattern
 from dispatch.planner.model import CoachType
 from dispatch.planner.world.blocks import Commodity, site_visits
@@ -62,8 +65,9 @@ def dated_bound(
     most: int,
     seconds: float,
     seeds: tuple[Seed, ...] = (),
-) -> float:
-    """The best proven bound of the dated model within `seconds` (-inf when nothing was proved)."""
+) -> DatedResult:
+    """The best proven bound of the dated model within `seconds` (-inf when nothing was proved),
+    and the seats its last LP gives each commodity on each date."""
     deadline = time.monotonic() + seconds
     r = world.rules
     assert r.max_pickup_stops is not None and r.max_dropoff_stops is not None
@@ -72,12 +76,30 @@ def dated_bound(
         patterns, world.coaches, days, windows, fewest, r.max_pickup_stops, r.max_dropoff_stops
     )
     if not space.kinds:
-        return -math.inf
+        return DatedResult(-math.inf)
     master = Master(space)
     seed_columns(master)
     plan_columns(master, seeds, {d: t for t, d in enumerate(days)})
-    bound, _ = generate(master, most, deadline)
-    return bound
+    bound, values = generate(master, most, deadline)
+    if not values or not covered(master, values):
+        return DatedResult(bound)
+    keys = sorted(space.item_of, key=space.item_of.__getitem__)
+    seats: dict[tuple[Commodity, date], float] = defaultdict(float)
+    for x, (p, _, load) in zip(real_values(master, values), master.columns, strict=True):
+        if x > 0:
+            for e, s in zip(space.items[p], load, strict=False):
+                e_, t = keys[int(e)]
+                seats[(e_, days[t])] += x * s
+    return DatedResult(bound, dict(seats))
+
+
+@dataclass(frozen=True)
+class DatedResult:
+    """The dated model's bound, and the seats per (commodity, date) of its last LP when that LP
+    met demand (a primal guide, never part of a bound)."""
+
+    bound: float
+    seats: Mapping[tuple[Commodity, date], float] = field(default_factory=dict)
 
 
 def _windows(

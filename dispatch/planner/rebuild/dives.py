@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 import random
 import time
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Mapping
 from datetime import date
 
 from dispatch.planner import tuning
@@ -24,10 +25,10 @@ from dispatch.planner.construct.greedy import downsize, insert_groups
 from dispatch.planner.lp.columns import Seed
 from dispatch.planner.lp.packing import PackTask, pack
 from dispatch.planner.lp.patterns import Pattern, count_patterns
-from dispatch.planner.model import Unassigned
+from dispatch.planner.model import Group, Unassigned
 from dispatch.planner.search.descent import descend
-from dispatch.planner.world.blocks import blocks, demand
-from dispatch.planner.world.buses import Bus, World
+from dispatch.planner.world.blocks import Commodity, blocks, demand
+from dispatch.planner.world.buses import Bus, World, usage
 
 
 def worth_guiding(world: World, groups: list[str]) -> bool:
@@ -50,19 +51,28 @@ def rebuild_by_dives(
         block = [b for b in buses if b.date in days]
         spent = sum(world.bus_cost(b) for b in block)
         start = time.monotonic()
-        rebuild = len(days) == 1 and not any(b.fixed_id for b in block)
+        rebuild = not any(b.fixed_id for b in block)
+        one_day = len(days) == 1
         result = column_pattern_bound(
             world,
             days,
             groups,
-            seconds * (1 - tuning.DIVE_PACK_SHARE),
+            seconds * (1 - (tuning.DIVE_PACK_SHARE if one_day else tuning.DATES_REBUILD_SHARE)),
             spent,
             _seeds(world, block),
-            dive_seconds=tuning.DIVE_SHARE * seconds if rebuild else 0.0,
+            dive_seconds=tuning.DIVE_SHARE * seconds if rebuild and one_day else 0.0,
         )
         if math.isfinite(result.bound):
             known[groups] = result.bound
         if not rebuild:
+            continue
+        if not one_day:
+            if result.dated_seats:
+                left = seconds - (time.monotonic() - start)
+                split = split_dates(world, days, groups, result.dated_seats)
+                cand = _rebuild_dates(world, split, left)
+                if cand is not None and _cost(world, cand) < spent - 1e-6:
+                    buses = [b for b in buses if b.date not in days] + cand
             continue
         best, left = (
             spent,
@@ -89,7 +99,12 @@ def _seeds(world: World, block: list[Bus]) -> tuple[Seed, ...]:
 
 
 def _rebuild(
-    world: World, day: date, groups: list[str], chosen: list[tuple[Pattern, str]], seconds: float
+    world: World,
+    day: date,
+    groups: list[str],
+    chosen: list[tuple[Pattern, str]],
+    seconds: float,
+    descent: float = tuning.REBUILD_DESCENT_SECONDS,
 ) -> list[Bus] | None:
     """Buses from a dive, whole groups packed on them, the rest inserted; None if any is left."""
     caps = {c.id: c.available_on(day) for c in world.coaches}
@@ -100,8 +115,85 @@ def _rebuild(
     if insert_groups(world, out, [g for g in groups if g not in placed]):
         return None
     downsize(world, out)
-    descend(world, out, time.monotonic() + tuning.REBUILD_DESCENT_SECONDS, random.Random(0))
+    descend(world, out, time.monotonic() + descent, random.Random(0))
     return out
+
+
+def split_dates(
+    world: World,
+    days: tuple[date, ...],
+    groups: frozenset[str],
+    seats: Mapping[tuple[Commodity, date], float],
+) -> dict[date, list[str]]:
+    """Each group's date, after the dated LP's seats per commodity and date: date by date, a
+    commodity's groups that may go, those whose window closes first first, while the seats given
+    so far stay within the LP's seats up to that date (a group counted by its middle seat, so
+    rounding to the nearest); a group always goes on the last date of its window."""
+    by_commodity: dict[Commodity, list[Group]] = defaultdict(list)
+    for g in sorted(groups):
+        grp = world.groups[g]
+        by_commodity[(grp.pickup, grp.dropoff)].append(grp)
+    out: dict[date, list[str]] = defaultdict(list)
+    for e, members in by_commodity.items():
+        waiting = sorted(members, key=lambda grp: (grp.latest, grp.earliest, -grp.size, grp.id))
+        target = given = 0.0
+        for day in days:
+            target += seats.get((e, day), 0.0)
+            for grp in list(waiting):
+                if grp.earliest > day:
+                    continue
+                if grp.latest == day or given + grp.size / 2 <= target + 1e-6:
+                    out[day].append(grp.id)
+                    given += grp.size
+                    waiting.remove(grp)
+    return out
+
+
+def _rebuild_dates(
+    world: World, split: Mapping[date, list[str]], seconds: float
+) -> list[Bus] | None:
+    """Each date of a block rebuilt as a day of its own from its groups (`split_dates`): the
+    pooled LP's dives packed as for one date, else the groups inserted; None when a group is left
+    or the dates together run more coaches of a type than it has."""
+    end = time.monotonic() + seconds
+    out: list[Bus] = []
+    load = {day: world.load(gs) for day, gs in split.items()}
+    for day in sorted(split):
+        names = frozenset(split[day])
+        share = (end - time.monotonic()) * load[day] / sum(load[d] for d in load if d >= day)
+        best = _greedy_day(world, sorted(names))
+        result = column_pattern_bound(
+            world,
+            (day,),
+            names,
+            share * (1 - tuning.DIVE_PACK_SHARE),
+            split=False,
+            dive_seconds=tuning.DIVE_SHARE * share,
+        )
+        packing = tuning.DIVE_PACK_SHARE * share / max(1, len(result.dives))
+        for dived in result.dives:
+            cand = _rebuild(world, day, sorted(names), dived, packing, descent=packing)
+            if cand is not None and (best is None or _cost(world, cand) < _cost(world, best)):
+                best = cand
+        if best is None:
+            return None
+        out += best
+    used = usage(out)
+    for coach in world.coaches:
+        for day in {b.date for b in out}:
+            cap = coach.available_on(day)
+            if cap is not None and used[(coach.id, day)] > cap:
+                return None
+    return out
+
+
+def _greedy_day(world: World, names: list[str]) -> list[Bus] | None:
+    """The groups inserted greedily on fresh buses, then trimmed; None if any is left."""
+    buses: list[Bus] = []
+    if insert_groups(world, buses, names):
+        return None
+    downsize(world, buses)
+    return buses
 
 
 def _cost(world: World, buses: list[Bus]) -> float:
