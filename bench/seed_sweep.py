@@ -2,9 +2,12 @@
 generated Linfen days, by size, worst and median; every plan checked.
 
     python bench/seed_sweep.py [--size 300 --size 1000 …] [--seeds 10] [--seconds 60] [--record]
+                               [--days 3 --window 1]
 
 Each run solves one generated day (bench/planner.problem) under the default rules with the
-given budget, as `plan run` would; the gap is to our own proven lower bound.
+given budget, as `plan run` would; the gap is to our own proven lower bound. With `--days` and
+`--window`, a period of that many days of `--size` workers each, windows of up to `--window`
+extra days (one block of dates when the window is at least 1); not recorded.
 """
 
 from __future__ import annotations
@@ -25,11 +28,11 @@ from bench.results import write_section  # noqa: E402
 HEADING = "## Planner on unseen days (seed sweep)"
 
 
-def run(size: int, seed: int, seconds: float) -> dict[str, Any]:
-    """One generated day of ``size`` workers, solved and checked."""
+def run(size: int, seed: int, seconds: float, days: int = 1, window: int = 0) -> dict[str, Any]:
+    """One generated day of ``size`` workers (or `days` of them), solved and checked."""
     from dispatch.planner import check, load_problem, solve
 
-    prob = load_problem(problem(size, 1, seed))
+    prob = load_problem(problem(size, days, seed, window))
     started = time.monotonic()
     plan = solve(prob, seconds, seed)
     spent = time.monotonic() - started
@@ -76,15 +79,19 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--days", type=int, default=1)
+    parser.add_argument("--window", type=int, default=0)
     parser.add_argument("--record", action="store_true", help="write into bench/RESULTS.md")
     args = parser.parse_args()
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     rows = [
-        run(size, seed, args.seconds) for size in args.size or [300, 1000, 3000] for seed in seeds
+        run(size, seed, args.seconds, args.days, args.window)
+        for size in args.size or [300, 1000, 3000]
+        for seed in seeds
     ]
     text = summary(rows)
     print(text)
-    if args.record:
+    if args.record and args.days == 1:
         note = (
             f"`python {' '.join(['bench/seed_sweep.py', *sys.argv[1:]])}`, "
             f"Python {platform.python_version()}, {os.cpu_count()} CPUs. "

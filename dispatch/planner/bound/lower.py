@@ -17,9 +17,9 @@ Why it is valid:
    even split there — a relaxation); the MIP solver's proven dual bound is at most its optimum.
    When the patterns are too many for that MIP (a full Linfen day), lp/colgen.py bounds the same
    pattern model, strengthened by visit rows, with a Lagrangian bound from column generation
-   that holds at every iteration (its module doc has the proof); on a block of several dates,
-   when time is left and the block is small enough, also by lp/dated.py's model, which keeps
-   each bus on its date, and the larger bound counts. Its bus-count cap uses the
+   that holds at every iteration (its module doc has the proof); a block of several dates small
+   enough for it is bounded by lp/dated.py's model instead, which keeps each bus on its date
+   (the covering MIP's blocks by both, the larger counting). Its bus-count cap uses the
    plan at hand: an optimal plan costs at most `spent` (the cost of the plan's buses in the
    block) and every bus at least `cheapest_bus`, so it runs at most spent / cheapest_bus buses;
    the bound is of the optimum, hence of every plan.
@@ -138,8 +138,8 @@ def column_pattern_bound(
 ) -> ColumnResult:
     """The column-generation bound of lp/colgen.py for one block (stop rules required), and the
     dive's whole buses when `dive_seconds` is given. On a block of several dates small enough
-    for lp/dated.py, its dated model goes first (converged, it is never below the pooled one),
-    and the pooled one gets the time it leaves; the larger bound counts."""
+    for lp/dated.py, its dated model takes the place of the pooled one (converged, it is never
+    below it); the pooled one runs where the dated one proves nothing."""
     start = time.monotonic()
     seats = demand(world, groups)
     most = len(groups)
@@ -147,11 +147,9 @@ def column_pattern_bound(
         most = min(most, math.floor(spent / cheapest_bus(world, seats) + 1e-9))
     task = pattern_input(world, days, seats, most, seeds)
     dated = dated_pattern_bound(world, days, groups, task.patterns, seconds, spent, seeds)
-    left = seconds - (time.monotonic() - start)
-    if math.isfinite(dated.bound) and left < tuning.COLUMN_MIN_SECONDS:
+    if math.isfinite(dated.bound):
         return ColumnResult(dated.bound, [], dated.seats)
-    result = column_bound(task, left, split, dive_seconds)
-    return ColumnResult(max(result.bound, dated.bound), result.dives, dated.seats)
+    return column_bound(task, seconds - (time.monotonic() - start), split, dive_seconds)
 
 
 def dated_pattern_bound(

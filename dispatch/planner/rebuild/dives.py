@@ -7,6 +7,12 @@ trips its LP is then dived to whole buses (lp/dive.py, once with the bus count c
 once without when time allows); for each dive the packing MIP seats whole groups on its buses,
 the rest is inserted greedily and a short local search tidies up; the cheapest result replaces
 the greedy block when it is cheaper still.
+
+A block of several dates small enough for lp/dated.py is bounded by its dated model first, whose
+LP also says how many seats of each commodity go on each date. `split_dates` turns that into a
+date for every group, and each date is then planned as a day of its own, as above (dives of the
+pooled LP of that date's groups, packed; the greedy insertion when no dive packs). The block's
+plan is replaced when the dates together cost less and keep every coach type's availability.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ def worth_guiding(world: World, groups: list[str]) -> bool:
 def rebuild_by_dives(
     world: World, buses: list[Bus], missed: list[Unassigned], clock: Clock, share: float
 ) -> tuple[list[Bus], list[Unassigned], dict[frozenset[str], float]]:
-    """Bound every block by column generation; rebuild single dates from the LP when cheaper."""
+    """Bound every block by column generation; rebuild it from the LP when cheaper."""
     known: dict[frozenset[str], float] = {}
     served = [g for b in buses for g in b.groups]
     total = clock.share(share)
