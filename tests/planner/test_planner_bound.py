@@ -13,7 +13,14 @@ from dispatch.planner import check, load_problem, solve, tuning
 from dispatch.planner.bound.lower import column_pattern_bound, pattern_bound, threshold_bound
 from dispatch.planner.world.blocks import blocks
 from dispatch.planner.world.buses import World
-from tests.support.planner import bench_module, brute_force_optimum, group, load, problems
+from tests.support.planner import (
+    bench_module,
+    brute_force_optimum,
+    group,
+    load,
+    problems,
+    with_stop_rules,
+)
 
 
 def _column_bound(data: dict[str, Any], seconds: float) -> float:
@@ -26,20 +33,10 @@ def _column_bound(data: dict[str, Any], seconds: float) -> float:
     )
 
 
-def _with_stop_rules(data: dict[str, Any]) -> dict[str, Any]:
-    """The same problem with every stop rule set, unlimited coaches (the brute force's model)."""
-    rules = data["rules"]
-    rules["max_pickup_stops"] = rules["max_pickup_stops"] or 3
-    rules["max_dropoff_stops"] = rules["max_dropoff_stops"] or 2
-    for coach in data["coach_types"]:
-        coach.pop("available", None)
-    return data
-
-
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems(max_groups=5))
 def test_column_bound_never_above_the_brute_force_optimum(data: dict[str, Any]) -> None:
-    problem = load_problem(_with_stop_rules(data))
+    problem = load_problem(with_stop_rules(data))
     optimum = brute_force_optimum(problem)
     assert _column_bound(data, 2.0) <= optimum * (1 + 1e-9)
     # the bus-count cap taken from a plan at hand: here the optimum itself, per block
@@ -53,7 +50,7 @@ def test_column_bound_never_above_the_brute_force_optimum(data: dict[str, Any]) 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems(max_groups=5))
 def test_column_bound_stopped_early_is_still_a_bound(data: dict[str, Any]) -> None:
-    problem = load_problem(_with_stop_rules(data))
+    problem = load_problem(with_stop_rules(data))
     optimum = brute_force_optimum(problem)
     saved = tuning.PRICING_BATCH, tuning.PRICING_ROUNDS
     tuning.PRICING_BATCH, tuning.PRICING_ROUNDS = 1, 2  # stopped long before the LP is solved
@@ -72,7 +69,7 @@ def test_covering_mip_with_visit_rows_never_above_the_brute_force_optimum(
 ) -> None:
     """The visit rows (lp/cover.py) hold for every whole plan: the MIP, solved to the end on
     these small days, never proves more than the best plan costs."""
-    problem = load_problem(_with_stop_rules(data))
+    problem = load_problem(with_stop_rules(data))
     world = World(problem)
     for days, groups in blocks(world, problem.groups):
         sub = load_problem({**data, "groups": [g for g in data["groups"] if g["id"] in groups]})

@@ -24,7 +24,7 @@ from dispatch.planner.rebuild.dives import rebuild_by_dives, split_dates
 from dispatch.planner.solver import _greedy, _plan
 from dispatch.planner.world.blocks import blocks, demand
 from dispatch.planner.world.buses import World, copy_buses
-from tests.support.planner import brute_force_optimum, group, load, problems
+from tests.support.planner import brute_force_optimum, group, load, problems, with_stop_rules
 
 DAYS = ("2026-03-01", "2026-03-02", "2026-03-03")
 
@@ -46,16 +46,6 @@ def _pooled(world: World, days, groups: frozenset[str], seconds: float) -> float
     return column_bound(task, seconds, split=False).bound
 
 
-def _stop_rules_unlimited(data: dict[str, Any]) -> dict[str, Any]:
-    """Every stop rule set and no availability limit: the brute force's model."""
-    rules = data["rules"]
-    rules["max_pickup_stops"] = rules["max_pickup_stops"] or 3
-    rules["max_dropoff_stops"] = rules["max_dropoff_stops"] or 2
-    for coach in data["coach_types"]:
-        coach.pop("available", None)
-    return data
-
-
 def _sub(data: dict[str, Any], groups: frozenset[str]):
     return load_problem({**data, "groups": [g for g in data["groups"] if g["id"] in groups]})
 
@@ -63,7 +53,7 @@ def _sub(data: dict[str, Any], groups: frozenset[str]):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems(max_groups=5))
 def test_dated_bound_never_above_the_brute_force_optimum(data: dict[str, Any]) -> None:
-    data = _stop_rules_unlimited(data)
+    data = with_stop_rules(data)
     for groups, bound in _dated(load_problem(data)):
         assert math.isfinite(bound)
         assert bound <= brute_force_optimum(_sub(data, groups)) * (1 + 1e-9)
@@ -89,7 +79,7 @@ def test_dated_bound_never_above_a_checked_plan_with_coaches_limited_per_date(
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems(max_groups=5))
 def test_dated_bound_stopped_early_is_still_a_bound(data: dict[str, Any]) -> None:
-    data = _stop_rules_unlimited(data)
+    data = with_stop_rules(data)
     saved = tuning.PRICING_BATCH, tuning.PRICING_ROUNDS
     tuning.PRICING_BATCH, tuning.PRICING_ROUNDS = 1, 2  # stopped long before the LP is solved
     try:

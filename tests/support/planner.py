@@ -89,6 +89,16 @@ def brute_force_optimum(problem: Problem) -> float:
     return best
 
 
+def with_stop_rules(data: dict[str, Any]) -> dict[str, Any]:
+    """The same problem with every stop rule set, unlimited coaches (the brute force's model)."""
+    rules = data["rules"]
+    rules["max_pickup_stops"] = rules["max_pickup_stops"] or 3
+    rules["max_dropoff_stops"] = rules["max_dropoff_stops"] or 2
+    for coach in data["coach_types"]:
+        coach.pop("available", None)
+    return data
+
+
 def _bus_cost(world: World, block: list[str]) -> float:
     """Cheapest coach for one set of groups, or infinity when the rules forbid it."""
     gs = [world.groups[g] for g in block]
