@@ -51,7 +51,7 @@ def main() -> None:
         t0 = time.monotonic()
         pooled = column_bound(task, args.seconds, split=False).bound
         t1 = time.monotonic()
-        dated = dated_pattern_bound(world, days, groups, task.patterns, args.seconds).bound
+        dated = dated_pattern_bound(world, days, groups, task, args.seconds).bound
         t2 = time.monotonic()
         rise = (dated - pooled) / pooled if pooled > 0 else 0.0
         lines.append(

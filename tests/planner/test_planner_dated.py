@@ -35,8 +35,8 @@ def _dated(problem, seconds: float = 5.0) -> list[tuple[frozenset[str], float]]:
     out = []
     for days, groups in blocks(world, problem.groups):
         if len(days) > 1:
-            patterns = pattern_input(world, days, demand(world, groups), len(groups)).patterns
-            out.append((groups, dated_pattern_bound(world, days, groups, patterns, seconds).bound))
+            task = pattern_input(world, days, demand(world, groups), len(groups))
+            out.append((groups, dated_pattern_bound(world, days, groups, task, seconds).bound))
     return out
 
 
@@ -118,8 +118,8 @@ def test_a_larger_block_is_bounded_above_the_pooled_model() -> None:
     world = World(problem)
     ((days, groups),) = blocks(world, problem.groups)
     pooled = _pooled(world, days, groups, 20.0)
-    patterns = pattern_input(world, days, demand(world, groups), len(groups)).patterns
-    dated = dated_pattern_bound(world, days, groups, patterns, 20.0).bound
+    task = pattern_input(world, days, demand(world, groups), len(groups))
+    dated = dated_pattern_bound(world, days, groups, task, 20.0).bound
     plan = solve(problem, 10.0, 1)
     assert check(problem, plan) == []
     assert pooled < dated <= plan.summary.cost
@@ -143,8 +143,8 @@ def two_dates():
 
 def test_the_dated_lp_splits_every_group_onto_one_date_of_its_window(two_dates) -> None:
     _, world, days, groups = two_dates
-    patterns = pattern_input(world, days, demand(world, groups), len(groups)).patterns
-    result = dated_pattern_bound(world, days, groups, patterns, 20.0)
+    task = pattern_input(world, days, demand(world, groups), len(groups))
+    result = dated_pattern_bound(world, days, groups, task, 20.0)
     assert result.seats, "the converged dated LP gives seats per commodity and date"
     split = split_dates(world, days, groups, result.seats)
     placed = [g for names in split.values() for g in names]

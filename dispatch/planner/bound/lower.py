@@ -117,7 +117,8 @@ def pattern_bound(
         start = time.monotonic()
         bound = solve_cover(task, seconds if len(days) == 1 else seconds / 2).bound
         left = seconds - (time.monotonic() - start)
-        return max(bound, dated_pattern_bound(world, days, groups, patterns, left, spent).bound)
+        block = pattern_input(world, days, seats, most_buses(world, groups, spent), (), patterns)
+        return max(bound, dated_pattern_bound(world, days, groups, block, left).bound)
     if (
         seconds < tuning.COLUMN_MIN_SECONDS
         or count_patterns(world, seats) > tuning.COLUMN_PATTERN_LIMIT
@@ -142,11 +143,8 @@ def column_pattern_bound(
     below it); the pooled one runs where the dated one proves nothing."""
     start = time.monotonic()
     seats = demand(world, groups)
-    most = len(groups)
-    if math.isfinite(spent):
-        most = min(most, math.floor(spent / cheapest_bus(world, seats) + 1e-9))
-    task = pattern_input(world, days, seats, most, seeds)
-    dated = dated_pattern_bound(world, days, groups, task.patterns, seconds, spent, seeds)
+    task = pattern_input(world, days, seats, most_buses(world, groups, spent), seeds)
+    dated = dated_pattern_bound(world, days, groups, task, seconds)
     if math.isfinite(dated.bound):
         return ColumnResult(dated.bound, [], dated.seats)
     return column_bound(task, seconds - (time.monotonic() - start), split, dive_seconds)
@@ -156,24 +154,26 @@ def dated_pattern_bound(
     world: World,
     days: tuple[date, ...],
     groups: frozenset[str],
-    patterns: list[Pattern],
+    task: BoundInput,
     seconds: float,
-    spent: float = math.inf,
-    seeds: tuple[Seed, ...] = (),
 ) -> DatedResult:
-    """lp/dated.py's bound of a block of several dates (with its LP's seats per commodity and
-    date), or -inf for one date, too little time or a block too large for it
-    (tuning.DATED_PATTERN_LIMIT)."""
+    """lp/dated.py's bound of a block of several dates (`task` its pooled model, whose patterns,
+    bus counts and seeds it shares), with its LP's seats per commodity and date; -inf for one
+    date, too little time or a block too large for it (tuning.DATED_PATTERN_LIMIT)."""
     if len(days) == 1 or seconds < tuning.COLUMN_MIN_SECONDS:
         return DatedResult(-math.inf)
-    if len(patterns) * len(days) > tuning.DATED_PATTERN_LIMIT:
+    if len(task.patterns) * len(days) > tuning.DATED_PATTERN_LIMIT:
         return DatedResult(-math.inf)
-    seats = demand(world, groups)
-    most = len(groups)
-    if math.isfinite(spent):
-        most = min(most, math.floor(spent / cheapest_bus(world, seats) + 1e-9))
-    fewest = max(min_buses(world, seats), 1)
-    return dated_bound(world, days, groups, patterns, fewest, most, seconds, seeds)
+    return dated_bound(world, days, groups, task, seconds)
+
+
+def most_buses(world: World, groups: frozenset[str], spent: float = math.inf) -> int:
+    """Buses some optimal plan keeps within: one a group at most, and no more than `spent` (the
+    cost of a plan at hand) over the cheapest bus (point 4 of the module doc)."""
+    if not math.isfinite(spent):
+        return len(groups)
+    cheapest = cheapest_bus(world, demand(world, groups))
+    return min(len(groups), math.floor(spent / cheapest + 1e-9))
 
 
 def pattern_input(
@@ -182,12 +182,16 @@ def pattern_input(
     seats: Mapping[Commodity, int],
     most: int,
     seeds: tuple[Seed, ...] = (),
+    patterns: list[Pattern] | None = None,
 ) -> BoundInput:
-    """The pooled pattern model of one block (stop rules required), with at most `most` buses."""
+    """The pooled pattern model of one block (stop rules required), with at most `most` buses;
+    its patterns enumerated unless given."""
     r = world.rules
     assert r.max_pickup_stops is not None and r.max_dropoff_stops is not None
+    if patterns is None:
+        patterns = enumerate_patterns(world, seats, r.max_pickup_stops, r.max_dropoff_stops)
     return BoundInput(
-        enumerate_patterns(world, seats, r.max_pickup_stops, r.max_dropoff_stops),
+        patterns,
         world.coaches,
         pooled_caps(world, days),
         seats,

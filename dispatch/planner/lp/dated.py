@@ -38,8 +38,8 @@ from datetime import date
 import numpy as np
 
 from dispatch.planner.lp.columns import (
+    BoundInput,
     Master,
-    Seed,
     Space,
     generate,
     padded,
@@ -48,8 +48,6 @@ from dispatch.planner.lp.columns import (
     seed_columns,
 )
 from dispatch.planner.lp.dive import covered
-from dispatch.planner.lp.patterns import Pattern
-from dispatch.planner.model import CoachType
 from dispatch.planner.world.blocks import Commodity, site_visits
 from dispatch.planner.world.buses import World
 
@@ -57,30 +55,19 @@ Window = tuple[int, int, int]  # first date index, last date index, seats
 
 
 def dated_bound(
-    world: World,
-    days: tuple[date, ...],
-    groups: frozenset[str],
-    patterns: list[Pattern],
-    fewest: int,
-    most: int,
-    seconds: float,
-    seeds: tuple[Seed, ...] = (),
+    world: World, days: tuple[date, ...], groups: frozenset[str], task: BoundInput, seconds: float
 ) -> DatedResult:
     """The best proven bound of the dated model within `seconds` (-inf when nothing was proved),
-    and the seats its last LP gives each commodity on each date."""
+    and the seats its last LP gives each commodity on each date. `task` is the block's pooled
+    model: its patterns, seats, bus counts, stop limits and seeds serve here too."""
     deadline = time.monotonic() + seconds
-    r = world.rules
-    assert r.max_pickup_stops is not None and r.max_dropoff_stops is not None
-    windows = _windows(world, days, groups)
-    space = dated_space(
-        patterns, world.coaches, days, windows, fewest, r.max_pickup_stops, r.max_dropoff_stops
-    )
+    space = dated_space(task, days, _windows(world, days, groups))
     if not space.kinds:
         return DatedResult(-math.inf)
     master = Master(space)
     seed_columns(master)
-    plan_columns(master, seeds, {d: t for t, d in enumerate(days)})
-    bound, values = generate(master, most, deadline)
+    plan_columns(master, task.seeds, {d: t for t, d in enumerate(days)})
+    bound, values = generate(master, task.most, deadline)
     if not values or not covered(master, values):
         return DatedResult(bound)
     keys = sorted(space.item_of, key=space.item_of.__getitem__)
@@ -134,15 +121,10 @@ def intervals(windows: list[Window], n_days: int) -> list[tuple[int, int, int]]:
 
 
 def dated_space(
-    patterns: list[Pattern],
-    coaches: list[CoachType],
-    days: tuple[date, ...],
-    windows: Mapping[Commodity, list[Window]],
-    fewest: int,
-    max_pickups: int,
-    max_drops: int,
+    task: BoundInput, days: tuple[date, ...], windows: Mapping[Commodity, list[Window]]
 ) -> Space:
     """The dated model's arrays (module doc), in colgen's Space."""
+    coaches = task.coaches
     n_days = len(days)
     biggest = max(c.passenger_seats for c in coaches)
     comms = sorted(windows)
@@ -163,15 +145,14 @@ def dated_space(
                 visit_of[(e, t)].append(visit_row)
     item_keys = sorted(upper)
     item_of = {key: i for i, key in enumerate(item_keys)}
-    seats = {e: sum(q for _, _, q in windows[e]) for e in comms}
-    counties, drops = site_visits(seats, biggest, max_pickups, max_drops)
+    counties, drops = site_visits(task.seats, biggest, task.max_pickups, task.max_drops)
     site_row = {s: len(need) + i for i, s in enumerate(sorted(counties) + sorted(drops))}
     need += [float(counties[s]) for s in sorted(counties)] + [
         float(drops[s]) for s in sorted(drops)
     ]
-    need.append(float(max(fewest, -(-sum(seats.values()) // biggest))))
+    need.append(float(max(task.fewest, -(-sum(task.seats.values()) // biggest))))
     items, sites, km, day, where = [], [], [], [], {}
-    for p in patterns:
+    for p in task.patterns:
         for t in range(n_days):
             carried = [e for e in p.commodities if (e, t) in item_of]
             if {c for c, _ in carried} != p.pickups or {d for _, d in carried} != p.drops:
