@@ -118,20 +118,14 @@ def space_of(task: BoundInput) -> Space:
     comms = sorted(task.seats)
     index = {e: i for i, e in enumerate(comms)}
     biggest = max(c.passenger_seats for c in task.coaches)
-    counties, drops = site_visits(task.seats, biggest, task.max_pickups, task.max_drops)
-    site_ids = sorted(counties) + sorted(drops)
-    site_index = {s: i for i, s in enumerate(site_ids)}
-    site_need = [counties[s] if s in counties else drops[s] for s in site_ids]
     q = np.array([task.seats[e] for e in comms], dtype=float)
-    total = max(task.fewest, -(-int(q.sum()) // biggest))
-    need = np.concatenate([q, np.ceil(q / biggest), np.array(site_need, float), [float(total)]])
-    kinds = [c for c in task.coaches if task.caps.get(c.id) != 0]
     n = len(comms)
+    site_row, shared = block_rows(task, 2 * n)
+    need = np.concatenate([q, np.ceil(q / biggest), shared])
+    kinds = [c for c in task.coaches if task.caps.get(c.id) != 0]
     return Space(
         padded([[index[e] for e in p.commodities] for p in task.patterns]),
-        padded(
-            [[2 * n + site_index[s] for s in sorted(p.pickups | p.drops)] for p in task.patterns]
-        ),
+        padded([[site_row[s] for s in sorted(p.pickups | p.drops)] for p in task.patterns]),
         np.array([p.km for p in task.patterns], dtype=float),
         q,
         np.arange(n, dtype=np.int64).reshape(n, 1),
@@ -143,6 +137,17 @@ def space_of(task: BoundInput) -> Space:
         {(p.pickups, p.drops, 0): i for i, p in enumerate(task.patterns)},
         {(e, 0): i for i, e in enumerate(comms)},
     )
+
+
+def block_rows(task: BoundInput, first: int) -> tuple[dict[str, int], list[float]]:
+    """The rows both models share, numbered from `first`: each county's and drop-off site's
+    visit row, and the right-hand sides of those rows and, last, of the total of buses."""
+    biggest = max(c.passenger_seats for c in task.coaches)
+    counties, drops = site_visits(task.seats, biggest, task.max_pickups, task.max_drops)
+    sites = sorted(counties) + sorted(drops)
+    need = [float(counties[s]) for s in sorted(counties)] + [float(drops[s]) for s in sorted(drops)]
+    need.append(float(max(task.fewest, -(-sum(task.seats.values()) // biggest))))
+    return {s: first + i for i, s in enumerate(sites)}, need
 
 
 def padded(rows: list[list[int]]) -> np.ndarray:

@@ -41,6 +41,7 @@ from dispatch.planner.lp.columns import (
     BoundInput,
     Master,
     Space,
+    block_rows,
     generate,
     padded,
     plan_columns,
@@ -48,7 +49,7 @@ from dispatch.planner.lp.columns import (
     seed_columns,
 )
 from dispatch.planner.lp.dive import covered
-from dispatch.planner.world.blocks import Commodity, site_visits
+from dispatch.planner.world.blocks import Commodity
 from dispatch.planner.world.buses import World
 
 Window = tuple[int, int, int]  # first date index, last date index, seats
@@ -145,12 +146,8 @@ def dated_space(
                 visit_of[(e, t)].append(visit_row)
     item_keys = sorted(upper)
     item_of = {key: i for i, key in enumerate(item_keys)}
-    counties, drops = site_visits(task.seats, biggest, task.max_pickups, task.max_drops)
-    site_row = {s: len(need) + i for i, s in enumerate(sorted(counties) + sorted(drops))}
-    need += [float(counties[s]) for s in sorted(counties)] + [
-        float(drops[s]) for s in sorted(drops)
-    ]
-    need.append(float(max(task.fewest, -(-sum(task.seats.values()) // biggest))))
+    site_row, shared = block_rows(task, len(need))
+    need += shared
     items, sites, km, day, where = [], [], [], [], {}
     for p in task.patterns:
         for t in range(n_days):
