@@ -21,13 +21,14 @@ import math
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date
 
 from dispatch.planner import tuning
 from dispatch.planner.bound.lower import column_pattern_bound
 from dispatch.planner.budget import Clock
 from dispatch.planner.construct.greedy import downsize, insert_groups
+from dispatch.planner.lp.colgen import ColumnResult
 from dispatch.planner.lp.columns import Seed
 from dispatch.planner.lp.packing import PackTask, pack
 from dispatch.planner.lp.patterns import Pattern, count_patterns
@@ -72,24 +73,37 @@ def rebuild_by_dives(
             known[groups] = result.bound
         if not rebuild:
             continue
-        if not one_day:
-            if result.dated_seats:
-                left = seconds - (time.monotonic() - start)
-                split = split_dates(world, days, groups, result.dated_seats)
-                cand = _rebuild_dates(world, split, left)
-                if cand is not None and _cost(world, cand) < spent - 1e-6:
-                    buses = [b for b in buses if b.date not in days] + cand
-            continue
-        best, left = (
-            spent,
-            min(seconds - (time.monotonic() - start), tuning.DIVE_PACK_SHARE * seconds),
-        )
-        for dived in result.dives:
-            cand = _rebuild(world, days[0], sorted(groups), dived, left / len(result.dives))
-            cost = math.inf if cand is None else _cost(world, cand)
-            if cand is not None and cost < best - 1e-6:
+        left = seconds - (time.monotonic() - start)
+        if one_day:  # packing one date's dives: what the bound left, at most the packing share
+            left = min(left, tuning.DIVE_PACK_SHARE * seconds)
+        best = spent
+        for cand in _rebuilt(world, days, groups, result, left):
+            cost = _cost(world, cand)
+            if cost < best - 1e-6:
                 best, buses = cost, [b for b in buses if b.date not in days] + cand
     return buses, missed, known
+
+
+def _rebuilt(
+    world: World,
+    days: tuple[date, ...],
+    groups: frozenset[str],
+    result: ColumnResult,
+    seconds: float,
+) -> Iterator[list[Bus]]:
+    """The block rebuilt from its LP, each way that seats every group, one at a time: one date
+    from each dive; several dates one by one after the dated LP's split."""
+    if len(days) > 1:
+        if result.dated_seats:
+            split = split_dates(world, days, groups, result.dated_seats)
+            cand = _rebuild_dates(world, split, seconds)
+            if cand is not None:
+                yield cand
+        return
+    for dived in result.dives:
+        cand = _rebuild(world, days[0], sorted(groups), dived, seconds / len(result.dives))
+        if cand is not None:
+            yield cand
 
 
 def _seeds(world: World, block: list[Bus]) -> tuple[Seed, ...]:
