@@ -77,8 +77,9 @@ def _parse_plan_form(form) -> tuple[planning.Scope | None, float, dict[str, str]
     errors: dict[str, str] = {}
     date_from = _date_field(form, "date_from", errors)
     date_to = _date_field(form, "date_to", errors)
-    if date_from and date_to and date_to < date_from:
-        errors["date_to"] = _("The last day must be on or after the first day.")
+    refusal = planning.period_error(date_from, date_to) if date_from and date_to else None
+    if refusal:
+        errors["date_to"] = refusal
     limit = _time_limit(form.get("time_limit", ""), errors)
     if errors:
         return None, limit, errors
@@ -136,13 +137,7 @@ def create():
 
 def _refusal_errors(refusal: plan_queue.QueueRefusal) -> dict[str, str]:
     """The refusal as a message on the form field it concerns."""
-    if refusal.field == "date_to":
-        return {"date_to": _("The last day must be on or after the first day.")}
-    return {
-        "county": _(
-            "No worker is waiting to travel on these days in these counties and destinations."
-        )
-    }
+    return {"date_to" if refusal.field == "date_to" else "county": str(refusal)}
 
 
 @bp.get("/<int:plan_id>")

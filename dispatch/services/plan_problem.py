@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from dispatch.extensions import db
@@ -30,6 +31,24 @@ RULES = {"max_pickup_stops": 3, "max_dropoff_stops": 2, "max_dropoff_spread_km":
 
 class PlanningError(ValueError):
     """A planning request that cannot be carried out."""
+
+
+# The longest period one plan covers: a quarter holds the longest season (the 99k-33 benchmark
+# season runs 33 dates). Beyond it, building the problem walks the fleet's availability day by
+# day, so a mistyped year (2026-03-01 to 2062-03-01) would tie a worker up for nothing.
+MAX_PERIOD_DAYS = 92
+
+
+def period_error(date_from: date, date_to: date) -> str | None:
+    """What is wrong with a plan's first and last day, in the user's language; None if nothing."""
+    if date_to < date_from:
+        return _("The last day must be on or after the first day.")
+    if (date_to - date_from).days + 1 > MAX_PERIOD_DAYS:
+        return _(
+            "A plan covers at most %(days)d days: choose a later first day or an earlier last day.",
+            days=MAX_PERIOD_DAYS,
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -213,8 +232,9 @@ def build_problem(
     with ``base`` (an earlier draft), its locked trips and seats do too. Their workers are not
     planned again (except, with ``scope.allow_moves``, the unboarded of the scope's counties).
     """
-    if scope.date_to < scope.date_from:
-        raise PlanningError("the end date is before the start date")
+    refusal = period_error(scope.date_from, scope.date_to)
+    if refusal:
+        raise PlanningError(refusal)
     site_rows = {s.id: s for s in db.session.scalars(select(Site))}
     locked = _locked_seats(base)
     kept = {seat.worker_id for seats in locked.values() for seat in seats}

@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 
 from dispatch.extensions import db
@@ -70,12 +71,17 @@ def queue_plan(
 ) -> Plan:
     """A new plan row, queued (or, with ``owner``, already claimed by that process).
 
-    Refused with QueueRefusal when the dates run backwards or no worker waits in the scope.
+    Refused with QueueRefusal, in the user's language, when the dates run backwards or span more
+    than planning.MAX_PERIOD_DAYS, or no worker waits in the scope.
     """
-    if scope.date_to < scope.date_from:
-        raise QueueRefusal("the end date is before the start date", "date_to")
+    refusal = planning.period_error(scope.date_from, scope.date_to)
+    if refusal:
+        raise QueueRefusal(refusal, "date_to")
     if base is None and not scope.allow_moves and planning.count_open_workers(scope) == 0:
-        raise QueueRefusal("no worker is waiting to travel in this scope", "scope")
+        raise QueueRefusal(
+            _("No worker is waiting to travel on these days in these counties and destinations."),
+            "scope",
+        )
     now = utcnow()
     claimed = {}
     if owner is not None:  # `plan run`: this process runs it, no worker may take it
@@ -94,7 +100,9 @@ def claim_of(plan: Plan, seed: int = 0) -> Claim:
 def claim_next(owner: str, default_limit_s: float) -> Claim | None:
     """Claim the oldest queued plan for ``owner``; None when the queue is empty."""
     postgres = db.engine.dialect.name == "postgresql"
-    for _ in range(10):  # on SQLite another worker may win the row between our read and write
+    for _attempt in range(
+        10
+    ):  # on SQLite another worker may win the row between our read and write
         query = select(Plan.id, Plan.time_limit_s).where(Plan.status == t.PLAN_QUEUED)
         query = query.order_by(Plan.id).limit(1)
         if postgres:  # skip rows another worker is claiming right now instead of waiting on them

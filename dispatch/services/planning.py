@@ -16,17 +16,20 @@ from dispatch.models import County, Plan, User
 from dispatch.models import trips as t
 from dispatch.services import audit
 from dispatch.services.plan_problem import (
+    MAX_PERIOD_DAYS,
     PlanningError,
     Scope,
     build_problem,
     count_open_workers,
     fleet_entered,
     open_workers,
+    period_error,
 )
 from dispatch.services.plan_store import planner_distance, store_result
 from dispatch.services.scope import covered_counties
 
 __all__ = [
+    "MAX_PERIOD_DAYS",
     "MAX_TIME_LIMIT_S",
     "PlanningError",
     "Scope",
@@ -38,6 +41,7 @@ __all__ = [
     "fleet_entered",
     "may_manage",
     "open_workers",
+    "period_error",
     "planner_distance",
     "solve_plan",
     "start_plan",

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
+
 from dispatch.extensions import db
 from dispatch.jobs import planning_worker
+from dispatch.models import Plan
 from dispatch.services import plan_queue, planning
 from tests.support.workers import token_for
 
@@ -39,3 +42,25 @@ def test_unknown_plans_are_404_and_no_token_is_401(client, demo_app):
     missing = client.get("/api/v1/plans/999", headers=headers)
     assert missing.status_code == 404 and missing.get_json()["error"] == "not_found"
     assert client.get("/api/v1/plans/1").status_code == 401
+
+
+def test_a_period_too_long_or_backwards_is_refused_on_its_field_in_the_callers_language(
+    client, demo_app
+):
+    headers = token_for(demo_app, "hong")
+    cases = [
+        ({"date_from": "2026-03-01", "date_to": "2062-03-01"}, "92", "一次计划最多覆盖 92 天"),
+        ({"date_from": "2026-03-02", "date_to": "2026-03-01"}, "", "结束日期不能早于开始日期"),
+    ]
+    for body, number, words in cases:
+        answer = client.post("/api/v1/plans", json=body, headers=headers)
+        assert answer.status_code == 422, answer.get_json()
+        assert words in answer.get_json()["fields"]["date_to"] and number in words
+    english = {**headers, "Accept-Language": "en"}
+    answer = client.post("/api/v1/plans", json=cases[0][0], headers=english)
+    assert "at most 92 days" in answer.get_json()["fields"]["date_to"]
+    # the longest period allowed is queued
+    last = {"date_from": "2026-01-01", "date_to": "2026-04-02"}  # 92 dates
+    assert client.post("/api/v1/plans", json=last, headers=headers).status_code == 202
+    with demo_app.app_context():
+        assert [p.date_to for p in db.session.scalars(select(Plan))] == [date(2026, 4, 2)]

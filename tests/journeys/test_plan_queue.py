@@ -89,4 +89,8 @@ def test_bad_plan_requests_are_refused_on_their_field_and_queue_nothing(journey,
     shot(page, "nobody-waiting")
     _start(page, "2026-03-02", "2026-03-01")
     expect(page.locator("#err-date_to")).to_contain_text("结束日期不能早于开始日期")
+    _start(page, "2026-03-01", "2062-03-01")  # a mistyped year
+    expect(page.locator("#err-date_to")).to_contain_text("一次计划最多覆盖 92 天")
+    expect(page.get_by_label("至", exact=True)).to_have_value("2062-03-01")  # kept to correct
+    shot(page, "period-too-long")
     assert _count(demo_app, Plan) == 0

@@ -73,6 +73,13 @@ def test_bad_requests_are_refused_before_anything_is_queued(demo_app):
         with pytest.raises(plan_queue.QueueRefusal) as empty:
             plan_queue.queue_plan(nobody, None, 5)
         assert empty.value.field == "scope"
+        assert "没有等待出行的务工人员" in str(empty.value)
+        too_long = planning.Scope(date(2026, 3, 1), date(2026, 6, 1))  # 93 dates
+        with pytest.raises(plan_queue.QueueRefusal) as long_:
+            plan_queue.queue_plan(too_long, None, 5)
+        assert long_.value.field == "date_to" and "最多覆盖 92 天" in str(long_.value)
+        with pytest.raises(planning.PlanningError, match="最多覆盖 92 天"):
+            planning.build_problem(too_long)
         db.session.commit()
         assert db.session.scalar(select(func.count(Plan.id))) == 0
 
@@ -204,3 +211,12 @@ def test_a_plan_storing_its_draft_gets_longer_before_it_counts_as_interrupted(de
         much_later = plan.heartbeat_at + timedelta(seconds=30 * plan_queue.STORING_GRACE + 1)
         assert plan_queue.is_interrupted(plan, much_later, 30)
         assert plan_queue.reap_stale(much_later, 30) == 1
+
+
+def test_the_command_line_refuses_a_period_too_long_and_queues_nothing(demo_app):
+    runner = demo_app.test_cli_runner()
+    for command in (["plan", "run"], ["planner", "export"]):
+        result = runner.invoke(args=[*command, "--from", "2026-03-01", "--to", "2062-03-01"])
+        assert result.exit_code == 1 and "一次计划最多覆盖 92 天" in result.output, result.output
+    with demo_app.app_context():
+        assert db.session.scalar(select(func.count(Plan.id))) == 0

@@ -157,6 +157,10 @@ def test_the_plan_form_refuses_bad_input_on_its_fields_and_stores_nothing(client
             {"date_from": "2026-03-02", "date_to": "2026-03-01", "time_limit": "2"},
             "结束日期不能早于开始日期",
         ),
+        (
+            {"date_from": "2026-03-01", "date_to": "2126-03-01", "time_limit": "2"},
+            "一次计划最多覆盖 92 天",
+        ),
         ({"date_from": "", "date_to": "2026-03-01"}, "请选择日期"),
         ({"date_from": "2026-13-01", "date_to": "2026-03-01"}, "请按 2026-03-01 的格式填写日期"),
     ]

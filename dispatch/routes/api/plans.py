@@ -39,6 +39,8 @@ def _plan_request(body: dict, user) -> tuple[planning.Scope | None, float, dict[
             days[key] = date.fromisoformat(body.get(key) or "")
         except (TypeError, ValueError):
             errors[key] = _("Enter a date like 2026-03-01.")
+    if len(days) == 2 and (refusal := planning.period_error(days["date_from"], days["date_to"])):
+        errors["date_to"] = refusal
     for key in ("counties", "destinations"):
         if not all(isinstance(v, str) for v in body.get(key) or ()):
             errors[key] = _("Some fields are not valid.")
