@@ -100,9 +100,8 @@ def claim_of(plan: Plan, seed: int = 0) -> Claim:
 def claim_next(owner: str, default_limit_s: float) -> Claim | None:
     """Claim the oldest queued plan for ``owner``; None when the queue is empty."""
     postgres = db.engine.dialect.name == "postgresql"
-    for _attempt in range(
-        10
-    ):  # on SQLite another worker may win the row between our read and write
+    # on SQLite another worker may win the row between our read and write
+    for _attempt in range(10):
         query = select(Plan.id, Plan.time_limit_s).where(Plan.status == t.PLAN_QUEUED)
         query = query.order_by(Plan.id).limit(1)
         if postgres:  # skip rows another worker is claiming right now instead of waiting on them

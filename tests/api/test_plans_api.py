@@ -49,13 +49,13 @@ def test_a_period_too_long_or_backwards_is_refused_on_its_field_in_the_callers_l
 ):
     headers = token_for(demo_app, "hong")
     cases = [
-        ({"date_from": "2026-03-01", "date_to": "2062-03-01"}, "92", "一次计划最多覆盖 92 天"),
-        ({"date_from": "2026-03-02", "date_to": "2026-03-01"}, "", "结束日期不能早于开始日期"),
+        ({"date_from": "2026-03-01", "date_to": "2062-03-01"}, "一次计划最多覆盖 92 天"),
+        ({"date_from": "2026-03-02", "date_to": "2026-03-01"}, "结束日期不能早于开始日期"),
     ]
-    for body, number, words in cases:
+    for body, words in cases:
         answer = client.post("/api/v1/plans", json=body, headers=headers)
         assert answer.status_code == 422, answer.get_json()
-        assert words in answer.get_json()["fields"]["date_to"] and number in words
+        assert words in answer.get_json()["fields"]["date_to"]
     english = {**headers, "Accept-Language": "en"}
     answer = client.post("/api/v1/plans", json=cases[0][0], headers=english)
     assert "at most 92 days" in answer.get_json()["fields"]["date_to"]
