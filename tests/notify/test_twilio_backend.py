@@ -123,3 +123,23 @@ def test_build_gateway_picks_twilio(fake_twilio):
 
 def test_console_app_never_imports_twilio(tmp_path):
     assert not console_app_loads(tmp_path, "twilio")
+
+
+def test_the_stand_in_creates_nothing_from_a_request_cut_off_by_a_killed_sender(
+    gateway, fake_twilio
+):
+    """A sender SIGKILLed mid-request (tests/ops/test_faults.py) leaves half a body: Twilio never
+    receives the whole request, so it creates no message; the next whole one goes through."""
+    import base64
+    import socket
+    from urllib.parse import urlparse
+
+    port = urlparse(fake_twilio.url).port
+    path = f"/2010-04-01/Accounts/{fake_twilio.account_sid}/Messages.json"
+    login = base64.b64encode(f"{fake_twilio.account_sid}:{fake_twilio.auth_token}".encode())
+    head = f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {login.decode()}\r\n"
+    with socket.create_connection(("127.0.0.1", port)) as cut:
+        cut.sendall(f"{head}Content-Length: 200\r\n\r\nTo=%2B86138".encode())
+    time.sleep(0.3)  # the stand-in has read what came, up to the closed connection
+    gateway.send(OutgoingSms(3, TO, "hello"))
+    assert [form["To"] for form in fake_twilio.created] == [TO]

@@ -36,7 +36,11 @@ class _Handler(JsonHandler):
     def answer(self) -> None:
         fake: FakeTwilio = self.owner
         length = int(self.headers.get("Content-Length", 0))
-        raw = self.rfile.read(length).decode()
+        data = self.rfile.read(length)
+        if len(data) < length:  # the client died mid-request (a SIGKILLed scheduler): Twilio
+            self.close_connection = True  # never gets the whole request, so creates nothing
+            return None
+        raw = data.decode()
         match = PATH.match(self.path)
         if not match or match["sid"] != fake.account_sid:
             return self.send_json(404, {"code": 20404, "message": "not found", "status": 404})
@@ -44,6 +48,10 @@ class _Handler(JsonHandler):
             return self.send_json(401, {"code": 20003, "message": "Authenticate", "status": 401})
         form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
         to = form.get("To", "")
+        if not to:  # as Twilio answers a request without a destination
+            return self.send_json(
+                400, {"code": 21604, "message": "A 'To' phone number is required.", "status": 400}
+            )
         with fake.lock:
             fake.attempts[to] += 1
         behaviour = fake.behaviours.get(to, "ok")
