@@ -116,8 +116,11 @@ def pattern_bound(
         )
         start = time.monotonic()
         bound = solve_cover(task, seconds if len(days) == 1 else seconds / 2).bound
+        if len(days) == 1:
+            return bound
         left = seconds - (time.monotonic() - start)
-        block = pattern_input(world, days, seats, most_buses(world, groups, spent), (), patterns)
+        most = most_buses(world, seats, len(groups), spent)
+        block = pattern_input(world, days, seats, most, (), patterns)
         return max(bound, dated_pattern_bound(world, days, groups, block, left).bound)
     if (
         seconds < tuning.COLUMN_MIN_SECONDS
@@ -143,7 +146,7 @@ def column_pattern_bound(
     below it); the pooled one runs where the dated one proves nothing."""
     start = time.monotonic()
     seats = demand(world, groups)
-    task = pattern_input(world, days, seats, most_buses(world, groups, spent), seeds)
+    task = pattern_input(world, days, seats, most_buses(world, seats, len(groups), spent), seeds)
     dated = dated_pattern_bound(world, days, groups, task, seconds)
     if math.isfinite(dated.bound):
         return ColumnResult(dated.bound, [], dated.seats)
@@ -167,13 +170,15 @@ def dated_pattern_bound(
     return dated_bound(world, days, groups, task, seconds)
 
 
-def most_buses(world: World, groups: frozenset[str], spent: float = math.inf) -> int:
-    """Buses some optimal plan keeps within: one a group at most, and no more than `spent` (the
-    cost of a plan at hand) over the cheapest bus (point 4 of the module doc)."""
+def most_buses(
+    world: World, seats: Mapping[Commodity, int], groups: int, spent: float = math.inf
+) -> int:
+    """Buses some optimal plan of these `seats` keeps within: one for each of its `groups` at
+    most, and no more than `spent` (the cost of a plan at hand) over the cheapest bus (point 4
+    of the module doc)."""
     if not math.isfinite(spent):
-        return len(groups)
-    cheapest = cheapest_bus(world, demand(world, groups))
-    return min(len(groups), math.floor(spent / cheapest + 1e-9))
+        return groups
+    return min(groups, math.floor(spent / cheapest_bus(world, seats) + 1e-9))
 
 
 def pattern_input(
