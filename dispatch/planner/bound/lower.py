@@ -30,7 +30,9 @@ Why it is valid:
 6. Bus count (stop rules present): a drop-off site d with demand from n_d counties is visited by
    at least ceil(n_d / max_pickup_stops) buses, and a bus visits at most max_dropoff_stops drop-off
    sites, so buses >= ceil(sum_d ceil(n_d / max_pickup) / max_dropoff); the same with pickups and
-   drop-offs swapped. Added to 5 as "total buses >= that", it stays a relaxation.
+   drop-offs swapped. Added to 5 as "total buses >= that", it stays a relaxation. Where the
+   patterns are few, bound/count.py proves a larger least number of buses by a set-covering MIP
+   (its module doc), and column generation's total-of-buses row takes that.
 The bound reported is the larger of the two per block, shaved by 1e-6 for solver tolerances.
 """
 
@@ -40,9 +42,11 @@ import math
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date
 
 from dispatch.planner import tuning
+from dispatch.planner.bound.count import fewest_buses
 from dispatch.planner.cost import bus_cost
 from dispatch.planner.lp.colgen import ColumnResult, column_bound
 from dispatch.planner.lp.columns import BoundInput, Seed
@@ -143,14 +147,23 @@ def column_pattern_bound(
     """The column-generation bound of lp/colgen.py for one block (stop rules required), and the
     dive's whole buses when `dive_seconds` is given. On a block of several dates small enough
     for lp/dated.py, its dated model takes the place of the pooled one (converged, it is never
-    below it); the pooled one runs where the dated one proves nothing."""
+    below it); the pooled one runs where the dated one proves nothing. Where bound/count.py ran
+    (`with_fewest`), its cover on the largest coach is one more set of whole buses after the
+    dives (a plan's skeleton as they are)."""
     start = time.monotonic()
     seats = demand(world, groups)
     task = pattern_input(world, days, seats, most_buses(world, seats, len(groups), spent), seeds)
+    task, cover = with_fewest(task, seconds)
     dated = dated_pattern_bound(world, days, groups, task, seconds)
     if math.isfinite(dated.bound):
         return ColumnResult(dated.bound, [], dated.seats)
-    return column_bound(task, seconds - (time.monotonic() - start), split, dive_seconds)
+    result = column_bound(task, seconds - (time.monotonic() - start), split, dive_seconds)
+    if not cover or dive_seconds <= 0:
+        return result
+    biggest = max(
+        (c for c in world.coaches if task.caps.get(c.id) != 0), key=lambda c: c.passenger_seats
+    )
+    return replace(result, dives=[*result.dives, [(p, biggest.id) for p in cover]])
 
 
 def dated_pattern_bound(
@@ -206,6 +219,20 @@ def pattern_input(
         most,
         seeds,
     )
+
+
+def with_fewest(task: BoundInput, seconds: float) -> tuple[BoundInput, list[Pattern]]:
+    """`task` with its least number of buses raised to bound/count.py's proven minimum, where
+    its patterns are few enough (tuning.FEWEST_PATTERN_LIMIT), within a share of `seconds`; and
+    the patterns of the MIP's best cover, one per bus (none when it did not run)."""
+    if len(task.patterns) > tuning.FEWEST_PATTERN_LIMIT:
+        return task, []
+    biggest = max(c.passenger_seats for c in task.coaches)
+    seconds = min(tuning.FEWEST_SECONDS, tuning.FEWEST_SHARE * seconds)
+    found = fewest_buses(
+        task.patterns, task.seats, biggest, task.max_pickups, task.max_drops, seconds
+    )
+    return replace(task, fewest=max(task.fewest, found.buses)), found.cover
 
 
 def cheapest_bus(world: World, seats: Mapping[Commodity, int]) -> float:

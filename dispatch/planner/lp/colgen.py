@@ -12,7 +12,8 @@ cost), so every plan is a non-negative combination x of vertex columns meeting t
 - commodity visits: buses whose pattern holds e ≥ ceil(q_e / largest seats);
 - site visits: buses stopping at a county ≥ max(ceil(its seats / largest seats),
   ceil(drop-off sites it sends to / max drop-off stops)), and alike for a drop-off site;
-- total buses ≥ `fewest` (bound.min_buses and seats / largest seats);
+- total buses ≥ `fewest` (bound.min_buses, or bound/count.py where it ran, and seats / largest
+  seats);
 - buses of a type ≤ its pooled availability;
 - total buses ≤ `most`, a number of buses some optimal plan keeps within (bound/lower.py: the groups,
   as an optimal plan runs no empty bus, or a plan's cost over the cheapest bus). The bounds
@@ -69,8 +70,9 @@ from dispatch.planner.world.blocks import Commodity
 @dataclass(frozen=True)
 class ColumnResult:
     """The proven bound, and the whole buses of each dive (one (pattern, coach type id) per bus;
-    none when no dive was asked); on a block of several dates, the seats per (commodity, date)
-    of the dated LP (lp/dated.py), when it ran."""
+    none when no dive was asked; bound/lower.py adds the fewest-buses cover of bound/count.py
+    where it ran); on a block of several dates, the seats per (commodity, date) of the dated LP
+    (lp/dated.py), when it ran."""
 
     bound: float
     dives: list[list[tuple[Pattern, str]]] = field(default_factory=list)
