@@ -135,7 +135,20 @@ def test_the_driver_hands_workers_over_at_the_gate_and_the_coordinator_sees_it(
         row = desk.locator(f'tr[data-trip="{bus["trip_id"]}"]')
         expect(row.locator('[data-field="arrived"]')).to_have_text(str(n))
         expect(row.locator(".arrivals-cell")).to_contain_text(f"{n}/{n}")
+        # every column in view at 1280 px, in Chinese and in English (longer headings): nothing
+        # to scroll sideways for, the manifest at hand
+        wrap = desk.locator(".table-wrap").filter(has=desk.locator("#boarding"))
+        assert wrap.evaluate("el => el.scrollWidth <= el.clientWidth")
+        expect(row.get_by_role("link", name="乘车名单")).to_be_in_viewport()
         shot(desk, "boarding page arrived")
+        with desk.expect_navigation():
+            desk.get_by_role("button", name="English", exact=True).click()
+        expect(desk.locator("#boarding thead")).to_contain_text("Packs handed out")
+        assert wrap.evaluate("el => el.scrollWidth <= el.clientWidth")
+        expect(row.get_by_role("link", name="Manifest")).to_be_in_viewport()
+        shot(desk, "boarding page in English")
+        with desk.expect_navigation():
+            desk.get_by_role("button", name="中文", exact=True).click()
         desk.goto("/")
         arrived = int(desk.locator('[data-stage="arrived"]').inner_text())
         assert arrived >= n
