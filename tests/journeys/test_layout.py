@@ -1,0 +1,101 @@
+"""Every desk page fits a 1280-px screen, in Chinese and in English: no table scrolls sideways
+and the page itself does not. At that width the boarding table's last column (the manifest
+link) was cut off, the dashboard's tables hid their last two columns in English, and the plan
+page's stops never wrapped (a `td.wrap` lost to `table.grid td`'s nowrap)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+
+from dispatch.extensions import db
+from dispatch.models import Trip
+from tests.support.apps import ADMIN_PASSWORD
+from tests.support.browser import LiveServer, log_in
+from tests.support.published import busiest_trip
+
+pytestmark = pytest.mark.browser
+
+WIDE = {"width": 1280, "height": 900}
+
+
+@pytest.fixture
+def server(published_app: Flask) -> Iterator[LiveServer]:
+    live = LiveServer(published_app)
+    yield live
+    live.stop()
+
+
+def _pages(app: Flask) -> list[str]:
+    trip_id = busiest_trip(app)
+    with app.app_context():
+        trip = db.session.get(Trip, trip_id)
+        day, plan_id = trip.date.isoformat(), trip.plan_id
+    return [
+        "/",
+        "/workers/",
+        "/workers/new",
+        "/workers/import",
+        "/workers/audit",
+        "/registrations/",
+        "/plans/",
+        f"/plans/{plan_id}",
+        f"/trips/{trip_id}",
+        f"/trips/{trip_id}/manifest",
+        f"/boarding?date={day}",
+        f"/welfare?date={day}",
+        "/messages/",
+        "/replies/",
+        "/admin/users/",
+        "/admin/fleet/",
+        "/admin/fleet/operators/",
+        "/admin/fleet/drivers/",
+        "/admin/fleet/coach-types/",
+        "/admin/fleet/employers/",
+        "/admin/fleet/sites/",
+    ]
+
+
+def _overflow(page) -> list[str]:
+    """What scrolls sideways on the page: the page itself, or a table's frame."""
+    out = page.evaluate(
+        """() => {
+        const wide = [];
+        const root = document.documentElement;
+        if (root.scrollWidth > root.clientWidth) wide.push("page " + root.scrollWidth);
+        document.querySelectorAll(".table-wrap").forEach((el, i) => {
+            if (el.scrollWidth > el.clientWidth) {
+                const t = el.querySelector("table");
+                wide.push(`table ${(t && t.id) || i}: ${el.scrollWidth} > ${el.clientWidth}`);
+            }
+        });
+        return wide;
+    }"""
+    )
+    return list(out)
+
+
+def test_desk_pages_fit_1280_px_in_both_languages(chromium, server, published_app, shot) -> None:
+    paths = _pages(published_app)
+    context = chromium.new_context(locale="zh-CN", base_url=server.url, viewport=WIDE)
+    page = context.new_page()
+    log_in(page, "admin", ADMIN_PASSWORD)
+    seen: dict[str, list[str]] = {}
+    for language in ("中文", "English"):
+        if language == "English":
+            with page.expect_navigation():
+                page.get_by_role("button", name="English", exact=True).click()
+        for path in paths:
+            response = page.goto(path)
+            assert response is not None and response.ok, path
+            assert page.locator("html").get_attribute("lang") == (
+                "en" if language == "English" else "zh-CN"
+            )
+            wide = _overflow(page)
+            if wide:
+                seen[f"{language} {path}"] = wide
+        shot(page, f"last page in {language}")
+    context.close()
+    assert seen == {}
