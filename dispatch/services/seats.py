@@ -155,9 +155,13 @@ def place(
 
 
 def _move(current: SeatAssignment | None, trip: Trip, seat_no: int, worker: Worker) -> None:
+    if current is not None and current.trip_id == trip.id:
+        # Another seat of the same bus: the seat keeps what happened to it (the worker's reply
+        # to the departure notice, boarding, the welfare pack, arrival).
+        current.seat_no = seat_no
+        return
     if current is not None:
-        if current.trip_id != trip.id:
-            _drop_captain(current.trip, worker)
+        _drop_captain(current.trip, worker)
         db.session.delete(current)
         db.session.flush()
     db.session.add(

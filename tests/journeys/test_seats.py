@@ -53,6 +53,9 @@ def test_city_coordinator_moves_swaps_locks_and_sets_the_crew_by_clicking(journe
 
     (a, (a_id, a_name, _)), (b, (b_id, b_name, _)) = sorted(chosen.seats.items())[:2]
     free = chosen.free_seats()[-1]
+    _answered_1(app, chosen.id, a)
+    page.reload()
+    expect(_seat(page, a).locator(".seat-reply")).to_have_text("✓已确认")
     _seat(page, a).click()
     expect(page.locator("#move-status")).to_contain_text(f"已选中{a_name}")
     expect(_seat(page, a)).to_have_attribute("aria-pressed", "true")
@@ -62,6 +65,9 @@ def test_city_coordinator_moves_swaps_locks_and_sets_the_crew_by_clicking(journe
     expect(_seat(page, free)).to_contain_text(a_name)
     expect(_seat(page, a)).not_to_contain_text(a_name)
     assert data.bus(app, chosen.id).seat_of(a_id) == free
+    # on another seat of the same bus the worker's answer stays with them
+    expect(_seat(page, free).locator(".seat-reply")).to_have_text("✓已确认")
+    expect(_seat(page, a).locator(".seat-reply")).to_have_count(0)
     shot(page, "moved")
 
     _seat(page, free).click()
@@ -89,6 +95,19 @@ def test_city_coordinator_moves_swaps_locks_and_sets_the_crew_by_clicking(journe
     _lock_and_unlock_a_seat(page, shot, app, chosen.id, target)
     _typed_forms(page, app, chosen.id)
     _bus_wide_changes(page, shot, app, chosen.id)
+
+
+def _answered_1(app, trip_id: int, seat_no: int) -> None:
+    """The passenger of `seat_no` answered 1 (coming) to the departure notice."""
+    from dispatch.extensions import db
+    from dispatch.models import Trip
+    from dispatch.models.messages import REPLY_CONFIRMED
+    from dispatch.services import seats
+
+    with app.app_context():
+        seat = seats.seat_at(db.session.get(Trip, trip_id), seat_no)
+        seat.reply = REPLY_CONFIRMED
+        db.session.commit()
 
 
 def _stale_map_is_refused(page, app, trip_id: int) -> None:

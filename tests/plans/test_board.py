@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 
 import pytest
 from sqlalchemy import select
@@ -305,3 +305,27 @@ def test_a_driver_drives_one_bus_a_day_and_a_captain_who_leaves_is_captain_no_mo
         assert first.captain_worker_id == captain.worker_id
         seats.free(first, captain.seat_no, None)
         assert first.captain_worker_id is None
+
+
+def test_a_move_to_another_seat_of_the_same_bus_keeps_the_seat_s_history(demo_app):
+    """The worker's answer to the departure notice, boarding and the welfare pack stay with them
+    on another seat of the same bus (the seat was written anew, and they were lost)."""
+    with demo_app.app_context():
+        plan = _run()
+        trip = next(t for t in plan.trips if len(t.seats) < t.coach_type.passenger_seats)
+        seat = trip.seats[0]
+        worker, when, old = seat.worker, seat.trip.date, seat.seat_no
+        stamp = datetime.combine(when, time(7, 30), tzinfo=UTC)
+        seat.reply, seat.replied_at = "confirmed", stamp
+        seat.boarded_at = seat.pack_given_at = stamp
+        db.session.commit()
+        taken = {s.seat_no for s in trip.seats}
+        free = max(n for n in range(1, trip.coach_type.passenger_seats + 1) if n not in taken)
+
+        seats.place(trip, free, worker, None)
+        db.session.commit()
+        moved = seats.seat_at(trip, free)
+        assert moved.worker_id == worker.id
+        assert (moved.reply, moved.boarded_at, moved.pack_given_at) == ("confirmed", stamp, stamp)
+        assert moved.replied_at == stamp
+        assert seats.seat_at(trip, old) is None
