@@ -40,7 +40,7 @@ DIVE_SHARE = 0.6  # of the block's time at most, for the dives (within the bound
 
 # ---------------------------------------------------------------- final bound
 # The fewest-buses MIP (bound/count.py): tried on blocks of at most this many patterns (the
-# 300-worker days have 5,500-10,600; HiGHS proved their minimum in 2-6 s), for at most this
+# 300-worker days have 5,500-10,600; HiGHS proved their minimum in 2-7 s), for at most this
 # many seconds and this share of the bound's time.
 FEWEST_PATTERN_LIMIT = 12_000
 FEWEST_SECONDS = 12.0

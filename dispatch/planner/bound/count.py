@@ -16,7 +16,7 @@ are one column (the rows see only commodities and sites, and the sites follow fr
 
 What it adds: the pattern model's LP often meets these rows with a fraction of a bus spread over
 patterns that no whole plan can copy. On the generated 300-worker days of seeds 1-10 its
-minimum is one bus above `min_buses` on eight (HiGHS proves it in 2-6 s); on seed 4 the LP ran
+minimum is one bus above `min_buses` on eight (HiGHS proves it in 2-7 s); on seed 4 the LP ran
 exactly 13 buses, and requiring 14 raises column generation's bound from 171,858 to 182,978.
 
 Its best solution is also a plan's skeleton (never part of a bound): whole groups packed on one
