@@ -212,6 +212,23 @@ def withdraw(worker_id: int) -> Response | str:
     return redirect(url_for(".edit", worker_id=worker.id))
 
 
+@bp.post("/<int:worker_id>/reinstate")
+@editor_required
+def reinstate(worker_id: int) -> Response:
+    """A withdrawn registration made active again: the worker waits for a seat."""
+    worker = service.get_visible(current_user, worker_id) or abort(404)
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    try:
+        service.reinstate_worker(worker, current_user)
+    except service.WorkerLocked as locked:
+        flash(str(locked), "error")
+    else:
+        db.session.commit()
+        flash(_("%(name)s is registered again and waits for a seat.", name=worker.name), "success")
+    return redirect(url_for(".edit", worker_id=worker.id))
+
+
 @bp.get("/export.<fmt>")
 @login_required
 def export(fmt: str) -> Response:

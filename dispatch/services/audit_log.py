@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "worker.create": _l("Worker added"),
     "worker.update": _l("Worker changed"),
     "worker.withdraw": _l("Worker withdrawn"),
+    "worker.reinstate": _l("Withdrawal taken back"),
     "worker.import": _l("Workers imported"),
     "worker.export": _l("Workers exported"),
     "plan.run": _l("Plan run"),

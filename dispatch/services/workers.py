@@ -13,7 +13,7 @@ from sqlalchemy import Select, and_, func, or_, select
 
 from dispatch.extensions import db
 from dispatch.models import User, Worker
-from dispatch.models.workers import CANCELLED
+from dispatch.models.workers import CANCELLED, REGISTERED
 from dispatch.services import audit
 from dispatch.services.scope import in_scope
 from dispatch.services.worker_fields import Cleaned, Lookups, clean_worker
@@ -196,6 +196,19 @@ def withdraw_worker(
         detail = {"name": worker.name, **({"by": by} if by else {})}
         audit.record(user, "worker.withdraw", "worker", worker.id, detail, remote_addr)
         db.session.flush()
+
+
+def reinstate_worker(worker: Worker, user: User | None) -> None:
+    """A withdrawn registration made active again (a worker who answered 2 by mistake, a
+    withdrawal the worker takes back): waiting for a seat, as when registered. The seat given
+    up is not held: the bus page's waiting list or the next plan seats the worker."""
+    if worker.anonymised_at is not None:
+        raise WorkerLocked(_("An anonymised worker cannot be reinstated."))
+    if worker.status != CANCELLED:
+        return
+    worker.status = REGISTERED
+    audit.record(user, "worker.reinstate", "worker", worker.id, {"name": worker.name})
+    db.session.flush()
 
 
 @dataclass(frozen=True)

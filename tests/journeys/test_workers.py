@@ -1,5 +1,5 @@
 """Journeys through the worker pages in real Chromium, as coordinators use them: register from
-the lists, correct, filter, export, import a county's own sheet, withdraw."""
+the lists, correct, filter, export, import a county's own sheet, withdraw and register again."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import re
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from dispatch.extensions import db
 from dispatch.identity import make_id_number
-from dispatch.models import County, Employer, Worker
+from dispatch.models import AuditEvent, County, Employer, Worker
 from dispatch.services import accounts
 from tests.support.apps import COORD_PASSWORD
 from tests.support.browser import log_in
@@ -264,6 +265,26 @@ def test_withdrawing_asks_first_and_says_what_happens(demo_app, journey, shot):
     assert _workers(demo_app, id=worker.id)[0].status == "cancelled"
     with demo_app.app_context():
         assert live_seat(worker.id) is None  # the seat is free for someone else
+
+    # a mistake, or the worker changes their mind: registered again, waiting for a seat (the ID
+    # number is taken by this record, so registering anew is refused)
+    reinstate = page.locator("#reinstate")
+    expect(reinstate).to_contain_text("恢复登记后，此人等待安排座位")
+    with page.expect_navigation():
+        reinstate.get_by_role("button", name="恢复登记").click()
+    expect(page.locator(".flash-success")).to_have_text(f"{worker.name} 已恢复登记，等待安排座位。")
+    expect(page.locator("h1 .badge")).to_have_text("已登记")
+    expect(page.get_by_label("手机号")).to_be_enabled()
+    expect(page.get_by_role("link", name="撤销登记…")).to_be_visible()
+    expect(page.locator("#reinstate")).to_have_count(0)
+    shot(page, "registered again")
+    assert _workers(demo_app, id=worker.id)[0].status == "registered"
+    with demo_app.app_context():
+        events = select(AuditEvent.action).filter_by(object_type="worker", object_id=str(worker.id))
+        assert list(db.session.scalars(events.order_by(AuditEvent.id)))[-2:] == [
+            "worker.withdraw",
+            "worker.reinstate",
+        ]
 
 
 def test_a_double_click_on_confirm_imports_once(demo_app, journey, tmp_path):

@@ -120,12 +120,37 @@ def test_withdraw_keeps_the_record_as_cancelled(admin_client, demo_app):
     # and a withdrawn worker can no longer be changed
     admin_client.post(f"/workers/{worker.id}", data=_form(6, name="改名"))
     assert workers_where(demo_app, id=worker.id)[0].name == worker.name
+    # until registered again: the ID number stays this record's, so registering it anew leads
+    # here, where the page offers that
+    again = admin_client.post("/workers/new", data=_form(6))
+    assert again.headers["Location"].endswith(f"/workers/{worker.id}")
+    assert 'id="reinstate"' in admin_client.get(f"/workers/{worker.id}").text
+    assert admin_client.post(f"/workers/{worker.id}/reinstate").status_code == 302
+    assert workers_where(demo_app, id=worker.id)[0].status == "registered"
+    assert "worker.reinstate" in audit_actions(demo_app)
+
+
+def test_an_anonymised_withdrawn_worker_is_not_registered_again(admin_client, demo_app):
+    from dispatch.models.types import utcnow
+
+    admin_client.post("/workers/new", data=_form(5))
+    [worker] = workers_where(demo_app, id_number=id_number(5))
+    admin_client.post(f"/workers/{worker.id}/withdraw")
+    with demo_app.app_context():
+        db.session.get(Worker, worker.id).anonymised_at = utcnow()
+        db.session.commit()
+    html = admin_client.post(f"/workers/{worker.id}/reinstate", follow_redirects=True).text
+    assert (
+        "An anonymised worker cannot be reinstated." in html or "已匿名化的人员无法恢复登记" in html
+    )
+    assert workers_where(demo_app, id=worker.id)[0].status == "cancelled"
 
 
 def test_coordinator_sees_and_registers_only_in_own_county(hong_client, demo_app):
     [other] = workers_where(demo_app, county_id="xixian")[:1]
     assert hong_client.get(f"/workers/{other.id}").status_code == 404
     assert hong_client.post(f"/workers/{other.id}/withdraw").status_code == 404
+    assert hong_client.post(f"/workers/{other.id}/reinstate").status_code == 404
     html = hong_client.get("/workers/").get_data(as_text=True)
     assert _listed_total(html) == len(workers_where(demo_app, county_id="hongtong"))
     html = hong_client.post("/workers/new", data=_form(7, county="xixian")).get_data(as_text=True)
@@ -141,6 +166,7 @@ def test_viewer_reads_but_cannot_write(viewer_client, demo_app):
     assert viewer_client.post("/workers/new", data=_form(8)).status_code == 403
     assert viewer_client.post(f"/workers/{worker.id}", data=_form(8)).status_code == 403
     assert viewer_client.post(f"/workers/{worker.id}/withdraw").status_code == 403
+    assert viewer_client.post(f"/workers/{worker.id}/reinstate").status_code == 403
     assert viewer_client.get("/workers/import").status_code == 403
     html = viewer_client.get(f"/workers/{worker.id}").get_data(as_text=True)
     assert worker.id_number not in html and worker.phone not in html  # masked for viewers
