@@ -10,6 +10,9 @@ between its counties and its drop-off sites. So with x_p the plan's buses of pat
   visit rows of lp/colgen.py;
 - all buses ≥ every seat over the largest coach's seats.
 
+"Largest" is of the coach types that may run in the block (`biggest`): a type with no coach
+available carries no one.
+
 The plan's x is an integer point of these rows, so their integer minimum of Σ x_p, and the MIP
 solver's proven bound on it, is at most the plan's buses. Patterns with the same commodities
 are one column (the rows see only commodities and sites, and the sites follow from them).

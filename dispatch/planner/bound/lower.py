@@ -160,10 +160,7 @@ def column_pattern_bound(
     result = column_bound(task, seconds - (time.monotonic() - start), split, dive_seconds)
     if not cover or dive_seconds <= 0:
         return result
-    biggest = max(
-        (c for c in world.coaches if task.caps.get(c.id) != 0), key=lambda c: c.passenger_seats
-    )
-    return replace(result, dives=[*result.dives, [(p, biggest.id) for p in cover]])
+    return replace(result, dives=[*result.dives, cover])
 
 
 def dated_pattern_bound(
@@ -221,18 +218,26 @@ def pattern_input(
     )
 
 
-def with_fewest(task: BoundInput, seconds: float) -> tuple[BoundInput, list[Pattern]]:
+def with_fewest(task: BoundInput, seconds: float) -> tuple[BoundInput, list[tuple[Pattern, str]]]:
     """`task` with its least number of buses raised to bound/count.py's proven minimum, where
     its patterns are few enough (tuning.FEWEST_PATTERN_LIMIT), within a share of `seconds`; and
-    the patterns of the MIP's best cover, one per bus (none when it did not run)."""
-    if len(task.patterns) > tuning.FEWEST_PATTERN_LIMIT:
+    the MIP's best cover as whole buses of the largest coach that may run (none when it did not
+    run)."""
+    running = [c for c in task.coaches if task.caps.get(c.id) != 0]
+    if not running or len(task.patterns) > tuning.FEWEST_PATTERN_LIMIT:
         return task, []
-    biggest = max(c.passenger_seats for c in task.coaches)
+    biggest = max(running, key=lambda c: c.passenger_seats)
     seconds = min(tuning.FEWEST_SECONDS, tuning.FEWEST_SHARE * seconds)
     found = fewest_buses(
-        task.patterns, task.seats, biggest, task.max_pickups, task.max_drops, seconds
+        task.patterns,
+        task.seats,
+        biggest.passenger_seats,
+        task.max_pickups,
+        task.max_drops,
+        seconds,
     )
-    return replace(task, fewest=max(task.fewest, found.buses)), found.cover
+    cover = [(p, biggest.id) for p in found.cover]
+    return replace(task, fewest=max(task.fewest, found.buses)), cover
 
 
 def cheapest_bus(world: World, seats: Mapping[Commodity, int]) -> float:
