@@ -128,6 +128,10 @@ def test_withdraw_keeps_the_record_as_cancelled(admin_client, demo_app):
     assert admin_client.post(f"/workers/{worker.id}/reinstate").status_code == 302
     assert workers_where(demo_app, id=worker.id)[0].status == "registered"
     assert "worker.reinstate" in audit_actions(demo_app)
+    # a second click says so and changes nothing
+    html = admin_client.post(f"/workers/{worker.id}/reinstate", follow_redirects=True).text
+    assert "is not withdrawn" in html or "未被撤销" in html
+    assert audit_actions(demo_app).count("worker.reinstate") == 1
 
 
 def test_an_anonymised_withdrawn_worker_is_not_registered_again(admin_client, demo_app):
