@@ -8,7 +8,9 @@ Why it is valid:
    coach type may then run as many buses as its availability summed over the block's dates
    (unlimited when any date is). Every plan maps to a solution of this pooled problem with the
    same cost, so the pooled optimum, and any lower bound on it, bounds the plan. For a block of
-   one date (no windows) pooling changes nothing.
+   one date (no windows) pooling changes nothing. What pooling forgets of the dates is partly
+   put back as rows every plan keeps: a commodity (a site) whose groups' windows no fewer than n
+   dates meet travels on n dates at least, on as many buses (world/blocks.fewest_dates).
 3. Per-bus cost. A bus's km along its stops is at least the shortest-path-closure km of the best
    order of the sites where it picks up or drops someone (extra or empty stops only add km, and
    the closure satisfies the triangle inequality even when matrix_km does not).
@@ -59,7 +61,7 @@ from dispatch.planner.lp.patterns import (
     enumerate_patterns,
 )
 from dispatch.planner.lp.solvers import LinearModel, solve_linear
-from dispatch.planner.world.blocks import Commodity, blocks, demand, pooled_caps
+from dispatch.planner.world.blocks import Commodity, blocks, demand, fewest_dates, pooled_caps
 from dispatch.planner.world.buses import World
 
 SAFETY = 1e-6
@@ -110,6 +112,7 @@ def pattern_bound(
         return -math.inf
     if enumerable(world, seats):
         patterns = enumerate_patterns(world, seats, r.max_pickup_stops, r.max_dropoff_stops)
+        least = fewest_dates(world, groups) if len(days) > 1 else {}
         task = CoverInput(
             patterns,
             world.coaches,
@@ -117,6 +120,7 @@ def pattern_bound(
             seats,
             max_pickups=r.max_pickup_stops,
             max_drops=r.max_dropoff_stops,
+            least=least,
         )
         start = time.monotonic()
         bound = solve_cover(task, seconds if len(days) == 1 else seconds / 2).bound
@@ -124,7 +128,7 @@ def pattern_bound(
             return bound
         left = seconds - (time.monotonic() - start)
         most = most_buses(world, seats, len(groups), spent)
-        block = pattern_input(world, days, seats, most, (), patterns)
+        block = replace(pattern_input(world, days, seats, most, (), patterns), least=least)
         return max(bound, dated_pattern_bound(world, days, groups, block, left).bound)
     if (
         seconds < tuning.COLUMN_MIN_SECONDS
@@ -153,6 +157,8 @@ def column_pattern_bound(
     start = time.monotonic()
     seats = demand(world, groups)
     task = pattern_input(world, days, seats, most_buses(world, seats, len(groups), spent), seeds)
+    if len(days) > 1:
+        task = replace(task, least=fewest_dates(world, groups))
     task, cover = with_fewest(task, seconds)
     dated = dated_pattern_bound(world, days, groups, task, seconds)
     if math.isfinite(dated.bound):

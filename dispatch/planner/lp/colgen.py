@@ -12,6 +12,9 @@ cost), so every plan is a non-negative combination x of vertex columns meeting t
 - commodity visits: buses whose pattern holds e ≥ ceil(q_e / largest seats);
 - site visits: buses stopping at a county ≥ max(ceil(its seats / largest seats),
   ceil(drop-off sites it sends to / max drop-off stops)), and alike for a drop-off site;
+- on a block of several dates, each of those visit rows also ≥ the fewest dates that meet every
+  window of the commodity's (the site's) groups (world/blocks.fewest_dates): on each date one of
+  them leaves, a bus carrying it runs;
 - total buses ≥ `fewest` (bound.min_buses, or bound/count.py where it ran, and seats / largest
   seats);
 - buses of a type ≤ its pooled availability;

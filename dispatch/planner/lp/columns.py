@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -39,6 +39,9 @@ class BoundInput:
     fewest: int
     most: int
     seeds: tuple[Seed, ...] = ()
+    # Fewest buses carrying a commodity or stopping at a site, on a block of several dates where
+    # its windows say more than its seats (world/blocks.fewest_dates).
+    least: Mapping[Commodity | str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -121,7 +124,8 @@ def space_of(task: BoundInput) -> Space:
     q = np.array([task.seats[e] for e in comms], dtype=float)
     n = len(comms)
     site_row, shared = block_rows(task, 2 * n)
-    need = np.concatenate([q, np.ceil(q / biggest), shared])
+    visits = np.maximum(np.ceil(q / biggest), [task.least.get(e, 0) for e in comms])
+    need = np.concatenate([q, visits, shared])
     kinds = [c for c in task.coaches if task.caps.get(c.id) != 0]
     return Space(
         padded([[index[e] for e in p.commodities] for p in task.patterns]),
@@ -143,7 +147,7 @@ def block_rows(task: BoundInput, first: int) -> tuple[dict[str, int], list[float
     """The rows both models share, numbered from `first`: each county's and drop-off site's
     visit row, and the right-hand sides of those rows and, last, of the total of buses."""
     biggest = max(c.passenger_seats for c in task.coaches)
-    counties, drops = site_visits(task.seats, biggest, task.max_pickups, task.max_drops)
+    counties, drops = site_visits(task.seats, biggest, task.max_pickups, task.max_drops, task.least)
     sites = sorted(counties) + sorted(drops)
     need = [float(counties[s]) for s in sorted(counties)] + [float(drops[s]) for s in sorted(drops)]
     need.append(float(max(task.fewest, -(-sum(task.seats.values()) // biggest))))

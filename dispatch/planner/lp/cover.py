@@ -36,6 +36,7 @@ class CoverInput:
     reward: Mapping[Commodity, float] = field(default_factory=dict)
     max_pickups: int | None = None  # the stop limits, for the visit rows
     max_drops: int | None = None
+    least: Mapping[Commodity | str, int] = field(default_factory=dict)  # blocks.fewest_dates
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def _visit_rows(model: LinearModel, task: CoverInput, x: dict[tuple[int, str], i
         return
     biggest = max(c.passenger_seats for c in task.coaches)
     need = {e: q for e, q in task.mandatory.items() if q > 0}
-    counties, drops = site_visits(need, biggest, task.max_pickups, task.max_drops)
+    counties, drops = site_visits(need, biggest, task.max_pickups, task.max_drops, task.least)
     at_commodity: dict[Commodity, list[tuple[int, float]]] = {}
     at_county: dict[str, list[tuple[int, float]]] = {}
     at_drop: dict[str, list[tuple[int, float]]] = {}
@@ -135,7 +136,7 @@ def _visit_rows(model: LinearModel, task: CoverInput, x: dict[tuple[int, str], i
             for key in keys:
                 terms.setdefault(key, []).append((j, 1.0))
     for e, q in need.items():
-        model.row(at_commodity.get(e, []), lower=float(-(-q // biggest)))
+        model.row(at_commodity.get(e, []), lower=float(max(-(-q // biggest), task.least.get(e, 0))))
     for fewest, terms in ((counties, at_county), (drops, at_drop)):
         for site, n in fewest.items():
             model.row(terms.get(site, []), lower=float(n))

@@ -54,13 +54,43 @@ def demand(world: World, groups: Iterable[str]) -> Counter[Commodity]:
     return seats
 
 
+def fewest_dates(world: World, groups: Iterable[str]) -> dict[Commodity | str, int]:
+    """For each commodity, county and drop-off site of `groups` that must travel on more than one
+    date: the fewest dates that meet every one of its groups' windows. A plan runs a bus carrying
+    the commodity (stopping at the site) on each date one of those groups leaves, and those dates
+    meet every window, so it runs at least that many such buses (a lower row of the pooled
+    model's visit rows on a block of several dates). Windows are intervals, so taking the
+    closing date of the window that closes first, and again among the windows it misses, is
+    optimal."""
+    windows: dict[Commodity | str, list[tuple[date, date]]] = {}
+    for g in groups:
+        grp = world.groups[g]
+        for key in ((grp.pickup, grp.dropoff), grp.pickup, grp.dropoff):
+            windows.setdefault(key, []).append((grp.latest, grp.earliest))
+    out: dict[Commodity | str, int] = {}
+    for key, spans in windows.items():
+        met: date | None = None
+        count = 0
+        for latest, earliest in sorted(spans):
+            if met is None or earliest > met:
+                met, count = latest, count + 1
+        if count > 1:
+            out[key] = count
+    return out
+
+
 def site_visits(
-    seats: Mapping[Commodity, int], biggest: int, max_pickups: int, max_drops: int
+    seats: Mapping[Commodity, int],
+    biggest: int,
+    max_pickups: int,
+    max_drops: int,
+    least: Mapping[Commodity | str, int] | None = None,
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Fewest buses that stop at each county and at each drop-off site in any plan carrying
     `seats`: a site's seats over the largest coach's, and the sites it is paired with over the
     stops a bus may make at the other end, whichever is more, rounded up (the visit rows of
-    lp/colgen.py and lp/cover.py)."""
+    lp/colgen.py and lp/cover.py); never fewer than `least` says (`fewest_dates`)."""
+    least = least or {}
     county_seats: Counter[str] = Counter()
     drop_seats: Counter[str] = Counter()
     county_pairs: Counter[str] = Counter()
@@ -71,9 +101,11 @@ def site_visits(
         county_pairs[county] += 1
         drop_pairs[drop] += 1
     counties = {
-        c: max(-(-n // biggest), -(-county_pairs[c] // max_drops)) for c, n in county_seats.items()
+        c: max(-(-n // biggest), -(-county_pairs[c] // max_drops), least.get(c, 0))
+        for c, n in county_seats.items()
     }
     drops = {
-        d: max(-(-n // biggest), -(-drop_pairs[d] // max_pickups)) for d, n in drop_seats.items()
+        d: max(-(-n // biggest), -(-drop_pairs[d] // max_pickups), least.get(d, 0))
+        for d, n in drop_seats.items()
     }
     return counties, drops
