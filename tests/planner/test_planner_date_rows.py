@@ -19,9 +19,16 @@ from dispatch.planner.bound.lower import column_pattern_bound, pattern_input
 from dispatch.planner.lp.columns import block_rows, space_of
 from dispatch.planner.world.blocks import blocks, demand, fewest_dates
 from dispatch.planner.world.buses import World
-from tests.support.planner import brute_force_optimum, group, load, problems, with_stop_rules
+from tests.support.planner import (
+    DAYS,
+    brute_force_optimum,
+    first_and_third,
+    group,
+    load,
+    problems,
+    with_stop_rules,
+)
 
-DAYS = ("2026-03-01", "2026-03-02", "2026-03-03")
 START = date(2026, 3, 1)
 
 
@@ -60,13 +67,7 @@ def test_a_commodity_whose_groups_never_share_a_date_needs_a_bus_a_date(monkeypa
     # Ten on the 1st, ten on the 3rd, one who may go any day: one block of three dates. Pooled,
     # one 31-seat bus would carry all 21; the windows need two dates, hence two buses.
     monkeypatch.setattr(tuning, "DATED_PATTERN_LIMIT", 0)  # the pooled model alone
-    problem = load(
-        [
-            group("first", 10, earliest=DAYS[0]),
-            group("third", 10, earliest=DAYS[2]),
-            group("any", 1, earliest=DAYS[0], latest=DAYS[2]),
-        ]
-    )
+    problem = first_and_third()
     world = World(problem)
     ((days, groups),) = blocks(world, problem.groups)
     assert fewest_dates(world, groups)[("hongtong", "js-kunshan")] == 2

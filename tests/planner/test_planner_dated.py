@@ -24,7 +24,14 @@ from dispatch.planner.rebuild.dives import rebuild_by_dives, split_dates
 from dispatch.planner.solver import _greedy, _plan
 from dispatch.planner.world.blocks import blocks, demand
 from dispatch.planner.world.buses import World, copy_buses
-from tests.support.planner import brute_force_optimum, group, load, problems, with_stop_rules
+from tests.support.planner import (
+    brute_force_optimum,
+    first_and_third,
+    group,
+    load,
+    problems,
+    with_stop_rules,
+)
 
 DAYS = ("2026-03-01", "2026-03-02", "2026-03-03")
 
@@ -93,13 +100,7 @@ def test_dated_bound_stopped_early_is_still_a_bound(data: dict[str, Any]) -> Non
 def test_a_bus_may_not_carry_a_group_on_a_date_outside_its_window() -> None:
     # Ten on the 1st and ten on the 3rd, and one who may go any day, joining the three dates into
     # one block: pooled, one 31-seat bus carries all 21; dated, two buses run.
-    problem = load(
-        [
-            group("first", 10, earliest=DAYS[0]),
-            group("third", 10, earliest=DAYS[2]),
-            group("any", 1, earliest=DAYS[0], latest=DAYS[2]),
-        ]
-    )
+    problem = first_and_third()
     world = World(problem)
     ((days, groups),) = blocks(world, problem.groups)
     optimum = brute_force_optimum(problem)
