@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dispatch.planner import load_problem, tuning
+from dispatch.planner.bound.count import fewest_buses
 from dispatch.planner.bound.lower import column_pattern_bound, pattern_input
 from dispatch.planner.lp.columns import block_rows, space_of
 from dispatch.planner.world.blocks import blocks, demand, fewest_dates
@@ -73,6 +74,18 @@ def test_a_commodity_whose_groups_never_share_a_date_needs_a_bus_a_date(monkeypa
     assert fewest_dates(world, groups)[("hongtong", "js-kunshan")] == 2
     bound = column_pattern_bound(world, days, groups, 5.0, split=False).bound
     assert bound == pytest.approx(brute_force_optimum(problem), rel=1e-6)
+
+
+def test_the_fewest_bus_count_takes_the_dates_too() -> None:
+    problem = first_and_third()
+    world = World(problem)
+    ((days, groups),) = blocks(world, problem.groups)
+    task = pattern_input(world, days, demand(world, groups), len(groups))
+    count = [
+        fewest_buses(task.patterns, task.seats, 31, 3, 2, 5.0, least).buses
+        for least in ({}, fewest_dates(world, groups))
+    ]
+    assert count == [1, 2]  # pooled, one bus carries all 21; the windows need two dates
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

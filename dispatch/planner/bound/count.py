@@ -8,7 +8,9 @@ between its counties and its drop-off sites. So with x_p the plan's buses of pat
   are among them;
 - buses stopping at a county or a drop-off site ≥ the fewest `site_visits` gives it, as in the
   visit rows of lp/colgen.py;
-- all buses ≥ every seat over the largest coach's seats.
+- all buses ≥ every seat over the largest coach's seats;
+- on a block of several dates, buses holding a commodity or stopping at a site ≥ the fewest
+  dates that meet every window of its groups (`fewest_dates`, as in lp/colgen.py).
 
 "Largest" is of the coach types that may run in the block (`biggest`): a type with no coach
 available carries no one.
@@ -37,7 +39,7 @@ from dataclasses import dataclass, field
 
 from dispatch.planner.lp.patterns import Pattern
 from dispatch.planner.lp.solvers import LinearModel, solve_linear
-from dispatch.planner.world.blocks import Commodity, site_visits
+from dispatch.planner.world.blocks import Commodity, commodity_visits, site_visits
 
 TOLERANCE = 1e-6
 
@@ -58,8 +60,10 @@ def fewest_buses(
     max_pickups: int,
     max_drops: int,
     seconds: float,
+    least: Mapping[Commodity | str, int] | None = None,
 ) -> Fewest:
-    """The least number of buses of the module doc, within `seconds`."""
+    """The least number of buses of the module doc, within `seconds`; on a block of several
+    dates, with the visit rows raised to `least` (world/blocks.fewest_dates)."""
     if not patterns or not seats:
         return Fewest(0)
     of = {p.commodities: p for p in patterns}
@@ -76,9 +80,9 @@ def fewest_buses(
             at_county[county].append((j, 1.0))
         for drop in {d for _, d in comms}:
             at_drop[drop].append((j, 1.0))
-    for e, q in seats.items():
-        model.row(holds[e], lower=float(-(-q // biggest)))
-    counties, drops = site_visits(seats, biggest, max_pickups, max_drops)
+    for e, n in commodity_visits(seats, biggest, least).items():
+        model.row(holds[e], lower=float(n))
+    counties, drops = site_visits(seats, biggest, max_pickups, max_drops, least)
     for fewest, terms in ((counties, at_county), (drops, at_drop)):
         for site, n in fewest.items():
             model.row(terms[site], lower=float(n))

@@ -241,6 +241,7 @@ def with_fewest(task: BoundInput, seconds: float) -> tuple[BoundInput, list[tupl
         task.max_pickups,
         task.max_drops,
         seconds,
+        task.least,
     )
     cover = [(p, biggest.id) for p in found.cover]
     return replace(task, fewest=max(task.fewest, found.buses)), cover

@@ -19,7 +19,7 @@ from dispatch.planner.cost import bus_cost, bus_costs
 from dispatch.planner.lp.patterns import Pattern
 from dispatch.planner.lp.solvers import GrowingLp
 from dispatch.planner.model import CoachType
-from dispatch.planner.world.blocks import Commodity, site_visits
+from dispatch.planner.world.blocks import Commodity, commodity_visits, site_visits
 
 # A bus of some plan: its pickups, drop-offs, coach type, seats per commodity and date.
 Seed = tuple[frozenset[str], frozenset[str], str, Mapping[Commodity, int], date]
@@ -124,8 +124,8 @@ def space_of(task: BoundInput) -> Space:
     q = np.array([task.seats[e] for e in comms], dtype=float)
     n = len(comms)
     site_row, shared = block_rows(task, 2 * n)
-    visits = np.maximum(np.ceil(q / biggest), [task.least.get(e, 0) for e in comms])
-    need = np.concatenate([q, visits, shared])
+    visits = commodity_visits(task.seats, biggest, task.least)
+    need = np.concatenate([q, [float(visits[e]) for e in comms], shared])
     kinds = [c for c in task.coaches if task.caps.get(c.id) != 0]
     return Space(
         padded([[index[e] for e in p.commodities] for p in task.patterns]),

@@ -21,7 +21,7 @@ from dispatch.planner.cost import bus_cost
 from dispatch.planner.lp.patterns import Pattern
 from dispatch.planner.lp.solvers import LinearModel, LinearResult, solve_linear
 from dispatch.planner.model import CoachType
-from dispatch.planner.world.blocks import Commodity, site_visits
+from dispatch.planner.world.blocks import Commodity, commodity_visits, site_visits
 
 
 @dataclass(frozen=True)
@@ -135,8 +135,8 @@ def _visit_rows(model: LinearModel, task: CoverInput, x: dict[tuple[int, str], i
         ):
             for key in keys:
                 terms.setdefault(key, []).append((j, 1.0))
-    for e, q in need.items():
-        model.row(at_commodity.get(e, []), lower=float(max(-(-q // biggest), task.least.get(e, 0))))
+    for e, n in commodity_visits(need, biggest, task.least).items():
+        model.row(at_commodity.get(e, []), lower=float(n))
     for fewest, terms in ((counties, at_county), (drops, at_drop)):
         for site, n in fewest.items():
             model.row(terms.get(site, []), lower=float(n))

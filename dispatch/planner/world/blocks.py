@@ -79,6 +79,15 @@ def fewest_dates(world: World, groups: Iterable[str]) -> dict[Commodity | str, i
     return out
 
 
+def commodity_visits(
+    seats: Mapping[Commodity, int], biggest: int, least: Mapping[Commodity | str, int] | None = None
+) -> dict[Commodity, int]:
+    """Fewest buses whose pattern holds each commodity in any plan carrying `seats`: its seats
+    over the largest coach's, rounded up; never fewer than `least` says (`fewest_dates`)."""
+    least = least or {}
+    return {e: max(-(-q // biggest), least.get(e, 0)) for e, q in seats.items()}
+
+
 def site_visits(
     seats: Mapping[Commodity, int],
     biggest: int,
