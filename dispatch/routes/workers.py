@@ -219,16 +219,18 @@ def reinstate(worker_id: int) -> Response:
     worker = service.get_visible(current_user, worker_id) or abort(404)
     if not CsrfForm().validate_on_submit():
         abort(400)
-    if worker.status != CANCELLED:  # a second click, or an older page
-        flash(_("%(name)s is not withdrawn.", name=worker.name), "info")
-        return redirect(url_for(".edit", worker_id=worker.id))
     try:
-        service.reinstate_worker(worker, current_user)
+        done = service.reinstate_worker(worker, current_user)
     except service.WorkerLocked as locked:
         flash(str(locked), "error")
     else:
-        db.session.commit()
-        flash(_("%(name)s is registered again and waits for a seat.", name=worker.name), "success")
+        if done:
+            db.session.commit()
+            flash(
+                _("%(name)s is registered again and waits for a seat.", name=worker.name), "success"
+            )
+        else:
+            flash(_("%(name)s is not withdrawn.", name=worker.name), "info")
     return redirect(url_for(".edit", worker_id=worker.id))
 
 

@@ -198,17 +198,19 @@ def withdraw_worker(
         db.session.flush()
 
 
-def reinstate_worker(worker: Worker, user: User | None) -> None:
+def reinstate_worker(worker: Worker, user: User | None) -> bool:
     """A withdrawn registration made active again (a worker who answered 2 by mistake, a
-    withdrawal the worker takes back): waiting for a seat, as when registered. The seat given
-    up is not held: the bus page's waiting list or the next plan seats the worker."""
+    withdrawal the worker takes back): waiting for a seat, as when registered. False, and
+    nothing changed, when the worker is not withdrawn (a second click, an older page). The seat
+    given up is not held: the bus page's waiting list or the next plan seats the worker."""
     if worker.anonymised_at is not None:
         raise WorkerLocked(_("An anonymised worker cannot be reinstated."))
     if worker.status != CANCELLED:
-        return
+        return False
     worker.status = REGISTERED
     audit.record(user, "worker.reinstate", "worker", worker.id, {"name": worker.name})
     db.session.flush()
+    return True
 
 
 @dataclass(frozen=True)
