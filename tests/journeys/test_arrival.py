@@ -5,7 +5,7 @@ page and the dashboard."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -19,7 +19,7 @@ from dispatch.identity import mask_id_number
 from dispatch.models import OutboundMessage, Trip, TripStop, Worker
 from dispatch.services import arrival, manifest
 from tests.support.apps import ADMIN_PASSWORD
-from tests.support.browser import LiveServer, log_in
+from tests.support.browser import log_in
 from tests.support.published import busiest_trip, check_in_time, driver_token
 
 pytestmark = pytest.mark.browser
@@ -28,18 +28,11 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 
 
 @pytest.fixture
-def server(published_app: Flask) -> Iterator[LiveServer]:
-    live = LiveServer(published_app)
-    yield live
-    live.stop()
-
-
-@pytest.fixture
-def pages(chromium, server, watched_pages) -> Callable:
+def pages(chromium, published_server, watched_pages) -> Callable:
     """``pages(**options)``: a zh-CN page on the live server; no console errors allowed."""
 
     def open_page(**options):
-        context = chromium.new_context(locale="zh-CN", base_url=server.url, **options)
+        context = chromium.new_context(locale="zh-CN", base_url=published_server.url, **options)
         return watched_pages(context.new_page(), context)
 
     return open_page

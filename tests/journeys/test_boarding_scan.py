@@ -5,7 +5,7 @@ once; wrong bus, cancelled seat and a second scan are flagged; offline scans wai
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from itertools import count
 
 import pytest
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from dispatch.extensions import db
 from dispatch.models import BoardingScan, Worker
 from dispatch.services.workers import withdraw_worker
-from tests.support.browser import CHROMIUM, LiveServer, record_form_posts
+from tests.support.browser import CHROMIUM, record_form_posts
 from tests.support.camera import camera_args, write_y4m
 from tests.support.gate import boarded_count, scan_bus
 from tests.support.published import check_in_time
@@ -35,14 +35,7 @@ OFFLINE_ERRORS = r"ERR_INTERNET_DISCONNECTED|Failed to fetch"
 
 
 @pytest.fixture
-def server(published_app: Flask) -> Iterator[LiveServer]:
-    live = LiveServer(published_app)
-    yield live
-    live.stop()
-
-
-@pytest.fixture
-def camera_phone(chromium, server, tmp_path, watched_pages) -> Callable:
+def camera_phone(chromium, published_server, tmp_path, watched_pages) -> Callable:
     """``camera_phone(text)``: a 390×844 page on a Chromium whose rear camera shows ``text``'s
     QR code; its console must stay free of errors (those a test allows aside)."""
     videos = count()
@@ -54,7 +47,7 @@ def camera_phone(chromium, server, tmp_path, watched_pages) -> Callable:
         )
         record_form_posts(browser)
         context = browser.new_context(
-            locale="zh-CN", base_url=server.url, permissions=["camera"], **PHONE
+            locale="zh-CN", base_url=published_server.url, permissions=["camera"], **PHONE
         )
         return watched_pages(context.new_page(), browser)
 

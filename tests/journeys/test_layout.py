@@ -5,27 +5,18 @@ page's stops never wrapped (a `td.wrap` lost to `table.grid td`'s nowrap)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from flask import Flask
 
 from dispatch.extensions import db
 from dispatch.models import Trip
 from tests.support.apps import ADMIN_PASSWORD
-from tests.support.browser import LiveServer, log_in
+from tests.support.browser import log_in
 from tests.support.published import busiest_trip
 
 pytestmark = pytest.mark.browser
 
 WIDE = {"width": 1280, "height": 900}
-
-
-@pytest.fixture
-def server(published_app: Flask) -> Iterator[LiveServer]:
-    live = LiveServer(published_app)
-    yield live
-    live.stop()
 
 
 def _pages(app: Flask) -> list[str]:
@@ -77,9 +68,11 @@ def _overflow(page) -> list[str]:
     return list(out)
 
 
-def test_desk_pages_fit_1280_px_in_both_languages(chromium, server, published_app, shot) -> None:
+def test_desk_pages_fit_1280_px_in_both_languages(
+    chromium, published_server, published_app, shot
+) -> None:
     paths = _pages(published_app)
-    context = chromium.new_context(locale="zh-CN", base_url=server.url, viewport=WIDE)
+    context = chromium.new_context(locale="zh-CN", base_url=published_server.url, viewport=WIDE)
     page = context.new_page()
     log_in(page, "admin", ADMIN_PASSWORD)
     seen: dict[str, list[str]] = {}

@@ -16,6 +16,7 @@ from dispatch import create_app
 from dispatch.extensions import db
 from dispatch.models import OutboundMessage, Plan, SeatAssignment, Trip
 from tests.support.apps import base_config
+from tests.support.browser import LiveServer
 
 WINDOW = ["--from", "2026-02-28", "--to", "2026-03-03"]
 BEFORE_DEPARTURE = datetime(2026, 2, 27, 6, 0, tzinfo=UTC)  # the demo plan runs 2026-02-28…03-03
@@ -64,6 +65,14 @@ def published_app(tmp_path: Path, published_template: tuple[Path, int]) -> Itera
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def published_server(published_app: Flask) -> Iterator[LiveServer]:
+    """The published plan's app served on a local port, for Chromium."""
+    live = LiveServer(published_app)
+    yield live
+    live.stop()
 
 
 def check_in_time(app: Flask, trip_id: int) -> datetime:
