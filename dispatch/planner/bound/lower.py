@@ -112,7 +112,7 @@ def pattern_bound(
         return -math.inf
     if enumerable(world, seats):
         patterns = enumerate_patterns(world, seats, r.max_pickup_stops, r.max_dropoff_stops)
-        least = fewest_dates(world, groups) if len(days) > 1 else {}
+        least = fewest_dates(world, groups)
         task = CoverInput(
             patterns,
             world.coaches,
@@ -128,7 +128,7 @@ def pattern_bound(
             return bound
         left = seconds - (time.monotonic() - start)
         most = most_buses(world, seats, len(groups), spent)
-        block = replace(pattern_input(world, days, seats, most, (), patterns), least=least)
+        block = pattern_input(world, days, seats, most, (), patterns, least)
         return max(bound, dated_pattern_bound(world, days, groups, block, left).bound)
     if (
         seconds < tuning.COLUMN_MIN_SECONDS
@@ -156,9 +156,8 @@ def column_pattern_bound(
     dives (a plan's skeleton as they are)."""
     start = time.monotonic()
     seats = demand(world, groups)
-    task = pattern_input(world, days, seats, most_buses(world, seats, len(groups), spent), seeds)
-    if len(days) > 1:
-        task = replace(task, least=fewest_dates(world, groups))
+    most = most_buses(world, seats, len(groups), spent)
+    task = pattern_input(world, days, seats, most, seeds, least=fewest_dates(world, groups))
     task, cover = with_fewest(task, seconds)
     dated = dated_pattern_bound(world, days, groups, task, seconds)
     if math.isfinite(dated.bound):
@@ -204,9 +203,10 @@ def pattern_input(
     most: int,
     seeds: tuple[Seed, ...] = (),
     patterns: list[Pattern] | None = None,
+    least: Mapping[Commodity | str, int] | None = None,
 ) -> BoundInput:
     """The pooled pattern model of one block (stop rules required), with at most `most` buses;
-    its patterns enumerated unless given."""
+    its patterns enumerated unless given; its visit rows raised to `least` (`fewest_dates`)."""
     r = world.rules
     assert r.max_pickup_stops is not None and r.max_dropoff_stops is not None
     if patterns is None:
@@ -221,6 +221,7 @@ def pattern_input(
         max(min_buses(world, seats), 1),
         most,
         seeds,
+        least or {},
     )
 
 

@@ -59,9 +59,9 @@ def fewest_dates(world: World, groups: Iterable[str]) -> dict[Commodity | str, i
     date: the fewest dates that meet every one of its groups' windows. A plan runs a bus carrying
     the commodity (stopping at the site) on each date one of those groups leaves, and those dates
     meet every window, so it runs at least that many such buses (a lower row of the pooled
-    model's visit rows on a block of several dates). Windows are intervals, so taking the
-    closing date of the window that closes first, and again among the windows it misses, is
-    optimal."""
+    model's visit rows on a block of several dates). Groups that all may go on one date, as those
+    of one date of a split block, give nothing. Windows are intervals, so taking the closing date
+    of the window that closes first, and again among the windows it misses, is optimal."""
     windows: dict[Commodity | str, list[tuple[date, date]]] = {}
     for g in groups:
         grp = world.groups[g]
