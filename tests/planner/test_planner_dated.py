@@ -25,6 +25,7 @@ from dispatch.planner.solver import _greedy, _plan
 from dispatch.planner.world.blocks import blocks, demand
 from dispatch.planner.world.buses import World, copy_buses
 from tests.support.planner import (
+    DAYS,
     brute_force_optimum,
     first_and_third,
     group,
@@ -32,8 +33,6 @@ from tests.support.planner import (
     problems,
     with_stop_rules,
 )
-
-DAYS = ("2026-03-01", "2026-03-02", "2026-03-03")
 
 
 def _dated(problem, seconds: float = 5.0) -> list[tuple[frozenset[str], float]]:

@@ -120,12 +120,11 @@ def load(groups: list[dict[str, Any]], **extra: Any) -> Problem:
 def first_and_third() -> Problem:
     """Ten on the 1st and ten on the 3rd (Hongtong to Kunshan), and one who may go any day,
     joining the three dates into one block: pooled, one 31-seat bus carries all 21; two must run."""
-    first, third = "2026-03-01", "2026-03-03"
     return load(
         [
-            group("first", 10, earliest=first),
-            group("third", 10, earliest=third),
-            group("any", 1, earliest=first, latest=third),
+            group("first", 10, earliest=DAYS[0]),
+            group("third", 10, earliest=DAYS[2]),
+            group("any", 1, earliest=DAYS[0], latest=DAYS[2]),
         ]
     )
 
