@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.identity import mask_id_number
-from dispatch.models import OutboundMessage, Trip, TripStop, Worker
+from dispatch.models import OutboundMessage, Site, Trip, TripStop, Worker
 from dispatch.services import arrival, manifest
 from tests.support.apps import ADMIN_PASSWORD
 from tests.support.browser import log_in
@@ -54,6 +54,10 @@ def _boarded_bus(app: Flask) -> dict:
                 "t",
             )
         stop = arrival.dropoffs(trip)[0]
+        # the stop carries the longest English name of any site, whichever the plan gave it: the
+        # boarding page's "At the gate" cell must fit 1280 px with it
+        longest = max(db.session.scalars(select(Site.name_en)), key=len)
+        stop.site.name_en = longest
         leaving = sorted(
             (s for s in trip.seats if arrival.stop_of(trip, s) is stop), key=lambda s: s.seat_no
         )
