@@ -80,6 +80,9 @@ SESSION_MAX_HOURS = 24  # and every session ends this long after its login
 RATELIMIT_STORAGE_URI = "database://"
 RATELIMIT_HEADERS_ENABLED = True
 
+# A plan with more buses than this lists one day at a time on its page, with the days to pick from.
+PLAN_PAGE_BUSES = 150
+
 # Emergency contact printed on manifests
 EMERGENCY_PHONE = "0357-12333"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from datetime import date
 
@@ -23,6 +23,7 @@ from dispatch.services import (
     choices,
     plan_advice,
     plan_compare,
+    plan_problem,
     plan_queries,
     plan_queue,
     planning,
@@ -145,21 +146,28 @@ def _refusal_errors(refusal: plan_queue.QueueRefusal) -> dict[str, str]:
 def show(plan_id: int) -> str:
     plan = db.session.get(Plan, plan_id) or abort(404)
     solving = plan.status in plan_queue.ACTIVE
-    trips = plan_queries.plan_trips(plan)
+    everyone = plan_queries.plan_buses(plan)
+    per_day = Counter(trip.date for trip in everyone)
+    most = int(current_app.config["PLAN_PAGE_BUSES"])
+    shown = plan_display.shown_days(per_day, request.args.get("day"), most)
+    trips = plan_queries.plan_trips(plan, None if len(shown) == len(per_day) else shown)
     occupied = plan_queries.seats_taken(plan)
     by_day = defaultdict(list)
     for trip in trips:
         by_day[trip.date].append(trip)
     may_manage = planning.may_manage(current_user, plan)
-    ready = plan.status == t.PLAN_DRAFT and trips and may_manage
+    ready = plan.status == t.PLAN_DRAFT and everyone and may_manage
     sms = publishing.publish_preview(plan, current_app.config) if ready else None
     return render_template(
         "plans/show.html",
         plan=plan,
         by_day=sorted(by_day.items()),
+        # one day at a time past PLAN_PAGE_BUSES: every day with its buses, to pick from
+        day_pages=sorted(per_day.items()) if len(shown) < len(per_day) else [],
         day_maps=route_map.day_maps(trips, select_locale(), current_app.config["TIMEZONE"]),
         form=CsrfForm(),
-        buses=len(trips),
+        buses=len(everyone),
+        rules=plan_problem.RULES,  # every plan is made under them (its stored problem says so)
         unserved=plan_display.unserved_rows(plan, current_user.county_ids()),
         seated=sum(occupied.values()),
         occupied=occupied,
@@ -173,7 +181,7 @@ def show(plan_id: int) -> str:
         # A season's stored problem is megabytes of JSON: not read while the plan is in the works.
         shortages=[] if solving else plan_display.shortages(plan),
         no_fleet=not solving and plan_queries.planned_without_fleet(plan),
-        near_empty=plan_advice.near_empty(trips, occupied),
+        near_empty=plan_advice.near_empty(everyone, occupied),
         compare_with=plan_compare.counterparts(plan),
     )
 

@@ -51,8 +51,9 @@ def bus_counts(plans: Collection[Plan]) -> dict[int, int]:
     return dict(db.session.execute(query).all())
 
 
-def plan_trips(plan: Plan) -> list[Trip]:
-    """A plan's buses by day and number, with their stops, coach type and coach loaded."""
+def plan_trips(plan: Plan, days: Collection[date] | None = None) -> list[Trip]:
+    """A plan's buses by day and number (of `days` only, when given), with their stops, coach
+    type and coach loaded."""
     query = (
         select(Trip)
         .where(Trip.plan_id == plan.id)
@@ -62,6 +63,20 @@ def plan_trips(plan: Plan) -> list[Trip]:
             joinedload(Trip.coach_type),
             joinedload(Trip.coach),
         )
+    )
+    if days is not None:
+        query = query.where(Trip.date.in_(days))
+    return list(db.session.scalars(query))
+
+
+def plan_buses(plan: Plan) -> list[Trip]:
+    """A plan's buses by day and number with their coach type only: what the counts and the
+    near-empty list of a season's plan page need, without the stops of 2,000 buses."""
+    query = (
+        select(Trip)
+        .where(Trip.plan_id == plan.id)
+        .order_by(Trip.date, Trip.number, Trip.id)
+        .options(joinedload(Trip.coach_type))
     )
     return list(db.session.scalars(query))
 
@@ -137,8 +152,11 @@ def other_buses_workers(trip: Trip, user: User) -> list[SeatAssignment]:
 
 
 def planned_without_fleet(plan: Plan) -> bool:
-    """The plan was made before the bureau entered any coach (its stored problem says so). The
-    database reads the one key: a season's stored problem is megabytes of JSON."""
+    """The plan was made before the bureau entered any coach. Its scope says so
+    (`planning.with_problem_facts`); a plan made before it did is asked of its stored problem,
+    the database reading the one key: a season's problem is megabytes of JSON."""
+    if "fleet_entered" in (plan.scope or {}):
+        return plan.scope["fleet_entered"] is False
     flag = db.session.scalar(
         select(Plan.problem["fleet_entered"].as_boolean()).where(Plan.id == plan.id)
     )

@@ -180,8 +180,9 @@ def prepare(claim: Claim) -> dict | None:
     base_id = (plan.scope or {}).get("base_plan")
     base = db.session.get(Plan, base_id) if base_id else None
     problem = planning.build_problem(scope_of(plan), base)
+    scope = planning.with_problem_facts(plan.scope, problem)
     db.session.rollback()  # end the reads before the guarded write
-    if not _guarded_update(claim, problem=problem, progress_message="started"):
+    if not _guarded_update(claim, problem=problem, scope=scope, progress_message="started"):
         return None
     return problem
 

@@ -46,6 +46,7 @@ __all__ = [
     "solve_plan",
     "start_plan",
     "store_result",
+    "with_problem_facts",
 ]
 
 MAX_TIME_LIMIT_S = 600  # the longest solve a plan request may ask for, in seconds
@@ -55,9 +56,16 @@ def start_plan(
     scope: Scope, user: User | None, base: Plan | None = None, time_limit_s: float | None = None
 ) -> Plan:
     """A plan row in state running, with its problem stored (scripts and tests solve it here)."""
-    return add_plan(
-        scope, user, base, time_limit_s, status=t.PLAN_RUNNING, problem=build_problem(scope, base)
-    )
+    problem = build_problem(scope, base)
+    plan = add_plan(scope, user, base, time_limit_s, status=t.PLAN_RUNNING, problem=problem)
+    plan.scope = with_problem_facts(plan.scope, problem)
+    return plan
+
+
+def with_problem_facts(scope: dict | None, problem: dict) -> dict:
+    """The plan's scope with what its page tells of the stored problem, which a season makes
+    megabytes of JSON (120 ms a key on PostgreSQL): whether any coach had been entered."""
+    return {**(scope or {}), "fleet_entered": bool(problem.get("fleet_entered", True))}
 
 
 def add_plan(

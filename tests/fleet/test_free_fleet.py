@@ -141,6 +141,7 @@ def test_with_no_coach_entered_the_plan_is_unlimited_and_says_so(fleet_app):
     plan = _planned(NEXT)
     assert all("available" not in c for c in plan.problem["coach_types"])
     assert plan.problem["fleet_entered"] is False
+    assert plan.scope["fleet_entered"] is False  # kept beside the problem for the plan page
     assert sum(len(t.seats) for t in plan.trips) == 60 and not plan.unassigned
     assert plan_display.shortages(plan) == []
     client = fleet_app.test_client()
@@ -181,9 +182,12 @@ def test_deactivated_sites_and_employers_are_refused_for_new_workers_but_kept_fo
     assert kept.destination("js-kunshan") is not None and employer.id in kept.employers_by_id
 
 
-def test_the_no_fleet_flag_is_read_from_the_stored_problem_by_the_database(tmp_path, db_url):
-    """The plan page asks the database for one key of the stored problem rather than decoding
-    megabytes of JSON (SQLite and PostgreSQL)."""
+def test_the_no_fleet_flag_is_read_from_the_scope_or_the_stored_problem_by_the_database(
+    tmp_path, db_url
+):
+    """The plan page reads the flag from the plan's scope; of an older plan, it asks the
+    database for one key of the stored problem rather than decoding megabytes of JSON (SQLite
+    and PostgreSQL)."""
     from dispatch.services import plan_queries
 
     app = make_app(tmp_path, db_url)
@@ -197,9 +201,23 @@ def test_the_no_fleet_flag_is_read_from_the_stored_problem_by_the_database(tmp_p
             name: Plan(status="draft", date_from=DAY, date_to=DAY, scope={}, problem=problem)
             for name, problem in problems.items()
         }
+        # a plan whose scope keeps the flag (planning.with_problem_facts) is answered from it
+        plans["kept"] = Plan(
+            status="draft",
+            date_from=DAY,
+            date_to=DAY,
+            scope={"fleet_entered": False},
+            problem={"fleet_entered": True},
+        )
         db.session.add_all(plans.values())
         db.session.commit()
         found = {name: plan_queries.planned_without_fleet(p) for name, p in plans.items()}
         db.session.remove()
         db.engine.dispose()
-    assert found == {"no fleet": True, "fleet": False, "older plan": False, "none": False}
+    assert found == {
+        "no fleet": True,
+        "fleet": False,
+        "older plan": False,
+        "none": False,
+        "kept": True,
+    }

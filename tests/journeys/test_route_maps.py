@@ -67,3 +67,49 @@ def test_plan_and_bus_pages_draw_their_routes_with_the_stops_named(journey, shot
     page.emulate_media(media="print")
     expect(bus).to_be_visible()
     shot(page, "bus-map print")
+
+
+def test_a_plan_of_many_buses_shows_one_day_at_a_time(journey, shot, demo_app):
+    """Past PLAN_PAGE_BUSES (a season's 2,000 buses took 3 s and 3 MB as one page) the plan page
+    lists one day: the days to pick from with their buses, the first day's table and map; a click
+    on another day shows that day's instead; the totals stay the plan's."""
+    page = journey
+    plan_id, names, _ = _planned_demo(demo_app)
+    with demo_app.app_context():
+        trips = plan_queries.plan_buses(db.session.get(Plan, plan_id))
+        per_day = {day: sum(t.date == day for t in trips) for day in names}
+    first, second = sorted(per_day)
+    demo_app.config["PLAN_PAGE_BUSES"] = len(trips) - 1
+    log_in(page, "city", COORD_PASSWORD)
+    page.goto(f"/plans/{plan_id}")
+    days = page.locator("#day-pages")
+    expect(days).to_contain_text(f"共 {len(trips)} 辆车、{len(per_day)} 天")
+    for day, n in per_day.items():
+        expect(days.locator("li").filter(has_text=day.isoformat())).to_contain_text(f"车辆：{n}")
+    expect(days.get_by_role("link", name=first.isoformat())).to_have_attribute(
+        "aria-current", "page"
+    )
+    expect(page.locator("#plan-buses")).to_have_text(str(len(trips)))
+    expect(page.locator("table.trips tbody tr")).to_have_count(per_day[first])
+    expect(page.locator(f"#day-map-{first.isoformat()}")).to_be_visible()
+    expect(page.locator(f"#day-map-{second.isoformat()}")).to_have_count(0)
+    shot(page, "first day")
+
+    days.get_by_role("link", name=second.isoformat()).click()
+    expect(page).to_have_url(f"{page.url.split('?')[0]}?day={second.isoformat()}")
+    expect(page.locator("table.trips tbody tr")).to_have_count(per_day[second])
+    shown = _texts(page, f"#day-map-{second.isoformat()}")
+    assert all(name in shown for name in names[second]), (names[second], shown)
+    expect(page.locator(f"#day-map-{first.isoformat()}")).to_have_count(0)
+    expect(
+        page.locator("#day-pages").get_by_role("link", name=second.isoformat())
+    ).to_have_attribute("aria-current", "page")
+    expect(page.locator("#plan-buses")).to_have_text(str(len(trips)))
+    shot(page, "second day")
+
+    page.goto(f"/plans/{plan_id}?day=2026-13-45")  # a mangled address: the first day
+    expect(page.locator("table.trips tbody tr")).to_have_count(per_day[first])
+    demo_app.config["PLAN_PAGE_BUSES"] = len(trips)  # at the limit: every day on one page
+    page.goto(f"/plans/{plan_id}")
+    expect(page.locator("#day-pages")).to_have_count(0)
+    expect(page.locator("table.trips tbody tr")).to_have_count(len(trips))

@@ -58,6 +58,10 @@ def test_a_queued_plan_is_claimed_once_and_finishes_as_a_draft(demo_app):
             f"pid {__import__('os').getpid()}"
         )
         assert plan.heartbeat_at is not None and plan.finished_at >= plan.started_at
+        with demo_app.app_context():  # what the plan page tells of the problem, kept beside it
+            stored = db.session.get(Plan, plan_id)
+            assert stored.scope["fleet_entered"] is stored.problem["fleet_entered"] is True
+            assert stored.scope["counties"] == [] and stored.scope["base_plan"] is None
     with demo_app.app_context():
         assert plan_queue.queue_positions() == {}
         assert db.session.scalar(select(func.count(Trip.id)).where(Trip.plan_id == first)) > 0
