@@ -150,20 +150,22 @@ def show(plan_id: int) -> str:
     per_day = Counter(trip.date for trip in everyone)
     most = int(current_app.config["PLAN_PAGE_BUSES"])
     shown = plan_display.shown_days(per_day, request.args.get("day"), most)
-    trips = plan_queries.plan_trips(plan, None if len(shown) == len(per_day) else shown)
+    day_pages = sorted(per_day.items()) if len(shown) < len(per_day) else []
+    trips = plan_queries.plan_trips(plan, shown if day_pages else None)
     occupied = plan_queries.seats_taken(plan)
     by_day = defaultdict(list)
     for trip in trips:
         by_day[trip.date].append(trip)
     may_manage = planning.may_manage(current_user, plan)
     ready = plan.status == t.PLAN_DRAFT and everyone and may_manage
-    sms = publishing.publish_preview(plan, current_app.config) if ready else None
+    # the SMS estimate writes out every notice: for a season's 99,344 seats that is seconds, left
+    # to the confirmation page (which says it) past one day at a time
+    sms = publishing.publish_preview(plan, current_app.config) if ready and not day_pages else None
     return render_template(
         "plans/show.html",
         plan=plan,
         by_day=sorted(by_day.items()),
-        # one day at a time past PLAN_PAGE_BUSES: every day with its buses, to pick from
-        day_pages=sorted(per_day.items()) if len(shown) < len(per_day) else [],
+        day_pages=day_pages,  # one day at a time past PLAN_PAGE_BUSES: the days to pick from
         day_maps=route_map.day_maps(trips, select_locale(), current_app.config["TIMEZONE"]),
         form=CsrfForm(),
         buses=len(everyone),

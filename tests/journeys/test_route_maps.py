@@ -90,6 +90,7 @@ def test_a_plan_of_many_buses_shows_one_day_at_a_time(journey, shot, demo_app):
         "aria-current", "page"
     )
     expect(page.locator("#plan-buses")).to_have_text(str(len(trips)))
+    expect(page.locator("#sms-estimate")).to_have_count(0)  # counted on the confirmation page
     expect(page.locator("table.trips tbody tr")).to_have_count(per_day[first])
     expect(page.locator(f"#day-map-{first.isoformat()}")).to_be_visible()
     expect(page.locator(f"#day-map-{second.isoformat()}")).to_have_count(0)
@@ -113,3 +114,4 @@ def test_a_plan_of_many_buses_shows_one_day_at_a_time(journey, shot, demo_app):
     page.goto(f"/plans/{plan_id}")
     expect(page.locator("#day-pages")).to_have_count(0)
     expect(page.locator("table.trips tbody tr")).to_have_count(len(trips))
+    expect(page.locator("#sms-estimate")).to_be_visible()

@@ -287,6 +287,49 @@ def test_a_county_coordinator_publishes_a_plan_of_their_own_county(client, demo_
         assert db.session.get(Plan, plan_id).status == "published"
 
 
+def test_every_seat_that_can_no_longer_stand_is_dropped_with_its_reason(tmp_path, db_url):
+    """After planning, one worker is no longer open (boarded elsewhere by hand), one's window
+    moved off the bus's day, one's destination and one's pickup point are no longer stops of
+    their bus: the preview drops exactly these four, each with its reason and detail (SQLite
+    and PostgreSQL)."""
+    from dispatch.models import Site
+    from tests.support.apps import make_app, seed_demo
+
+    app = make_app(tmp_path, db_url)
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+        plan = _planned(planning.Scope(DAY1, DAY2))
+        seats = sorted((s for t in plan.trips for s in t.seats), key=lambda s: s.worker_id)
+        closed, moved, elsewhere, far = (s.worker for s in seats[:4])
+        closed.status = "boarded"
+        moved.earliest_date = moved.latest_date = seats[1].trip.date + timedelta(days=5)
+
+        def not_on(seat, kind: str) -> str:
+            stops = {s.site_id for s in seat.trip.stops if s.kind == kind}
+            return next(
+                site.id
+                for site in db.session.scalars(select(Site).where(Site.kind == kind))
+                if site.id not in stops
+            )
+
+        elsewhere.destination_site_id = not_on(seats[2], "dropoff")
+        far.pickup_site_id = not_on(seats[3], "pickup")
+        db.session.commit()
+        drops = publishing.publish_preview(plan, app.config, BEFORE).drops
+        found = {d.worker_id: (d.reason, d.detail, d.trip_code) for d in drops}
+        window = f"{moved.earliest_date.isoformat()} – {moved.latest_date.isoformat()}"
+        assert found == {
+            closed.id: (publishing.NOT_OPEN, "boarded", seats[0].trip.code),
+            moved.id: (publishing.WINDOW, window, seats[1].trip.code),
+            elsewhere.id: (publishing.DESTINATION, "", seats[2].trip.code),
+            far.id: (publishing.PICKUP, "", seats[3].trip.code),
+        }
+        assert {d.name for d in drops} == {closed.name, moved.name, elsewhere.name, far.name}
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_publishing_two_overlapping_drafts_seats_each_worker_once(tmp_path, db_url):
     """Drafts for 03-01 and 03-02 both seat the workers free on either day; a worker withdrawn
     after planning is in the second. Publishing both seats each worker once, drops the rest
