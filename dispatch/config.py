@@ -82,6 +82,8 @@ RATELIMIT_HEADERS_ENABLED = True
 
 # A plan with more buses than this lists one day at a time on its page, with the days to pick from.
 PLAN_PAGE_BUSES = 150
+# The comparison of a draft with the published plan names at most this many workers in each list.
+COMPARE_ROWS = 200
 
 # Emergency contact printed on manifests
 EMERGENCY_PHONE = "0357-12333"

@@ -31,6 +31,8 @@ def compare(plan_id: int) -> str:
         # Only a draft is compared (the page says so of any other plan): nothing to work out.
         cmp=plan_compare.compare(plan, current_user) if plan.status == t.PLAN_DRAFT else None,
         drop_reason=plan_display.drop_reason,
+        # a season's draft seats 99,344 workers anew: 13.6 MB and 27 s of rows on one page
+        most=int(current_app.config["COMPARE_ROWS"]),
     )
 
 

@@ -89,6 +89,17 @@ def test_a_coordinator_reads_the_gap_applies_a_saving_and_compares(journey, demo
         ).to_contain_text("T1")
     expect(page.locator("#cost-difference")).to_contain_text("+0")  # the late ones ride free
     shot(page, "comparison")
+    # a season's draft seats tens of thousands anew: each list names COMPARE_ROWS, counts the rest
+    demo_app.config["COMPARE_ROWS"] = 1
+    page.reload()
+    added = page.locator("#added-workers")
+    expect(added.locator("tbody tr")).to_have_count(1)
+    expect(page.locator("#added-workers-more")).to_have_text(
+        f"……另有 {len(late) - 1} 人未在此列出：各车次页面列有其乘客。"
+    )
+    expect(page.locator("#changed-workers tbody tr")).to_have_count(1)
+    expect(page.locator("#changed-workers-more")).to_have_count(0)  # one, named
+    demo_app.config["COMPARE_ROWS"] = 200
 
     page.goto(f"/plans/{published_id}")
     expect(page.locator("#compare-drafts")).to_contain_text(f"调度方案 {draft_id}")
