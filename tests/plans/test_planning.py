@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, date, datetime, timedelta
-from datetime import time as dt_time
 
 import time_machine
 from sqlalchemy import func, select
@@ -15,6 +14,7 @@ from dispatch.extensions import db
 from dispatch.models import Coach, Plan, SeatAssignment, Trip, Worker, utcnow
 from dispatch.services import plan_queue, planning, publishing
 from tests.support.apps import login
+from tests.support.drafts import planned_draft
 from tests.support.plans import plan_from_rows
 
 WINDOW = ["--from", "2026-02-28", "--to", "2026-03-03"]
@@ -130,14 +130,6 @@ DAY1, DAY2 = date(2026, 3, 1), date(2026, 3, 2)
 BEFORE = datetime(2026, 2, 20, 2, 0, tzinfo=UTC)  # days before every demo trip
 
 
-def _planned(scope: planning.Scope, base: Plan | None = None) -> Plan:
-    """A plan run to a draft in this process (no background thread)."""
-    plan = planning.start_plan(scope, None, base, time_limit_s=1)
-    planning.store_result(plan, planning.solve_plan(plan, 1), dt_time(8, 0), "Asia/Shanghai")
-    db.session.commit()
-    return plan
-
-
 def test_the_plan_form_refuses_bad_input_on_its_fields_and_stores_nothing(client, demo_app):
     login(client)
     cases = [
@@ -200,10 +192,10 @@ def test_a_plan_left_running_by_a_vanished_process_is_queued_again_and_can_be_ca
 
 def test_bus_codes_are_unique_in_the_season_and_buses_sort_by_number(demo_app):
     with demo_app.app_context():
-        west = _planned(
+        west = planned_draft(
             planning.Scope(date(2026, 2, 28), date(2026, 3, 4), ("fenxi", "houma", "quwo"))
         )
-        east = _planned(
+        east = planned_draft(
             planning.Scope(date(2026, 2, 28), date(2026, 3, 4), ("daning", "xiangning", "jixian"))
         )
         codes_w, codes_e = {t.code for t in west.trips}, {t.code for t in east.trips}
@@ -217,7 +209,7 @@ def test_bus_codes_are_unique_in_the_season_and_buses_sort_by_number(demo_app):
             assert keys == sorted(keys)
         publishing.publish(west, None, BEFORE, demo_app.config)
         db.session.commit()
-        again = _planned(
+        again = planned_draft(
             planning.Scope(date(2026, 2, 28), date(2026, 3, 4), ("daning", "xiangning", "jixian")),
             east,
         )
@@ -256,7 +248,7 @@ def test_a_county_coordinator_reads_a_city_plan_without_other_names_and_cannot_c
 ):
     with demo_app.app_context():
         _starve_the_fleet()
-        plan = _planned(planning.Scope(DAY1, DAY2))
+        plan = planned_draft(planning.Scope(DAY1, DAY2))
         plan_id = plan.id
         unserved = [int(m[1:]) for u in plan.unassigned for m in u["workers"]]
         workers = db.session.scalars(select(Worker).where(Worker.id.in_(unserved))).all()
@@ -278,56 +270,13 @@ def test_a_county_coordinator_reads_a_city_plan_without_other_names_and_cannot_c
 
 def test_a_county_coordinator_publishes_a_plan_of_their_own_county(client, demo_app):
     with demo_app.app_context():
-        plan_id = _planned(planning.Scope(DAY1, DAY2, ("hongtong",))).id
+        plan_id = planned_draft(planning.Scope(DAY1, DAY2, ("hongtong",))).id
     with time_machine.travel(BEFORE, tick=True):
         login(client, "hong", "coord-pass-123")
         assert "短信" in client.get(f"/plans/{plan_id}/publish").get_data(as_text=True)
         assert client.post(f"/plans/{plan_id}/publish").status_code == 302
     with demo_app.app_context():
         assert db.session.get(Plan, plan_id).status == "published"
-
-
-def test_every_seat_that_can_no_longer_stand_is_dropped_with_its_reason(tmp_path, db_url):
-    """After planning, one worker is no longer open (boarded elsewhere by hand), one's window
-    moved off the bus's day, one's destination and one's pickup point are no longer stops of
-    their bus: the preview drops exactly these four, each with its reason and detail (SQLite
-    and PostgreSQL)."""
-    from dispatch.models import Site
-    from tests.support.apps import make_app, seed_demo
-
-    app = make_app(tmp_path, db_url)
-    with app.app_context():
-        seed_demo()
-        db.session.commit()
-        plan = _planned(planning.Scope(DAY1, DAY2))
-        seats = sorted((s for t in plan.trips for s in t.seats), key=lambda s: s.worker_id)
-        closed, moved, elsewhere, far = (s.worker for s in seats[:4])
-        closed.status = "boarded"
-        moved.earliest_date = moved.latest_date = seats[1].trip.date + timedelta(days=5)
-
-        def not_on(seat, kind: str) -> str:
-            stops = {s.site_id for s in seat.trip.stops if s.kind == kind}
-            return next(
-                site.id
-                for site in db.session.scalars(select(Site).where(Site.kind == kind))
-                if site.id not in stops
-            )
-
-        elsewhere.destination_site_id = not_on(seats[2], "dropoff")
-        far.pickup_site_id = not_on(seats[3], "pickup")
-        db.session.commit()
-        drops = publishing.publish_preview(plan, app.config, BEFORE).drops
-        found = {d.worker_id: (d.reason, d.detail, d.trip_code) for d in drops}
-        window = f"{moved.earliest_date.isoformat()} – {moved.latest_date.isoformat()}"
-        assert found == {
-            closed.id: (publishing.NOT_OPEN, "boarded", seats[0].trip.code),
-            moved.id: (publishing.WINDOW, window, seats[1].trip.code),
-            elsewhere.id: (publishing.DESTINATION, "", seats[2].trip.code),
-            far.id: (publishing.PICKUP, "", seats[3].trip.code),
-        }
-        assert {d.name for d in drops} == {closed.name, moved.name, elsewhere.name, far.name}
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_publishing_two_overlapping_drafts_seats_each_worker_once(tmp_path, db_url):
@@ -342,7 +291,10 @@ def test_publishing_two_overlapping_drafts_seats_each_worker_once(tmp_path, db_u
     with app.app_context():
         seed_demo()
         db.session.commit()
-        first, second = _planned(planning.Scope(DAY1, DAY1)), _planned(planning.Scope(DAY2, DAY2))
+        first, second = (
+            planned_draft(planning.Scope(DAY1, DAY1)),
+            planned_draft(planning.Scope(DAY2, DAY2)),
+        )
         in_first = {s.worker_id for t in first.trips for s in t.seats}
         in_second = {s.worker_id: s for t in second.trips for s in t.seats}
         twice = in_first & set(in_second)
@@ -392,7 +344,7 @@ def test_the_plan_pages_read_in_english_too(client, demo_app):
         plan.progress_message = "improving"
         db.session.commit()
         running_id = plan.id
-        draft_id = _planned(planning.Scope(DAY2, DAY2, ("hongtong",))).id
+        draft_id = planned_draft(planning.Scope(DAY2, DAY2, ("hongtong",))).id
     with time_machine.travel(BEFORE, tick=True):
         login(client)
         client.post("/language", data={"lang": "en"})
@@ -406,12 +358,14 @@ def test_the_plan_pages_read_in_english_too(client, demo_app):
 
 def test_a_draft_with_no_bus_says_why_and_is_not_offered_for_publishing(client, demo_app):
     with demo_app.app_context():
-        empty_id = _planned(planning.Scope(date(2026, 3, 20), date(2026, 3, 21))).id  # nobody then
+        empty_id = planned_draft(
+            planning.Scope(date(2026, 3, 20), date(2026, 3, 21))
+        ).id  # nobody then
         _starve_the_fleet()
         for coach in db.session.scalars(select(Coach)):
             coach.active = False
         db.session.commit()
-        stuck_id = _planned(planning.Scope(DAY1, DAY1, ("hongtong",))).id  # no coach at all
+        stuck_id = planned_draft(planning.Scope(DAY1, DAY1, ("hongtong",))).id  # no coach at all
     login(client)
     page = client.get(f"/plans/{empty_id}").get_data(as_text=True)
     assert (

@@ -141,3 +141,11 @@ def add_bus(draft: Plan, like: Trip, code: str, workers: list[Worker]) -> Trip:
         draft.gap = (draft.cost - draft.lower_bound_cost) / draft.cost
     db.session.flush()
     return trip
+
+
+def planned_draft(scope: planning.Scope, base: Plan | None = None) -> Plan:
+    """A plan run to a draft in this process (no background thread), committed."""
+    plan = planning.start_plan(scope, None, base, time_limit_s=1)
+    planning.store_result(plan, planning.solve_plan(plan, 1), time(8, 0), "Asia/Shanghai")
+    db.session.commit()
+    return plan
