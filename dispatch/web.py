@@ -82,9 +82,9 @@ def _connection_settings(dbapi_connection, _record) -> None:
     """SQLite: enforce foreign keys and let readers and a writer work side by side.
 
     PostgreSQL: no JIT compilation. Its planner over-estimates the dashboard's per-worker
-    sub-queries (cost 52 million for 6,000 rows) and then spends 400-750 ms compiling a query
-    that runs in 5 ms; every query here is short, so JIT never pays. Committed, so that the
-    pool's rollback on check-in does not undo it."""
+    sub-queries (cost 52 million for 6,000 rows) and JIT-compiles the query: 370-560 ms for a
+    county at 100,000 workers, 16-22 ms without, for 5 ms of work. Every query here is short,
+    so JIT never pays. Committed, so that the pool's rollback on check-in does not undo it."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
