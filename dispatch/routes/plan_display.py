@@ -13,7 +13,6 @@ from flask_babel import lazy_gettext as _l
 
 from dispatch.models import Plan
 from dispatch.services import choices, plan_queries, plan_queue, publishing
-from dispatch.services.worker_fields import parse_date
 
 # The planner reports its stages in English (it knows no Flask); the page says them in the
 # coordinator's language.
@@ -188,15 +187,15 @@ def merged_message(plan: Plan, merged) -> str:
     return text
 
 
-def shown_days(per_day: Mapping[date, int], asked: str | None, most: int) -> list[date]:
-    """The days whose buses the plan page lists: every day while the plan runs at most `most`
-    buses (PLAN_PAGE_BUSES); else one day, the asked one (?day=) when the plan has it, or the
-    first. A season's 2,000 buses and 33 maps on one page took 3 s to build and 3 MB to send."""
-    days = sorted(per_day)
+def shown_day(per_day: Mapping[date, int], asked: str | None, most: int) -> date | None:
+    """The one day whose buses the plan page lists once the plan runs more than `most` buses
+    (PLAN_PAGE_BUSES): the asked one (?day=) when the plan has it, else the first; None while
+    every day fits on the page. A season's 2,000 buses and 33 maps on one page took 3 s to
+    build and 3 MB to send."""
     if sum(per_day.values()) <= most:
-        return days
+        return None
     try:
-        wanted = parse_date(asked or "")
+        wanted = date.fromisoformat(asked or "")
     except ValueError:  # a mangled address: the first day, as with none
         wanted = None
-    return [wanted if wanted in per_day else days[0]] if days else []
+    return wanted if wanted in per_day else min(per_day)

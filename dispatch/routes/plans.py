@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Mapping
 from datetime import date
 
@@ -146,12 +146,11 @@ def _refusal_errors(refusal: plan_queue.QueueRefusal) -> dict[str, str]:
 def show(plan_id: int) -> str:
     plan = db.session.get(Plan, plan_id) or abort(404)
     solving = plan.status in plan_queue.ACTIVE
-    everyone = plan_queries.plan_buses(plan)
-    per_day = Counter(trip.date for trip in everyone)
+    per_day = plan_queries.buses_per_day(plan)
     most = int(current_app.config["PLAN_PAGE_BUSES"])
-    shown = plan_display.shown_days(per_day, request.args.get("day"), most)
-    day_pages = sorted(per_day.items()) if len(shown) < len(per_day) else []
-    trips = plan_queries.plan_trips(plan, shown if day_pages else None)
+    day = plan_display.shown_day(per_day, request.args.get("day"), most)  # None: every day
+    trips = plan_queries.plan_trips(plan, None if day is None else [day])
+    everyone = trips if day is None else plan_queries.plan_trips(plan, stops=False)
     occupied = plan_queries.seats_taken(plan)
     by_day = defaultdict(list)
     for trip in trips:
@@ -160,12 +159,14 @@ def show(plan_id: int) -> str:
     ready = plan.status == t.PLAN_DRAFT and everyone and may_manage
     # the SMS estimate writes out every notice: for a season's 99,344 seats that is seconds, left
     # to the confirmation page (which says it) past one day at a time
-    sms = publishing.publish_preview(plan, current_app.config) if ready and not day_pages else None
+    sms = publishing.publish_preview(plan, current_app.config) if ready and day is None else None
     return render_template(
         "plans/show.html",
         plan=plan,
         by_day=sorted(by_day.items()),
-        day_pages=day_pages,  # one day at a time past PLAN_PAGE_BUSES: the days to pick from
+        # one day at a time past PLAN_PAGE_BUSES: that day, and every day to pick from
+        shown_day=day,
+        day_pages=[] if day is None else sorted(per_day.items()),
         day_maps=route_map.day_maps(trips, select_locale(), current_app.config["TIMEZONE"]),
         form=CsrfForm(),
         buses=len(everyone),

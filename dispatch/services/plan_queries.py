@@ -51,34 +51,31 @@ def bus_counts(plans: Collection[Plan]) -> dict[int, int]:
     return dict(db.session.execute(query).all())
 
 
-def plan_trips(plan: Plan, days: Collection[date] | None = None) -> list[Trip]:
-    """A plan's buses by day and number (of `days` only, when given), with their stops, coach
-    type and coach loaded."""
-    query = (
-        select(Trip)
-        .where(Trip.plan_id == plan.id)
-        .order_by(Trip.date, Trip.number, Trip.id)
-        .options(
-            selectinload(Trip.stops).joinedload(TripStop.site),
-            joinedload(Trip.coach_type),
-            joinedload(Trip.coach),
-        )
-    )
-    if days is not None:
-        query = query.where(Trip.date.in_(days))
-    return list(db.session.scalars(query))
-
-
-def plan_buses(plan: Plan) -> list[Trip]:
-    """A plan's buses by day and number with their coach type only: what the counts and the
-    near-empty list of a season's plan page need, without the stops of 2,000 buses."""
+def plan_trips(
+    plan: Plan, days: Collection[date] | None = None, *, stops: bool = True
+) -> list[Trip]:
+    """A plan's buses by day and number (of `days` only, when given), with their coach type
+    loaded, and their stops and coach unless `stops` is False: the counts and the near-empty
+    list of a season's plan page need no stops of 2,000 buses."""
     query = (
         select(Trip)
         .where(Trip.plan_id == plan.id)
         .order_by(Trip.date, Trip.number, Trip.id)
         .options(joinedload(Trip.coach_type))
     )
+    if stops:
+        query = query.options(
+            selectinload(Trip.stops).joinedload(TripStop.site), joinedload(Trip.coach)
+        )
+    if days is not None:
+        query = query.where(Trip.date.in_(days))
     return list(db.session.scalars(query))
+
+
+def buses_per_day(plan: Plan) -> dict[date, int]:
+    """How many buses a plan runs on each of its days, in one count query."""
+    query = select(Trip.date, func.count()).where(Trip.plan_id == plan.id).group_by(Trip.date)
+    return dict(db.session.execute(query).all())
 
 
 def seats_taken(plan: Plan) -> dict[int, int]:

@@ -76,7 +76,7 @@ def test_a_plan_of_many_buses_shows_one_day_at_a_time(journey, shot, demo_app):
     page = journey
     plan_id, names, _ = _planned_demo(demo_app)
     with demo_app.app_context():
-        trips = plan_queries.plan_buses(db.session.get(Plan, plan_id))
+        trips = plan_queries.plan_trips(db.session.get(Plan, plan_id), stops=False)
         per_day = {day: sum(t.date == day for t in trips) for day in names}
     first, second = sorted(per_day)
     demo_app.config["PLAN_PAGE_BUSES"] = len(trips) - 1
