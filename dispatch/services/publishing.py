@@ -171,9 +171,10 @@ def publish_preview(
     drops = seat_problems(plan)
     dropped = {d.worker_id for d in drops}
     kept = topup_publish.unchanged(plan)  # a top-up tells nobody whose seat it keeps as it is
-    result = preview(plan, settings, now or utcnow(), dropped | kept)
+    untold = dropped | kept
+    result = preview(plan, settings, now or utcnow(), untold)
     riders = _riders(plan)
-    seated = sum(1 for ids in riders.values() for w in ids if w not in dropped | kept)
+    seated = sum(len(ids - untold) for ids in riders.values())
     emptied = [code for code, ids in riders.items() if ids <= dropped]
     return PublishPreview(
         seated=seated,
