@@ -358,9 +358,8 @@ def test_the_plan_pages_read_in_english_too(client, demo_app):
 
 def test_a_draft_with_no_bus_says_why_and_is_not_offered_for_publishing(client, demo_app):
     with demo_app.app_context():
-        empty_id = planned_draft(
-            planning.Scope(date(2026, 3, 20), date(2026, 3, 21))
-        ).id  # nobody then
+        nobody_then = planning.Scope(date(2026, 3, 20), date(2026, 3, 21))
+        empty_id = planned_draft(nobody_then).id
         _starve_the_fleet()
         for coach in db.session.scalars(select(Coach)):
             coach.active = False
