@@ -4,7 +4,7 @@ exists already (or that a concurrent writer inserts first) is skipped, never an 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import insert, select
@@ -68,27 +68,31 @@ def _existing_keys(keys: list[str]) -> set[str]:
 
 
 def _insert(rows: list[dict]) -> int:
+    """Insert rows whose keys were new a moment ago; a key a concurrent writer took first is
+    skipped. One statement run over the rows (the driver's executemany, parsed once), counted by
+    its rowcount: a multi-row VALUES with RETURNING made psycopg parse 8,500 placeholders a batch,
+    48 s of a season's 199,000 notices."""
     if not rows:
         return 0
+    table = OutboundMessage.__table__
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     else:  # keys were filtered above; only a concurrent writer could still collide
-        return len(
-            db.session.execute(insert(OutboundMessage).returning(OutboundMessage.id), rows).all()
-        )
+        dialect_insert = None
     statement = (
-        dialect_insert(OutboundMessage)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboundMessage.id)
+        insert(table)
+        if dialect_insert is None
+        else dialect_insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
     )
-    return len(db.session.execute(statement, rows).all())
+    counted = statement.execution_options(preserve_rowcount=True)  # else SQLAlchemy drops it
+    return db.session.connection().execute(counted, rows).rowcount
 
 
 def _row(draft: Draft) -> dict:
-    row = asdict(draft)
+    row = {f.name: getattr(draft, f.name) for f in fields(Draft)}  # asdict deep-copies: 4x slower
     row["segments"] = draft.segments
     row["created_at"] = utcnow()
     return row

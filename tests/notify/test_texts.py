@@ -42,6 +42,31 @@ def test_count_segments_edges(text, segments):
     assert count_segments(text) == segments
 
 
+def _segments_by_character(text: str) -> int:
+    """The rule spelled out one character at a time, as count_segments was first written."""
+    from dispatch.notify.segments import GSM7, GSM7_EXT
+
+    if all(ch in GSM7 or ch in GSM7_EXT for ch in text):
+        units, single, multi = sum(2 if ch in GSM7_EXT else 1 for ch in text), 160, 153
+    else:
+        units, single, multi = sum(2 if ord(ch) > 0xFFFF else 1 for ch in text), 70, 67
+    return 1 if units <= single else -(-units // multi)
+
+
+GSM_TEXT = st.sampled_from("aZ9 @€^[\\\n¥é")  # GSM-7, with extension characters
+UCS_TEXT = st.sampled_from("a9 €通县😀")  # UCS-2, with emoji
+
+
+@settings(max_examples=300)
+@given(
+    st.text(alphabet=GSM_TEXT, min_size=80, max_size=330)
+    | st.text(alphabet=UCS_TEXT, min_size=36, max_size=150)
+    | st.text(max_size=200)
+)
+def test_count_segments_counts_as_the_rule_reads(text):
+    assert count_segments(text) == _segments_by_character(text)
+
+
 def _departure(**overrides):
     values = dict(
         day=DAY,
