@@ -84,6 +84,9 @@ RATELIMIT_HEADERS_ENABLED = True
 PLAN_PAGE_BUSES = 150
 # The comparison of a draft with the published plan names at most this many workers in each list.
 COMPARE_ROWS = 200
+# Publishing a plan of more seats than this leaves its notices to the scheduler's next tick
+# (SCHEDULER_TICK_S): a season's 200,000 notices took 45-50 s to write, near a request's 60 s.
+PUBLISH_NOTICES_INLINE = 5000
 
 # Emergency contact printed on manifests
 EMERGENCY_PHONE = "0357-12333"

@@ -116,6 +116,8 @@ def plan_publish(plan_id: int) -> None:
         click.echo(
             f"Plan {plan_id} published: {result.seated} workers seated on {len(plan.trips)} buses."
         )
+        if result.notices_deferred:
+            click.echo("Their notices are written by the scheduler's next tick.")
     for drop in result.drops:  # seats that no longer stood: the worker is sent nothing
         click.echo(
             f"dropped w{drop.worker_id} from {drop.trip_code}: {drop.reason} {drop.detail}".rstrip()

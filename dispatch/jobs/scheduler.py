@@ -29,7 +29,7 @@ from dispatch.notify.quiet_hours import clock_minutes, parse_quiet_hours
 from dispatch.notify.receipts import read_due_receipts
 from dispatch.notify.sending import send_due_messages
 from dispatch.services import retention
-from dispatch.services.notices.notices import schedule_pending_changes
+from dispatch.services.notices.notices import schedule_deferred, schedule_pending_changes
 
 log = logging.getLogger("dispatch.scheduler")
 
@@ -62,8 +62,11 @@ def run_tick(app: Flask, now: datetime | None = None) -> Counter[str]:
 
 
 def _announce_pending_changes(now: datetime, app: Flask) -> int:
-    """Changes made outside a web request (command line, scripts) still get their notices."""
-    created = schedule_pending_changes(now, app.config)
+    """Notices not written where their cause was: a season's publish notices (too many for the
+    request), and changes made outside a web request (command line, scripts)."""
+    created = schedule_deferred(now, app.config)
+    db.session.commit()
+    created += schedule_pending_changes(now, app.config)
     db.session.commit()
     return created
 

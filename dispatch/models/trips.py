@@ -60,6 +60,9 @@ class Plan(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # When the publish notices were written: at publishing for a plan of up to
+    # PUBLISH_NOTICES_INLINE seats, else by the scheduler's next tick (None until then).
+    notices_written_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     trips: Mapped[list[Trip]] = relationship(
         back_populates="plan",

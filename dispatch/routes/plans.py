@@ -186,6 +186,7 @@ def show(plan_id: int) -> str:
         no_fleet=not solving and plan_queries.planned_without_fleet(plan),
         near_empty=plan_advice.near_empty(everyone, occupied),
         compare_with=plan_compare.counterparts(plan),
+        tick_s=current_app.config["SCHEDULER_TICK_S"],
     )
 
 
@@ -248,6 +249,7 @@ def publish(plan_id: int) -> Response:
         flash(plan_display.merged_message(plan, result.merged), "success")
         return redirect(url_for(".show", plan_id=result.merged.target.id))
     flash(_("Published: %(n)d workers have their seats.", n=result.seated), "success")
+    # result.notices_deferred: the plan page says its notices are on their way (#notices-pending)
     if result.drops:
         flash(plan_display.drops_message(result.drops), "warning")
     if result.emptied:

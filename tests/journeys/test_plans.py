@@ -251,3 +251,45 @@ def test_second_of_two_overlapping_drafts_tells_who_was_dropped_and_why(journey,
             .group_by(Trip.plan_id)
         ).all()
         assert dict(seated) == {first_id: len(twice)}
+
+
+def test_a_plan_too_big_to_notify_while_publishing_is_published_and_its_notices_follow(
+    journey, shot, city
+):
+    """A season's draft in miniature (PUBLISH_NOTICES_INLINE lowered under its seats): the
+    coordinator publishes it, reads that its notices are being written, and after the
+    scheduler's tick finds them all on the messages page."""
+    page, app = journey, city
+    with time_machine.travel(BEFORE, tick=True):
+        with app.app_context():
+            plan_id = _planned(planning.Scope(DAY1, DAY2))
+            assign_coaches(db.session.get(Plan, plan_id))
+            db.session.commit()
+            seated = db.session.scalar(
+                select(func.count()).where(SeatAssignment.plan_id == plan_id)
+            )
+        app.config["PUBLISH_NOTICES_INLINE"] = seated - 1
+        log_in(page, "city", COORD_PASSWORD)
+        page.goto(f"/plans/{plan_id}")
+        page.get_by_role("link", name="发布…").click()
+        sms = int(page.locator("#confirm-sms").inner_text())
+        page.get_by_role("button", name=f"确认发布并排入 {sms} 条短信").click()
+        expect(page.locator("#plan-status")).to_have_text("已发布")
+        expect(page.locator(".flash-success")).to_contain_text(f"已发布：{seated} 人已确定座位")
+        tick = app.config["SCHEDULER_TICK_S"]
+        expect(page.locator("#notices-pending")).to_have_text(
+            f"本方案的通知短信正在生成，{tick} 秒内开始发送；发送情况见“短信”页。"
+        )
+        shot(page, "published, notices being written")
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(OutboundMessage)) == 0
+
+        result = app.test_cli_runner().invoke(args=["notify", "tick"])
+        assert f"announced={sms}" in result.output, result.output
+        page.reload()
+        expect(page.locator("#notices-pending")).to_have_count(0)
+        page.get_by_role("link", name="短信").first.click()
+        expect(page.locator("table").first).to_contain_text("晋")  # the plates went out
+        shot(page, "messages after the tick")
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(OutboundMessage)) == sms

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dispatch.extensions import db
 from dispatch.models import Site
@@ -53,5 +53,53 @@ def test_every_seat_that_can_no_longer_stand_is_dropped_with_its_reason(tmp_path
             far.id: (publishing.PICKUP, "", seats[3].trip.code),
         }
         assert {d.name for d in drops} == {closed.name, moved.name, elsewhere.name, far.name}
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_plan_too_big_for_the_request_gets_its_notices_from_the_next_tick(tmp_path, db_url):
+    """Past PUBLISH_NOTICES_INLINE seats, publishing seats everyone but writes no notice; the
+    scheduler's tick then writes exactly what the preview promised, once (SQLite and
+    PostgreSQL). Under the limit, publishing writes them itself and the tick adds none."""
+    from dispatch.jobs.scheduler import run_tick
+    from dispatch.models import OutboundMessage, Plan, SeatAssignment
+    from tests.support.coaches import assign_coaches
+
+    app = make_app(tmp_path, db_url)
+    app.config["SMS_QUIET_HOURS"] = ""  # the tick also sends: all at once, whatever the hour
+
+    def rows() -> int:
+        return db.session.scalar(select(func.count()).select_from(OutboundMessage))
+
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+        big, small = (planned_draft(planning.Scope(day, day)) for day in (DAY1, DAY2))
+        assign_coaches(big)
+        assign_coaches(small)
+        db.session.commit()
+        seats = db.session.scalar(select(func.count()).where(SeatAssignment.plan_id == big.id))
+        app.config["PUBLISH_NOTICES_INLINE"] = seats - 1
+        preview = publishing.publish_preview(big, app.config, BEFORE)
+        promised = preview.messages + preview.suppressed
+        result = publishing.publish(big, None, BEFORE, app.config)
+        db.session.commit()
+        assert result.notices_deferred and result.seated == seats
+        assert rows() == 0 and big.notices_written_at is None
+        assert {s.worker.status for t in big.trips for s in t.seats} == {"assigned"}
+
+        counts = run_tick(app, BEFORE)  # in an app context, and session, of its own
+        assert counts["announced"] == promised and rows() == promised
+        db.session.expire_all()
+        assert db.session.get(Plan, big.id).notices_written_at is not None
+        assert "announced" not in run_tick(app, BEFORE) and rows() == promised
+
+        app.config["PUBLISH_NOTICES_INLINE"] = 5000
+        result = publishing.publish(small, None, BEFORE, app.config)
+        db.session.commit()
+        assert not result.notices_deferred and small.notices_written_at is not None
+        written = rows() - promised
+        assert written > result.seated  # a departure notice each, reminders, welfare, drivers
+        assert "announced" not in run_tick(app, BEFORE) and rows() == promised + written
         db.session.remove()
         db.engine.dispose()

@@ -147,8 +147,11 @@ def journey_drafts(
     return [d for kind in kinds if kind in makers and (d := makers[kind]()) is not None]
 
 
-def driver_drafts(trip: Trip, now: datetime, s: NoticeSettings, version: int = 1) -> list[Draft]:
-    """The driver notice to each driver set on the trip, with the manifest link if configured."""
+def driver_drafts(
+    trip: Trip, now: datetime, s: NoticeSettings, version: int = 1, passengers: int | None = None
+) -> list[Draft]:
+    """The driver notice to each driver set on the trip, with the manifest link if configured
+    (``passengers``: its seats, when the caller has counted them already)."""
     if trip.departure_at <= now:
         return []
     drivers = {d.id: d for d in (trip.driver1, trip.driver2) if d is not None}
@@ -162,7 +165,7 @@ def driver_drafts(trip: Trip, now: datetime, s: NoticeSettings, version: int = 1
         at=local.time(),
         plate=plate_of(trip) or "车辆另行通知",
         stops=[stop.site.name_zh for stop in trip.stops],
-        passengers=len(trip.seats),
+        passengers=len(trip.seats) if passengers is None else passengers,
         phone=s.hotline,
         link=link,
     )

@@ -37,6 +37,7 @@ from dispatch.models import (
     utcnow,
 )
 from dispatch.models import messages as m
+from dispatch.models.trips import PLAN_PUBLISHED
 from dispatch.models.workers import CANCELLED
 from dispatch.notify.writer import Draft, insert_drafts
 from dispatch.services.notices.changes import change_drafts
@@ -92,6 +93,22 @@ class Estimate(NamedTuple):
 def schedule_for_published_plan(plan: Plan, now: datetime, settings: Settings) -> int:
     """Write the publish notices of every seated worker and every set driver; rows created."""
     return insert_drafts(publish_drafts(plan, now, NoticeSettings.from_config(settings)))
+
+
+def schedule_deferred(now: datetime, settings: Settings) -> int:
+    """Write the publish notices of the live plans published without them (more seats than
+    PUBLISH_NOTICES_INLINE), oldest first; rows created. A plan no longer live gets none."""
+    waiting = db.session.scalars(
+        select(Plan)
+        .where(Plan.status == PLAN_PUBLISHED, Plan.notices_written_at.is_(None))
+        .order_by(Plan.published_at, Plan.id)
+    ).all()
+    created = 0
+    for plan in waiting:
+        created += schedule_for_published_plan(plan, now, settings)
+        plan.notices_written_at = utcnow()
+    db.session.flush()
+    return created
 
 
 def schedule_changes(trip: Trip, now: datetime, settings: Settings) -> int:
@@ -196,9 +213,10 @@ def publish_drafts(
     for seat in seats:
         if seat.worker.status != CANCELLED and seat.worker_id not in skip:
             drafts += journey_drafts(journey_of(seat), 1, now, s, handouts)
+    aboard = Counter(seat.trip_id for seat in seats)  # loading each bus's seats took 7-11 s
     for trip in sorted(plan.trips, key=lambda t: (t.date, t.number or 0, t.id)):
         if trip.cancelled_at is None:
-            drafts += driver_drafts(trip, now, s)
+            drafts += driver_drafts(trip, now, s, passengers=aboard[trip.id])
     return drafts
 
 
