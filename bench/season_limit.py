@@ -1,6 +1,7 @@
 """Does the planner keep its time limit on a whole season? (issue 17 §7)
 
     python bench/season_limit.py [--shape 100k-14 --shape 99k-33] [--seconds 120] [--record]
+                                 [--topup]
 
 Each shape is a generated Linfen season (bench/planner.problem, default rules):
 ``100k-14`` is 100,000 workers over 14 days with windows of 0–3 extra days (one block of
@@ -8,6 +9,10 @@ dates), ``99k-33`` is 99,000 over 33 days with windows of 0–1 (the shape of be
 cluster), ``99k-33-fleet`` the same with 30 coaches of each type a day (90 for about 70
 needed). Every plan is checked; the row says how long `solve` took against its limit, what the
 stages took (from its progress reports) and the gap to our own bound.
+
+With ``--topup``, each season's plan is then planned again as a top-up is (services/topup.py):
+its buses as fixed trips, every group still in the problem, and 30 late groups; the row
+``<shape>+30`` says how long that took against the same limit.
 """
 
 from __future__ import annotations
@@ -33,12 +38,27 @@ SHAPES = {
 }
 
 
-def run(shape: str, seconds: float) -> dict[str, Any]:
-    """One season solved within `seconds` and checked."""
-    from dispatch.planner import check, load_problem, solve
+def run(shape: str, seconds: float, topup: bool = False) -> list[dict[str, Any]]:
+    """One season solved within `seconds` and checked (then its top-up, with ``topup``)."""
+    from dispatch.planner import plan_to_dict
 
     workers, days, window, fleet = SHAPES[shape]
-    prob = load_problem(problem(workers // days, days, 1, window, fleet))
+    data = problem(workers // days, days, 1, window, fleet)
+    row, plan = _solved(shape, data, seconds)
+    if not topup:
+        return [row]
+    late = problem(30, 1, 2, window, fleet)["groups"]  # another seed: other counties and sizes
+    for group in late:
+        group["id"] = f"late-{group['id']}"
+        group["members"] = [f"late-{m}" for m in group.get("members", [])]
+    fixed = {**data, "groups": data["groups"] + late, "fixed_trips": plan_to_dict(plan)["trips"]}
+    return [row, _solved(f"{shape}+30", fixed, seconds)[0]]
+
+
+def _solved(shape: str, data: dict[str, Any], seconds: float) -> tuple[dict[str, Any], Any]:
+    from dispatch.planner import check, load_problem, solve
+
+    prob = load_problem(data)
     marks: list[tuple[str, float]] = []
     started = time.monotonic()
     plan = solve(prob, seconds, 1, lambda _f, msg: marks.append((msg, time.monotonic() - started)))
@@ -61,7 +81,7 @@ def run(shape: str, seconds: float) -> dict[str, Any]:
         "stages": stages,
     }
     print(f"{shape}: {spent:.1f} s for {seconds:.0f} s, gap {s.gap:.1%}; {stages}", file=sys.stderr)
-    return row
+    return row, plan
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -90,13 +110,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--record", action="store_true", help="write into bench/RESULTS.md")
     parser.add_argument("--note", default="", help="a sentence for RESULTS.md (the machine's load)")
+    parser.add_argument("--topup", action="store_true", help="then plan each again as a top-up")
     args = parser.parse_args()
-    rows = [run(shape, args.seconds) for shape in args.shape or sorted(SHAPES)]
+    rows = [
+        row
+        for shape in args.shape or sorted(SHAPES)
+        for row in run(shape, args.seconds, args.topup)
+    ]
     text = table(rows)
     print(text)
     if args.record:
         shapes = " ".join(f"--shape {s}" for s in args.shape or [])
-        command = f"python bench/season_limit.py {shapes} --seconds {args.seconds:g}"
+        more = " --topup" if args.topup else ""
+        command = f"python bench/season_limit.py {shapes} --seconds {args.seconds:g}{more}"
         head = (
             f"`{' '.join(command.split())}`, "
             f"Python {platform.python_version()}, {os.cpu_count()} CPUs. {args.note}\n\n"
