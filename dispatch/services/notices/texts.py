@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, time
+from functools import lru_cache
 
 from dispatch.notify.segments import count_segments
 from dispatch.services.notices import templates as t
@@ -126,6 +127,10 @@ def changed_words(changed: Sequence[str], lang: str = "zh") -> str:
     return words[0] if len(words) == 1 else comma.join(words[:-1]) + last + words[-1]
 
 
+# The welfare and waiting notices depend only on their arguments, which a bus's passengers share:
+# remembered, a season's 200,000 of them are fitted a few thousand times (their params are
+# never changed after, so notices may share them).
+@lru_cache(maxsize=8192)
 def welfare(
     signature: str, *, place: str, day: date, opens: time, closes: time, lang: str = "zh"
 ) -> Notice:
@@ -142,6 +147,7 @@ def cancellation(
     return fit(t.CANCELLATION, signature, params, (), lang=lang)
 
 
+@lru_cache(maxsize=1024)
 def waiting(signature: str, *, day: date, lang: str = "zh") -> Notice:
     """On the list, no bus yet: a notice with the plate and seat follows."""
     return fit(t.WAITING, signature, {"date": when(day, None, lang)}, (), lang=lang)
