@@ -84,6 +84,8 @@ RATELIMIT_HEADERS_ENABLED = True
 PLAN_PAGE_BUSES = 150
 # The comparison of a draft with the published plan names at most this many workers in each list.
 COMPARE_ROWS = 200
+# The plan page names at most this many unserved groups of the viewer's counties; the rest are counted.
+UNSERVED_ROWS = 200
 # Publishing a plan of more seats than this leaves its notices to the scheduler's next tick
 # (SCHEDULER_TICK_S): a season's 200,000 notices took 45-50 s to write, near a request's 60 s.
 PUBLISH_NOTICES_INLINE = 5000

@@ -91,21 +91,29 @@ class UnservedRow:
     reason: str
 
 
-def unserved_rows(plan: Plan, scope: set[str] | None) -> list[UnservedRow]:
-    """The plan's unserved groups, naming only the workers of ``scope`` (None: every county)."""
+def unserved_rows(
+    plan: Plan, scope: set[str] | None, most: int | None = None
+) -> tuple[list[UnservedRow], int]:
+    """The plan's unserved groups, naming only the workers of ``scope`` (None: every county):
+    at most ``most`` groups named, then a row counting other counties' groups; and how many of
+    the viewer's groups were left out past ``most`` (a season short of coaches leaves tens of
+    thousands unserved)."""
     ids = [int(m[1:]) for item in plan.unassigned or [] for m in item.get("workers", [])]
-    workers = plan_queries.workers_by_id(ids)
-    rows, hidden_groups, hidden_people = [], 0, 0
+    workers = plan_queries.worker_names(ids)
+    rows, hidden_groups, hidden_people, left_out = [], 0, 0, 0
     for item in plan.unassigned or []:
         members = [workers.get(int(m[1:])) for m in item.get("workers", [])]
-        own = [w for w in members if w is not None and (scope is None or w.county_id in scope)]
+        own = [w for w in members if w is not None and (scope is None or w[1] in scope)]
         if not own:  # another county's group: counted together, never named
             hidden_groups, hidden_people = hidden_groups + 1, hidden_people + len(members)
+            continue
+        if most is not None and len(rows) >= most:
+            left_out += 1
             continue
         code = item["group"][2:] if str(item.get("group", "")).startswith("g:") else ""
         rows.append(
             UnservedRow(
-                code.split("@")[0], [w.name for w in own], len(members) - len(own), reason(item)
+                code.split("@")[0], [w[0] for w in own], len(members) - len(own), reason(item)
             )
         )
     if hidden_people:
@@ -113,7 +121,7 @@ def unserved_rows(plan: Plan, scope: set[str] | None) -> list[UnservedRow]:
             "%(n)d groups of other counties: their coordinators see who and why.", n=hidden_groups
         )
         rows.append(UnservedRow("", [], hidden_people, why))
-    return rows
+    return rows, left_out
 
 
 def drops_message(drops: list[publishing.Drop], shown: int = 5) -> str:

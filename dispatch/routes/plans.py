@@ -160,6 +160,9 @@ def show(plan_id: int) -> str:
     # the SMS estimate writes out every notice: for a season's 99,344 seats that is seconds, left
     # to the confirmation page (which says it) past one day at a time
     sms = publishing.publish_preview(plan, current_app.config) if ready and day is None else None
+    unserved, unserved_more = plan_display.unserved_rows(
+        plan, current_user.county_ids(), int(current_app.config["UNSERVED_ROWS"])
+    )
     return render_template(
         "plans/show.html",
         plan=plan,
@@ -171,7 +174,8 @@ def show(plan_id: int) -> str:
         form=CsrfForm(),
         buses=len(everyone),
         rules=plan_problem.RULES,  # every plan is made under them (its stored problem says so)
-        unserved=plan_display.unserved_rows(plan, current_user.county_ids()),
+        unserved=unserved,
+        unserved_more=unserved_more,
         seated=sum(occupied.values()),
         occupied=occupied,
         may_manage=may_manage,

@@ -88,11 +88,19 @@ def seats_taken(plan: Plan) -> dict[int, int]:
     return dict(db.session.execute(query).all())
 
 
-def workers_by_id(ids: Collection[int]) -> dict[int, Worker]:
-    """Workers by id (those that still exist)."""
-    if not ids:
-        return {}
-    return {w.id: w for w in db.session.scalars(select(Worker).where(Worker.id.in_(ids)))}
+def worker_names(ids: Collection[int]) -> dict[int, tuple[str, str]]:
+    """Name and county of workers by id (those that still exist), 500 ids a query: a season
+    planned short of coaches leaves tens of thousands unserved, and one IN list of over
+    65,535 ids is more than PostgreSQL takes."""
+    wanted, out = sorted(set(ids)), {}
+    for start in range(0, len(wanted), 500):
+        rows = db.session.execute(
+            select(Worker.id, Worker.name, Worker.county_id).where(
+                Worker.id.in_(wanted[start : start + 500])
+            )
+        )
+        out.update({i: (name, county) for i, name, county in rows})
+    return out
 
 
 def trips(plan_id: int | None, day: date | None) -> list[Trip]:

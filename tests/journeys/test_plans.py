@@ -186,6 +186,22 @@ def test_county_coordinator_reads_a_city_plan_without_other_counties_names(journ
     assert page.get_by_role("button", name="废弃").count() == 0
     reasons = page.locator("#unassigned td:nth-child(3)").all_inner_texts()
     assert reasons and all(re.search(r"[\u4e00-\u9fff]", r) for r in reasons)  # in Chinese
+    expect(page.locator("#unassigned-more")).to_have_count(0)
+
+    groups = sum(  # the county's own unserved groups: named, up to UNSERVED_ROWS
+        any(
+            int(m[1:]) in {w.id for w in workers if w.county_id == "hongtong"} for m in u["workers"]
+        )
+        for u in plan.unassigned
+    )
+    assert groups >= 2
+    demo_app.config["UNSERVED_ROWS"] = 1  # a season short of coaches, in miniature
+    page.reload()
+    expect(page.locator("#unassigned tbody tr")).to_have_count(2)  # one named, other counties
+    expect(page.locator("#unassigned-more")).to_have_text(
+        f"……另有 {groups - 1} 个出行组未能安排，未在此列出：人员列表中其状态为“已登记”。"
+    )
+    shot(page, "unserved groups past the limit")
 
 
 def test_second_of_two_overlapping_drafts_tells_who_was_dropped_and_why(journey, shot, city):
