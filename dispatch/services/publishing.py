@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, func, inspect, select, text, update
+from sqlalchemy import Row, inspect, select, text, update
 
 from dispatch.extensions import db
 from dispatch.identity import mask_phone
@@ -27,10 +27,6 @@ from dispatch.services.planning import PlanningError
 
 PUBLISH_LOCK = 72_611  # pg_advisory_xact_lock key: one publisher at a time, across processes
 CHUNK = 500  # workers per IN (…) when dropping seats
-# A plan of more seats than this has its notices written by the scheduler, not while publishing:
-# a season's 99,344 seats and 2,240 buses made 200,928 notices in 45-50 s, near the 60 s a
-# request may take (deploy/gunicorn.conf.py). Configured as PUBLISH_NOTICES_INLINE.
-INLINE_NOTICES = 5_000
 SEATED_ELSEWHERE, WITHDRAWN, NOT_OPEN = "seated_elsewhere", "withdrawn", "not_open"
 WINDOW, DESTINATION, PICKUP = "window", "destination", "pickup"
 
@@ -197,19 +193,10 @@ def publish_preview(
 
 
 def _riders(plan: Plan) -> dict[str, set[int]]:
-    """Each bus's code with the workers seated on it, in one query (a season's 2,240 buses loaded
-    with their seats one by one took 10 s)."""
-    rows = db.session.execute(
-        select(Trip.code, SeatAssignment.worker_id)
-        .outerjoin(SeatAssignment, SeatAssignment.trip_id == Trip.id)
-        .where(Trip.plan_id == plan.id)
-        .order_by(Trip.date, Trip.number, Trip.id)
-    )
-    riders: dict[str, set[int]] = {}
-    for code, worker_id in rows:
-        ids = riders.setdefault(code, set())
-        if worker_id is not None:
-            ids.add(worker_id)
+    """Each bus's code with the workers seated on it (none for an empty bus)."""
+    riders: dict[str, set[int]] = {trip.code: set() for trip in plan.trips}
+    for worker_id, code, _ in plan_queries.seat_rows(plan):
+        riders[code].add(worker_id)
     return riders
 
 
@@ -247,8 +234,10 @@ def publish(plan: Plan, user: User | None, now: datetime | None = None, settings
         from flask import current_app
 
         settings = current_app.config
-    deferred = seated > int(settings.get("PUBLISH_NOTICES_INLINE", INLINE_NOTICES))
-    if not deferred:  # else the scheduler's next tick writes them (notices.schedule_deferred)
+    # past PUBLISH_NOTICES_INLINE seats the scheduler's next tick writes them (a season's
+    # 200,000 took 45-50 s, near the 60 s a request may take: deploy/gunicorn.conf.py)
+    deferred = seated > int(settings["PUBLISH_NOTICES_INLINE"])
+    if not deferred:
         schedule_for_published_plan(plan, now or utcnow(), settings)
         plan.notices_written_at = utcnow()
     return Published(seated, drops, emptied, notices_deferred=deferred)
@@ -256,17 +245,18 @@ def publish(plan: Plan, user: User | None, now: datetime | None = None, settings
 
 def _mark_assigned(plan: Plan) -> int:
     """Every worker seated on the plan becomes assigned, in one statement (a season's 99,344
-    workers one UPDATE each took 62 s of a 114 s publish); how many seats the plan holds."""
+    workers one UPDATE each took 62 s of a 114 s publish); how many seats the plan holds (a
+    worker has one seat a plan at most, so the rows updated)."""
     db.session.flush()
     seats = select(SeatAssignment.worker_id).where(SeatAssignment.plan_id == plan.id)
-    db.session.execute(
+    result = db.session.execute(
         update(Worker).where(Worker.id.in_(seats)).values(status=ASSIGNED),
         execution_options={"synchronize_session": False},  # "fetch" matched 99,344 rows: 5 s
     )
     for obj in list(db.session.identity_map.values()):
         if isinstance(obj, Worker):
             db.session.expire(obj, ["status"])
-    return db.session.scalar(select(func.count()).select_from(seats.subquery()))
+    return result.rowcount
 
 
 def _publish_topup(
@@ -274,8 +264,7 @@ def _publish_topup(
 ) -> Published:
     """Merge a top-up into ``target``; notices only for those newly seated or moved."""
     copies = topup_publish.copies(plan)
-    emptied = [trip.code for trip in _empty_trips(plan) if trip.code not in copies]
-    _remove_empty_buses(plan)
+    emptied = [code for code in _remove_empty_buses(plan) if code not in copies]
     _renumber_clashes(plan, keep=set(copies))
     _supersede_overlapping_drafts(plan)
     merged = topup_publish.merge(plan, target, user, now)

@@ -27,7 +27,7 @@ from dispatch.extensions import db
 from dispatch.models import Plan, SeatAssignment, Trip, TripStop, User
 from dispatch.models import trips as t
 from dispatch.models.workers import ASSIGNED, REGISTERED
-from dispatch.services import audit
+from dispatch.services import audit, plan_queries
 from dispatch.services.seats import record_change
 
 
@@ -87,13 +87,15 @@ def target_of(plan: Plan) -> Plan | None:
     return live[min(live, key=lambda i: (-used[i], i))]
 
 
-def expected_seats(plan: Plan) -> dict[int, int]:
-    """Workers of a top-up who may already sit on a live bus: worker id → that bus's id.
+def expected_seats(plan: Plan, seats: list[tuple[int, str, int]] | None = None) -> dict[int, int]:
+    """Workers of a top-up who may already sit on a live bus: worker id → that bus's id
+    (``seats``: the draft's `plan_queries.seat_rows`, when the caller has read them).
 
     Those on a copy may sit on its live bus; those the top-up may move, on the bus they sat on.
     Any other live seat is a clash that publishing drops (services/publishing.py)."""
     record, live = info(plan), copies(plan)
-    found = {worker: live[code] for worker, code, _ in _draft_seats(plan) if code in live}
+    rows = plan_queries.seat_rows(plan) if seats is None else seats
+    found = {worker: live[code] for worker, code, _ in rows if code in live}
     buses = {**live, **record.get("left", {})}
     for member, code in record.get("was_on", {}).items():
         if code in buses:
@@ -109,21 +111,9 @@ def unchanged(plan: Plan) -> set[int]:
     live = _live_seat_numbers(list(buses.values()))
     return {
         worker
-        for worker, code, seat_no in _draft_seats(plan)
+        for worker, code, seat_no in plan_queries.seat_rows(plan)
         if code in buses and live.get(worker) == (buses[code], seat_no)
     }
-
-
-def _draft_seats(plan: Plan) -> list[tuple[int, str, int]]:
-    """(worker, bus code, seat number) of every seat of the draft, read as columns: a season's
-    top-up carries 2,240 copies and 99,344 seats, whose seat lists loaded one bus at a time
-    took 6-7 s a reading."""
-    rows = db.session.execute(
-        select(SeatAssignment.worker_id, Trip.code, SeatAssignment.seat_no)
-        .join(Trip, Trip.id == SeatAssignment.trip_id)
-        .where(Trip.plan_id == plan.id)
-    )
-    return [tuple(row) for row in rows]
 
 
 def _live_seat_numbers(trip_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -147,20 +137,21 @@ def merge(plan: Plan, target: Plan, user: User | None, now: datetime) -> Merged:
         for code, trip in live_trips.items()
         if trip is None or trip.cancelled_at is not None or trip.departure_at <= now
     }
-    draft_seats = _draft_seats(plan)
+    draft_seats = plan_queries.seat_rows(plan)
     wanted = {  # a seat on the copy of a gone bus is not taken: that worker keeps waiting
         worker: (code, seat_no) for worker, code, seat_no in draft_seats if code not in gone
     }
     merged = Merged(target)
-    _vacate(plan, wanted, set(expected_seats(plan).values()), merged, user)
-    aboard = _riders([trip.id for trip in by_id.values()])  # after _vacate's moves
-    adds: dict[str, set[int]] = {}
-    for worker, code, _ in draft_seats:
-        if code in live_trips and code not in gone and worker not in aboard[ids[code]]:
-            adds.setdefault(code, set()).add(worker)
+    _vacate(plan, wanted, set(expected_seats(plan, draft_seats).values()), merged, user)
+    live_bus = {w: trip for w, (trip, _) in _live_seat_numbers(list(by_id)).items()}  # moved
+    adding = {  # the copies that seat someone their live bus does not carry yet
+        code
+        for worker, code, _ in draft_seats
+        if code in live_trips and code not in gone and live_bus.get(worker) != ids[code]
+    }
     copied = [trip for trip in plan.trips if trip.code in live_trips]
     for trip in copied:
-        if trip.code in adds:  # a copy that only carries its live bus's riders adds nothing
+        if trip.code in adding:  # a copy that only carries its live bus's riders adds nothing
             _seat_on_live(trip, live_trips[trip.code], merged, user)
     _remove_copies(plan, copied)
     for trip in list(plan.trips):
@@ -168,19 +159,6 @@ def merge(plan: Plan, target: Plan, user: User | None, now: datetime) -> Merged:
     _cancel_emptied(plan, merged, now, user)
     _finish(plan, target, merged, user, now)
     return merged
-
-
-def _riders(trip_ids: list[int]) -> dict[int, set[int]]:
-    """Each bus's seated workers, read as columns."""
-    out: dict[int, set[int]] = {i: set() for i in trip_ids}
-    rows = db.session.execute(
-        select(SeatAssignment.trip_id, SeatAssignment.worker_id).where(
-            SeatAssignment.trip_id.in_(trip_ids)
-        )
-    )
-    for trip_id, worker in rows:
-        out[trip_id].add(worker)
-    return out
 
 
 def _remove_copies(plan: Plan, copied: list[Trip]) -> None:
