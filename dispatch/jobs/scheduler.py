@@ -51,7 +51,7 @@ def run_tick(app: Flask, now: datetime | None = None) -> Counter[str]:
     with app.app_context():
         gateway = app.extensions["sms_gateway"]
         moment = now or utcnow()
-        announced = _announce_pending_changes(moment, app)
+        announced = _write_pending_notices(moment, app)
         counts = send_due_messages(gateway, moment, tick_options(app))
         counts.update(read_due_receipts(gateway, moment))
         if announced:
@@ -61,7 +61,7 @@ def run_tick(app: Flask, now: datetime | None = None) -> Counter[str]:
         return counts
 
 
-def _announce_pending_changes(now: datetime, app: Flask) -> int:
+def _write_pending_notices(now: datetime, app: Flask) -> int:
     """Notices not written where their cause was: a season's publish notices (too many for the
     request), and changes made outside a web request (command line, scripts)."""
     created = schedule_deferred(now, app.config)

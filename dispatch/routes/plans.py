@@ -253,7 +253,6 @@ def publish(plan_id: int) -> Response:
         flash(plan_display.merged_message(plan, result.merged), "success")
         return redirect(url_for(".show", plan_id=result.merged.target.id))
     flash(_("Published: %(n)d workers have their seats.", n=result.seated), "success")
-    # result.notices_deferred: the plan page says its notices are on their way (#notices-pending)
     if result.drops:
         flash(plan_display.drops_message(result.drops), "warning")
     if result.emptied:
