@@ -102,6 +102,7 @@ def schedule_deferred(now: datetime, settings: Settings) -> int:
         select(Plan)
         .where(Plan.status == PLAN_PUBLISHED, Plan.notices_written_at.is_(None))
         .order_by(Plan.published_at, Plan.id)
+        .with_for_update()  # a seat change meanwhile waits, then announces itself (pending)
     ).all()
     created = 0
     for plan in waiting:
@@ -112,8 +113,34 @@ def schedule_deferred(now: datetime, settings: Settings) -> int:
 
 
 def schedule_changes(trip: Trip, now: datetime, settings: Settings) -> int:
-    """Turn the trip's unnotified TripChange rows into notices; mark them notified; rows created."""
+    """Turn the trip's unnotified TripChange rows into notices; mark them notified; rows created.
+
+    While the plan's publish notices are still to be written (schedule_deferred), a change
+    writes none: those notices will state the journey as it then stands, and a change notice
+    now would give the worker two departure notices, the first already out of date.
+    """
+    if pending(trip.plan):
+        for change in db.session.scalars(
+            select(TripChange).where(
+                TripChange.trip_id == trip.id, TripChange.notified_at.is_(None)
+            )
+        ):
+            change.notified_at = now
+        db.session.flush()
+        return 0
     return insert_drafts(change_drafts(trip, now, NoticeSettings.from_config(settings)))
+
+
+def pending(plan: Plan) -> bool:
+    """Whether ``plan`` is published with its publish notices still to be written. Waits for
+    the plan's row (PostgreSQL) while the scheduler is writing them, so that a change made
+    meanwhile is announced by its own notice once they are written, never lost between."""
+    if plan.status != PLAN_PUBLISHED:
+        return False
+    written = db.session.execute(
+        select(Plan.notices_written_at).where(Plan.id == plan.id).with_for_update()
+    ).scalar_one()
+    return written is None
 
 
 def schedule_driver_notices(
@@ -125,8 +152,8 @@ def schedule_driver_notices(
     the trip). With ``fresh`` (the manifest link was rotated) every driver gets the next
     version, and their unsent older notices, which carry the revoked link, are withdrawn.
     """
-    if trip.plan.status != "published" or trip.cancelled_at is not None:
-        return 0
+    if trip.plan.status != "published" or trip.cancelled_at is not None or pending(trip.plan):
+        return 0  # pending: the plan's publish notices, still to come, tell its drivers
     s = NoticeSettings.from_config(settings)
     if not fresh:
         return insert_drafts(driver_drafts(trip, now, s))
