@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -81,11 +82,15 @@ class NoticeSettings:
             secret_key=str(config.get("SECRET_KEY") or ""),
         )
 
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)  # a season's preview asked for it a million times
+
     def local(self, moment: datetime) -> datetime:
-        return moment.astimezone(ZoneInfo(self.tz))
+        return moment.astimezone(self.zone)
 
     def at_local(self, day: date, clock: time) -> datetime:
-        return datetime.combine(day, clock, tzinfo=ZoneInfo(self.tz))
+        return datetime.combine(day, clock, tzinfo=self.zone)
 
 
 Settings = Mapping[str, Any] | NoticeSettings
@@ -124,6 +129,7 @@ class Journey:
     seat_no: int
     pickup_at: datetime
     pickup_place: str
+    pickup_site_id: str | None = None  # where the worker boards (its stop, else their own point)
 
 
 def journey_drafts(
@@ -207,11 +213,17 @@ def driver_draft(
 
 def journey_of(seat: SeatAssignment) -> Journey:
     """The journey a seat stands for: the worker's pickup stop on that trip, or its first stop."""
-    stop = pickup_stop(seat.trip, seat.worker)
-    site = stop.site if stop is not None else seat.worker.pickup_site
+    return journey_at(seat.trip, seat.worker, seat.seat_no)
+
+
+def journey_at(trip: Trip, worker: Worker, seat_no: int) -> Journey:
+    """The journey of ``worker`` in seat ``seat_no`` of ``trip`` (journey_of, for callers that
+    read seats as columns)."""
+    stop = pickup_stop(trip, worker)
+    site = stop.site if stop is not None else worker.pickup_site
     place = site.address if site.address.startswith(site.name_zh) else site.name_zh + site.address
-    pickup_at = stop.eta if stop is not None else seat.trip.departure_at
-    return Journey(seat.worker, seat.trip, seat.seat_no, pickup_at, place)
+    pickup_at = stop.eta if stop is not None else trip.departure_at
+    return Journey(worker, trip, seat_no, pickup_at, place, site.id)
 
 
 def pickup_stop(trip: Trip, worker: Worker) -> TripStop | None:
@@ -290,6 +302,8 @@ def welfare_handouts(plan: Plan) -> dict[tuple[str, date], WelfareHandout]:
 
 
 def _pickup_site_id(j: Journey) -> str:
+    if j.pickup_site_id is not None:
+        return j.pickup_site_id
     stop = pickup_stop(j.trip, j.worker)
     return stop.site_id if stop is not None else j.worker.pickup_site_id
 
