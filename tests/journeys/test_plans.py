@@ -23,6 +23,7 @@ from dispatch.models import (
     Worker,
 )
 from dispatch.services import accounts, planning
+from tests.support import seats as seats_data
 from tests.support.apps import COORD_PASSWORD
 from tests.support.browser import log_in
 from tests.support.coaches import assign_coaches
@@ -299,9 +300,39 @@ def test_a_plan_too_big_to_notify_while_publishing_is_published_and_its_notices_
         shot(page, "published, notices being written")
         with app.app_context():
             assert db.session.scalar(select(func.count()).select_from(OutboundMessage)) == 0
+            trip = next(
+                t
+                for t in db.session.scalars(select(Trip).where(Trip.plan_id == plan_id))
+                if len(t.seats) < t.coach_type.passenger_seats
+            )
+            trip_id = trip.id
+        # a passenger moved meanwhile is told once, by the publish notice, of the new seat
+        bus = seats_data.bus(app, trip_id)
+        seat_no, (worker_id, name, _) = sorted(bus.seats.items())[-1]
+        free = bus.free_seats()[0]
+        page.goto(f"/trips/{trip_id}")
+        page.locator("#typed-forms summary").click()
+        page.locator("#f-worker").select_option(str(worker_id))
+        page.locator("#f-seat").fill(str(free))
+        with page.expect_navigation():
+            page.locator("#place-form button[type=submit]").click()
+        expect(page.locator(".flash-success")).to_have_text(
+            f"已将{name}从{seat_no}号座调到{free}号座。"
+        )
+        shot(page, "a passenger moved while the notices wait")
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(OutboundMessage)) == 0
 
         result = app.test_cli_runner().invoke(args=["notify", "tick"])
         assert f"announced={sms}" in result.output, result.output
+        with app.app_context():
+            told = db.session.execute(
+                select(OutboundMessage.kind, OutboundMessage.params).where(
+                    OutboundMessage.worker_id == worker_id,
+                    OutboundMessage.kind.in_(["departure", "change"]),
+                )
+            ).all()
+            assert [(kind, params["seat"]) for kind, params in told] == [("departure", str(free))]
         page.reload()
         expect(page.locator("#notices-pending")).to_have_count(0)
         page.get_by_role("link", name="短信").first.click()

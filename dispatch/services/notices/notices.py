@@ -132,15 +132,16 @@ def schedule_changes(trip: Trip, now: datetime, settings: Settings) -> int:
 
 
 def pending(plan: Plan) -> bool:
-    """Whether ``plan`` is published with its publish notices still to be written. Waits for
-    the plan's row (PostgreSQL) while the scheduler is writing them, so that a change made
-    meanwhile is announced by its own notice once they are written, never lost between."""
+    """Whether ``plan`` is published with its publish notices still to be written. While they
+    are, waits for the plan's row (PostgreSQL), which the scheduler holds as it writes them, so
+    that a change made meanwhile is announced by its own notice once they are written, never
+    lost between. Once written they stay written, so only that window takes the lock."""
     if plan.status != PLAN_PUBLISHED:
         return False
-    written = db.session.execute(
-        select(Plan.notices_written_at).where(Plan.id == plan.id).with_for_update()
-    ).scalar_one()
-    return written is None
+    written = select(Plan.notices_written_at).where(Plan.id == plan.id)
+    if db.session.execute(written).scalar_one() is not None:
+        return False
+    return db.session.execute(written.with_for_update()).scalar_one() is None
 
 
 def schedule_driver_notices(
