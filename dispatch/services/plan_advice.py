@@ -110,7 +110,7 @@ def advice(plan: Plan, user: User) -> list[BusAdvice]:
     snap = snapshot(plan)
     world = World(snap.problem)
     frozen, live = _frozen(snap), _live(plan)
-    average = (plan.cost or 0) / max(1, len(snap.seats))
+    average = (plan.cost or 0) / max(1, snap.seated)
     near = pa.under_half(snap.problem, snap.plan)
     charges = _charges(snap, world, near)
     out = []
@@ -147,11 +147,7 @@ def _charges(snap: Snapshot, world: World, codes: list[str]) -> dict[str, float]
 
 def _frozen(snap: Snapshot) -> set[str]:
     """Buses a coordinator locked, whole or a seat of: suggestions leave them as they are."""
-    return {
-        code
-        for code, trip in snap.trips.items()
-        if trip.locked or any(s.locked for s in trip.seats)
-    }
+    return {code for code, trip in snap.trips.items() if trip.locked} | snap.locked_seats
 
 
 def _live(plan: Plan) -> set[str]:
@@ -165,7 +161,7 @@ def _option(plan: Plan, snap: Snapshot, change: pa.Change, user: User) -> Option
     movers = [
         Mover(seat.worker, m.trip, m.day, m.outside and not _agreed(seat.worker, m.day))
         for m in change.moves
-        for seat in snap.groups[m.group]
+        for seat in snap.seats_of(m.group)
     ]
     coach = db.session.get(CoachType, change.coach_type) if change.coach_type else None
     return Option(
@@ -262,7 +258,7 @@ def _check_consent(snap: Snapshot, change: pa.Change) -> None:
         seat.worker.name
         for m in change.moves
         if m.outside
-        for seat in snap.groups[m.group]
+        for seat in snap.seats_of(m.group)
         if not _agreed(seat.worker, m.day)
     ]
     if missing:
@@ -284,7 +280,7 @@ def _carry_out(
         _recoach(snap, new_trips[change.trip], user)
     for m in change.moves:
         target = snap.trips[m.trip]
-        for seat in list(snap.groups[m.group]):
+        for seat in list(snap.seats_of(m.group)):
             member = f"w{seat.worker_id}"
             seats.place(
                 target, new_trips[m.trip].seats[member], seat.worker, user, allow_split=True
@@ -358,7 +354,7 @@ def _widened(plan: Plan, snap: Snapshot, change: pa.Change) -> bool:
         for m in g.get("members", [])
     }
     for move in change.moves:
-        for seat in snap.groups[move.group]:
+        for seat in snap.seats_of(move.group):
             window = planned.get(f"w{seat.worker_id}")
             worker = seat.worker
             if window and (

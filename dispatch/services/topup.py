@@ -142,9 +142,13 @@ def seat_groups(trip: Trip, seats: Iterable[SeatAssignment]) -> dict[str, list[S
     """Seats of a bus by travel group: one per group code on that bus, each single worker alone."""
     by_key: dict[str, list[SeatAssignment]] = defaultdict(list)
     for seat in seats:
-        code = seat.worker.group_code
-        by_key[f"g:{code}@{trip.code}" if code else f"w{seat.worker_id}"].append(seat)
+        by_key[group_key(trip.code, seat.worker.group_code, seat.worker_id)].append(seat)
     return by_key
+
+
+def group_key(trip_code: str, group_code: str | None, worker_id: int) -> str:
+    """The travel group a seated worker makes with the others of their group code on that bus."""
+    return f"g:{group_code}@{trip_code}" if group_code else f"w{worker_id}"
 
 
 def fixed_groups(trip: Trip, seats: Iterable[SeatAssignment]) -> list[dict]:
