@@ -65,6 +65,7 @@ def test_a_coordinator_reads_the_gap_applies_a_saving_and_compares(journey, demo
     expect(page.locator("#advice-T1")).to_contain_text("这是已发布的车辆")
     best = page.locator("#advice-T2 .advice-best")
     expect(best).to_contain_text("把车上乘客调到其他车辆")
+    expect(page.locator("#advice-T2 .lp-charge")).to_contain_text("按编排程序的测算")
     saving = _yuan(best.locator(".advice-saving").inner_text().split("节省", 1)[1])
     for name in late:
         expect(

@@ -129,7 +129,8 @@ def test_the_lp_charges_most_per_seat_for_the_demand_that_needs_a_bus_of_its_own
         group("d", 3, pickup="houma", dropoff="js-suzhou"),
     ]
     problem = _problem(groups)
-    charges = prices.demand_charges(World(problem), frozenset(problem.groups), 2.0)
+    ((block, charges),) = prices.demand_charges(World(problem), frozenset(problem.groups), 2.0)
+    assert block == frozenset(problem.groups)
     per_seat = {
         pair: charge / sum(g["size"] for g in groups if (g["pickup"], g["dropoff"]) == pair)
         for pair, charge in charges.items()
@@ -139,3 +140,23 @@ def test_the_lp_charges_most_per_seat_for_the_demand_that_needs_a_bus_of_its_own
     assert sum(charges.values()) <= solve(problem, time_limit_s=1).summary.cost + 0.01
     by_group = prices.group_charges(World(problem), frozenset(problem.groups), 2.0)
     assert by_group["a"] + by_group["b"] == pytest.approx(charges[("hongtong", "js-kunshan")])
+
+
+def test_each_group_is_charged_its_share_of_its_own_block():
+    """A demand on two blocks of dates has a charge in each: a group's share is of its own
+    block's charge, by its seats there (a group once took the other block's charge over the
+    seats of both, 13 CNY a seat on a season where a bus costs 12,500)."""
+    march = [group("a", 20), group("b", 25), group("c", 2, dropoff="js-nanjing-jiangning")]
+    april = [group(g, n, earliest="2026-04-01") for g, n in (("d", 40), ("e", 5))]
+    problem = _problem(march + april)
+    found = prices.demand_charges(World(problem), frozenset(problem.groups), 5.0)
+    assert sorted(sorted(block) for block, _ in found) == [["a", "b", "c"], ["d", "e"]]
+    by_group = prices.group_charges(World(problem), frozenset(problem.groups), 5.0)
+    for block, charges in found:
+        for pair, charge in charges.items():
+            mine = [
+                g for g in block if (problem.groups[g].pickup, problem.groups[g].dropoff) == pair
+            ]
+            assert sum(by_group[g] for g in mine) == pytest.approx(charge)
+    # one 51-seat bus of 45 seats each: the same demand, charged alike on either date
+    assert by_group["d"] + by_group["e"] == pytest.approx(by_group["a"] + by_group["b"], rel=0.05)
