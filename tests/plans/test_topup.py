@@ -282,3 +282,21 @@ def test_the_drivers_told_of_a_cancelled_bus_are_told_it_will_not_run(demo_app, 
         assert not [m for m in mine if m.kind == "driver_cancel" and m.driver_id == untold.id]
         # publishing again (or a second scheduling) writes nothing new
         assert driver_cancel.schedule_driver_cancellation(twin, utcnow(), demo_app.config) == 0
+
+
+def test_a_top_up_keeps_the_locks_of_the_published_seats(demo_app, published):
+    """The draft's copy of a published bus keeps each seat's lock as it is on the live bus."""
+    with demo_app.app_context():
+        live = max(hongtong_to_wuxi(), key=lambda t: len(t.seats))
+        held = sorted(live.seats, key=lambda s: s.seat_no)[:2]
+        for seat in held:
+            seat.locked = True
+        db.session.commit()
+        locked = {(live.code, s.worker_id) for s in held}
+        register(900, 3)
+        result = demo_app.test_cli_runner().invoke(
+            args=["plan", "run", *WINDOW, "--time-limit", "2"]
+        )
+        top = db.session.get(Plan, int(result.output.splitlines()[0]))
+        copied = {(t.code, s.worker_id): s.locked for t in top.trips for s in t.seats}
+        assert {key for key, on in copied.items() if on} == locked
