@@ -319,6 +319,8 @@ def test_a_plan_too_big_to_notify_while_publishing_is_published_and_its_notices_
         expect(page.locator(".flash-success")).to_have_text(
             f"已将{name}从{seat_no}号座调到{free}号座。"
         )
+        expect(page.locator("#replies-pending")).to_contain_text("乘车通知短信仍在生成")
+        expect(page.locator("#reply-counts")).to_have_count(0)  # nobody was asked anything yet
         shot(page, "a passenger moved while the notices wait")
         with app.app_context():
             assert db.session.scalar(select(func.count()).select_from(OutboundMessage)) == 0
@@ -334,6 +336,9 @@ def test_a_plan_too_big_to_notify_while_publishing_is_published_and_its_notices_
             ).all()
             assert [(kind, params["seat"]) for kind, params in told] == [("departure", str(free))]
         page.reload()
+        expect(page.locator("#replies-pending")).to_have_count(0)
+        expect(page.locator("#reply-counts")).to_contain_text(f"未回复 {len(bus.seats)} 人")
+        page.goto(f"/plans/{plan_id}")
         expect(page.locator("#notices-pending")).to_have_count(0)
         page.get_by_role("link", name="短信").first.click()
         expect(page.locator("table").first).to_contain_text("晋")  # the plates went out
