@@ -84,7 +84,9 @@ def to_xlsx(workers: Iterable[Worker], full: bool) -> bytes:
     sheet = book.create_sheet("人员名单")
     sheet.append(_text_cells(sheet, export_headers(), bold=True))
     for worker in workers:
-        sheet.append(_text_cells(sheet, export_row(worker, full)))
+        # Plain strings: safe_text leaves none that starts like a formula, so each is stored
+        # as text, and a cell object each made 100,000 workers take 40 s.
+        sheet.append(export_row(worker, full))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -91,3 +91,31 @@ def test_cells_that_start_a_formula_are_text(admin_client, demo_app):
 
 def test_unknown_export_format_is_404(admin_client):
     assert admin_client.get("/workers/export.pdf").status_code == 404
+
+
+def test_an_export_reads_its_workers_in_a_few_queries_however_many(admin_client, demo_app):
+    """The rows are written from the workers as loaded: the audit's commit, when it came first,
+    expired them and every row reloaded its worker (100,000 workers: 92 s as CSV, 144 s as
+    xlsx, past the 60 s a request may take)."""
+    from sqlalchemy import event, func, select
+
+    from dispatch.extensions import db
+    from dispatch.models import Worker
+
+    with demo_app.app_context():
+        engine, total = db.engine, db.session.scalar(select(func.count()).select_from(Worker))
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for fmt in ("csv", "xlsx"):
+            statements.clear()
+            response = admin_client.get(f"/workers/export.{fmt}")
+            rows = _csv_rows(response.data) if fmt == "csv" else _xlsx_rows(response.data)
+            assert len(rows) == total + 1 and total > 100
+            assert len(statements) < 20, (fmt, len(statements))
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
