@@ -124,6 +124,14 @@ def trips(plan_id: int | None, day: date | None) -> list[Trip]:
     )
     if day:
         query = query.where(Trip.date == day)
+    # with what the API shows of each bus: loaded lazily, a season's 2,240 buses took 16 s
+    query = query.options(
+        selectinload(Trip.stops),
+        selectinload(Trip.seats),
+        selectinload(Trip.coach),
+        selectinload(Trip.coach_type),
+        selectinload(Trip.plan),
+    )
     return list(db.session.scalars(query))
 
 

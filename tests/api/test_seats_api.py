@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from dispatch.extensions import db
 from dispatch.models import SeatAssignment, Trip, User, Worker
@@ -64,8 +64,19 @@ def test_trips_list_and_detail(planned):
     client = app.test_client()
     with app.app_context():
         plan_id = db.session.scalar(select(Trip.plan_id))
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
     listing = client.get(f"/api/v1/trips?plan_id={plan_id}", headers=auth).get_json()
+    event.remove(engine, "before_cursor_execute", count)
     assert listing["items"] and all(t["stops"] and t["seats"] for t in listing["items"])
+    # the buses with their stops, seats, coach, type and plan: a few statements, not a few a bus
+    assert len(listing["items"]) > 10 and len(statements) < 20, len(statements)
     assert (
         client.get("/api/v1/trips?date=2026-03-01", headers=auth).get_json()["items"] == []
     )  # nothing live yet
