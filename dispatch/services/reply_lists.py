@@ -17,6 +17,7 @@ from dispatch.extensions import db
 from dispatch.identity import mask_phone
 from dispatch.models import InboundReply, Trip, TripChange, User, Worker
 from dispatch.models import messages as m
+from dispatch.models.trips import PLAN_PUBLISHED
 from dispatch.services import audit, plan_queries, scope, seats
 from dispatch.services.replies import answerable_seats, classify, workers_on
 
@@ -64,8 +65,12 @@ def _counts(trip: Trip, declined: int) -> ReplyCounts:
     return ReplyCounts(confirmed, declined, len(trip.seats) - confirmed)
 
 
-def bus_replies(trip: Trip, user: User, now: datetime) -> BusReplies:
-    """The bus page's replies: counts, the declines, and the freed seats offered to the waiting."""
+def bus_replies(trip: Trip, user: User, now: datetime) -> BusReplies | None:
+    """The bus page's replies: counts, the declines, and the freed seats offered to the waiting;
+    None before the departure notices went out (a draft, or a plan whose notices the scheduler
+    is still writing): nobody has been asked anything."""
+    if trip.plan.status != PLAN_PUBLISHED or trip.plan.notices_written_at is None:
+        return None
     declined = list(
         db.session.scalars(
             select(InboundReply)
