@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from dispatch.extensions import db
 from dispatch.models import County, Plan, SeatAssignment, Trip, User
@@ -74,47 +74,45 @@ def drafts_over(plan: Plan) -> list[Plan]:
     return plan_queries.plans_over(plan, t.PLAN_DRAFT)[::-1]
 
 
-def _trips(plan_ids: list[int], first: date, last: date) -> list[Trip]:
-    query = (
+def _trips(plan_ids: list[int], first: date, last: date) -> Select:
+    """The live buses of the plans over the days, in list order."""
+    return (
         select(Trip)
         .where(Trip.plan_id.in_(plan_ids), Trip.cancelled_at.is_(None))
         .where(Trip.date >= first, Trip.date <= last)
         .order_by(Trip.date, Trip.number, Trip.id)
     )
-    return list(db.session.scalars(query)) if plan_ids else []
 
 
-def _rides(trips: list[Trip]) -> tuple[dict[int, Ride], dict[int, set[int]]]:
-    """Each seated worker's ride, and each bus's riders, read as columns (a season's top-up and
-    the plan it tops up, 200,000 seats loaded as objects with their workers, took 17 s)."""
-    by_id = {trip.id: trip for trip in trips}
-    rides: dict[int, Ride] = {}
+def _rides(query: Select) -> tuple[list[Trip], dict[int, Ride], dict[int, set[int]]]:
+    """The buses, each seated worker's ride and each bus's riders; the seats read as columns (a
+    season's top-up and the plan it tops up, 200,000 seats loaded as objects with their
+    workers, took 17 s)."""
+    trips = list(db.session.scalars(query))
     riders: dict[int, set[int]] = {trip.id: set() for trip in trips}
-    if not trips:
-        return rides, riders
-    ids = sorted(by_id)
-    taken: dict[int, list[tuple[int, int]]] = {i: [] for i in ids}
-    for start in range(0, len(ids), 1000):
-        seats = select(SeatAssignment.trip_id, SeatAssignment.worker_id, SeatAssignment.seat_no)
-        for trip_id, worker_id, seat_no in db.session.execute(
-            seats.where(SeatAssignment.trip_id.in_(ids[start : start + 1000]))
-        ):
-            taken[trip_id].append((worker_id, seat_no))
+    taken: dict[int, list[tuple[int, int]]] = {trip.id: [] for trip in trips}
+    buses = query.with_only_columns(Trip.id).order_by(None)
+    for trip_id, worker_id, seat_no in db.session.execute(
+        select(SeatAssignment.trip_id, SeatAssignment.worker_id, SeatAssignment.seat_no).where(
+            SeatAssignment.trip_id.in_(buses)
+        )
+    ):
+        taken[trip_id].append((worker_id, seat_no))
+    rides: dict[int, Ride] = {}
     for trip in trips:  # in the trips' order: a worker on two of them rides the later one
         for worker_id, seat_no in taken[trip.id]:
             rides[worker_id] = Ride(trip.code, seat_no, trip.departure_at, trip.date)
             riders[trip.id].add(worker_id)
-    return rides, riders
+    return trips, rides, riders
 
 
 def compare(draft: Plan, user: User) -> Comparison:
     """The draft against the published plans over its days, named for the user's counties."""
     published = published_over(draft)
-    now = _trips([p.id for p in published], draft.date_from, draft.date_to)
-    drafted = _trips([draft.id], draft.date_from, draft.date_to)
+    now, old, riders = _rides(_trips([p.id for p in published], draft.date_from, draft.date_to))
+    drafted, new, _ = _rides(_trips([draft.id], draft.date_from, draft.date_to))
     drops = {d.worker_id: d for d in publishing.seat_problems(draft)}
-    old, riders = _rides(now)
-    new = {i: ride for i, ride in _rides(drafted)[0].items() if i not in drops}
+    new = {i: ride for i, ride in new.items() if i not in drops}
     after = drafted + _kept(now, riders, draft, set(new))
     result = Comparison(
         draft,
