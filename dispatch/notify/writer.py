@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import insert, select
 
 from dispatch.extensions import db
+from dispatch.ids import batched
 from dispatch.models import OutboundMessage
 from dispatch.models import messages as m
 from dispatch.models.types import utcnow
@@ -50,15 +51,14 @@ def insert_drafts(drafts: Sequence[Draft]) -> int:
     rows = [_row(d) for d in unique if d.dedupe_key not in existing]
     db.session.flush()
     written = 0
-    for start in range(0, len(rows), CHUNK):
-        written += _insert(rows[start : start + CHUNK])
+    for chunk in batched(rows, CHUNK):
+        written += _insert(chunk)
     return written
 
 
 def _existing_keys(keys: list[str]) -> set[str]:
     found: set[str] = set()
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
+    for chunk in batched(keys, CHUNK):
         found.update(
             db.session.scalars(
                 select(OutboundMessage.dedupe_key).where(OutboundMessage.dedupe_key.in_(chunk))
@@ -67,7 +67,7 @@ def _existing_keys(keys: list[str]) -> set[str]:
     return found
 
 
-def _insert(rows: list[dict]) -> int:
+def _insert(rows: Sequence[dict]) -> int:
     """Insert rows whose keys were new a moment ago; a key a concurrent writer took first is
     skipped. One statement run over the rows (the driver's executemany, parsed once), counted by
     its rowcount: a multi-row VALUES with RETURNING made psycopg parse 8,500 placeholders a batch,

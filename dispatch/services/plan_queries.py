@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from dispatch.extensions import db
+from dispatch.ids import batched
 from dispatch.models import Plan, SeatAssignment, Trip, TripStop, User, Worker
 from dispatch.models.trips import PLAN_PUBLISHED
 from dispatch.models.workers import REGISTERED
@@ -104,11 +105,9 @@ def worker_names(ids: Collection[int]) -> dict[int, tuple[str, str]]:
     planned short of coaches leaves tens of thousands unserved, and one IN list of over
     65,535 ids is more than PostgreSQL takes."""
     wanted, out = sorted(set(ids)), {}
-    for start in range(0, len(wanted), 500):
+    for chunk in batched(wanted):
         rows = db.session.execute(
-            select(Worker.id, Worker.name, Worker.county_id).where(
-                Worker.id.in_(wanted[start : start + 500])
-            )
+            select(Worker.id, Worker.name, Worker.county_id).where(Worker.id.in_(chunk))
         )
         out.update({i: (name, county) for i, name, county in rows})
     return out

@@ -17,6 +17,7 @@ from sqlalchemy import Row, inspect, select, text, update
 
 from dispatch.extensions import db
 from dispatch.identity import mask_phone
+from dispatch.ids import batched
 from dispatch.models import Driver, Plan, SeatAssignment, Trip, TripStop, User, Worker, utcnow
 from dispatch.models import trips as t
 from dispatch.models.workers import ASSIGNED, CANCELLED, REGISTERED
@@ -26,7 +27,6 @@ from dispatch.services.notices.notices import preview, schedule_changes, schedul
 from dispatch.services.planning import PlanningError
 
 PUBLISH_LOCK = 72_611  # pg_advisory_xact_lock key: one publisher at a time, across processes
-CHUNK = 500  # workers per IN (…) when dropping seats
 SEATED_ELSEWHERE, WITHDRAWN, NOT_OPEN = "seated_elsewhere", "withdrawn", "not_open"
 WINDOW, DESTINATION, PICKUP = "window", "destination", "pickup"
 
@@ -292,11 +292,10 @@ def _drop(plan: Plan, drops: list[Drop]) -> None:
     if not drops:
         return
     ids = sorted({d.worker_id for d in drops})
-    for start in range(0, len(ids), CHUNK):  # the seats themselves, not every bus's seat list
+    for chunk in batched(ids):  # the seats themselves, not every bus's seat list
         for seat in db.session.scalars(
             select(SeatAssignment).where(
-                SeatAssignment.plan_id == plan.id,
-                SeatAssignment.worker_id.in_(ids[start : start + CHUNK]),
+                SeatAssignment.plan_id == plan.id, SeatAssignment.worker_id.in_(chunk)
             )
         ):
             db.session.delete(seat)

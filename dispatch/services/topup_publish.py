@@ -24,6 +24,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from dispatch.extensions import db
+from dispatch.ids import batched
 from dispatch.models import Plan, SeatAssignment, Trip, TripStop, User
 from dispatch.models import trips as t
 from dispatch.models.workers import ASSIGNED, REGISTERED
@@ -197,10 +198,8 @@ def _vacate(
     changing = sorted(i for i, w, code, no in rows if w in wanted and wanted[w] != (code, no))
     seats = [
         seat
-        for start in range(0, len(changing), 500)
-        for seat in db.session.scalars(
-            select(SeatAssignment).where(SeatAssignment.id.in_(changing[start : start + 500]))
-        )
+        for chunk in batched(changing)
+        for seat in db.session.scalars(select(SeatAssignment).where(SeatAssignment.id.in_(chunk)))
     ]
     for seat in sorted(seats, key=lambda s: s.id):
         code, seat_no = wanted[seat.worker_id]

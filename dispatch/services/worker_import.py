@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import insert, select
 
 from dispatch.extensions import db
+from dispatch.ids import batched
 from dispatch.models import AuditEvent, User, Worker, utcnow
 from dispatch.services import audit
 from dispatch.services.sheet_files import read_table
@@ -128,11 +129,8 @@ def commit(
     )
     good = [r.values for r in report.rows if r.status == "new"]
     now = utcnow()
-    for start in range(0, len(good), CHUNK):
-        chunk = [
-            {**values, "created_at": now, "updated_at": now}
-            for values in good[start : start + CHUNK]
-        ]
+    for values in batched(good, CHUNK):
+        chunk = [{**v, "created_at": now, "updated_at": now} for v in values]
         ids = db.session.execute(insert(Worker).returning(Worker.id), chunk).scalars().all()
         _audit_created(user, ids, now)
     name = without_controls(filename)[:40]
@@ -215,8 +213,7 @@ def _registered(numbers: set[str]) -> dict[str, tuple[int, str, str]]:
     found: dict[str, tuple[int, str, str]] = {}
     ordered = sorted(numbers)
     columns = (Worker.id_number, Worker.id, Worker.name, Worker.county_id)
-    for start in range(0, len(ordered), CHUNK):
-        chunk = ordered[start : start + CHUNK]
+    for chunk in batched(ordered, CHUNK):
         for number, *rest in db.session.execute(
             select(*columns).where(Worker.id_number.in_(chunk))
         ):
