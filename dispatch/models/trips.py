@@ -55,6 +55,10 @@ class Plan(db.Model):
     unassigned: Mapped[list] = mapped_column(JSON, default=list)  # [{group, reason, workers}]
     # Deferred: only planning reads it, and at 3,000 workers decoding it costs every trip page ~12 ms.
     problem: Mapped[dict | None] = mapped_column(JSON, deferred=True)
+    # The planner's LP prices (the plan file's `prices`: date, pickup, dropoff, per_seat), for
+    # the suggestions page; None for plans bounded without column generation. Deferred: only
+    # that page reads it, and a season's are 300 kB.
+    prices: Mapped[list | None] = mapped_column(JSON, deferred=True)
     error: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -114,13 +114,20 @@ class Summary:
     seconds: float
 
 
+# (date, pickup site, drop-off site): a demand on a date, as Plan.prices keys it.
+PriceKey = tuple[date, str, str]
+
+
 @dataclass(frozen=True)
 class Plan:
-    """Trips, unserved groups and a summary."""
+    """Trips, unserved groups and a summary; and, where column generation bounded the plan's
+    groups and its LP converged, what that LP charges a seat of each demand on each date
+    (lp/charges.py): an estimate that ranks the dearest demand, never a saving."""
 
     trips: tuple[Trip, ...]
     unassigned: tuple[Unassigned, ...]
     summary: Summary
+    prices: Mapping[PriceKey, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

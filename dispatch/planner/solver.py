@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 
 from dispatch.planner import tuning
@@ -15,7 +15,7 @@ from dispatch.planner.bound.lower import lower_bound, settled
 from dispatch.planner.budget import Budget
 from dispatch.planner.construct.greedy import by_county, downsize, insert_groups
 from dispatch.planner.construct.topup import fill_fixed
-from dispatch.planner.model import Plan, Problem, Summary, Unassigned
+from dispatch.planner.model import Plan, PriceKey, Problem, Summary, Unassigned
 from dispatch.planner.plan.trips import number_trips
 from dispatch.planner.rebuild.cover import rebuild_by_cover
 from dispatch.planner.rebuild.dives import rebuild_by_dives, worth_guiding
@@ -43,9 +43,12 @@ def solve(
     buses, missed = _greedy(world, buses, free, seconds)
     report(0.1, "optimising")
     buses, missed, known = rebuild_by_cover(world, buses, missed, budget, tuning.COVER_SHARE)
+    prices: dict[PriceKey, float] = {}
     if not known and worth_guiding(world, [g for b in buses for g in b.groups]):
         report(0.3, "column generation")
-        buses, missed, known = rebuild_by_dives(world, buses, missed, budget, tuning.GUIDE_SHARE)
+        buses, missed, known, prices = rebuild_by_dives(
+            world, buses, missed, budget, tuning.GUIDE_SHARE
+        )
     report(0.7, "improving")
     bounded = settled(world, (g for b in buses for g in b.groups), known)
     share = tuning.BOUNDED_SHARE if bounded else tuning.IMPROVE_SHARE
@@ -53,7 +56,7 @@ def solve(
     seconds = max(0.0, min(budget.share(share), budget.left() - reserve))
     improve_on_two_cores(world, buses, seconds, seed)
     report(0.9, "lower bound")
-    plan = _plan(world, buses, missed, budget, known)
+    plan = _plan(world, buses, missed, budget, known, prices)
     report(1.0, "done")
     return plan
 
@@ -92,8 +95,10 @@ def _plan(
     missed: list[Unassigned],
     budget: Budget,
     known: dict[frozenset[str], float],
+    prices: Mapping[PriceKey, float],
 ) -> Plan:
-    """Trips with fresh ids, the unserved groups, and the summary with the bound."""
+    """Trips with fresh ids, the unserved groups, the summary with the bound, and the LP's
+    prices of the demands served."""
     trips = number_trips(world, buses)
     served = frozenset(g for t in trips for g in t.group_ids())
     spent: Counter[date] = Counter()
@@ -103,4 +108,11 @@ def _plan(
     cost = sum(t.cost for t in trips)
     gap = (cost - bound) / cost if cost > 0 else 0.0
     summary = Summary(cost, len(trips), bound, gap, time.monotonic() - budget.start)
-    return Plan(tuple(trips), tuple(sorted(missed, key=lambda u: u.group)), summary)
+    demands = {(t.date, *k) for t in trips for k in _demands(world, t.group_ids())}
+    charged = {k: v for k, v in prices.items() if k in demands}
+    return Plan(tuple(trips), tuple(sorted(missed, key=lambda u: u.group)), summary, charged)
+
+
+def _demands(world: World, groups: Iterable[str]) -> set[tuple[str, str]]:
+    """The (pickup, drop-off) pairs of some groups."""
+    return {(world.groups[g].pickup, world.groups[g].dropoff) for g in groups}

@@ -112,7 +112,7 @@ def advice(plan: Plan, user: User) -> list[BusAdvice]:
     frozen, live = _frozen(snap), _live(plan)
     average = (plan.cost or 0) / max(1, snap.seated)
     near = pa.under_half(snap.problem, snap.plan)
-    charges = _charges(snap, world, near)
+    charges = _charges(plan, snap, world, near)
     out = []
     for code in near:
         trip = snap.trips[code]
@@ -130,18 +130,36 @@ def advice(plan: Plan, user: User) -> list[BusAdvice]:
     return sorted(out, key=lambda b: -(b.charge or 0) / max(1, b.taken))  # dearest first
 
 
-def _charges(snap: Snapshot, world: World, codes: list[str]) -> dict[str, float]:
+def _charges(plan: Plan, snap: Snapshot, world: World, codes: list[str]) -> dict[str, float]:
     """What the planner's LP (column generation, its dual prices) charges the passengers of each
-    bus: an estimate that ranks the dearest demand first, never a saving."""
+    bus: an estimate that ranks the dearest demand first, never a saving. The prices the planner
+    kept with the plan (Plan.prices), else the LP solved again within CHARGE_SECONDS (a plan
+    bounded without column generation, or made before plans kept them)."""
     if not codes:
         return {}
     trips = {t.id: t for t in snap.plan.trips}
-    by_group = prices.group_charges(world, frozenset(snap.problem.groups), CHARGE_SECONDS)
+    if plan.prices:
+        by_group = _kept_charges(plan.prices, trips.values(), world)
+    else:
+        by_group = prices.group_charges(world, frozenset(snap.problem.groups), CHARGE_SECONDS)
     out = {}
     for code in codes:
         shares = [by_group.get(g) for g in trips[code].group_ids()]
         if shares and all(x is not None for x in shares):
             out[code] = round(sum(shares), 2)  # type: ignore[arg-type]
+    return out
+
+
+def _kept_charges(kept: list[dict], trips: Iterable[PlannerTrip], world: World) -> dict[str, float]:
+    """Each group's charge by the prices per seat the planner kept with the plan."""
+    per_seat = {(p["date"], p["pickup"], p["dropoff"]): p["per_seat"] for p in kept}
+    out = {}
+    for trip in trips:
+        for g in trip.group_ids():
+            grp = world.groups[g]
+            price = per_seat.get((trip.date.isoformat(), grp.pickup, grp.dropoff))
+            if price is not None:
+                out[g] = price * grp.size
     return out
 
 

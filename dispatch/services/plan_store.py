@@ -62,6 +62,7 @@ def store_result(plan: Plan, result: dict, departure: time, tz: str) -> None:
         summary["gap"],
     )
     plan.seconds = summary.get("seconds")
+    plan.prices = result.get("prices") or None
     members = {g["id"]: g["members"] for g in plan.problem["groups"]}
     excluded = [
         {

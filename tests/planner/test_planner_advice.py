@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from dispatch.planner import Plan, Problem, Summary, check, load_problem, solve
+from dispatch.planner import Plan, Problem, Summary, check, load_problem, plan_to_dict, solve
 from dispatch.planner import advice as pa
 from dispatch.planner.bound import prices
+from dispatch.planner.plan.files import plan_from_dict
 from dispatch.planner.plan.trips import to_trip
 from dispatch.planner.world.buses import Bus, World
-from tests.support.planner import group, problem_dict, problems
+from tests.support.planner import bench_module, group, problem_dict, problems
 
 
 def _one_bus_each(problem: Problem) -> Plan:
@@ -160,3 +161,27 @@ def test_each_group_is_charged_its_share_of_its_own_block():
             assert sum(by_group[g] for g in mine) == pytest.approx(charge)
     # one 51-seat bus of 45 seats each: the same demand, charged alike on either date
     assert by_group["d"] + by_group["e"] == pytest.approx(by_group["a"] + by_group["b"], rel=0.05)
+
+
+def test_a_plan_bounded_by_column_generation_keeps_its_lps_prices():
+    """The planner's own LP prices each demand it carries (Plan.prices, the plan file's
+    `prices`), so that the suggestions page need not solve it again: every demand of every
+    trip's date has a price, and shared out over the seats they add up to the LP's cost, which
+    is at most the plan's bound and near it."""
+    problem = load_problem(bench_module().problem(300, seed=1))  # column generation's size
+    plan = solve(problem, time_limit_s=10)
+    carried = {
+        (t.date, problem.groups[g].pickup, problem.groups[g].dropoff)
+        for t in plan.trips
+        for g in t.group_ids()
+    }
+    assert set(plan.prices) == carried
+    seats: dict[tuple[str, str], int] = {}
+    for grp in problem.groups.values():
+        seats[(grp.pickup, grp.dropoff)] = seats.get((grp.pickup, grp.dropoff), 0) + grp.size
+    total = sum(v * seats[(p, d)] for (_, p, d), v in plan.prices.items())
+    bound = plan.summary.lower_bound_cost
+    assert 0.95 * bound <= total <= bound + 1.0
+    assert plan_from_dict(plan_to_dict(plan)).prices == pytest.approx(
+        {k: round(v, 2) for k, v in plan.prices.items()}
+    )

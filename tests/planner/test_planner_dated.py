@@ -188,10 +188,10 @@ def test_a_block_of_two_dates_rebuilt_date_by_date_keeps_every_rule_and_costs_le
     greedy, _ = _greedy(world, [], sorted(groups), 1.0)
     before = sum(world.bus_cost(b) for b in greedy)
     clock = Budget(time.monotonic(), 40.0)
-    rebuilt, missed, known = rebuild_by_dives(world, copy_buses(greedy), [], clock, 1.0)
+    rebuilt, missed, known, prices = rebuild_by_dives(world, copy_buses(greedy), [], clock, 1.0)
     assert missed == [] and groups in known
     after = sum(world.bus_cost(b) for b in rebuilt)
     assert after < before
-    plan = _plan(world, rebuilt, [], Budget(time.monotonic(), 5.0), known)
+    plan = _plan(world, rebuilt, [], Budget(time.monotonic(), 5.0), known, prices)
     assert check(problem, plan) == []
     assert plan.summary.lower_bound_cost <= plan.summary.cost

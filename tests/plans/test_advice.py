@@ -5,7 +5,7 @@ consent; a coordinator sees and applies suggestions for their own counties only.
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import date, time
 
 import pytest
 from flask_babel import refresh
@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from dispatch import planner
 from dispatch.extensions import db
-from dispatch.models import Plan, SeatAssignment, Site, User
+from dispatch.models import County, Plan, SeatAssignment, Site, User
 from dispatch.planner import advice as pa
 from dispatch.planner.cost import trip_km_and_cost
 from dispatch.services import plan_advice, planning, publishing, scope
@@ -271,3 +271,64 @@ def test_a_top_up_moves_nobody_off_a_published_bus_and_adds_no_stop_to_it(county
         t3.seats.append(SeatAssignment(plan_id=draft.id, seat_no=seat_no, worker_id=worker.id))
     db.session.commit()
     assert _options(draft, "T3") == []
+
+
+def test_the_charges_come_from_the_prices_the_planner_kept_without_solving_again(
+    county_app, monkeypatch
+):
+    """A plan the planner bounded by column generation keeps its LP's prices (Plan.prices): the
+    page reads them, on a day of any size, instead of solving the LP again within 2 s on every
+    view (which a day of 1,000 workers never finished, so its buses showed no charge)."""
+    full, few, far = _workers(20), _workers(2), _workers(3, "js-nanjing-jiangning")
+    plan = hand_draft(SCOPE, [(DAY, "c53", full + few), (DAY, "c53", far)])
+    plan.prices = [
+        {"date": DAY.isoformat(), "pickup": "hongtong", "dropoff": "js-wuxi", "per_seat": 250.0},
+        {
+            "date": DAY.isoformat(),
+            "pickup": "hongtong",
+            "dropoff": "js-nanjing-jiangning",
+            "per_seat": 1200.5,
+        },
+    ]
+    db.session.commit()
+
+    def solving_again(*args, **kwargs):
+        raise AssertionError("the LP was solved again although the plan kept its prices")
+
+    monkeypatch.setattr(plan_advice.prices, "group_charges", solving_again)
+    found = {b.trip.code: b for b in plan_advice.advice(plan, _user("admin"))}
+    assert found["T1"].charge == pytest.approx(22 * 250.0)  # 22 of 51 seats: under half too
+    assert found["T2"].charge == pytest.approx(3 * 1200.5)
+    assert [b.trip.code for b in plan_advice.advice(plan, _user("admin"))] == ["T2", "T1"]
+    # a bus with a demand the planner kept no price for shows no charge rather than a guess
+    plan.prices = plan.prices[1:]
+    db.session.commit()
+    found = {b.trip.code: b for b in plan_advice.advice(plan, _user("admin"))}
+    assert found["T1"].charge is None
+    assert found["T2"].charge == pytest.approx(3 * 1200.5)
+    monkeypatch.undo()
+    plan.prices = None  # a plan without kept prices: the LP is solved on the page
+    db.session.commit()
+    found = {b.trip.code: b for b in plan_advice.advice(plan, _user("admin"))}
+    assert found["T2"].charge and found["T2"].charge > 0
+
+
+def test_a_planned_day_keeps_its_lps_prices_and_its_page_reads_them(county_app, monkeypatch):
+    """The planning job stores what the planner's LP charged (a day of many counties and
+    destinations, bounded by column generation), and the suggestions page charges from them."""
+    counties = db.session.scalars(select(County.id).order_by(County.id)).all()[:10]
+    drops = db.session.scalars(
+        select(Site.id).where(Site.kind == "dropoff").order_by(Site.id)
+    ).all()[:8]
+    for county, dropoff in itertools.product(counties, drops):
+        _workers(2, dropoff, county)
+    db.session.commit()
+    plan = planning.start_plan(planning.Scope(DAY, DAY), None, None, time_limit_s=8)
+    planning.store_result(plan, planning.solve_plan(plan, 8), time(8, 0), TZ)
+    db.session.commit()
+    kept = {(p["pickup"], p["dropoff"]) for p in plan.prices or []}
+    assert kept == set(itertools.product(counties, drops))
+    assert all(p["date"] == DAY.isoformat() and p["per_seat"] > 0 for p in plan.prices)
+    monkeypatch.setattr(plan_advice.prices, "group_charges", None)  # not called: kept prices
+    advised = plan_advice.advice(plan, _user("admin"))
+    assert advised and all(b.charge and b.charge > 0 for b in advised)

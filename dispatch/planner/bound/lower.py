@@ -147,9 +147,11 @@ def column_pattern_bound(
     seeds: tuple[Seed, ...] = (),
     split: bool = True,
     dive_seconds: float = 0.0,
+    charges: bool = False,
 ) -> ColumnResult:
     """The column-generation bound of lp/colgen.py for one block (stop rules required), and the
-    dive's whole buses when `dive_seconds` is given. On a block of several dates small enough
+    dive's whole buses when `dive_seconds` is given (the LP's charge of each demand when
+    `charges`: none from the dated model). On a block of several dates small enough
     for lp/dated.py, its dated model takes the place of the pooled one (converged, it is never
     below it); the pooled one runs where the dated one proves nothing. Where bound/count.py ran
     (`with_fewest`), its cover on the largest coach is one more set of whole buses after the
@@ -162,7 +164,7 @@ def column_pattern_bound(
     dated = dated_pattern_bound(world, days, groups, task, seconds)
     if math.isfinite(dated.bound):
         return ColumnResult(dated.bound, [], dated.seats)
-    result = column_bound(task, seconds - (time.monotonic() - start), split, dive_seconds)
+    result = column_bound(task, seconds - (time.monotonic() - start), split, dive_seconds, charges)
     if not cover or dive_seconds <= 0:
         return result
     return replace(result, dives=[*result.dives, cover])

@@ -8,7 +8,8 @@ cover.py     the covering MIP: buses per pattern and coach type, seats as flows
 packing.py   the packing MIP: whole groups onto chosen buses
 colgen.py    column generation on the pattern model: its Lagrangian and Farley bounds (the
              proofs are its module doc) and the dives; columns.py is its master LP and pricing,
-             dive.py rounds the LP to whole buses
+             dive.py rounds the LP to whole buses, charges.py reads what its duals charge
+             each demand
 
 Imports dispatch.planner.model, .tuning, .cost and .world. Only rebuild/ and bound/ import it.
 """

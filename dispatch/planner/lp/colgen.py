@@ -55,6 +55,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from dispatch.planner.lp.charges import settled_charges
 from dispatch.planner.lp.columns import (
     TOLERANCE,
     BoundInput,
@@ -75,19 +76,26 @@ class ColumnResult:
     """The proven bound, and the whole buses of each dive (one (pattern, coach type id) per bus;
     none when no dive was asked; bound/lower.py adds the fewest-buses cover of bound/count.py
     where it ran); on a block of several dates, the seats per (commodity, date) of the dated LP
-    (lp/dated.py), when it ran."""
+    (lp/dated.py), when it ran; when asked, what the converged LP charges each demand
+    (charges.py; none when it did not converge)."""
 
     bound: float
     dives: list[list[tuple[Pattern, str]]] = field(default_factory=list)
     dated_seats: Mapping[tuple[Commodity, date], float] = field(default_factory=dict)
+    charges: Mapping[Commodity, float] = field(default_factory=dict)
 
 
 def column_bound(
-    task: BoundInput, seconds: float, split: bool = True, dive_seconds: float = 0.0
+    task: BoundInput,
+    seconds: float,
+    split: bool = True,
+    dive_seconds: float = 0.0,
+    charges: bool = False,
 ) -> ColumnResult:
-    """The best proven bound within `seconds` (-inf when nothing was proved); then, when
-    `dive_seconds` is given, whole buses rounded from the LP by diving (`dive`), all within
-    `seconds`: what the bound leaves, at most `dive_seconds`, goes to the dive."""
+    """The best proven bound within `seconds` (-inf when nothing was proved), with `charges`
+    the LP's charge of each demand; then, when `dive_seconds` is given, whole buses rounded from
+    the LP by diving (`dive`), all within `seconds`: what the bound leaves, at most
+    `dive_seconds`, goes to the dive."""
     start = time.monotonic()
     deadline = start + seconds
     space = space_of(task)
@@ -97,13 +105,14 @@ def column_bound(
     seed_columns(master)
     plan_columns(master, task.seeds, {seed[4]: 0 for seed in task.seeds})  # one pooled day
     whole, values = generate(master, task.most, deadline)
+    charged = settled_charges(master, task, deadline - time.monotonic()) if charges else {}
     bound = whole
     buses = float(real_values(master, values).sum()) if values else math.inf
     if split and values:  # the halves get at most the time the whole LP took
         until = min(deadline, 2 * time.monotonic() - start)
         bound = max(whole, _split_bound(master, task, buses, until))
     if dive_seconds <= 0 or not values:
-        return ColumnResult(bound)
+        return ColumnResult(bound, charges=charged)
     dive_end = min(time.monotonic() + dive_seconds, deadline)  # within the same `seconds`
     dives: list[list[tuple[Pattern, str]]] = []
     took, priced = 0.0, list(master.columns)
@@ -120,7 +129,7 @@ def column_bound(
         if fresh and covered(master, fresh):  # not when the cap leaves demand to artificials
             dives.append(dive(master, task, fresh, dive_end))
         took = time.monotonic() - began
-    return ColumnResult(bound, dives)
+    return ColumnResult(bound, dives, charges=charged)
 
 
 def _split_bound(master: Master, task: BoundInput, buses: float, deadline: float) -> float:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from dispatch.planner.model import PLAN_FORMAT, Plan, ProblemError, Summary, Unassigned
+from dispatch.planner.model import PLAN_FORMAT, Plan, PriceKey, ProblemError, Summary, Unassigned
 from dispatch.planner.problem.trips import trip_from_dict, trip_to_dict, whole_number
 
 
@@ -22,6 +23,10 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
             "gap": round(s.gap, 6),
             "seconds": round(s.seconds, 3),
         },
+        "prices": [
+            {"date": day.isoformat(), "pickup": pickup, "dropoff": dropoff, "per_seat": round(v, 2)}
+            for (day, pickup, dropoff), v in sorted(plan.prices.items())
+        ],
     }
 
 
@@ -41,9 +46,13 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
         for i, u in enumerate(_list(data, "unassigned", faults))
     )
     summary = _read(_summary_from_dict, data.get("summary", {}), "summary", faults)
+    prices = [
+        _read(_price_from_dict, p, f"prices[{i}]", faults)
+        for i, p in enumerate(_list(data, "prices", faults))
+    ]
     if faults:
         raise ProblemError(faults)
-    return Plan(trips=trips, unassigned=unassigned, summary=summary)
+    return Plan(trips=trips, unassigned=unassigned, summary=summary, prices=dict(prices))
 
 
 def _list(data: dict[str, Any], key: str, faults: list[str]) -> list[Any]:
@@ -67,6 +76,12 @@ def _read(reader: Any, value: Any, where: str, faults: list[str]) -> Any:
 def _unassigned_from_dict(data: dict[str, Any]) -> Unassigned:
     """One unassigned entry."""
     return Unassigned(group=str(data["group"]), reason=str(data.get("reason", "")))
+
+
+def _price_from_dict(data: dict[str, Any]) -> tuple[PriceKey, float]:
+    """One entry of `prices`: a demand on a date and its price per seat."""
+    day = date.fromisoformat(data["date"])
+    return (day, str(data["pickup"]), str(data["dropoff"])), float(data["per_seat"])
 
 
 def _summary_from_dict(data: dict[str, Any]) -> Summary:

@@ -32,7 +32,7 @@ from dispatch.planner.lp.colgen import ColumnResult
 from dispatch.planner.lp.columns import Seed
 from dispatch.planner.lp.packing import PackTask, pack
 from dispatch.planner.lp.patterns import Pattern, count_patterns
-from dispatch.planner.model import Group, Unassigned
+from dispatch.planner.model import Group, PriceKey, Unassigned
 from dispatch.planner.search.descent import descend
 from dispatch.planner.world.blocks import Commodity, blocks, demand
 from dispatch.planner.world.buses import Bus, World, usage
@@ -48,9 +48,11 @@ def worth_guiding(world: World, groups: list[str]) -> bool:
 
 def rebuild_by_dives(
     world: World, buses: list[Bus], missed: list[Unassigned], clock: Clock, share: float
-) -> tuple[list[Bus], list[Unassigned], dict[frozenset[str], float]]:
-    """Bound every block by column generation; rebuild it from the LP when cheaper."""
+) -> tuple[list[Bus], list[Unassigned], dict[frozenset[str], float], dict[PriceKey, float]]:
+    """Bound every block by column generation; rebuild it from the LP when cheaper. Also what
+    each block's converged LP charges a seat of each demand, on each of its dates."""
     known: dict[frozenset[str], float] = {}
+    prices: dict[PriceKey, float] = {}
     served = [g for b in buses for g in b.groups]
     total = clock.share(share)
     end = time.monotonic() + total
@@ -74,9 +76,11 @@ def rebuild_by_dives(
             spent,
             _seeds(world, block),
             dive_seconds=tuning.DIVE_SHARE * seconds if rebuild and one_day else 0.0,
+            charges=True,
         )
         if math.isfinite(result.bound):
             known[groups] = result.bound
+        prices.update(_per_seat(world, days, groups, result.charges))
         if not rebuild:
             continue
         left = seconds - (time.monotonic() - start)
@@ -87,7 +91,17 @@ def rebuild_by_dives(
             cost = _cost(world, cand)
             if cost < best - 1e-6:
                 best, buses = cost, [b for b in buses if b.date not in days] + cand
-    return buses, missed, known
+    return buses, missed, known, prices
+
+
+def _per_seat(
+    world: World, days: tuple[date, ...], groups: frozenset[str], charges: Mapping[Commodity, float]
+) -> Iterator[tuple[PriceKey, float]]:
+    """A block's charges per seat of each demand, on each of its dates."""
+    seats = demand(world, groups)
+    for (pickup, dropoff), charge in charges.items():
+        for day in days:
+            yield (day, pickup, dropoff), charge / seats[(pickup, dropoff)]
 
 
 def _rebuilt(
