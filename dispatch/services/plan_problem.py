@@ -194,16 +194,21 @@ def _fixed_trips(base: Plan, locked: dict[int, list[SeatAssignment]], sites: dic
 
 
 def _fixed_trip(trip: Trip, groups: list[dict], sites: dict[str, Site]) -> dict:
-    order = [s.site_id for s in trip.stops]
-    pickups = sorted({g["pickup"] for g in groups}, key=order.index)
-    dropoffs = sorted({g["dropoff"] for g in groups}, key=order.index)
+    """A draft's bus with locked seats, every stop kept where it is (also those where no locked
+    passenger boards or alights), so that the re-plan may seat the others it carried again at no
+    cost: with only the locked passengers' stops, they needed new buses, and the draft replaced
+    was no longer a plan of the re-plan's problem to fall back on (38,281 → 50,541 CNY)."""
     stops = [
-        {"site": p, "pickup": sorted(g["id"] for g in groups if g["pickup"] == p), "dropoff": []}
-        for p in pickups
-    ]
-    stops += [
-        {"site": d, "pickup": [], "dropoff": sorted(g["id"] for g in groups if g["dropoff"] == d)}
-        for d in dropoffs
+        {
+            "site": s.site_id,
+            "pickup": sorted(g["id"] for g in groups if g["pickup"] == s.site_id)
+            if s.kind == "pickup"
+            else [],
+            "dropoff": sorted(g["id"] for g in groups if g["dropoff"] == s.site_id)
+            if s.kind != "pickup"
+            else [],
+        }
+        for s in trip.stops
     ]
     path = [(sites[s["site"]].lat, sites[s["site"]].lon) for s in stops]
     km = round(

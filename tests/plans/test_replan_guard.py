@@ -68,3 +68,28 @@ def test_re_planning_a_draft_never_raises_its_cost(demo_app, drafted):
         before, after = db.session.get(Plan, drafted), db.session.get(Plan, again)
         assert after.status == "draft" and before.status == "superseded"
         assert after.cost <= before.cost + 0.01
+
+
+def test_locking_one_seat_keeps_its_bus_route_so_the_re_plan_is_not_dearer(demo_app, drafted):
+    """A seat locked on a bus of two drop-offs kept only its own passenger's stops in the
+    re-plan's problem: the bus's other passengers needed a new bus, the plan it replaced was no
+    longer a plan of that problem, and the re-plan came back 12,260 CNY dearer (38,281 → 50,541
+    with one bus more). The locked bus now keeps its route, and whoever rode it may again."""
+    with demo_app.app_context():
+        base = db.session.get(Plan, drafted)
+        trip = max(base.trips, key=lambda t: (len(t.stops), len(t.seats)))
+        assert len(trip.stops) >= 3, "the demo's draft has no bus of several stops"
+        route = [(s.site_id, s.kind) for s in trip.stops]
+        seat = trip.seats[0]
+        seat.locked = True
+        locked_worker = seat.worker_id
+        again = plan_queue.queue_plan(HONGTONG, None, 1, base=base).id
+        db.session.commit()
+        code, before_cost = trip.code, base.cost
+    assert planning_worker.drain(demo_app) == ["draft"]
+    with demo_app.app_context():
+        after = db.session.get(Plan, again)
+        assert after.cost <= before_cost + 0.01
+        kept = next(t for t in after.trips if t.code == code)
+        assert [(s.site_id, s.kind) for s in kept.stops] == route
+        assert locked_worker in {s.worker_id for s in kept.seats}
