@@ -15,6 +15,7 @@ from dispatch.cli.plans import plan_cli, planner_cli, worker_cli
 from dispatch.cli.sms import sms_cli
 from dispatch.extensions import db
 from dispatch.models import ROLES, User
+from dispatch.notify.gateway import show_console_sms
 from dispatch.services import accounts, demo
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -167,6 +168,7 @@ def scheduler_run() -> None:
     from dispatch.jobs.scheduler import run_scheduler_forever
 
     click.echo("Scheduler running (Ctrl-C stops).")
+    show_console_sms(current_app.config)
     run_scheduler_forever(current_app._get_current_object())
 
 
@@ -231,6 +233,7 @@ def serve(host: str, port: int, public_url: str | None) -> None:
     """Serve the app on one process, with the scheduler when SCHEDULER_ENABLED."""
     app = current_app._get_current_object()
     adopt_public_url(app.config, public_url)
+    show_console_sms(app.config)
     scheduler = _start_scheduler(app) if app.config["SCHEDULER_ENABLED"] else None
     click.echo(f"Serving on http://{host}:{port}  (Ctrl-C stops)")
     try:

@@ -93,6 +93,20 @@ class ConsoleGateway:
         return SendResult("console", f"console-{sms.message_id}", "sent", count_segments(sms.body))
 
 
+def show_console_sms(config: Mapping[str, Any]) -> None:
+    """With the console gateway, its SMS on stderr for the processes that send them (`flask
+    serve`, `flask scheduler run`): the log is where a demo reads a worker's verification code,
+    and Python's default level (WARNING) hid every line of it."""
+    if config.get("SMS_BACKEND", "console") != "console":
+        return
+    if log.getEffectiveLevel() > logging.INFO:
+        log.setLevel(logging.INFO)
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        log.addHandler(handler)
+
+
 def _twilio(config: Mapping[str, Any]) -> SmsGateway:
     # Imported here so that only an app configured for Twilio loads the twilio package.
     from dispatch.notify.twilio_backend import TwilioGateway
