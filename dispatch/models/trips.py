@@ -187,7 +187,7 @@ class TripChange(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     trip_id: Mapped[int] = mapped_column(ForeignKey("trip.id"), index=True)
     worker_id: Mapped[int | None] = mapped_column(ForeignKey("worker.id"), index=True)
-    field: Mapped[str] = mapped_column(String(20))  # bus, seat, time, pickup, cancelled
+    field: Mapped[str] = mapped_column(String(20))  # bus, seat, time, pickup, driver, cancelled
     old_value: Mapped[str | None] = mapped_column(String(200))
     new_value: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -161,5 +161,8 @@ def set_crew(trip_id: int):
 @bp.post("/<int:trip_id>/departure")
 @editor_required
 def set_departure(trip_id: int):
-    hhmm, tz = request.form.get("departure", ""), current_app.config["TIMEZONE"]
-    return _change(trip_id, lambda t, v: seat_actions.set_departure(t, hhmm, current_user, v, tz))
+    hhmm, config = request.form.get("departure", ""), current_app.config
+    return _change(
+        trip_id,
+        lambda t, v: seat_actions.set_departure(t, hhmm, current_user, v, utcnow(), config),
+    )

@@ -39,26 +39,45 @@ def assign_crew(
     if crew.captain_worker_id and crew.captain_worker_id not in {s.worker_id for s in trip.seats}:
         raise SeatError(_("The bus captain must be one of the passengers."))
     old_plate = trip.coach.plate if trip.coach else None
+    old_contact = _contact(trip)
     trip.coach = coach  # the relationships, not just the ids: notices read them in this request
     trip.driver1, trip.driver2 = drivers
     trip.captain_worker_id = crew.captain_worker_id or None
     write_trip(lambda: None, trip)
     new_plate = coach.plate if coach else None
-    if trip.plan.status == PLAN_PUBLISHED and old_plate != new_plate:
-        for seat in trip.seats:  # every passenger's bus (its plate) changed
-            db.session.add(
-                TripChange(
-                    trip_id=trip.id,
-                    worker_id=seat.worker_id,
-                    field="bus",
-                    old_value=old_plate,
-                    new_value=new_plate,
-                    created_by_id=user.id if user else None,
-                )
-            )
+    if trip.plan.status == PLAN_PUBLISHED:
+        # every passenger's bus (its plate) changed; or the driver their notice says to call
+        for field, old, new in (
+            ("bus", old_plate, new_plate),
+            ("driver", old_contact, _contact(trip)),
+        ):
+            if old != new:
+                _changed_for_all(trip, field, old, new, user)
     audit.record(
         user, "trip.crew", "trip", trip.id, {"coach": new_plate, "captain": trip.captain_worker_id}
     )
+
+
+def _contact(trip: Trip) -> str | None:
+    """The phone the passengers' departure notice gives (notices/journeys.contact_of)."""
+    driver = trip.driver1 or trip.driver2
+    return driver.phone if driver is not None else None
+
+
+def _changed_for_all(
+    trip: Trip, field: str, old: str | None, new: str | None, user: User | None
+) -> None:
+    for seat in trip.seats:
+        db.session.add(
+            TripChange(
+                trip_id=trip.id,
+                worker_id=seat.worker_id,
+                field=field,
+                old_value=old,
+                new_value=new,
+                created_by_id=user.id if user else None,
+            )
+        )
 
 
 class CrewClash(SeatError):
@@ -193,17 +212,7 @@ def set_departure(
     trip.departure_at = times[0]
     write_trip(lambda: None, trip)
     if trip.plan.status == PLAN_PUBLISHED and old != trip.departure_at:
-        for seat in trip.seats:
-            db.session.add(
-                TripChange(
-                    trip_id=trip.id,
-                    worker_id=seat.worker_id,
-                    field="time",
-                    old_value=old.isoformat(),
-                    new_value=trip.departure_at.isoformat(),
-                    created_by_id=user.id if user else None,
-                )
-            )
+        _changed_for_all(trip, "time", old.isoformat(), trip.departure_at.isoformat(), user)
     audit.record(
         user, "trip.departure", "trip", trip.id, {"departure": trip.departure_at.isoformat()}
     )

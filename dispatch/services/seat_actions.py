@@ -122,11 +122,11 @@ def set_crew(
             (coach.driver1_id, coach.driver2_id) if coach else (None, None)
         )
     crew.assign_crew(trip, crew.Crew(**ids), user, expected_version=version)
-    _tell_drivers(trip, before, user, now, settings)
+    tell_drivers(trip, before, user, now, settings)
     return _("Coach, drivers and bus captain saved.")
 
 
-def _tell_drivers(
+def tell_drivers(
     trip: Trip, before: set[int], user: User, now: datetime, settings: Mapping[str, Any]
 ) -> None:
     """A driver newly on a published bus is sent its link; a driver taken off loses it.
@@ -141,15 +141,26 @@ def _tell_drivers(
         schedule_driver_notices(trip, now, settings)
 
 
-def set_departure(trip: Trip, hhmm: str, user: User, version: int | None, tz: str) -> str:
-    """Move the bus's departure to ``hhmm`` (local time) on its date, every stop with it."""
+def set_departure(
+    trip: Trip,
+    hhmm: str,
+    user: User,
+    version: int | None,
+    now: datetime,
+    settings: Mapping[str, Any],
+) -> str:
+    """Move the bus's departure to ``hhmm`` (local time) on its date, every stop with it; a
+    published bus's drivers get the new time (the passengers' notices follow the change)."""
     scope.check_bus(user, trip)
     try:
         local = time.fromisoformat(hhmm)
     except ValueError:
         raise seats.SeatError(_("Write the departure time as 07:30.")) from None
-    departure = datetime.combine(trip.date, local, tzinfo=ZoneInfo(tz))
+    departure = datetime.combine(trip.date, local, tzinfo=ZoneInfo(settings["TIMEZONE"]))
+    before = trip.departure_at
     crew.set_departure(trip, departure, user, expected_version=version)
+    if trip.departure_at != before:
+        schedule_driver_notices(trip, now, settings, fresh=True, why="departure time changed")
     return _(
         "The bus now leaves at %(time)s; every stop's time moved with it.",
         time=local.strftime("%H:%M"),

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g, jsonify
+from flask import Blueprint, abort, current_app, g, jsonify
 from flask_babel import gettext as _
 
 from dispatch.extensions import csrf, db
 from dispatch.identity import mask_phone
 from dispatch.ids import parse_id
-from dispatch.models import Coach, Driver, Employer, Site, Trip
+from dispatch.models import Coach, Driver, Employer, Site, Trip, utcnow
 from dispatch.routes.api import base
 from dispatch.routes.api import openapi_fleet as document
 from dispatch.routes.api.errors import api_error
 from dispatch.routes.api.input import MAX_ID, text_arg
 from dispatch.routes.api.trips import trip_json
-from dispatch.services import crew, fleet, scope
+from dispatch.services import crew, fleet, scope, seat_actions
 from dispatch.services.seats import SeatConflict, SeatError
 
 bp = Blueprint("fleet", __name__)  # nested in base.bp (endpoints api.fleet.*): its token check,
@@ -184,9 +184,12 @@ def patch_trip(trip_id: int):
         k: body.get(k, getattr(trip, k))
         for k in ("coach_id", "driver1_id", "driver2_id", "captain_worker_id")
     }
+    before = {trip.driver1_id, trip.driver2_id} - {None}
     try:
         scope.check_bus(g.api_user, trip)
         crew.assign_crew(trip, crew.Crew(**ids), g.api_user, expected_version=body.get("version"))
+        # a driver newly on a published bus gets its link, one taken off loses it (as on the page)
+        seat_actions.tell_drivers(trip, before, g.api_user, utcnow(), current_app.config)
     except scope.OutOfScope as refusal:
         return api_error(403, str(refusal))
     except crew.CrewClash as clash:

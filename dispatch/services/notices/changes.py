@@ -1,6 +1,7 @@
 """Changes to a published trip turned into notices: a new version per worker, the old
 unsent ones withdrawn, a cancellation when the worker no longer travels (no writes but
-the withdrawals; the caller inserts the drafts).
+the withdrawals; the caller inserts the drafts). A new driver to call (field "driver") brings
+the departure notice again, the only one that gives the driver's phone.
 
 A change notice names what differs between the journey as it now stands and what the worker
 was last told (the variables of the last departure, change or reminder that reached them),
@@ -105,7 +106,14 @@ def worker_changes(
     if j.trip.coach is None:  # the bus lost its coach: no plate to give until the next one
         kinds = [WAITING] + [k for k in renewed if k == WELFARE]
         return journey_drafts(j, version, now, s, handouts, kinds)
-    change = _change(j, version, now, s, changed_facts(told, j, s, fields))
+    facts = changed_facts(told, j, s, fields)
+    if "driver" in fields or DEPARTURE in cancelled:
+        # the driver to call changed (only the departure notice names them), or its unsent
+        # departure notice was withdrawn: the departure notice again, as the journey stands,
+        # and a change notice only for a new time or place, which the worker must not miss
+        renewed.insert(0, DEPARTURE)
+        facts = [f for f in facts if f in ("time", "pickup")]
+    change = _change(j, version, now, s, facts)
     return ([change] if change else []) + journey_drafts(j, version, now, s, handouts, renewed)
 
 

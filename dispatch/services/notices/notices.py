@@ -145,13 +145,19 @@ def pending(plan: Plan) -> bool:
 
 
 def schedule_driver_notices(
-    trip: Trip, now: datetime, settings: Settings, *, fresh: bool = False
+    trip: Trip,
+    now: datetime,
+    settings: Settings,
+    *,
+    fresh: bool = False,
+    why: str = "manifest link rotated; a new notice replaces it",
 ) -> int:
     """Tell the trip's drivers (of a published plan) about it; rows created.
 
     Without ``fresh`` only drivers who were never told get a notice (a driver newly put on
-    the trip). With ``fresh`` (the manifest link was rotated) every driver gets the next
-    version, and their unsent older notices, which carry the revoked link, are withdrawn.
+    the trip). With ``fresh`` (the manifest link was rotated, or the departure time moved)
+    every driver gets the next version, and their unsent older notices, which carry the
+    revoked link or the old time, are withdrawn (``why`` says which).
     """
     if trip.plan.status != "published" or trip.cancelled_at is not None or pending(trip.plan):
         return 0  # pending: the plan's publish notices, still to come, tell its drivers
@@ -169,9 +175,7 @@ def schedule_driver_notices(
     db.session.execute(
         update(om)
         .where(om.trip_id == trip.id, om.kind == DRIVER, om.status == m.MSG_PENDING)
-        .values(
-            status=m.MSG_CANCELLED, error_message="manifest link rotated; a new notice replaces it"
-        ),
+        .values(status=m.MSG_CANCELLED, error_message=why),
         execution_options={"synchronize_session": False},
     )
     return insert_drafts(driver_drafts(trip, now, s, version))
