@@ -74,6 +74,17 @@ class Plan(db.Model):
         cascade="all, delete-orphan",
     )
 
+    def cost_changed(self, cost: float, bound: float | None = None) -> None:
+        """A new cost (a bus taken off, a top-up merged in), and with it the gap over the
+        bound, which stays valid: the plan still serves at least the groups it was proven for,
+        and serving more never costs less. ``bound``, another proven bound of some of the
+        plan's groups (the merged top-up's), is kept when it is higher."""
+        self.cost = round(cost, 2)
+        if bound is not None and (self.lower_bound_cost is None or bound > self.lower_bound_cost):
+            self.lower_bound_cost = bound
+        if self.lower_bound_cost is not None and self.cost:
+            self.gap = max(0.0, (self.cost - self.lower_bound_cost) / self.cost)
+
 
 class Trip(db.Model):
     """One bus on one day: its coach, crew, stops in order and seats."""

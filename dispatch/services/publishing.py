@@ -326,7 +326,7 @@ def _remove_empty_buses(plan: Plan) -> list[str]:
     """A bus left with no passenger is not published (it would run, and be paid for, empty)."""
     empty = _empty_trips(plan)
     for trip in empty:
-        plan.cost = round((plan.cost or 0) - trip.cost, 2)
+        plan.cost_changed((plan.cost or 0) - trip.cost)
         plan.trips.remove(trip)  # delete-orphan: the trip and its stops go
     db.session.flush()
     return [trip.code for trip in empty]

@@ -248,7 +248,7 @@ def _hand_over(trip: Trip, target: Plan, merged: Merged, user: User | None) -> N
         merged.on_new_buses += seat.worker_id not in merged.was
         _record(trip, seat.worker, seat.seat_no, merged, user)
     db.session.flush()
-    target.cost = round((target.cost or 0) + trip.cost, 2)
+    target.cost_changed((target.cost or 0) + trip.cost)
     merged.new_buses += 1
 
 
@@ -259,7 +259,7 @@ def _cancel_emptied(plan: Plan, merged: Merged, now: datetime, user: User | None
         if trip is None or trip.cancelled_at is not None or trip.seats:
             continue
         trip.cancelled_at = now
-        trip.plan.cost = round((trip.plan.cost or 0) - trip.cost, 2)
+        trip.plan.cost_changed((trip.plan.cost or 0) - trip.cost)
         merged.cancelled_buses.append(trip)
         audit.record(user, "trip.cancel", "trip", trip.id, {"reason": "everyone moved"})
 
@@ -273,6 +273,7 @@ def _finish(plan: Plan, target: Plan, merged: Merged, user: User | None, now: da
         both = set(mine.get(key) or []) | set(theirs.get(key) or [])
         theirs[key] = sorted(both) if mine.get(key) and theirs.get(key) else []
     target.scope = theirs
+    target.cost_changed(target.cost or 0, plan.lower_bound_cost)  # the gap of the whole
     plan.scope = {**mine, "merged_into": target.id}
     plan.status, plan.published_at = t.PLAN_MERGED, now
     plan.published_by_id = user.id if user else None

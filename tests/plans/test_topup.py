@@ -106,7 +106,20 @@ def test_a_group_too_big_for_the_free_seats_gets_a_new_bus(demo_app, published):
         assert top.scope["topup"]["topped_up"] == 0
         new = [t for t in top.trips if t.code not in top.scope["topup"]["trips"]]
         assert len(new) == 1 and {s.worker_id for s in new[0].seats} == set(family)
+        live = db.session.get(Plan, published)
+        cost, bound, top_bound, new_cost = (
+            live.cost,
+            live.lower_bound_cost,
+            top.lower_bound_cost,
+            new[0].cost,
+        )
         publish(demo_app, top)
+        # the live plan's figures are of the whole it now is: the gap once stayed that of the
+        # plan before the merge (0.3 % beside a cost 54 % over the bound)
+        live = db.session.get(Plan, published)
+        assert live.cost == pytest.approx(cost + new_cost, abs=0.01)
+        assert live.lower_bound_cost == pytest.approx(max(bound, top_bound))
+        assert live.gap == pytest.approx((live.cost - live.lower_bound_cost) / live.cost)
         after = live_trips()
         assert {k: v for k, v in after.items() if k in buses} == buses
         (added,) = set(after) - set(buses)
