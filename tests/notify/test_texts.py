@@ -247,3 +247,16 @@ def test_every_template_is_submittable():
         assert all(limit <= 35 for limit in template.limits.values())
         assert templates.over_budget(template, SIG) == 0, kind
         assert not any("http" in v.example for v in template.variables_)
+
+
+def test_a_pickup_points_name_and_address_never_run_together_and_a_cut_spares_the_name():
+    from dispatch.services.notices.journeys import place_name
+
+    assert place_name("洪洞县", "洪洞县人社局门前广场") == "洪洞县人社局门前广场"
+    assert place_name("洪洞县汽车站", "") == "洪洞县汽车站"
+    place = place_name("洪洞县汽车站", "洪洞县大槐树镇古槐路88号汽车站东侧停车场")
+    assert place == "洪洞县汽车站（洪洞县大槐树镇古槐路88号汽车站东侧停车场）"
+    notice = _departure(pickup=place, plate="晋L·D6677")
+    assert notice.segments == 1
+    assert "在洪洞县汽车站（" in notice.body  # the address was cut to fit, never the name
+    assert "洪洞县汽车站洪洞县" not in notice.body

@@ -221,9 +221,21 @@ def journey_at(trip: Trip, worker: Worker, seat_no: int) -> Journey:
     read seats as columns)."""
     stop = pickup_stop(trip, worker)
     site = stop.site if stop is not None else worker.pickup_site
-    place = site.address if site.address.startswith(site.name_zh) else site.name_zh + site.address
     pickup_at = stop.eta if stop is not None else trip.departure_at
-    return Journey(worker, trip, seat_no, pickup_at, place, site.id)
+    return Journey(
+        worker, trip, seat_no, pickup_at, place_name(site.name_zh, site.address), site.id
+    )
+
+
+def place_name(name: str, address: str) -> str:
+    """Where to be, as a notice says it: the address when it begins with the name (洪洞县人社局
+    门前广场), else the name with the address after it in brackets: a notice cut to fit its
+    segment loses the address first (洪洞县汽车站（洪洞县大…), and the two never run together
+    (洪洞县汽车站洪洞县大槐树镇)."""
+    address = address.strip()
+    if not address or address == name:
+        return name
+    return address if address.startswith(name) else f"{name}（{address}）"
 
 
 def pickup_stop(trip: Trip, worker: Worker) -> TripStop | None:
