@@ -304,16 +304,27 @@ def _clean_employer(raw: Mapping[str, Any], lookups: Lookups, destination: Site,
         out.values["employer_id"] = employer.id
 
 
+# 2026年3月1日 (the day's 日 often left out), as county offices write dates in their sheets.
+CHINESE_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")
+
+
 def parse_date(raw: Any) -> date | None:
-    """ISO dates; 2026/3/1 and spreadsheet date cells too. None when empty; ValueError if bad."""
+    """ISO dates; 2026/3/1, 2026.3.1, 2026年3月1日, 20260301 and spreadsheet date cells too
+    (full-width digits as well). None when empty; ValueError if bad."""
     if isinstance(raw, datetime):
         return raw.date()
     if isinstance(raw, date):
         return raw
-    value = text(raw)
+    value = unicodedata.normalize("NFKC", text(raw))
     if not value:
         return None
-    parts = value.replace("/", "-").replace(".", "-").split(" ")[0].split("-")
+    chinese = CHINESE_DATE.fullmatch(value)
+    if chinese:
+        parts = list(chinese.groups())
+    elif len(value) == 8 and value.isdigit():
+        parts = [value[:4], value[4:6], value[6:]]
+    else:
+        parts = value.replace("/", "-").replace(".", "-").split(" ")[0].split("-")
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
         raise ValueError(value)
     if any(len(p) > 4 for p in parts):  # 99999999999-01-01: a year too large for the C date
@@ -341,7 +352,10 @@ def _date_field(raw: Mapping[str, Any], name: str, out: Cleaned) -> date | None:
     try:
         day = parse_date(raw.get(name))
     except ValueError:
-        out.errors[name] = _("Not a date: write it as 2026-03-01.")
+        out.errors[name] = _(
+            "“%(value)s” is not a date: write it as 2026-03-01 or 2026年3月1日.",
+            value=text(raw.get(name))[:40],
+        )
         return None
     if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
         out.errors[name] = _(

@@ -83,3 +83,17 @@ def test_a_list_without_plates_is_refused_whole(app, tmp_path):
     path.write_text("姓名,电话\n张三,13800138000\n", encoding="utf-8")
     result = app.test_cli_runner().invoke(args=["fleet", "import", str(path)])
     assert result.exit_code != 0 and "车牌号" in result.output
+
+
+@pytest.mark.parametrize("written", ["2027年6月30日", "2027/6/30", "20270630", "2027-06-30"])
+def test_a_certificates_date_reads_as_an_operators_sheet_writes_it(app, written):
+    """2027年5月1日 was refused in an operator's sheet ("请按 2026-12-31 的格式填写日期")."""
+    from datetime import date, datetime
+
+    from dispatch.services.fleet_fields import day
+
+    with app.app_context():
+        assert day(written) == date(2027, 6, 30)
+        assert day(datetime(2027, 6, 30)) == date(2027, 6, 30)  # a spreadsheet's date cell
+        with pytest.raises(ValueError):
+            day("6月30日")

@@ -87,6 +87,29 @@ def test_slash_dates_and_latest_defaulting_to_earliest(ctx):
     assert cleaned.values["earliest_date"] == cleaned.values["latest_date"] == date(2026, 3, 5)
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        "2026年3月5日",
+        "2026年03月05日",
+        "２０２６年３月５日",
+        "2026年3月5号",
+        "20260305",
+        "2026.3.5",
+    ],
+)
+def test_dates_as_county_sheets_write_them(ctx, written):
+    cleaned = clean_worker(worker_row(8, earliest_date=written, latest_date=""), ctx)
+    assert cleaned.ok, cleaned.errors
+    assert cleaned.values["earliest_date"] == date(2026, 3, 5)
+
+
+@pytest.mark.parametrize("written", ["3月5日", "12/14/2026", "2026-03-05至2026-03-06", "202603"])
+def test_a_date_not_understood_is_named_with_what_was_read(ctx, written):
+    cleaned = clean_worker(worker_row(9, earliest_date=written), ctx)
+    assert f"“{written}”不是日期" in cleaned.errors["earliest_date"]
+
+
 def test_a_coordinator_cannot_register_outside_their_counties(demo_app):
     with demo_app.app_context():
         lookups = Lookups.load({"hongtong"})
