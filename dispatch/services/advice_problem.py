@@ -60,6 +60,7 @@ class _Seat(NamedTuple):
     locked: bool
     worker_id: int
     group_code: str | None
+    county: str
     pickup: str
     dropoff: str
     earliest: date
@@ -81,9 +82,8 @@ def snapshot(plan: Plan) -> Snapshot:
     for trip in trips:
         mine: dict[str, list[_Seat]] = {}
         for seat in by_trip[trip.id]:
-            mine.setdefault(topup.group_key(trip.code, seat.group_code, seat.worker_id), []).append(
-                seat
-            )
+            key = topup.group_key(trip.code, seat.group_code, seat.worker_id, seat.county)
+            mine.setdefault(key, []).append(seat)
         groups.update(mine)
         keys[trip.id] = list(mine)
     problem = pm.Problem(
@@ -133,6 +133,7 @@ def _seats(plan: Plan) -> Select:
             SeatAssignment.locked,
             SeatAssignment.worker_id,
             Worker.group_code,
+            Worker.county_id,
             Worker.pickup_site_id,
             Worker.destination_site_id,
             Worker.earliest_date,

@@ -85,10 +85,12 @@ def _open_demand(query, scope: Scope):
 
 
 def _groups(workers: list[Worker], scope: Scope) -> tuple[list[dict], list[dict]]:
-    """Planner groups (one per travel-group code, singles alone) and those with no common day."""
+    """Planner groups (one per travel-group code of a county, singles alone) and those with no
+    common day. A code is a county's: two families of two counties may choose the same."""
     by_key: dict[str, list[Worker]] = defaultdict(list)
     for worker in workers:
-        by_key[f"g:{worker.group_code}" if worker.group_code else f"w{worker.id}"].append(worker)
+        code = worker.group_code
+        by_key[f"g:{code}@{worker.county_id}" if code else f"w{worker.id}"].append(worker)
     groups, impossible = [], []
     for key, members in by_key.items():
         earliest = max([scope.date_from, *(w.earliest_date for w in members)])

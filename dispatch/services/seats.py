@@ -200,6 +200,7 @@ def _check_group(
         .where(
             SeatAssignment.trip_id == current.trip_id,
             Worker.group_code == worker.group_code,
+            Worker.county_id == worker.county_id,
             Worker.id != worker.id,
         )
     ).all()

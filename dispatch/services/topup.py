@@ -142,13 +142,15 @@ def seat_groups(trip: Trip, seats: Iterable[SeatAssignment]) -> dict[str, list[S
     """Seats of a bus by travel group: one per group code on that bus, each single worker alone."""
     by_key: dict[str, list[SeatAssignment]] = defaultdict(list)
     for seat in seats:
-        by_key[group_key(trip.code, seat.worker.group_code, seat.worker_id)].append(seat)
+        worker = seat.worker
+        by_key[group_key(trip.code, worker.group_code, worker.id, worker.county_id)].append(seat)
     return by_key
 
 
-def group_key(trip_code: str, group_code: str | None, worker_id: int) -> str:
-    """The travel group a seated worker makes with the others of their group code on that bus."""
-    return f"g:{group_code}@{trip_code}" if group_code else f"w{worker_id}"
+def group_key(trip_code: str, group_code: str | None, worker_id: int, county: str) -> str:
+    """The travel group a seated worker makes with the others of their county and group code
+    on that bus (code first: pages read it back as the part before the first "@")."""
+    return f"g:{group_code}@{county}@{trip_code}" if group_code else f"w{worker_id}"
 
 
 def fixed_groups(trip: Trip, seats: Iterable[SeatAssignment]) -> list[dict]:

@@ -53,27 +53,33 @@ class Candidate:
 
 
 def check_groups(candidates: Iterable[Candidate], lookups: Lookups) -> None:
-    """Travel groups: at most one coach's seats, one pickup, one destination, a shared day."""
-    by_code: dict[str, list[Candidate]] = defaultdict(list)
+    """Travel groups: at most one coach's seats, one pickup, one destination, a shared day. A
+    group is a county's code: unrelated families of two counties may pick the same one (the
+    join page suggests surname and phone digits, 王1234), and neither learns of the other."""
+    by_code: dict[tuple[str, str], list[Candidate]] = defaultdict(list)
     for candidate in candidates:
-        code = candidate.cleaned.values.get("group_code")
-        if code and candidate.cleaned.ok:
-            by_code[code].append(candidate)
+        values = candidate.cleaned.values
+        if values.get("group_code") and candidate.cleaned.ok:
+            by_code[(values.get("county_id", ""), values["group_code"])].append(candidate)
     if not by_code:
         return
     existing = _group_members(set(by_code), {c.worker_id for c in candidates if c.worker_id})
-    for code, members in by_code.items():
-        message = _group_problem(members, existing.get(code, []), lookups.max_group_size)
+    for key, members in by_code.items():
+        message = _group_problem(members, existing.get(key, []), lookups.max_group_size)
         for candidate in members if message else ():
             candidate.cleaned.errors["group"] = message
 
 
-def _group_members(codes: set[str], excluded: set[int]) -> dict[str, list[dict]]:
-    found: dict[str, list[dict]] = defaultdict(list)
+def _group_members(
+    keys: set[tuple[str, str]], excluded: set[int]
+) -> dict[tuple[str, str], list[dict]]:
+    found: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    codes = {code for _, code in keys}
     query = select(Worker).where(Worker.group_code.in_(codes), Worker.status != CANCELLED)
     for worker in db.session.scalars(query):
-        if worker.id not in excluded:
-            found[worker.group_code].append(_group_facts(_column_values(worker)))
+        key = (worker.county_id, worker.group_code)
+        if key in keys and worker.id not in excluded:
+            found[key].append(_group_facts(_column_values(worker)))
     return found
 
 

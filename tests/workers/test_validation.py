@@ -146,6 +146,32 @@ def test_group_members_must_share_pickup_and_destination(demo_app):
         _register([worker_row(71, group="FAM")])
 
 
+def test_a_group_code_is_a_countys_so_two_counties_families_may_share_one(demo_app):
+    """Unrelated families of two counties chose the same code (the join page suggests surname
+    and phone digits): the second was refused for the first one's pickup and destination, and
+    the planner would have seated them as one group."""
+    from dispatch.services import planning
+
+    with demo_app.app_context():
+        _register([worker_row(75, group="王1234"), worker_row(76, group="王1234")])
+        _register(
+            [
+                worker_row(77, group="王1234", county="yaodu", destination="js-wuxi"),
+                worker_row(78, group="王1234", county="yaodu", destination="js-wuxi"),
+            ]
+        )
+        with pytest.raises(service.InvalidWorker):  # within a county, still one group
+            service.create_worker(
+                worker_row(79, group="王1234", destination="js-wuxi"), None, Lookups.load()
+            )
+        problem = planning.build_problem(planning.Scope(date(2026, 3, 2), date(2026, 3, 3)))
+        families = [g for g in problem["groups"] if g["id"].startswith("g:王1234")]
+        assert sorted((g["pickup"], g["dropoff"], g["size"]) for g in families) == [
+            ("hongtong", "js-kunshan", 2),
+            ("yaodu", "js-wuxi", 2),
+        ]
+
+
 def test_group_windows_must_overlap(demo_app):
     with demo_app.app_context():
         _register([worker_row(80, group="W", earliest_date="2026-03-02", latest_date="2026-03-02")])
