@@ -44,6 +44,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "notes": ("备注",),
 }
 TOTALS = re.compile(r"^(合计|总计|小计|共计)")
+NOTE = re.compile(r"\([^()]*\)$")  # a header's trailing note, its brackets made ASCII by NFKC
 SIGNATURE = re.compile(r"(填表人|审核人|负责人|制表人|填报人|填报单位|审批人|经办人|盖章)")
 
 
@@ -81,7 +82,9 @@ class SheetRows:
     skipped: list[SkippedRow]
 
 
-def find_layout(table: Table, has_default_date: bool = False) -> Layout:
+def find_layout(
+    table: Table, has_default_date: bool = False, has_default_county: bool = False
+) -> Layout:
     """The row with the most recognised headers among the first rows, and its columns."""
     best: Layout | None = None
     for index, cells in enumerate(table.rows[:HEADER_SEARCH_ROWS]):
@@ -95,7 +98,7 @@ def find_layout(table: Table, has_default_date: bool = False) -> Layout:
                 names=_accepted_names(REQUIRED),
             )
         )
-    _require(best, table.rows[best.header_row - 1], has_default_date)
+    _require(best, table.rows[best.header_row - 1], has_default_date, has_default_county)
     return best
 
 
@@ -104,7 +107,8 @@ def _layout(row_number: int, cells: tuple) -> Layout:
     ignored = []
     for index, title in enumerate(cells):
         key = header_key(title)
-        field_name = ALIAS_TO_FIELD.get(key)
+        # a note in brackets after the name: 身份证号码（18位）, 联系电话（手机）
+        field_name = ALIAS_TO_FIELD.get(key) or ALIAS_TO_FIELD.get(NOTE.sub("", key))
         if field_name and field_name not in columns:
             columns[field_name] = index
         elif key:
@@ -112,8 +116,12 @@ def _layout(row_number: int, cells: tuple) -> Layout:
     return Layout(row_number, columns, ignored)
 
 
-def _require(layout: Layout, header: tuple, has_default_date: bool) -> None:
-    needed = [k for k in REQUIRED if not (has_default_date and k == "earliest_date")]
+def _require(
+    layout: Layout, header: tuple, has_default_date: bool, has_default_county: bool
+) -> None:
+    given = {"earliest_date"} if has_default_date else set()
+    given |= {"county"} if has_default_county else set()
+    needed = [k for k in REQUIRED if k not in given]
     missing = [k for k in needed if k not in layout.columns]
     if not missing:
         return
@@ -142,9 +150,11 @@ def _accepted_names(keys: tuple[str, ...]) -> str:
     return "、".join(HEADER_ALIASES[k][0] for k in keys)
 
 
-def worker_rows(table: Table, has_default_date: bool = False) -> SheetRows:
+def worker_rows(
+    table: Table, has_default_date: bool = False, has_default_county: bool = False
+) -> SheetRows:
     """The rows below the header: workers as {field: cell}, and the rows skipped, with why."""
-    layout = find_layout(table, has_default_date)
+    layout = find_layout(table, has_default_date, has_default_county)
     workers: list[tuple[int, dict[str, Any]]] = []
     skipped: list[SkippedRow] = []
     for index in range(layout.header_row, len(table.rows)):

@@ -72,9 +72,13 @@ def preview(
 ) -> ImportReport:
     """Check every row; write nothing."""
     dates = dates or FileDates()
-    sheet = worker_rows(read_table(filename, data), has_default_date=dates.earliest is not None)
+    # A coordinator of one county: a sheet of theirs needs no county column (a county office's
+    # own list has none), and a row without a county is theirs.
+    county = next(iter(lookups.scope)) if lookups.scope and len(lookups.scope) == 1 else None
+    table = read_table(filename, data)
+    sheet = worker_rows(table, dates.earliest is not None, has_default_county=county is not None)
     rows = [
-        RowReport(number, "new", text_name(raw), values=dates.fill(raw))
+        RowReport(number, "new", text_name(raw), values=_own_county(dates.fill(raw), county))
         for number, raw in sheet.workers
     ]
     checked = [(report, Candidate(clean_worker(report.values, lookups))) for report in rows]
@@ -82,6 +86,12 @@ def preview(
     report.skipped, report.ignored_columns = sheet.skipped, sheet.layout.ignored
     report.header_row = sheet.layout.header_row
     return report
+
+
+def _own_county(raw: dict[str, Any], county: str | None) -> dict[str, Any]:
+    if county is None or raw.get("county") not in (None, ""):
+        return raw
+    return {**raw, "county": county}
 
 
 def _check(candidates: list[tuple[RowReport, Candidate]], lookups: Lookups) -> ImportReport:

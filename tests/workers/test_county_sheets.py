@@ -169,3 +169,29 @@ def test_the_command_takes_the_date_and_lists_the_skipped_rows(demo_app, tmp_pat
     assert result.exit_code == 0, result.output
     assert "row 4\tnew\t郭建军" in result.output and "合计" in result.output
     assert "ignored columns: 序号, 性别" in result.output and "Written: 1." in result.output
+
+
+def _without_county(people: list[list]) -> bytes:
+    """A county office's own list: no county column (it is all theirs), notes in the headers."""
+    headers = ["序号", "姓名", "性别", "身份证号码（18位）", "联系电话（手机）", "务工地点"]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["洪洞县2026年春季务工人员花名册"])
+    sheet.append(headers)
+    for p in people:
+        sheet.append([p[0], p[1], p[2], p[4], p[5], p[6]])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_a_county_coordinators_own_list_needs_no_county_column(demo_app):
+    """A 洪洞县 coordinator's sheet without 户籍县区 was refused ("缺少列：户籍县区"), and
+    headers with a note in brackets (身份证号码（18位）) were not recognised."""
+    data = _without_county([person(1, "郭建军"), person(2, "贾秀英")])
+    mine = _preview(demo_app, data, "花名册.xlsx", scope={"hongtong"})
+    assert [(r.status, r.values.get("county_id")) for r in mine.rows] == [("new", "hongtong")] * 2
+    assert _values(mine, "phone") == ["+8613903580001", "+8613903580002"]
+    with pytest.raises(worker_import.ImportFileError) as refused:  # several counties: which?
+        _preview(demo_app, data, "花名册.xlsx")
+    assert "户籍县区" in str(refused.value)

@@ -110,6 +110,20 @@ def test_a_date_not_understood_is_named_with_what_was_read(ctx, written):
     assert f"“{written}”不是日期" in cleaned.errors["earliest_date"]
 
 
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("王　建国", "王建国"),
+        ("周 涛", "周涛"),
+        (" 韩 梅梅 ", "韩梅梅"),
+        ("买买提·艾力", "买买提·艾力"),
+    ],
+)
+def test_spaces_lining_up_a_chinese_name_are_not_kept(ctx, typed, kept):
+    cleaned = clean_worker(worker_row(10, name=typed), ctx)
+    assert cleaned.ok and cleaned.values["name"] == kept
+
+
 def test_a_coordinator_cannot_register_outside_their_counties(demo_app):
     with demo_app.app_context():
         lookups = Lookups.load({"hongtong"})
