@@ -102,6 +102,7 @@ def _check(candidates: list[tuple[RowReport, Candidate]], lookups: Lookups) -> I
         if report.status == "new" and not candidate.cleaned.ok:
             report.status, report.errors = "error", candidate.cleaned.errors
         report.values = candidate.cleaned.values if report.status == "new" else {}
+        report.name = report.values.get("name") or report.name  # as it will be saved
     return ImportReport([r for r, _c in candidates])
 
 

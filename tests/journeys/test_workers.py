@@ -326,3 +326,42 @@ def test_a_county_coordinator_registers_on_his_phone(demo_app, phone_journey, sh
     shot(page, "phone-list")
     [worker] = _workers(demo_app, id_number=county_id(12))
     assert worker.destination_site_id == "js-taicang" and worker.pickup_site_id == "hongtong"
+
+
+def test_a_county_coordinator_imports_his_offices_list_with_no_county_column(
+    demo_app, journey, shot, tmp_path
+):
+    """洪洞县's own list has no 户籍县区 column, notes in its headers and Chinese dates; it was
+    refused ("缺少列：户籍县区")."""
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["洪洞县2026年春季务工人员花名册"])
+    sheet.append(["序号", "姓名", "身份证号码（18位）", "联系电话（手机）", "务工地点", "出发日期"])
+    for n, name in ((1, "王　建国"), (2, "李秀兰")):
+        row = person(n, name)
+        sheet.append([n, name, row[4], row[5], "昆山", "2026年3月3日"])
+    out = io.BytesIO()
+    book.save(out)
+    path = tmp_path / "洪洞县花名册.xlsx"
+    path.write_bytes(out.getvalue())
+    page = journey
+    log_in(page, "hong", COORD_PASSWORD)
+    page.goto("/workers/import")
+    page.get_by_label("文件").set_input_files(str(path))
+    page.get_by_role("button", name="检查文件").click()
+    page.locator("#import-preview").wait_for()
+    shot(page, "preview")
+    expect(page.locator("#count-new")).to_have_text("2")
+    expect(page.locator("#count-error")).to_have_text("0")
+    new_rows = page.locator("#import-new tbody")
+    expect(new_rows).to_contain_text("王建国")
+    expect(new_rows).to_contain_text("洪洞县")
+    expect(new_rows).to_contain_text("2026-03-03")
+    page.get_by_role("button", name=re.compile("确认")).click()
+    page.wait_for_url("**/workers/")
+    expect(page.locator(".flash-success")).to_contain_text("2")
+    assert {w.county_id for w in _workers(demo_app, name="王建国")} == {"hongtong"}
