@@ -117,7 +117,7 @@ class Heartbeat:
 def _reason(error: Exception) -> str:
     if isinstance(error, planning.PlanningError):
         return str(error)
-    return f"{type(error).__name__}: {error}"[:500]
+    return f"{plan_queue.UNEXPECTED}{type(error).__name__}: {error}"[:500]
 
 
 def _solve(

@@ -61,6 +61,12 @@ def failure(plan: Plan) -> str:
             "The machines planning it stopped %(n)d times in a row; start the plan again.",
             n=plan.attempts,
         )
+    if (plan.error or "").startswith(plan_queue.UNEXPECTED):  # an exception's text: SQL, paths
+        return _(
+            "The planner stopped on an unexpected error (the server's log has it under plan "
+            "%(id)d). Start the plan again; if it fails again, tell the administrator.",
+            id=plan.id,
+        )
     return plan.error or ""
 
 

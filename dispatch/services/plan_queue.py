@@ -29,6 +29,9 @@ MAX_ATTEMPTS = 3  # the first run and two restarts after an interruption
 STORING = "storing"
 STORING_GRACE = 10
 INTERRUPTED = "interrupted"  # Plan.error of a plan that lost its worker too often (translated)
+# Plan.error of a plan stopped by an unexpected error: this, then the error as the log has it
+# (the API and `plan run` give it whole; the plan page says what to do, never the SQL).
+UNEXPECTED = "unexpected error: "
 ACTIVE = (t.PLAN_QUEUED, t.PLAN_RUNNING)
 
 

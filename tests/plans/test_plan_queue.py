@@ -14,6 +14,7 @@ from dispatch.extensions import db
 from dispatch.jobs import planning_worker
 from dispatch.models import Plan, Trip, utcnow
 from dispatch.services import plan_queue, planning
+from tests.support.apps import login
 
 WEEK = planning.Scope(date(2026, 2, 28), date(2026, 3, 3))
 
@@ -150,12 +151,17 @@ def test_a_failing_build_fails_the_plan_with_its_reason(demo_app, monkeypatch):
     plan_id = _queue(demo_app)
 
     def broken(*args, **kwargs):
-        raise RuntimeError("demand exploded")
+        raise RuntimeError('demand exploded: UPDATE "plan" SET progress=?')
 
     monkeypatch.setattr(planning, "build_problem", broken)
     assert planning_worker.drain(demo_app) == ["failed"]
     plan = _plan(demo_app, plan_id)
-    assert plan.status == "failed" and "demand exploded" in plan.error
+    assert plan.status == "failed" and "demand exploded" in plan.error  # whole, for the API
+    client = demo_app.test_client()
+    login(client)
+    page = client.get(f"/plans/{plan_id}").get_data(as_text=True)
+    assert "编排程序因意外错误中止" in page and f"方案 {plan_id}" in page
+    assert "UPDATE" not in page and "RuntimeError" not in page  # no SQL shown to a coordinator
 
 
 def test_overlapping_scopes_are_found_and_separate_ones_are_not(demo_app):
