@@ -67,9 +67,12 @@ def _counts(trip: Trip, declined: int) -> ReplyCounts:
 
 def bus_replies(trip: Trip, user: User, now: datetime) -> BusReplies | None:
     """The bus page's replies: counts, the declines, and the freed seats offered to the waiting;
-    None before the departure notices went out (a draft, or a plan whose notices the scheduler
-    is still writing): nobody has been asked anything."""
+    None before the departure notices went out (a draft, a plan whose notices the scheduler
+    is still writing, or a bus with no coach yet, whose passengers were told only that they are
+    on the list): nobody has been asked anything."""
     if trip.plan.status != PLAN_PUBLISHED or trip.plan.notices_written_at is None:
+        return None
+    if trip.coach_id is None:
         return None
     declined = list(
         db.session.scalars(

@@ -415,3 +415,21 @@ def test_a_new_departure_time_set_on_the_bus_page_reaches_its_drivers_and_passen
         page.get_by_role("button", name="筛选").click()
         expect(page.locator("#messages tbody tr").first).to_contain_text("上车时间")
         shot(page, "messages-retimed")
+
+
+def test_a_bus_with_no_coach_counts_no_unanswered_departure_notice(journey, demo_app, shot):
+    """Its passengers were only told they are on the list (no plate yet): the bus page counted
+    them all as not having answered a departure notice nobody had sent them."""
+    page = journey
+    with demo_app.app_context():
+        bare = db.session.scalars(select(Trip).where(Trip.coach_id.is_(None))).first()
+        bare_id = bare.id
+        crewed_id = db.session.scalars(select(Trip).where(Trip.coach_id.is_not(None))).first().id
+    log_in(page, "admin", ADMIN_PASSWORD)
+    page.goto(f"/trips/{bare_id}")
+    expect(page.locator("#replies-no-coach")).to_contain_text("在本车安排车辆后发出")
+    expect(page.locator("#reply-counts")).to_have_count(0)
+    shot(page, "no-coach")
+    page.goto(f"/trips/{crewed_id}")
+    expect(page.locator("#reply-counts")).to_contain_text("未回复")
+    expect(page.locator("#replies-no-coach")).to_have_count(0)
