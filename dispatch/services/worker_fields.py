@@ -261,7 +261,9 @@ def clean_mobile(value: str) -> Cleaned:
 
 def _clean_places(raw: Mapping[str, Any], lookups: Lookups, out: Cleaned) -> None:
     county = lookups.county(text(raw.get("county")))
-    if county is None:
+    if county is None and not text(raw.get("county")):
+        out.errors["county"] = _("Choose the county of household registration.")
+    elif county is None:
         out.errors["county"] = _("Unknown county: use one of Linfen's 17 counties and districts.")
     elif lookups.scope is not None and county.id not in lookups.scope:
         out.errors["county"] = _("You may only register workers of your own counties.")
@@ -269,7 +271,9 @@ def _clean_places(raw: Mapping[str, Any], lookups: Lookups, out: Cleaned) -> Non
         out.values["county_id"] = county.id
     _clean_pickup(raw, lookups, county, out)
     destination = lookups.destination(text(raw.get("destination")))
-    if destination is None:
+    if destination is None and not text(raw.get("destination")):
+        out.errors["destination"] = _("Choose a destination.")
+    elif destination is None:
         names = "、".join(sorted({site.name_zh for site in lookups.destinations.values()}))
         out.errors["destination"] = _("Unknown destination: write one of %(names)s.", names=names)
     else:

@@ -124,6 +124,14 @@ def test_spaces_lining_up_a_chinese_name_are_not_kept(ctx, typed, kept):
     assert cleaned.ok and cleaned.values["name"] == kept
 
 
+def test_an_empty_county_or_destination_asks_for_one_instead_of_listing_every_name(ctx):
+    cleaned = clean_worker(worker_row(11, county="", destination=""), ctx)
+    assert cleaned.errors["county"] == "请选择户籍县区。"
+    assert cleaned.errors["destination"] == "请选择目的地。"  # was "目的地无法识别" + all 12 names
+    unknown = clean_worker(worker_row(11, destination="火星"), ctx)
+    assert "目的地无法识别" in unknown.errors["destination"]
+
+
 def test_a_coordinator_cannot_register_outside_their_counties(demo_app):
     with demo_app.app_context():
         lookups = Lookups.load({"hongtong"})
