@@ -64,3 +64,19 @@ def test_a_period_too_long_or_backwards_is_refused_on_its_field_in_the_callers_l
     assert client.post("/api/v1/plans", json=last, headers=headers).status_code == 202
     with demo_app.app_context():
         assert [p.date_to for p in db.session.scalars(select(Plan))] == [date(2026, 4, 2)]
+
+
+def test_a_county_coordinator_asking_for_another_county_is_told_so_and_nothing_is_queued(
+    client, demo_app
+):
+    """侯马市 asked by 洪洞县's coordinator was dropped in silence and his own county planned
+    instead, or "no waiting workers" answered."""
+    headers = token_for(demo_app, "hong")
+    body = {"date_from": "2026-03-01", "date_to": "2026-03-02", "counties": ["houma"]}
+    answer = client.post("/api/v1/plans", json=body, headers=headers)
+    assert answer.status_code == 422, answer.get_json()
+    assert "只能编排您负责的县区：houma" in answer.get_json()["fields"]["counties"]
+    with demo_app.app_context():
+        assert db.session.scalar(select(Plan.id)) is None
+    mine = client.post("/api/v1/plans", json={**body, "counties": ["hongtong"]}, headers=headers)
+    assert mine.status_code == 202, mine.get_json()
