@@ -205,6 +205,13 @@ def _check(kind: Kind, row: Any, values: dict[str, Any], creating: bool) -> None
         other = db.session.scalar(select(kind.model).where(column == values[kind.unique]))
         if other is not None and other is not row:
             raise Taken({kind.unique: _("This is taken already.")}, _("This is taken already."))
+    if kind.name == "driver" and values.get("phone"):
+        # one phone, one driver: the crew lists show drivers by masked phone, and the fleet
+        # import finds a coach's drivers by their phone
+        other = db.session.scalar(select(Driver).where(Driver.phone == values["phone"]).limit(1))
+        if other is not None and other is not row:
+            message = _("This phone is driver %(name)s's already.", name=other.name)
+            raise Taken({"phone": message}, message)
     if kind.name == "coach_type":
         rated = values.get("rated_seats", getattr(row, "rated_seats", None))
         if rated is not None and values.get("crew_seats", row.crew_seats or 0) >= rated:

@@ -167,3 +167,29 @@ def test_two_assignments_of_one_coach_at_once_one_wins(api_app, monkeypatch):
     assert sorted(statuses) == [200, 409]
     with api_app.app_context():
         assert len(db.session.scalars(select(Trip).filter_by(coach_id=coach["id"])).all()) == 1
+
+
+def test_one_phone_is_one_drivers(api_app):
+    """A second driver with the first one's phone was accepted: the crew lists showed two
+    "139****0099" no one could tell apart, and the fleet import matched either."""
+    client, admin = api_app.test_client(), _bearer(api_app, "admin")
+    first = client.post(
+        "/api/v1/drivers", json={"name": "韩磊", "phone": "13935710099"}, headers=admin
+    )
+    assert first.status_code == 201, first.json
+    again = client.post(
+        "/api/v1/drivers", json={"name": "韩磊2", "phone": "139 3571 0099"}, headers=admin
+    )
+    assert again.status_code == 409 and "韩磊" in again.json["fields"]["phone"]
+    other = client.post(
+        "/api/v1/drivers", json={"name": "周海", "phone": "13935710098"}, headers=admin
+    )
+    assert other.status_code == 201
+    taken = client.patch(
+        f"/api/v1/drivers/{other.json['id']}", json={"phone": "13935710099"}, headers=admin
+    )
+    assert taken.status_code == 409
+    same = client.patch(
+        f"/api/v1/drivers/{first.json['id']}", json={"phone": "13935710099"}, headers=admin
+    )
+    assert same.status_code == 200  # its own number again
