@@ -21,30 +21,67 @@ from dispatch.extensions import db
 from dispatch.models import Coach, CoachType, Driver, User
 from dispatch.services import fleet, fleet_fields
 from dispatch.services.sheet_files import read_table
-from dispatch.services.worker_columns import header_key
+from dispatch.services.worker_columns import NOTE, TOTALS, header_key
 from dispatch.services.worker_sheets import ImportFileError, Table
 
 HEADERS = {
     "plate": ("车牌号", "车牌", "车牌号码", "号牌号码", "plate"),
     "coach_type": ("车型", "车辆类型", "coach_type"),
     "seats": ("核定座位数", "核定座位", "座位数", "核定载客", "核定载客数", "seats"),
-    "operator": ("运输企业", "客运企业", "所属企业", "运输公司", "企业名称", "operator"),
-    "driver1": ("驾驶员1", "驾驶员一", "司机1", "主驾", "主驾驶员", "driver1"),
+    "operator": (
+        "运输企业",
+        "客运企业",
+        "所属企业",
+        "运输公司",
+        "企业名称",
+        "所属公司",
+        "公司名称",
+        "承运企业",
+        "承运单位",
+        "operator",
+    ),
+    "driver1": (
+        "驾驶员1",
+        "驾驶员一",
+        "司机1",
+        "主驾",
+        "主驾驶员",
+        "驾驶员1姓名",
+        "主驾姓名",
+        "主驾驶员姓名",
+        "driver1",
+    ),
     "driver1_phone": (
         "驾驶员1电话",
         "驾驶员1手机",
         "驾驶员一电话",
         "司机1电话",
         "主驾电话",
+        "主驾手机",
+        "主驾手机号",
+        "主驾联系电话",
         "driver1_phone",
     ),
-    "driver2": ("驾驶员2", "驾驶员二", "司机2", "副驾", "副驾驶员", "driver2"),
+    "driver2": (
+        "驾驶员2",
+        "驾驶员二",
+        "司机2",
+        "副驾",
+        "副驾驶员",
+        "驾驶员2姓名",
+        "副驾姓名",
+        "副驾驶员姓名",
+        "driver2",
+    ),
     "driver2_phone": (
         "驾驶员2电话",
         "驾驶员2手机",
         "驾驶员二电话",
         "司机2电话",
         "副驾电话",
+        "副驾手机",
+        "副驾手机号",
+        "副驾联系电话",
         "driver2_phone",
     ),
     "certificate_no": ("道路运输证号", "运输证号", "道路运输证", "certificate_no"),
@@ -53,6 +90,8 @@ HEADERS = {
         "有效期",
         "运输证有效期",
         "道路运输证有效期至",
+        "证件有效期",
+        "有效日期",
         "certificate_expires",
     ),
 }
@@ -97,6 +136,8 @@ def preview(filename: str, data: bytes) -> FleetReport:
         raw = {key: _cell(cells, col, table) for key, col in columns.items()}
         if all(v in (None, "") for v in raw.values()):
             continue
+        if any(TOTALS.match(str(c).strip()) for c in cells if c not in (None, "")):
+            continue  # 合计 / 6辆: the operator's total, no coach
         rows.append(_check_row(index, raw, seen))
     return FleetReport(rows, header_row)
 
@@ -105,7 +146,7 @@ def _layout(table: Table) -> tuple[int, dict[str, int]]:
     for number, cells in enumerate(table.rows[:HEADER_SEARCH_ROWS], start=1):
         columns = {}
         for col, title in enumerate(cells):
-            key = ALIASES.get(header_key(title))
+            key = ALIASES.get(header_key(title)) or ALIASES.get(NOTE.sub("", header_key(title)))
             if key and key not in columns:
                 columns[key] = col
         if "plate" in columns:
@@ -154,7 +195,11 @@ def _coach_type(raw: dict[str, Any]) -> str:
         if seats and int(seats[0]) == t.rated_seats:
             return t.id
     raise ValueError(
-        _("Unknown coach type: give 车型 as a type of the coach types page, or 核定座位数.")
+        _(
+            "Unknown coach type “%(value)s”: give 车型 as one of %(types)s, or 核定座位数.",
+            value=text or str(raw.get("seats") or ""),
+            types="、".join(t.name for t in types),
+        )
     )
 
 

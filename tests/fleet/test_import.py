@@ -97,3 +97,52 @@ def test_a_certificates_date_reads_as_an_operators_sheet_writes_it(app, written)
         assert day(datetime(2027, 6, 30)) == date(2027, 6, 30)  # a spreadsheet's date cell
         with pytest.raises(ValueError):
             day("6月30日")
+
+
+def test_an_operators_own_list_with_its_headers_title_and_total(app, tmp_path):
+    """主驾姓名, 副驾姓名, 所属公司, 证件有效期 were not recognised (every row then failed on
+    "驾驶员1：缺少驾驶员姓名"), the total line was an error row, and 2027年6月30日 was refused."""
+    import openpyxl
+
+    from dispatch.services import fleet_import
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["临汾长运集团2026年春运包车车辆表"])
+    sheet.append(
+        [
+            "序号",
+            "车牌号",
+            "核定座位数（座）",
+            "所属公司",
+            "主驾姓名",
+            "主驾手机",
+            "副驾姓名",
+            "副驾联系电话",
+            "证件有效期",
+        ]
+    )
+    sheet.append([1, "晋LC5566", 53, "临汾长运", "张建国", "13800138011", "李志红", "13800138012",
+                  "2027年6月30日"])  # fmt: skip
+    sheet.append([2, "晋LC5567", 45, "临汾长运", "王强", "13800138013", "", "", "2027年6月30日"])
+    sheet.append(["合计", "2辆", None, None, None, None, None, None, None])
+    path = tmp_path / "车辆表.xlsx"
+    book.save(path)
+    with app.app_context():
+        report = fleet_import.preview(path.name, path.read_bytes())
+    assert [(r.row, r.status) for r in report.rows] == [(3, "new"), (4, "new")]
+    first = report.rows[0].values
+    assert first["operator"] == "临汾长运" and first["certificate_expires"] == "2027-06-30"
+    assert first["driver2"] == {"name": "李志红", "phone": "+8613800138012"}
+    assert report.rows[1].values["coach_type"] == "c45"
+
+
+def test_an_unknown_coach_type_names_what_was_written(app, tmp_path):
+    from dispatch.services import fleet_import
+
+    rows = [["晋LD1234", "大巴", "临汾长运", "", "", "", "", "", ""]]
+    path = coach_sheet(tmp_path / "t.xlsx", rows)
+    with app.app_context(), open(path, "rb") as handle:
+        report = fleet_import.preview("t.xlsx", handle.read())
+    assert "“大巴”" in report.rows[0].errors["coach_type"]
+    assert "53座大型客车" in report.rows[0].errors["coach_type"]
