@@ -20,8 +20,8 @@ from dispatch.extensions import db
 from dispatch.models import utcnow
 from dispatch.routes.access import editor_required
 from dispatch.routes.forms import CsrfForm
+from dispatch.services import join_poster, self_registration
 from dispatch.services import registration_review as service
-from dispatch.services import self_registration
 from dispatch.web import parse_id
 
 bp = Blueprint("registrations", __name__, url_prefix="/registrations")
@@ -94,7 +94,10 @@ def decline(worker_id: int) -> Response:
 @bp.get("/posters")
 @login_required
 def posters() -> str:
+    base = current_app.config["PUBLIC_BASE_URL"]
     return render_template(
         "registrations/posters.html",
         counties=self_registration.poster_places(current_user),
+        base_url=base,
+        unreachable=join_poster.only_this_machine(base),
     )

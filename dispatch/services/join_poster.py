@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+import ipaddress
 from functools import cache, lru_cache
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import segno
 
@@ -47,3 +48,15 @@ def poster_pdf(html: str, chromium_path: str) -> bytes:
     """The poster page printed to A4; the same page is printed once per process and kept
     (Chromium takes a second or two; a public address must not make it work on every hit)."""
     return manifest_export.to_pdf(html, chromium_path)
+
+
+def only_this_machine(base_url: str) -> bool:
+    """Whether a code to ``base_url`` opens only on the server itself (127.0.0.1, localhost):
+    a poster printed with it leads every worker's phone nowhere."""
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

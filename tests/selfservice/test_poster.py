@@ -73,3 +73,19 @@ def test_the_poster_is_one_a4_page_whose_code_a_phone_reads(poster_client):
     out = screenshot_dir("test_the_poster_is_one_a4_page_whose_code_a_phone_reads")
     out.mkdir(parents=True, exist_ok=True)
     (out / "poster.png").write_bytes(buffer.getvalue())
+
+
+@pytest.mark.parametrize(
+    ("base", "here_only"),
+    [
+        ("http://127.0.0.1:5000", True),
+        ("http://localhost:5000", True),
+        ("http://[::1]:5000", True),
+        ("http://192.168.1.20:5000", False),  # a phone on the office's Wi-Fi reaches it
+        ("https://dispatch.linfen.example.cn", False),
+    ],
+)
+def test_a_poster_address_that_opens_only_on_the_server_is_told(base, here_only):
+    from dispatch.services.join_poster import only_this_machine
+
+    assert only_this_machine(base) is here_only
