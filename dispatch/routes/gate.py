@@ -121,8 +121,11 @@ def arrive(token: str) -> Response:
             ),
             "success",
         )
+    # back at the stop the driver tapped, which says what became of it (the page's own message
+    # line is a screen above: "not yet left" went unseen on a phone)
+    page = url_for("manifest.driver_view", token=token, stop=stop_id or None)
     anchor = f"#stop-{stop_id}" if stop_id else ""
-    return private(redirect(url_for("manifest.driver_view", token=token) + anchor), driver=True)
+    return private(redirect(page + anchor), driver=True)
 
 
 def _sheet_page(trip: Trip, *, token: str | None, for_pdf: bool) -> str:

@@ -95,9 +95,8 @@ def test_the_driver_hands_workers_over_at_the_gate_and_the_coordinator_sees_it(
         stop.locator(f'input[value="{bus["leaving"][-1]}"]').uncheck()  # not handed over
         expect(stop.locator(".handover-count")).to_have_text(str(n - 1))
         stop.get_by_role("button", name="已到达").click()
-        expect(page.locator(".flash")).to_contain_text(
-            f"已记录到达{bus['stop_name']}：交接 {n - 1} 人"
-        )
+        answer = page.locator(f"#stop-{bus['stop']} .stop-answer")  # where the driver tapped
+        expect(answer).to_contain_text(f"已记录到达{bus['stop_name']}：交接 {n - 1} 人")
         stop = page.locator(f"#stop-{bus['stop']}")
         expect(stop.locator(".arrived-at")).to_contain_text(f"已交接 {n - 1} 人")
         expect(stop.locator(".warn-line")).to_be_visible()
@@ -105,7 +104,7 @@ def test_the_driver_hands_workers_over_at_the_gate_and_the_coordinator_sees_it(
 
         stop.locator(f'input[value="{bus["leaving"][-1]}"]').check()  # found at the gate after all
         stop.get_by_role("button", name="更正交接").click()
-        expect(page.locator(".flash")).to_contain_text(f"交接 {n} 人")
+        expect(answer).to_contain_text(f"交接 {n} 人")
         stop = page.locator(f"#stop-{bus['stop']}")
         expect(stop.locator(".arrived-at")).to_contain_text(f"本站登车 {n} 人，已交接 {n} 人")
         expect(stop.locator(".warn-line")).to_have_count(0)
@@ -159,3 +158,21 @@ def test_the_driver_hands_workers_over_at_the_gate_and_the_coordinator_sees_it(
         assert statuses == {"arrived"}
         with_contact = [m for m in sms if "王经理" in m.body]
         assert all("13912345678" in m.body for m in with_contact)
+
+
+def test_arrived_tapped_before_the_bus_left_is_refused_where_the_driver_tapped(
+    published_app, pages, shot
+):
+    """The refusal was written at the top of the page while the phone showed the stop: the
+    driver saw nothing happen."""
+    bus = _boarded_bus(published_app)
+    with time_machine.travel(bus["after"] - timedelta(hours=15)):  # an hour before it leaves
+        page = pages(**PHONE)
+        page.goto(bus["url"])
+        stop = page.locator(f"#stop-{bus['stop']}")
+        stop.scroll_into_view_if_needed()
+        stop.get_by_role("button", name="已到达").click()
+        answer = page.locator(f"#stop-{bus['stop']} .stop-answer")
+        expect(answer).to_contain_text("尚未发车")
+        expect(answer).to_be_in_viewport()
+        shot(page, "refused at the stop")
