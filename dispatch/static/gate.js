@@ -12,10 +12,22 @@
 (function () {
   "use strict";
 
+  function recount(form) {
+    form.querySelector(".handover-count").textContent = form.querySelectorAll('input[name="worker_id"]:checked').length;
+  }
   document.querySelectorAll("form.arrival").forEach(function (form) {
-    var count = form.querySelector(".handover-count");
-    form.addEventListener("change", function () {
-      count.textContent = form.querySelectorAll('input[name="worker_id"]:checked').length;
+    form.addEventListener("change", function () { recount(form); });
+  });
+  // A passenger marked boarded (or unmarked) on this page, by a tap or a scan: the hand-over
+  // list of a stop not yet arrived at ticks them, as it would after a reload.
+  document.addEventListener("dispatch:boarded", function (event) {
+    var worker = event.detail.worker;
+    document.querySelectorAll("form.arrival:not(.done)").forEach(function (form) {
+      var box = form.querySelector('input[name="worker_id"][value="' + worker + '"]');
+      if (!box) { return; }
+      box.checked = event.detail.boarded;
+      box.closest("label").classList.toggle("unmarked", !event.detail.boarded);
+      recount(form);
     });
   });
 
@@ -104,6 +116,7 @@
     var row = document.querySelector('tr[data-worker="' + workerId + '"]');
     if (!row) { return; }
     row.classList.add("is-boarded");
+    document.dispatchEvent(new CustomEvent("dispatch:boarded", { detail: { worker: String(workerId), boarded: true } }));
     row.classList.remove("is-no-show");
     var board = row.querySelector('button[data-mark="boarded"]');
     var absent = row.querySelector('button[data-mark="no_show"]');

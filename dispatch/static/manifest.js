@@ -98,6 +98,8 @@
     tr.querySelector('button[data-mark="no_show"]').setAttribute("aria-pressed", value === "no_show" ? "true" : "false");
     tr.classList.toggle("is-boarded", value === "boarded");
     tr.classList.toggle("is-no-show", value === "no_show");
+    // the arrival hand-over lists below follow (gate.js): boarded now means handed over later
+    document.dispatchEvent(new CustomEvent("dispatch:boarded", { detail: { worker: String(worker), boarded: value === "boarded" } }));
   }
 
   function current(worker, kind) {

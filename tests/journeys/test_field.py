@@ -200,9 +200,15 @@ def test_the_driver_checks_in_undoes_a_pack_calls_a_late_passenger_and_rides_out
     with time_machine.travel(on_the_day(demo_app, trip_id)):
         page.goto(f"/m/{token}")
         row = page.locator(f'tr[data-worker="{first}"]')
+        handover = page.locator(f'form.arrival input[name="worker_id"][value="{first}"]')
+        expect(handover).not_to_be_checked()
         row.get_by_role("button", name="已上车").tap()
         expect(row).to_have_class(re.compile("is-boarded"))
         expect(page.locator('[data-count="boarded"]').first).to_have_text("1")
+        # the hand-over list at the gate follows without a reload (it stayed "not marked
+        # boarded", and the driver would have handed over a stale list)
+        expect(handover).to_be_checked()
+        expect(handover.locator("xpath=..")).not_to_have_class(re.compile("unmarked"))
 
         packed = page.locator(f'tr[data-worker="{second}"]')
         packed.get_by_role("button", name="礼包").tap()
