@@ -116,7 +116,7 @@ def recheck(prepared: ImportReport, lookups: Lookups) -> ImportReport:
     fresh = [
         (r, Candidate(Cleaned(values=dict(r.values)))) for r in prepared.rows if r.status == "new"
     ]
-    kept = [r for r in prepared.rows if r.status == "error"]
+    kept = [r for r in prepared.rows if r.status in ("error", "existing")]  # as the preview said
     checked = _check(fresh, lookups)
     return ImportReport(sorted(kept + checked.rows, key=lambda r: r.row))
 

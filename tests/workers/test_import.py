@@ -205,6 +205,10 @@ def test_ids_registered_already_are_left_unchanged(demo_app):
         worker_import.commit("d.xlsx", xlsx_bytes([as_cells(row)]), Lookups.load(), None)
         db.session.commit()
     assert workers_where(demo_app, id=existing.id)[0].name == existing.name
+    with demo_app.app_context():  # confirming the preview: the summary says what it said
+        done = worker_import.commit("d.xlsx", b"", Lookups.load(), None, prepared=report)
+        assert (done.count("existing"), done.written) == (1, 1)  # was 0 registered already
+        db.session.rollback()
 
 
 def test_a_group_too_large_for_a_coach_is_refused_row_by_row(demo_app):
