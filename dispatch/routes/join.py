@@ -86,7 +86,10 @@ def submit():
     outcome = service.register(sub, utcnow(), current_app.config)
     if outcome.errors:
         notice = _("Please correct the fields marked below.")
-        return _form(_typed(), outcome.errors, notice, 422)
+        # a code not spent (another field was wrong) stays typed in: it was cleared, and had to
+        # be typed again from the SMS
+        kept = {} if "code" in outcome.errors else {"code": sub.code}
+        return _form({**_typed(), **kept}, outcome.errors, notice, 422)
     return redirect(url_for(".done"), 303)
 
 

@@ -85,6 +85,7 @@ def test_errors_are_named_on_the_field_in_chinese_and_no_code_is_spent(client, d
     assert 'id="err-id_number"' in page and "校验位" in page
     assert 'id="err-privacy_consent"' in page
     assert 'id="err-earliest_date"' in page
+    assert f'name="code" type="text" value="{code}"' in page  # kept: it was cleared
     good = client.post("/join", data={**join_fields(3), "code": code})
     assert good.status_code == 303  # the code was not tried by the refused form
 
