@@ -145,6 +145,13 @@ SECTIONS = {
         (
             Input("id", _l("Code"), required=True, hint=_l("e.g. js-kunshan")),
             Input("kind", _l("Kind"), "select", "site_kinds", True),
+            Input(
+                "county",
+                _l("County"),
+                "select",
+                "counties",
+                hint=_l("Pickup points: the county whose posters and registration page offer it."),
+            ),
             Input("name", _l("Site name"), required=True),
             Input("address", _l("Address")),
             Input(
@@ -211,6 +218,8 @@ def _cell(row: Any, path: str) -> str:
 def _choices(name: str) -> list[tuple[str, str]]:
     if name == "site_kinds":
         return [(k, str(v)) for k, v in SITE_KINDS.items()]
+    if name == "counties":
+        return [(c.id, c.name_zh) for c in choices.counties()]
     if name == "coach_types":
         return [(t.id, t.name) for t in choices.active_coach_types()]
     if name == "operators":
@@ -285,6 +294,7 @@ def _values(section: Section, row: Any) -> dict[str, Any]:
         coach_type=getattr(row, "coach_type_id", ""),
         depot=getattr(row, "depot_site_id", ""),
         destination=getattr(row, "site_id", ""),
+        county=getattr(row, "county_id", ""),
     )
     return {k: ("" if v is None else v) for k, v in values.items()}
 

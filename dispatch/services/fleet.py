@@ -130,6 +130,7 @@ KINDS = {
         {
             "id": f.site_id,
             "kind": f.site_kind,
+            "county": f.county,
             "name": f.text(80, True),
             "name_en": f.text(120),
             "address": f.text(200),
@@ -149,6 +150,7 @@ ATTRIBUTES = {  # field key → model attribute, where they differ
     "driver2_id": "driver2",
     "destination": "site",
     "name@site": "name_zh",
+    "county@site": "county",
 }
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from dispatch.extensions import db
 from dispatch.identity import PhoneError, normalise_mobile
 from dispatch.ids import parse_id
-from dispatch.models import DROPOFF, PICKUP, CoachType, Driver, Operator, Site
+from dispatch.models import DROPOFF, PICKUP, CoachType, County, Driver, Operator, Site
 from dispatch.services.worker_fields import parse_date
 
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
@@ -193,6 +193,19 @@ def operator(value: Any) -> Operator | None:
     if found is None:
         found = Operator(name=text(80, True)(raw))
         db.session.add(found)
+    return found
+
+
+def county(value: Any) -> County | None:
+    """A pickup point's county, by id or name (洪洞县, hongtong)."""
+    raw = str(value or "").strip()
+    if not raw:
+        return None
+    found = db.session.get(County, raw) or db.session.scalar(
+        select(County).where((County.name_zh == raw) | (County.name_en == raw))
+    )
+    if found is None:
+        raise ValueError(_("Unknown county: use one of Linfen's 17 counties and districts."))
     return found
 
 

@@ -193,3 +193,15 @@ def test_one_phone_is_one_drivers(api_app):
         f"/api/v1/drivers/{first.json['id']}", json={"phone": "13935710099"}, headers=admin
     )
     assert same.status_code == 200  # its own number again
+
+
+def test_a_pickup_point_belongs_to_the_county_given(api_app):
+    client, admin = api_app.test_client(), _bearer(api_app, "admin")
+    body = {"id": "hongtong-bus", "kind": "pickup", "name": "洪洞县汽车站", "lat": 36.25,
+            "lon": 111.67, "county": "洪洞县"}  # fmt: skip
+    made = client.post("/api/v1/sites", json=body, headers=admin)
+    assert made.status_code == 201 and made.json["county"] == "hongtong", made.json
+    bad = client.post(
+        "/api/v1/sites", json={**body, "id": "nowhere-bus", "county": "火星县"}, headers=admin
+    )
+    assert bad.status_code == 422 and "county" in bad.json["fields"]

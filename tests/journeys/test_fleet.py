@@ -229,6 +229,7 @@ def _employer_and_site(page, shot) -> None:
     _tab(page, "目的地与上车点")
     page.get_by_label("编码").fill("hongtong-dahuaishu")
     page.get_by_label("类型").select_option(label="上车点")
+    page.get_by_label("县区").select_option(label="洪洞县")
     page.get_by_label("地点名称").fill("洪洞大槐树景区停车场")
     page.get_by_label("纬度").fill("36.27")
     page.get_by_label("经度").fill("11.68")  # a digit dropped: far outside China
@@ -241,6 +242,10 @@ def _employer_and_site(page, shot) -> None:
     _press(page, "新增")
     expect(page.locator("#fleet-list tr", has_text="洪洞大槐树")).to_contain_text("上车点")
     shot(page, "sites")
+    # 洪洞县's pickup point: its posters offer it (a point with no county was on none)
+    page.goto("/registrations/posters")
+    expect(page.locator("#posters")).to_contain_text("洪洞大槐树景区停车场")
+    page.goto("/admin/fleet/sites/")
 
 
 def test_admin_sets_up_a_season_without_the_demo(journey, shot, tmp_path):

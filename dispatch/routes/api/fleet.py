@@ -73,6 +73,7 @@ def site_json(site: Site) -> dict[str, Any]:
     return {
         "id": site.id,
         "kind": site.kind,
+        "county": site.county_id,
         "name": site.name_zh,
         "name_en": site.name_en,
         "address": site.address,

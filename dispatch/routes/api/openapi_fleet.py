@@ -71,6 +71,10 @@ EMPLOYER_FIELDS = {
 SITE_FIELDS = {
     "id": _text(40, False, "lower-case letters, digits, dashes"),
     "kind": {"enum": ["pickup", "dropoff"]},
+    "county": {
+        "type": ["string", "null"],
+        "description": "a pickup point's county, by id or name (its posters and /join offer it)",
+    },
     "name": _text(80, False),
     "name_en": _text(120),
     "address": _text(200),
@@ -131,6 +135,7 @@ SCHEMAS = {
         {
             "id": {"type": "string"},
             "kind": {"type": "string"},
+            "county": STR_OR_NULL,
             "name": {"type": "string"},
             "name_en": {"type": "string"},
             "address": {"type": "string"},
