@@ -24,14 +24,26 @@ def _rows(kind: str, trip_id: int) -> list[OutboundMessage]:
     ).all()
 
 
+def _fitting_coach(trip: Trip) -> Coach:
+    """A coach of the bus's type (its two usual drivers come with it)."""
+    return db.session.scalars(
+        select(Coach).where(Coach.coach_type_id == trip.coach_type_id)
+    ).first()
+
+
+def _another_driver(coach: Coach) -> tuple[int, str]:
+    """A driver who is neither of the coach's: id and phone as dialled (no +86)."""
+    other = db.session.scalars(
+        select(Driver).where(Driver.id.not_in([coach.driver1_id, coach.driver2_id]))
+    ).first()
+    return other.id, other.phone[3:]
+
+
 def _crewed(app, client, trip_id: int) -> tuple[Coach, int]:
     """The bus given a coach of its type and that coach's two drivers, on the page."""
     with app.app_context():
         trip = db.session.get(Trip, trip_id)
-        coach = db.session.scalars(
-            select(Coach).where(Coach.coach_type_id == trip.coach_type_id)
-        ).first()
-        version, coach_id = trip.version, coach.id
+        version, coach_id = trip.version, _fitting_coach(trip).id
     form = {"version": version, "coach_id": coach_id}
     assert client.post(f"/trips/{trip_id}/crew", data=form).status_code == 302
     with app.app_context():
@@ -68,10 +80,7 @@ def test_a_new_driver_replaces_the_number_in_the_departure_notices_still_waiting
             first = db.session.get(Driver, coach.driver1_id).phone[3:]
             waiting = [r for r in _rows("departure", trip_id) if r.status == m.MSG_PENDING]
             assert waiting and all(first in r.body for r in waiting)
-            other = db.session.scalars(
-                select(Driver).where(Driver.id.not_in([coach.driver1_id, coach.driver2_id]))
-            ).first()
-            other_id, other_phone = other.id, other.phone[3:]
+            other_id, other_phone = _another_driver(coach)
         form = {"version": version, "coach_id": coach.id, "driver1_id": other_id}
         assert client.post(f"/trips/{trip_id}/crew", data=form).status_code == 302
     with published_app.app_context():
@@ -92,10 +101,7 @@ def test_a_new_driver_after_the_departure_notice_went_out_sends_it_again(publish
             for row in _rows("departure", trip_id):  # the notices went out
                 row.status = m.MSG_SENT
             db.session.commit()
-            other = db.session.scalars(
-                select(Driver).where(Driver.id.not_in([coach.driver1_id, coach.driver2_id]))
-            ).first()
-            other_id, other_phone = other.id, other.phone[3:]
+            other_id, other_phone = _another_driver(coach)
         form = {"version": version, "coach_id": coach.id, "driver1_id": other_id}
         assert client.post(f"/trips/{trip_id}/crew", data=form).status_code == 302
     with published_app.app_context():
@@ -108,10 +114,7 @@ def test_a_new_driver_after_the_departure_notice_went_out_sends_it_again(publish
 def test_the_apis_crew_patch_tells_a_new_driver_as_the_page_does(published_app):
     trip_id = busiest_trip(published_app)
     with published_app.app_context():
-        trip = db.session.get(Trip, trip_id)
-        coach = db.session.scalars(
-            select(Coach).where(Coach.coach_type_id == trip.coach_type_id)
-        ).first()
+        coach = _fitting_coach(db.session.get(Trip, trip_id))
         coach_id, driver_id = coach.id, coach.driver1_id
     headers = token_for(published_app, "admin")
     client = published_app.test_client()
