@@ -15,7 +15,7 @@ from dispatch.routes import plan_display
 from dispatch.routes.access import editor_required
 from dispatch.routes.forms import CsrfForm
 from dispatch.services import plan_advice, plan_compare, scope, seats
-from dispatch.services.worker_fields import parse_date
+from dispatch.services.dates import parse_date
 
 bp = Blueprint("plan_advice", __name__, url_prefix="/plans")
 

@@ -30,7 +30,7 @@ from dispatch.services import (
     publishing,
     route_map,
 )
-from dispatch.services.worker_fields import parse_date
+from dispatch.services.dates import parse_date
 from dispatch.web import select_locale
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")

@@ -30,13 +30,13 @@ from dispatch.routes.announce import announce_changes
 from dispatch.routes.forms import CsrfForm
 from dispatch.services import audit, choices, message_reports, seats, worker_export, worker_import
 from dispatch.services import workers as service
+from dispatch.services.dates import parse_date
 from dispatch.services.import_previews import PreviewStore
 from dispatch.services.worker_columns import skip_reason_label
 from dispatch.services.worker_fields import (
     FIELD_LABELS_ZH,
     Lookups,
     clean_departure_window,
-    parse_date,
     without_controls,
 )
 from dispatch.web import checks_its_own_text, parse_id, parse_page, select_locale

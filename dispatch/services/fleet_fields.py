@@ -19,7 +19,7 @@ from dispatch.extensions import db
 from dispatch.identity import PhoneError, normalise_mobile
 from dispatch.ids import parse_id
 from dispatch.models import DROPOFF, PICKUP, CoachType, County, Driver, Operator, Site
-from dispatch.services.worker_fields import parse_date
+from dispatch.services.dates import parse_date
 
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 PLATE = re.compile(rf"^([{PROVINCES}])([A-Z])([A-HJ-NP-Z0-9]{{5,6}})$")
@@ -83,7 +83,7 @@ def phone(value: Any) -> str:
 
 
 def day(value: Any) -> date | None:
-    """A date as the worker sheets take it (worker_fields.parse_date): 2027-05-01, 2027/5/1,
+    """A date as the worker sheets take it (services/dates.py): 2027-05-01, 2027/5/1,
     2027年5月1日, a spreadsheet's date cell."""
     try:
         return parse_date(value)

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from flask_babel import gettext as _
@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from dispatch.extensions import db
 from dispatch.identity import IdNumberError, PhoneError, normalise_mobile, parse_id_number
 from dispatch.models import DROPOFF, PICKUP, CoachType, County, Employer, Site, Worker
+from dispatch.services.dates import parse_date
 from dispatch.services.place_names import find_place, name_key
 
 FIELDS = (
@@ -311,34 +312,6 @@ def _clean_employer(raw: Mapping[str, Any], lookups: Lookups, destination: Site,
         out.errors["employer"] = _("Unknown employer at this destination.")
     else:
         out.values["employer_id"] = employer.id
-
-
-# 2026年3月1日 (the day's 日 often left out), as county offices write dates in their sheets.
-CHINESE_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?")
-
-
-def parse_date(raw: Any) -> date | None:
-    """ISO dates; 2026/3/1, 2026.3.1, 2026年3月1日, 20260301 and spreadsheet date cells too
-    (full-width digits as well). None when empty; ValueError if bad."""
-    if isinstance(raw, datetime):
-        return raw.date()
-    if isinstance(raw, date):
-        return raw
-    value = unicodedata.normalize("NFKC", text(raw))
-    if not value:
-        return None
-    chinese = CHINESE_DATE.fullmatch(value)
-    if chinese:
-        parts = list(chinese.groups())
-    elif len(value) == 8 and value.isdigit():
-        parts = [value[:4], value[4:6], value[6:]]
-    else:
-        parts = value.replace("/", "-").replace(".", "-").split(" ")[0].split("-")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        raise ValueError(value)
-    if any(len(p) > 4 for p in parts):  # 99999999999-01-01: a year too large for the C date
-        raise ValueError(value)
-    return date(int(parts[0]), int(parts[1]), int(parts[2]))
 
 
 def _clean_dates(raw: Mapping[str, Any], out: Cleaned) -> None:

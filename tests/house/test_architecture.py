@@ -29,7 +29,8 @@ PROVIDER_SDKS = (
     "Tea",
 )
 # What dispatch.notify may import from dispatch: itself, the models and the extensions.
-NOTIFY_MAY_IMPORT = ("dispatch.notify", "dispatch.models", "dispatch.extensions")
+# dispatch.ids is pure (parsing ids, slicing IN lists): anything may import it.
+NOTIFY_MAY_IMPORT = ("dispatch.notify", "dispatch.models", "dispatch.extensions", "dispatch.ids")
 # The one import cycle allowed: the gateway registry loads a backend module only when it is
 # configured, inside a function, and that module implements the registry's interface.
 ALLOWED_CYCLE_EDGES = {
