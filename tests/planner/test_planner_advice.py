@@ -10,11 +10,22 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from dispatch.planner import Plan, Problem, Summary, check, load_problem, plan_to_dict, solve
+from dispatch.planner import (
+    Plan,
+    Problem,
+    Summary,
+    check,
+    load_problem,
+    plan_to_dict,
+    solve,
+    tuning,
+)
 from dispatch.planner import advice as pa
 from dispatch.planner.bound import prices
+from dispatch.planner.bound.lower import column_pattern_bound
 from dispatch.planner.plan.files import plan_from_dict
 from dispatch.planner.plan.trips import to_trip
+from dispatch.planner.world.blocks import blocks, demand
 from dispatch.planner.world.buses import Bus, World
 from tests.support.planner import bench_module, group, problem_dict, problems
 
@@ -163,25 +174,46 @@ def test_each_group_is_charged_its_share_of_its_own_block():
     assert by_group["d"] + by_group["e"] == pytest.approx(by_group["a"] + by_group["b"], rel=0.05)
 
 
-def test_a_plan_bounded_by_column_generation_keeps_its_lps_prices():
-    """The planner's own LP prices each demand it carries (Plan.prices, the plan file's
-    `prices`), so that the suggestions page need not solve it again: every demand of every
-    trip's date has a price, and shared out over the seats they add up to the LP's cost, which
-    is at most the plan's bound and near it."""
+def test_the_converged_lp_prices_every_demand_and_its_charges_add_up_to_its_cost(monkeypatch):
+    """What a plan keeps as its prices (Plan.prices): the charges of column generation's LP,
+    read once it has converged, one for every demand; shared out over the seats they add up to
+    the LP's cost, which is the bound without the bus-count split."""
+    monkeypatch.setattr(tuning, "FEWEST_PATTERN_LIMIT", 0)  # the LP alone: no count row
     problem = load_problem(bench_module().problem(300, seed=1))  # column generation's size
-    plan = solve(problem, time_limit_s=10)
+    world = World(problem)
+    ((days, names),) = blocks(world, problem.groups)
+    result = column_pattern_bound(world, days, names, 60.0, split=False, charges=True)
+    seats = demand(world, names)
+    assert set(result.charges) == set(seats)
+    assert all(charge > 0 for charge in result.charges.values())
+    assert sum(result.charges.values()) == pytest.approx(result.bound, rel=1e-3)
+
+
+def test_a_plan_carries_the_prices_of_the_demands_its_trips_carry(monkeypatch):
+    """solve() hands column generation's prices to the plan, only those of the demands and
+    dates its trips carry, and the plan file keeps them (rounded to the fen)."""
+    from dispatch.planner import solver
+    from dispatch.planner.rebuild import dives
+
+    problem = load_problem(bench_module().problem(300, seed=1))
+    day = next(iter(problem.groups.values())).earliest
+    extra = (day, "nowhere", "js-kunshan")
+
+    def priced(world, buses, missed, clock, share):
+        found = dives.rebuild_by_dives(world, buses, missed, clock, 0.01)  # no time to converge
+        prices = {
+            (day, g.pickup, g.dropoff): 100.0 + len(g.pickup) / 3 for g in problem.groups.values()
+        }
+        return (*found[:3], {**prices, extra: 1.0})
+
+    monkeypatch.setattr(solver, "rebuild_by_dives", priced)
+    plan = solve(problem, time_limit_s=3)
     carried = {
         (t.date, problem.groups[g].pickup, problem.groups[g].dropoff)
         for t in plan.trips
         for g in t.group_ids()
     }
-    assert set(plan.prices) == carried
-    seats: dict[tuple[str, str], int] = {}
-    for grp in problem.groups.values():
-        seats[(grp.pickup, grp.dropoff)] = seats.get((grp.pickup, grp.dropoff), 0) + grp.size
-    total = sum(v * seats[(p, d)] for (_, p, d), v in plan.prices.items())
-    bound = plan.summary.lower_bound_cost
-    assert 0.95 * bound <= total <= bound + 1.0
-    assert plan_from_dict(plan_to_dict(plan)).prices == pytest.approx(
-        {k: round(v, 2) for k, v in plan.prices.items()}
-    )
+    assert set(plan.prices) == carried and extra not in plan.prices
+    assert plan_from_dict(plan_to_dict(plan)).prices == {
+        k: round(v, 2) for k, v in plan.prices.items()
+    }
