@@ -57,7 +57,7 @@ class Plan(db.Model):
     problem: Mapped[dict | None] = mapped_column(JSON, deferred=True)
     # The planner's LP prices (the plan file's `prices`: date, pickup, dropoff, per_seat), for
     # the suggestions page; None for plans bounded without column generation. Deferred: only
-    # that page reads it, and a season's are 300 kB.
+    # that page reads it, and a season has thousands (its dates times its demands).
     prices: Mapped[list | None] = mapped_column(JSON, deferred=True)
     error: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
