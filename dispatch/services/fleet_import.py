@@ -21,7 +21,7 @@ from dispatch.extensions import db
 from dispatch.models import Coach, CoachType, Driver, User
 from dispatch.services import fleet, fleet_fields
 from dispatch.services.sheet_files import read_table
-from dispatch.services.worker_columns import NOTE, TOTALS, header_key
+from dispatch.services.worker_columns import header_field, header_key, totals_row
 from dispatch.services.worker_sheets import ImportFileError, Table
 
 HEADERS = {
@@ -136,7 +136,7 @@ def preview(filename: str, data: bytes) -> FleetReport:
         raw = {key: _cell(cells, col, table) for key, col in columns.items()}
         if all(v in (None, "") for v in raw.values()):
             continue
-        if any(TOTALS.match(str(c).strip()) for c in cells if c not in (None, "")):
+        if totals_row(cells):
             continue  # 合计 / 6辆: the operator's total, no coach
         rows.append(_check_row(index, raw, seen))
     return FleetReport(rows, header_row)
@@ -146,7 +146,7 @@ def _layout(table: Table) -> tuple[int, dict[str, int]]:
     for number, cells in enumerate(table.rows[:HEADER_SEARCH_ROWS], start=1):
         columns = {}
         for col, title in enumerate(cells):
-            key = ALIASES.get(header_key(title)) or ALIASES.get(NOTE.sub("", header_key(title)))
+            key = header_field(ALIASES, title)
             if key and key not in columns:
                 columns[key] = col
         if "plate" in columns:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -54,6 +55,18 @@ def header_key(title: Any) -> str:
     return re.sub(r"\s+", "", text).strip("*").lower()
 
 
+def header_field(aliases: Mapping[str, str], title: Any) -> str | None:
+    """The field a header cell names among ``aliases`` (header_key → field), also with a note
+    in brackets after the name: 身份证号码（18位）, 联系电话（手机）, 核定座位数（座）."""
+    key = header_key(title)
+    return aliases.get(key) or aliases.get(NOTE.sub("", key))
+
+
+def totals_row(cells: tuple) -> bool:
+    """A sheet's 合计 / 总计 line: a count, not a person or a coach."""
+    return any(TOTALS.match(str(c).strip()) for c in cells if c not in (None, ""))
+
+
 ALIAS_TO_FIELD = {header_key(a): f for f, names in HEADER_ALIASES.items() for a in names}
 ALIAS_TO_FIELD.update({f: f for f in FIELDS})  # the API's keys: name, id_number...
 ALIAS_TO_FIELD.update({header_key(h): f for h, f in HEADERS_ZH.items()})
@@ -82,10 +95,10 @@ class SheetRows:
     skipped: list[SkippedRow]
 
 
-def find_layout(
-    table: Table, has_default_date: bool = False, has_default_county: bool = False
-) -> Layout:
-    """The row with the most recognised headers among the first rows, and its columns."""
+def find_layout(table: Table, given: frozenset[str] = frozenset()) -> Layout:
+    """The row with the most recognised headers among the first rows, and its columns; the
+    required fields in ``given`` are supplied for the whole file (a date, a county), so their
+    columns may be missing."""
     best: Layout | None = None
     for index, cells in enumerate(table.rows[:HEADER_SEARCH_ROWS]):
         layout = _layout(index + 1, cells)
@@ -98,7 +111,7 @@ def find_layout(
                 names=_accepted_names(REQUIRED),
             )
         )
-    _require(best, table.rows[best.header_row - 1], has_default_date, has_default_county)
+    _require(best, table.rows[best.header_row - 1], given)
     return best
 
 
@@ -106,21 +119,15 @@ def _layout(row_number: int, cells: tuple) -> Layout:
     columns: dict[str, int] = {}
     ignored = []
     for index, title in enumerate(cells):
-        key = header_key(title)
-        # a note in brackets after the name: 身份证号码（18位）, 联系电话（手机）
-        field_name = ALIAS_TO_FIELD.get(key) or ALIAS_TO_FIELD.get(NOTE.sub("", key))
+        field_name = header_field(ALIAS_TO_FIELD, title)
         if field_name and field_name not in columns:
             columns[field_name] = index
-        elif key:
+        elif header_key(title):
             ignored.append(str(title).strip())
     return Layout(row_number, columns, ignored)
 
 
-def _require(
-    layout: Layout, header: tuple, has_default_date: bool, has_default_county: bool
-) -> None:
-    given = {"earliest_date"} if has_default_date else set()
-    given |= {"county"} if has_default_county else set()
+def _require(layout: Layout, header: tuple, given: frozenset[str]) -> None:
     needed = [k for k in REQUIRED if k not in given]
     missing = [k for k in needed if k not in layout.columns]
     if not missing:
@@ -150,11 +157,10 @@ def _accepted_names(keys: tuple[str, ...]) -> str:
     return "、".join(HEADER_ALIASES[k][0] for k in keys)
 
 
-def worker_rows(
-    table: Table, has_default_date: bool = False, has_default_county: bool = False
-) -> SheetRows:
-    """The rows below the header: workers as {field: cell}, and the rows skipped, with why."""
-    layout = find_layout(table, has_default_date, has_default_county)
+def worker_rows(table: Table, given: frozenset[str] = frozenset()) -> SheetRows:
+    """The rows below the header: workers as {field: cell}, and the rows skipped, with why
+    (``given``: the fields the whole file has, as find_layout)."""
+    layout = find_layout(table, given)
     workers: list[tuple[int, dict[str, Any]]] = []
     skipped: list[SkippedRow] = []
     for index in range(layout.header_row, len(table.rows)):
@@ -180,7 +186,7 @@ def _not_a_worker(cells: tuple, layout: Layout) -> str:
     name, id_number = (_cell_at(cells, layout, k) for k in ("name", "id_number"))
     if ID_LIKE.search(str(id_number or "")):
         return ""  # a person, however odd the rest of the row: its errors are listed
-    if any(TOTALS.match(t) for t in texts):
+    if totals_row(cells):
         return "totals"
     if any(SIGNATURE.search(t) for t in texts):
         return "signature"

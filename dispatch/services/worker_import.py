@@ -75,8 +75,9 @@ def preview(
     # A coordinator of one county: a sheet of theirs needs no county column (a county office's
     # own list has none), and a row without a county is theirs.
     county = next(iter(lookups.scope)) if lookups.scope and len(lookups.scope) == 1 else None
-    table = read_table(filename, data)
-    sheet = worker_rows(table, dates.earliest is not None, has_default_county=county is not None)
+    given = {"earliest_date"} if dates.earliest is not None else set()
+    given |= {"county"} if county is not None else set()
+    sheet = worker_rows(read_table(filename, data), frozenset(given))
     rows = [
         RowReport(number, "new", text_name(raw), values=_own_county(dates.fill(raw), county))
         for number, raw in sheet.workers
