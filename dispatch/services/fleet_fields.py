@@ -20,6 +20,7 @@ from dispatch.identity import PhoneError, normalise_mobile
 from dispatch.ids import parse_id
 from dispatch.models import DROPOFF, PICKUP, CoachType, County, Driver, Operator, Site
 from dispatch.services.dates import parse_date
+from dispatch.services.worker_fields import find_county
 
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 PLATE = re.compile(rf"^([{PROVINCES}])([A-Z])([A-HJ-NP-Z0-9]{{5,6}})$")
@@ -197,13 +198,11 @@ def operator(value: Any) -> Operator | None:
 
 
 def county(value: Any) -> County | None:
-    """A pickup point's county, by id or name (洪洞县, hongtong)."""
+    """A pickup point's county, as a worker's county is read (洪洞县, 洪洞, hongtong)."""
     raw = str(value or "").strip()
     if not raw:
         return None
-    found = db.session.get(County, raw) or db.session.scalar(
-        select(County).where((County.name_zh == raw) | (County.name_en == raw))
-    )
+    found = find_county(raw)
     if found is None:
         raise ValueError(_("Unknown county: use one of Linfen's 17 counties and districts."))
     return found

@@ -90,7 +90,7 @@ class Lookups:
         ).all()
         seats = db.session.scalar(select(func.max(CoachType.rated_seats - CoachType.crew_seats)))
         return cls(
-            counties=_index(counties, lambda c: (c.id, c.name_zh, c.name_en)),
+            counties=_index(counties, _county_keys),
             pickups=_index([s for s in sites if s.kind == PICKUP], _site_keys),
             destinations=_index([s for s in sites if s.kind == DROPOFF], _site_keys),
             employers={(e.site_id, name_key(e.name)): e for e in employers},
@@ -123,6 +123,17 @@ def _site_keys(site: Site) -> tuple[str, ...]:
 
 def _index(items, keys) -> dict:
     return {name_key(k): item for item in items for k in keys(item) if k}
+
+
+def _county_keys(county: County) -> tuple[str, ...]:
+    return (county.id, county.name_zh, county.name_en)
+
+
+def find_county(given: str) -> County | None:
+    """A county as a worker's field takes it (Lookups.county), outside a file's lookups: by id
+    or name, also as 洪洞 or 临汾市洪洞县."""
+    counties = db.session.scalars(select(County)).all()
+    return find_place(_index(counties, _county_keys), given, prefix=True)
 
 
 @dataclass
