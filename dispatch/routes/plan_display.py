@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from dispatch.models import Plan
-from dispatch.services import choices, plan_queries, plan_queue, publishing
+from dispatch.services import choices, plan_queries, plan_queue, publishing, topup
 
 # The planner reports its stages in English (it knows no Flask); the page says them in the
 # coordinator's language.
@@ -116,10 +116,12 @@ def unserved_rows(
         if most is not None and len(rows) >= most:
             left_out += 1
             continue
-        code = item["group"][2:] if str(item.get("group", "")).startswith("g:") else ""
         rows.append(
             UnservedRow(
-                code.split("@")[0], [w[0] for w in own], len(members) - len(own), reason(item)
+                topup.group_code_of(str(item.get("group", ""))),
+                [w[0] for w in own],
+                len(members) - len(own),
+                reason(item),
             )
         )
     if hidden_people:

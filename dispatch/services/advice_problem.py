@@ -82,7 +82,7 @@ def snapshot(plan: Plan) -> Snapshot:
     for trip in trips:
         mine: dict[str, list[_Seat]] = {}
         for seat in by_trip[trip.id]:
-            key = topup.group_key(trip.code, seat.group_code, seat.worker_id, seat.county)
+            key = topup.group_key(seat.group_code, seat.county, seat.worker_id, trip.code)
             mine.setdefault(key, []).append(seat)
         groups.update(mine)
         keys[trip.id] = list(mine)

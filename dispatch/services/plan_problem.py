@@ -89,8 +89,7 @@ def _groups(workers: list[Worker], scope: Scope) -> tuple[list[dict], list[dict]
     common day. A code is a county's: two families of two counties may choose the same."""
     by_key: dict[str, list[Worker]] = defaultdict(list)
     for worker in workers:
-        code = worker.group_code
-        by_key[f"g:{code}@{worker.county_id}" if code else f"w{worker.id}"].append(worker)
+        by_key[topup.group_key(worker.group_code, worker.county_id, worker.id)].append(worker)
     groups, impossible = [], []
     for key, members in by_key.items():
         earliest = max([scope.date_from, *(w.earliest_date for w in members)])

@@ -143,14 +143,25 @@ def seat_groups(trip: Trip, seats: Iterable[SeatAssignment]) -> dict[str, list[S
     by_key: dict[str, list[SeatAssignment]] = defaultdict(list)
     for seat in seats:
         worker = seat.worker
-        by_key[group_key(trip.code, worker.group_code, worker.id, worker.county_id)].append(seat)
+        by_key[group_key(worker.group_code, worker.county_id, worker.id, trip.code)].append(seat)
     return by_key
 
 
-def group_key(trip_code: str, group_code: str | None, worker_id: int, county: str) -> str:
-    """The travel group a seated worker makes with the others of their county and group code
-    on that bus (code first: pages read it back as the part before the first "@")."""
-    return f"g:{group_code}@{county}@{trip_code}" if group_code else f"w{worker_id}"
+def group_key(
+    group_code: str | None, county: str, worker_id: int, trip_code: str | None = None
+) -> str:
+    """A worker's travel group, as the planner's problems name it: the others of their county
+    with their group code (on that bus, when ``trip_code``: a seated group), or the worker
+    alone. A code is a county's: two counties' families may choose the same one."""
+    if not group_code:
+        return f"w{worker_id}"
+    return f"g:{group_code}@{county}" + (f"@{trip_code}" if trip_code else "")
+
+
+def group_code_of(key: str) -> str:
+    """The group code a planner's group id (group_key, without a bus) carries; '' for one
+    worker alone."""
+    return key[2:].rsplit("@", 1)[0] if key.startswith("g:") else ""
 
 
 def fixed_groups(trip: Trip, seats: Iterable[SeatAssignment]) -> list[dict]:
