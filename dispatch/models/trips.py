@@ -130,6 +130,11 @@ class Trip(db.Model):
         self.number = bus_number(code)
         return code
 
+    @property
+    def contact_driver(self) -> Driver | None:
+        """The driver the passengers' departure notice tells them to call."""
+        return self.driver1 or self.driver2
+
 
 def bus_number(code: str) -> int | None:
     """T12 → 12; None for a code without a number."""

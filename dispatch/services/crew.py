@@ -59,9 +59,8 @@ def assign_crew(
 
 
 def _contact(trip: Trip) -> str | None:
-    """The phone the passengers' departure notice gives (notices/journeys.contact_of)."""
-    driver = trip.driver1 or trip.driver2
-    return driver.phone if driver is not None else None
+    """The phone the passengers' departure notice gives."""
+    return trip.contact_driver.phone if trip.contact_driver is not None else None
 
 
 def _changed_for_all(

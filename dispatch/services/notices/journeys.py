@@ -338,7 +338,7 @@ def journey_facts(j: Journey, s: NoticeSettings) -> dict[str, Any]:
 
 def contact_of(j: Journey, s: NoticeSettings) -> dict[str, Any]:
     """The driver's phone, or the bureau's hotline (labelled so) while no driver is set."""
-    driver = j.trip.driver1 or j.trip.driver2
+    driver = j.trip.contact_driver
     if driver is not None:
         return {"phone": driver.phone, "by_driver": True}
     return {"phone": s.hotline, "by_driver": False}
