@@ -51,6 +51,7 @@ def _render(trip: Trip, status: int = 200):
         drivers=crew.driver_choices(trip),
         bus_map=route_map.bus_map(trip, select_locale(), current_app.config["TIMEZONE"]),
         replies=reply_lists.bus_replies(trip, current_user, utcnow()),
+        not_asked=reply_lists.not_asked(trip),
         arrival=arrival.bus_arrival(trip),
         full_view=full_view(trip),  # may open the hand-over list (gate.sheet's own check)
     ), status

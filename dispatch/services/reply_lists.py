@@ -65,14 +65,25 @@ def _counts(trip: Trip, declined: int) -> ReplyCounts:
     return ReplyCounts(confirmed, declined, len(trip.seats) - confirmed)
 
 
+# Why a bus's passengers have not been asked to confirm yet (not_asked), as its page says it.
+DRAFT, WRITING, NO_COACH = "draft", "writing", "no_coach"
+
+
+def not_asked(trip: Trip) -> str | None:
+    """Why nobody on the bus has been asked anything yet, or None once the departure notices
+    went out: a draft; a plan whose notices the scheduler is still writing; a bus with no
+    coach, whose passengers were told only that they are on the list."""
+    if trip.plan.status != PLAN_PUBLISHED:
+        return DRAFT
+    if trip.plan.notices_written_at is None:
+        return WRITING
+    return NO_COACH if trip.coach_id is None else None
+
+
 def bus_replies(trip: Trip, user: User, now: datetime) -> BusReplies | None:
     """The bus page's replies: counts, the declines, and the freed seats offered to the waiting;
-    None before the departure notices went out (a draft, a plan whose notices the scheduler
-    is still writing, or a bus with no coach yet, whose passengers were told only that they are
-    on the list): nobody has been asked anything."""
-    if trip.plan.status != PLAN_PUBLISHED or trip.plan.notices_written_at is None:
-        return None
-    if trip.coach_id is None:
+    None while nobody has been asked (not_asked)."""
+    if not_asked(trip):
         return None
     declined = list(
         db.session.scalars(
