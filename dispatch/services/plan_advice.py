@@ -31,6 +31,7 @@ from dispatch.models import trips as t
 from dispatch.planner import advice as pa
 from dispatch.planner.bound import prices
 from dispatch.planner.model import Trip as PlannerTrip
+from dispatch.planner.plan.files import price_from_dict
 from dispatch.planner.world.buses import World
 from dispatch.services import audit, scope, seats, topup_publish
 from dispatch.services.advice_problem import Snapshot, snapshot
@@ -152,12 +153,12 @@ def _charges(plan: Plan, snap: Snapshot, world: World, codes: list[str]) -> dict
 
 def _kept_charges(kept: list[dict], trips: Iterable[PlannerTrip], world: World) -> dict[str, float]:
     """Each group's charge by the prices per seat the planner kept with the plan."""
-    per_seat = {(p["date"], p["pickup"], p["dropoff"]): p["per_seat"] for p in kept}
+    per_seat = dict(price_from_dict(p) for p in kept)
     out = {}
     for trip in trips:
         for g in trip.group_ids():
             grp = world.groups[g]
-            price = per_seat.get((trip.date.isoformat(), grp.pickup, grp.dropoff))
+            price = per_seat.get((trip.date, grp.pickup, grp.dropoff))
             if price is not None:
                 out[g] = price * grp.size
     return out

@@ -47,7 +47,7 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
     )
     summary = _read(_summary_from_dict, data.get("summary", {}), "summary", faults)
     prices = [
-        _read(_price_from_dict, p, f"prices[{i}]", faults)
+        _read(price_from_dict, p, f"prices[{i}]", faults)
         for i, p in enumerate(_list(data, "prices", faults))
     ]
     if faults:
@@ -78,8 +78,9 @@ def _unassigned_from_dict(data: dict[str, Any]) -> Unassigned:
     return Unassigned(group=str(data["group"]), reason=str(data.get("reason", "")))
 
 
-def _price_from_dict(data: dict[str, Any]) -> tuple[PriceKey, float]:
-    """One entry of `prices`: a demand on a date and its price per seat."""
+def price_from_dict(data: dict[str, Any]) -> tuple[PriceKey, float]:
+    """One entry of `prices` (as the plan file and the stored plan keep it): a demand on a
+    date and its price per seat."""
     day = date.fromisoformat(data["date"])
     return (day, str(data["pickup"]), str(data["dropoff"])), float(data["per_seat"])
 
