@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from dispatch import planner
@@ -39,6 +40,7 @@ __all__ = [
     "count_open_workers",
     "covered_counties",
     "fleet_entered",
+    "foreign_counties",
     "may_manage",
     "open_workers",
     "period_error",
@@ -100,6 +102,20 @@ def solve_plan(
     problem = planner.load_problem(plan.problem)
     result = planner.solve(problem, time_limit_s=time_limit_s, seed=seed, progress=progress)
     return planner.plan_to_dict(result)
+
+
+def foreign_counties(user: User, chosen: tuple[str, ...]) -> str | None:
+    """Why an API plan request may not name these counties: some are not the user's (None when
+    all are, or the user has every county). The page's form offers the user's own only, and
+    chosen_counties plans those when another is posted."""
+    allowed = user.county_ids()
+    foreign = sorted(set(chosen) - allowed) if allowed is not None else []
+    if not foreign:
+        return None
+    return _(
+        "You may only plan your own counties: %(names)s is not one of them.",
+        names="、".join(foreign),
+    )
 
 
 def chosen_counties(user: User, chosen: tuple[str, ...]) -> tuple[str, ...]:

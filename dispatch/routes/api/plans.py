@@ -50,13 +50,9 @@ def _plan_request(body: dict, user) -> tuple[planning.Scope | None, float, dict[
         errors["time_limit_s"] = _(
             "Enter a number of seconds from 1 to %(max)d.", max=planning.MAX_TIME_LIMIT_S
         )
-    allowed, asked = user.county_ids(), set(body.get("counties") or ())
-    if "counties" not in errors and allowed is not None and asked - allowed:
-        # chosen_counties would drop them silently and plan the user's own counties instead
-        errors["counties"] = _(
-            "You may only plan your own counties: %(names)s is not one of them.",
-            names="、".join(sorted(asked - allowed)),
-        )
+    foreign = planning.foreign_counties(user, tuple(body.get("counties") or ()))
+    if "counties" not in errors and foreign:
+        errors["counties"] = foreign
     if errors:
         return None, limit, errors
     counties = planning.chosen_counties(user, tuple(body.get("counties") or ()))
