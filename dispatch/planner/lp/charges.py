@@ -33,10 +33,10 @@ def settled_charges(master: Master, task: BoundInput, seconds: float) -> dict[Co
     if _price(master, duals)[0].min() < -TOLERANCE * master.ceiling:
         return {}
     need = master.space.need
-    return shares(task, duals[: len(need)] * need)
+    return _shares(task, duals[: len(need)] * need)
 
 
-def shares(task: BoundInput, paid: np.ndarray) -> dict[Commodity, float]:
+def _shares(task: BoundInput, paid: np.ndarray) -> dict[Commodity, float]:
     """Each demand's rows, plus its part of the shared rows by its seats (``paid``: each ≥ row's
     dual times its right-hand side, in space_of's order: seats, visits, sites, total)."""
     comms = sorted(task.seats)
