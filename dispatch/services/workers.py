@@ -74,11 +74,10 @@ def _group_members(
     keys: set[tuple[str, str]], excluded: set[int]
 ) -> dict[tuple[str, str], list[dict]]:
     found: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    query = select(Worker).where(
-        Worker.group_code.in_({code for _, code in keys}),
-        Worker.county_id.in_({county for county, _ in keys}),
-        Worker.status != CANCELLED,
+    codes = select(Worker).where(
+        Worker.group_code.in_({code for _, code in keys}), Worker.status != CANCELLED
     )
+    query = in_scope(codes, Worker.county_id, {county for county, _ in keys})
     for worker in db.session.scalars(query):
         key = (worker.county_id, worker.group_code)
         if key in keys and worker.id not in excluded:
