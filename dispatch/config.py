@@ -100,9 +100,11 @@ TICKET_SESSION_MINUTES = 30
 
 # Self-registration (/join). Limits per client address; a job fair puts hundreds of phones
 # behind one venue Wi-Fi or carrier NAT address, so they are wide: the per-number code limits
-# (5 an hour, 10 a day: services/verification.py) are what stops SMS pumping.
+# (one a minute: VERIFY_CODE_INTERVAL_S; 5 an hour, 10 a day: services/verification.py) are
+# what stops SMS pumping.
 BUREAU_NAME = "临汾市人力资源和社会保障局"  # printed on the /join poster
 VERIFY_CODES_PER_IP_HOUR = 60  # SMS codes (/join, /ticket) per address an hour
+VERIFY_CODE_INTERVAL_S = 60  # seconds from one SMS code to the next, per number (/join's wait)
 JOIN_PAGE_LIMIT = "120 per minute"  # GET /join, /join/done, /join/qr.svg
 JOIN_SUBMIT_LIMIT = "120 per hour"  # POST /join (each code also allows only 5 tries)
 JOIN_CODE_LIMIT = "100 per hour"  # POST /join/code, refused numbers included

@@ -105,10 +105,13 @@ def code():
         return _code_answer(str(bad), 422, {"phone": str(bad)})
     except verification.TooMany as many:
         return _code_answer(_too_many(many), 429, retry_after=many.retry_after_s)
-    return _code_answer(_("The code is on its way by SMS: type it below. It is valid 5 minutes."))
+    sent = _("The code is on its way by SMS: type it below. It is valid 5 minutes.")
+    return _code_answer(sent, wait=int(config["VERIFY_CODE_INTERVAL_S"]))
 
 
 def _too_many(many: verification.TooMany) -> str:
+    if many.scope == "interval":
+        return _too_soon(many)
     minutes = many.retry_after_minutes
     if many.scope == "number":
         return _(
@@ -121,9 +124,21 @@ def _too_many(many: verification.TooMany) -> str:
     )
 
 
-def _code_answer(message: str, status: int = 200, errors: dict | None = None, retry_after=0):
+def _too_soon(many: verification.TooMany) -> str:
+    return _(
+        "A code was sent to this number a moment ago. You can ask for another in %(n)d seconds.",
+        n=many.retry_after_s,
+    )
+
+
+def _code_answer(
+    message: str, status: int = 200, errors: dict | None = None, retry_after=0, wait=0
+):
+    """``retry_after``: seconds until a refused request may be made again; ``wait``: until the
+    next code after one sent (the button's countdown)."""
     if _wants_json():
         body = {"message": message, "fields": errors or {}, "retry_after": retry_after}
+        body["wait"] = wait
         response = jsonify(body)
         response.status_code = status
     else:

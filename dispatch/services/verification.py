@@ -1,17 +1,19 @@
 """SMS codes that prove a worker holds a mobile (/join, /ticket).
 
 A code is 6 digits, valid 5 minutes, and allows 5 tries; only its keyed hash is kept. Each
-number gets at most 5 codes an hour and 10 a day, and each client address at most
-VERIFY_CODES_PER_IP_HOUR an hour; the counts are read from the codes themselves, so every
-web process sees the same. The SMS goes out at once (notify.immediate): /join sends it from the
-request; /ticket issues it (`issue_code`) and sends it once its answer is out, so the time to
-answer does not tell a stranger whether an ID number and mobile belong to a worker.
+number gets at most one code every VERIFY_CODE_INTERVAL_S seconds (the wait /join's button
+counts down), 5 an hour and 10 a day, and each client address at most VERIFY_CODES_PER_IP_HOUR
+an hour; the counts are read from the codes themselves, so every web process sees the same.
+The SMS goes out at once (notify.immediate): /join sends it from the request; /ticket issues
+it (`issue_code`) and sends it once its answer is out, so the time to answer does not tell a
+stranger whether an ID number and mobile belong to a worker.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,7 +37,8 @@ PER_IP_HOUR = 30
 
 @dataclass(frozen=True)
 class TooMany(Exception):
-    """Over a limit: no code was sent. ``scope`` is "number" or "address"."""
+    """Over a limit: no code was sent. ``scope`` is "number" (its codes an hour or a day),
+    "interval" (its last code is younger than VERIFY_CODE_INTERVAL_S) or "address"."""
 
     scope: str
     retry_after_s: int
@@ -165,6 +168,12 @@ def _check_limits(phone: str, client_ip: str, now: datetime, config: Mapping[str
             window = (now - since).total_seconds()
             waited = (now - oldest).total_seconds() if oldest else 0  # UTCDateTime: aware
             raise TooMany(scope, max(1, int(window - waited)))
+    interval = timedelta(seconds=int(config["VERIFY_CODE_INTERVAL_S"]))  # for any purpose
+    latest = db.session.scalar(
+        select(func.max(vc.created_at)).where(vc.phone == phone, vc.created_at > now - interval)
+    )
+    if latest is not None:
+        raise TooMany("interval", max(1, math.ceil((latest + interval - now).total_seconds())))
 
 
 def _hash(config: Mapping[str, Any], phone: str, purpose: str, code: str) -> str:

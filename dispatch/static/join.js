@@ -36,7 +36,8 @@
     }).then(function (answer) {
       status.textContent = answer.data.message || "";
       status.className = answer.ok ? "hint" : "field-error";
-      var wait = answer.ok ? 60 : Math.min(answer.data.retry_after || 0, 120);
+      // sent: the server's wait before the next code (VERIFY_CODE_INTERVAL_S); refused: its own
+      var wait = answer.ok ? answer.data.wait || 0 : Math.min(answer.data.retry_after || 0, 120);
       if (wait > 0) { countdown(button, wait, label); } else { button.disabled = false; }
       if (answer.ok) { form.elements.code.focus(); }
     }).catch(function () {

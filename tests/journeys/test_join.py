@@ -9,9 +9,12 @@ import re
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 import zxingcpp
 from PIL import Image
+from playwright.sync_api import expect
 
+from dispatch.models import utcnow
 from tests.support.apps import COORD_PASSWORD
 from tests.support.browser import log_in
 from tests.support.selfservice import (
@@ -22,6 +25,7 @@ from tests.support.selfservice import (
     sent_code,
     worker_by_id_number,
 )
+from tests.support.tickets import NEXT_CODE
 
 pytestmark = pytest.mark.browser
 
@@ -153,12 +157,14 @@ def test_without_javascript_the_code_button_keeps_the_form_and_the_limit_speaks_
     try:
         page.goto("/join")
         _fill_worker(page, 3, "赵无脚本")
-        for _ in range(5):
+        with time_machine.travel(utcnow(), tick=True) as clock:
+            for _ in range(5):
+                page.get_by_role("button", name="获取验证码").click()
+                page.get_by_text("验证码已通过短信发出").wait_for()
+                assert page.get_by_label("姓名").input_value() == "赵无脚本"
+                clock.shift(NEXT_CODE)  # the number's next code a minute later
             page.get_by_role("button", name="获取验证码").click()
-            page.get_by_text("验证码已通过短信发出").wait_for()
-            assert page.get_by_label("姓名").input_value() == "赵无脚本"
-        page.get_by_role("button", name="获取验证码").click()
-        page.get_by_text("这个手机号获取验证码次数太多").wait_for()
+            page.get_by_text("这个手机号获取验证码次数太多").wait_for()
         assert page.get_by_label("身份证号").input_value() == join_id_number(3).lower()
         shot(page, "sixth-code-refused")
     finally:
@@ -167,3 +173,39 @@ def test_without_javascript_the_code_button_keeps_the_form_and_the_limit_speaks_
         len([s for s in demo_app.extensions["sms_gateway"].sent if s.to == e164(join_phone(3))])
         == 5
     )
+
+
+def test_the_same_number_from_a_second_page_load_is_told_to_wait_and_gets_no_code(
+    phone_journey, demo_app, shot
+):
+    page = phone_journey
+    page.console_watch.allow(r"status of 429")  # the refusal, on purpose
+    to_phone = e164(join_phone(4))
+
+    def codes_sent() -> int:
+        return len([s for s in demo_app.extensions["sms_gateway"].sent if s.to == to_phone])
+
+    with time_machine.travel(utcnow(), tick=True) as clock:
+        page.goto("/join?county=hongtong&pickup=hongtong")
+        _fill_worker(page, 4, "钱两页")
+        _get_code(page, demo_app, 4)
+        page.goto("/join?county=hongtong&pickup=hongtong")  # the page loaded again: a new button
+        _fill_worker(page, 4, "钱两页")
+        page.get_by_role("button", name="获取验证码").click()
+        status = page.locator("#code-status")
+        expect(status).to_have_text(
+            re.compile(r"^刚刚已向这个手机号发送验证码，请 \d+ 秒后再获取。$")
+        )
+        wait = int(re.search(r"请 (\d+) 秒", status.inner_text()).group(1))
+        assert 50 <= wait <= 60
+        expect(status).to_have_class("field-error")
+        expect(page.get_by_role("button", name=re.compile(r"\d+秒后可重发"))).to_be_disabled()
+        assert page.get_by_label("姓名").input_value() == "钱两页"  # nothing typed is lost
+        shot(page, "second-code-refused")
+        assert codes_sent() == 1
+
+        clock.shift(NEXT_CODE)  # the minute is up
+        page.reload()
+        _fill_worker(page, 4, "钱两页")
+        _get_code(page, demo_app, 4)
+        assert codes_sent() == 2

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from dispatch.extensions import db
-from dispatch.models import OutboundMessage, VerificationCode, Worker
+from dispatch.models import OutboundMessage, VerificationCode, Worker, utcnow
 from dispatch.services import planning
 from tests.support.selfservice import (
     audit_of,
@@ -17,6 +18,7 @@ from tests.support.selfservice import (
     sent_code,
     worker_by_id_number,
 )
+from tests.support.tickets import NEXT_CODE
 
 FETCH = {"X-Requested-With": "fetch"}
 
@@ -123,20 +125,52 @@ def test_the_code_request_answers_the_same_for_any_number(client, demo_app):
 
 
 def test_the_sixth_code_in_an_hour_is_refused_in_chinese(client, demo_app):
-    for _ in range(5):
-        assert (
-            client.post("/join/code", data={"phone": join_phone(7)}, headers=FETCH).status_code
-            == 200
-        )
-    sixth = client.post("/join/code", data={"phone": join_phone(7)}, headers=FETCH)
-    assert sixth.status_code == 429
-    assert "验证码次数太多" in sixth.get_json()["message"]
-    assert int(sixth.headers["Retry-After"]) > 0
-    page = client.post("/join/code", data={**join_fields(7)})  # without the script: the page
-    assert page.status_code == 429 and "验证码次数太多" in page.get_data(as_text=True)
+    with time_machine.travel(utcnow(), tick=True) as clock:
+        for _ in range(5):
+            assert (
+                client.post("/join/code", data={"phone": join_phone(7)}, headers=FETCH).status_code
+                == 200
+            )
+            clock.shift(NEXT_CODE)  # a minute apart, as the page's button allows
+        sixth = client.post("/join/code", data={"phone": join_phone(7)}, headers=FETCH)
+        assert sixth.status_code == 429
+        assert "验证码次数太多" in sixth.get_json()["message"]
+        assert int(sixth.headers["Retry-After"]) > 0
+        page = client.post("/join/code", data={**join_fields(7)})  # without the script: the page
+        assert page.status_code == 429 and "验证码次数太多" in page.get_data(as_text=True)
     assert join_fields(7)["name"] in page.get_data(as_text=True)
     sent = [s for s in demo_app.extensions["sms_gateway"].sent if s.to == e164(join_phone(7))]
     assert len(sent) == 5
+
+
+def test_a_number_gets_one_code_a_minute_and_is_told_the_seconds_to_wait(client, demo_app):
+    to_phone = e164(join_phone(8))
+
+    def codes_sent() -> int:
+        return len([s for s in demo_app.extensions["sms_gateway"].sent if s.to == to_phone])
+
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        first = client.post("/join/code", data={"phone": join_phone(8)}, headers=FETCH)
+        assert first.status_code == 200 and first.get_json()["wait"] == 60  # the button's wait
+        clock.shift(20)  # a script, or the page open in a second tab
+        second = client.post("/join/code", data={"phone": join_phone(8)}, headers=FETCH)
+        assert second.status_code == 429 and second.get_json()["retry_after"] == 40
+        assert second.get_json()["message"] == "刚刚已向这个手机号发送验证码，请 40 秒后再获取。"
+        english = demo_app.test_client()
+        english.post("/language", data={"lang": "en", "next": "/join"})
+        third = english.post(
+            "/join/code", data={**join_fields(8)}, environ_base={"REMOTE_ADDR": "10.0.0.8"}
+        )  # without the script, from elsewhere: the page, what was typed kept
+        page = third.get_data(as_text=True)
+        assert third.status_code == 429 and join_fields(8)["name"] in page
+        assert "A code was sent to this number a moment ago" in page and " 40 seconds" in page
+        assert codes_sent() == 1
+        with demo_app.app_context():  # nothing recorded for the refused requests
+            assert db.session.query(VerificationCode).count() == 1
+        clock.shift(40)  # the minute is up
+        again = client.post("/join/code", data={"phone": join_phone(8)}, headers=FETCH)
+        assert again.status_code == 200
+        assert codes_sent() == 2
 
 
 def test_each_address_has_its_own_limit(client, demo_app):

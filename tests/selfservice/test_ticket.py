@@ -21,11 +21,13 @@ from dispatch.models import (
     TripChange,
     VerificationCode,
     Worker,
+    utcnow,
 )
 from dispatch.services import etickets, tickets
 from tests.support.apps import login
 from tests.support.sms import add_message
 from tests.support.tickets import (
+    NEXT_CODE,
     Passenger,
     add_handout,
     before_departure,
@@ -83,9 +85,10 @@ def test_a_stranger_gets_the_same_answer_as_the_worker_and_no_sms(client, publis
     sent_before = len(gateway.sent)
 
     other = published_app.test_client()
-    stranger = _ask(other, stranger_id_number(published_app), passenger.phone)
+    with time_machine.travel(utcnow() + NEXT_CODE, tick=True):  # the number's next code may go
+        stranger = _ask(other, stranger_id_number(published_app), passenger.phone)
+        stranger_page = other.get("/ticket/verify").get_data(as_text=True)
     assert stranger.status_code == 302 and stranger.headers["Location"] == asked.headers["Location"]
-    stranger_page = other.get("/ticket/verify").get_data(as_text=True)
     assert _without_tokens(stranger_page) == _without_tokens(worker_page)
     assert NEUTRAL in stranger_page
     assert len(gateway.sent) == sent_before  # no SMS for a pair that matches nobody
@@ -181,12 +184,28 @@ def test_wrong_codes_count_and_after_five_the_right_one_no_longer_opens(
 
 def test_the_sixth_code_in_an_hour_is_refused_with_429_in_chinese(client, published_app, passenger):
     stranger = stranger_id_number(published_app)
-    for _ in range(5):  # a stranger's tries count against the number as well
-        assert _ask(client, stranger, passenger.phone).status_code == 302
-    refused = _ask(client, passenger.id_number, passenger.phone)
+    with time_machine.travel(utcnow(), tick=True) as clock:
+        for _ in range(5):  # a stranger's tries count against the number as well
+            assert _ask(client, stranger, passenger.phone).status_code == 302
+            clock.shift(NEXT_CODE)  # each a minute after the one before
+        refused = _ask(client, passenger.id_number, passenger.phone)
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
     assert "获取验证码次数过多" in _text(refused)
     assert codes_sent(published_app, passenger.phone) == []
+
+
+def test_a_second_code_within_the_minute_is_refused_with_the_seconds_to_wait(
+    client, published_app, passenger
+):
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        assert _ask(client, passenger.id_number, passenger.phone).status_code == 302
+        clock.shift(15)  # the page asked again (a second tab, the back button)
+        again = _ask(client, passenger.id_number, passenger.phone)
+        assert again.status_code == 429 and "请 45 秒后再获取" in _text(again)
+        assert len(codes_sent(published_app, passenger.phone)) == 1
+        clock.shift(45)
+        assert _ask(client, passenger.id_number, passenger.phone).status_code == 302
+    assert len(codes_sent(published_app, passenger.phone)) == 2
 
 
 def test_the_address_limit_of_flask_limiter_answers_429(client, published_app, passenger):
@@ -258,8 +277,8 @@ def test_the_opened_ticket_closes_after_30_minutes_and_on_exit(client, published
     assert passenger.name in _text(_open(client, published_app, passenger))
     with time_machine.travel(before_departure(passenger) + timedelta(minutes=31), tick=False):
         assert passenger.name not in _text(client.get("/ticket"))
-    _open(client, published_app, passenger)
-    left = client.post("/ticket/exit", follow_redirects=True)
+        _open(client, published_app, passenger)  # a new code: the first is 31 minutes old
+        left = client.post("/ticket/exit", follow_redirects=True)
     assert "已退出" in _text(left) and passenger.name not in _text(left)
     assert left.headers["Cache-Control"] == "no-store"
 

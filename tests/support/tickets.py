@@ -11,12 +11,15 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 from sqlalchemy import select
 
+from dispatch import config
 from dispatch.extensions import db
 from dispatch.identity import make_id_number
 from dispatch.models import Coach, Plan, SeatAssignment, Trip, WelfareHandout, Worker
 from dispatch.services.notices.journeys import pickup_stop
 
 ZONE = ZoneInfo("Asia/Shanghai")
+# How far to move the clock for a number's next SMS code to go (codes are a minute apart).
+NEXT_CODE = timedelta(seconds=config.VERIFY_CODE_INTERVAL_S + 1)
 
 
 @dataclass(frozen=True)
