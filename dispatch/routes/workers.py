@@ -22,12 +22,11 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.extensions import db
-from dispatch.identity import mask_id_number, mask_phone
-from dispatch.models import DROPOFF, PICKUP, WORKER_STATUSES, Worker
 from dispatch.models.workers import CANCELLED
 from dispatch.routes.access import admin_required, editor_required
 from dispatch.routes.announce import announce_changes
 from dispatch.routes.forms import CsrfForm
+from dispatch.routes.worker_form import form_choices, shown
 from dispatch.services import audit, choices, message_reports, seats, worker_export, worker_import
 from dispatch.services import workers as service
 from dispatch.services.dates import parse_date
@@ -59,31 +58,6 @@ def _filter_from_args() -> service.WorkerFilter:
     )
 
 
-def _choices(worker: Worker | None = None, *, filters: bool = False) -> dict:
-    """The lists of the list page's filters and of the worker form, in the user's language.
-
-    The form offers no deactivated site or employer, except ``worker``'s own current ones;
-    the filters offer them all (workers may still be registered there).
-    """
-    locale = select_locale()
-    counties = choices.counties(current_user.county_ids())
-    held = {worker.pickup_site_id, worker.destination_site_id} if worker is not None else set()
-    sites = [s for s in choices.sites() if filters or s.active or s.id in held]
-    pickups = [s for s in sites if s.kind == PICKUP]
-    destinations = [s for s in sites if s.kind == DROPOFF]
-    mine = worker.employer_id if worker is not None else None
-    employers = [e for e in choices.employers() if filters or e.active or e.id == mine]
-    return {
-        "counties": counties,
-        "destinations": destinations,
-        "statuses": WORKER_STATUSES,
-        "county_options": [(c.id, c.display_name(locale), "") for c in counties],
-        "pickup_options": [(s.id, s.display_name(locale), s.county_id or "") for s in pickups],
-        "destination_options": [(s.id, s.display_name(locale), "") for s in destinations],
-        "employer_options": [(e.id, e.name, e.site_id) for e in employers],
-    }
-
-
 @bp.app_template_global()
 def field_label(field: str) -> str:
     """A worker field's name as the import template shows it (Chinese headers)."""
@@ -111,7 +85,7 @@ def index() -> str:
         pages=pages,
         filters=filters,
         form=CsrfForm(),
-        **_choices(filters=True),
+        **form_choices(filters=True),
     )
 
 
@@ -120,24 +94,37 @@ def index() -> str:
 @editor_required
 def create() -> Response | str:
     form = CsrfForm()
-    raw, errors = dict(request.form), {}
+    raw, errors, withdrawn = dict(request.form), {}, None
+    again = parse_id(request.form.get("reregister"))  # "register again" of a withdrawn worker
     if form.validate_on_submit():
         try:
             worker = service.create_worker(
-                raw, current_user, Lookups.load(current_user.county_ids())
+                raw, current_user, Lookups.load(current_user.county_ids()), again=again
             )
         except service.DuplicateWorker as dup:
             if service.get_visible(current_user, dup.existing.id) is None:
                 errors = {
                     "id_number": _("This ID number is registered by another county's bureau.")
                 }
+            elif dup.withdrawn:  # the form again, what was typed kept, offering to register again
+                withdrawn = dup.existing
             else:
                 flash(_("This ID number is registered already: here is that worker."), "warning")
                 return redirect(url_for(".edit", worker_id=dup.existing.id))
         except service.InvalidWorker as invalid:
             errors = invalid.errors
+            withdrawn = service.get_visible(current_user, again) if again else None
         else:
             db.session.commit()
+            if worker.id == again:
+                flash(
+                    _(
+                        "%(name)s is registered again with these details and waits for a seat.",
+                        name=worker.name,
+                    ),
+                    "success",
+                )
+                return redirect(url_for(".edit", worker_id=worker.id))
             flash(_("Registered %(name)s.", name=worker.name), "success")
             return redirect(url_for(".index"))
     raw.setdefault("sms_consent", "是")
@@ -145,16 +132,14 @@ def create() -> Response | str:
     if scope is not None and len(scope) == 1:  # a county's coordinator: their county, chosen
         raw.setdefault("county", next(iter(scope)))
     return render_template(
-        "workers/form.html", form=form, raw=raw, errors=errors, worker=None, **_choices()
+        "workers/form.html",
+        form=form,
+        raw=raw,
+        errors=errors,
+        worker=None,
+        withdrawn=withdrawn,
+        **form_choices(),
     )
-
-
-def _shown(worker) -> dict:
-    """A worker's fields for the form; a viewer gets the ID and phone masked (CONTRACTS §6)."""
-    raw = service.as_raw(worker)
-    if not current_user.can_edit:
-        raw.update(id_number=mask_id_number(worker.id_number), phone=mask_phone(worker.phone))
-    return raw
 
 
 @bp.route("/<int:worker_id>", methods=["GET", "POST"])
@@ -163,7 +148,7 @@ def _shown(worker) -> dict:
 def edit(worker_id: int) -> Response | str:
     worker = service.get_visible(current_user, worker_id) or abort(404)
     form, errors = CsrfForm(), {}
-    raw = dict(request.form) if request.method == "POST" else _shown(worker)
+    raw = dict(request.form) if request.method == "POST" else shown(worker)
     if form.validate_on_submit():
         if not current_user.can_edit:
             abort(403)
@@ -189,7 +174,7 @@ def edit(worker_id: int) -> Response | str:
         errors=errors,
         worker=worker,
         messages=message_reports.worker_messages(worker.id),
-        **_choices(worker),
+        **form_choices(worker),
     )
 
 

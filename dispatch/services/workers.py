@@ -39,6 +39,12 @@ class DuplicateWorker(WorkerError):
         super().__init__(existing.id)
         self.existing = existing
 
+    @property
+    def withdrawn(self) -> bool:
+        """The registration was withdrawn: the form may register the worker again with what was
+        typed (create_worker's ``again``)."""
+        return self.existing.status == CANCELLED and self.existing.anonymised_at is None
+
 
 class WorkerLocked(WorkerError):
     """The worker has a seat on a published trip: change the trip instead."""
@@ -116,18 +122,42 @@ def validate(raw: Mapping[str, Any], lookups: Lookups, worker_id: int | None = N
     return candidate.cleaned
 
 
-def create_worker(raw: Mapping[str, Any], user: User | None, lookups: Lookups) -> Worker:
-    """Register a worker; an ID number already registered raises DuplicateWorker."""
+def create_worker(
+    raw: Mapping[str, Any], user: User | None, lookups: Lookups, *, again: int | None = None
+) -> Worker:
+    """Register a worker; an ID number already registered raises DuplicateWorker, unless its
+    worker is ``again``, withdrawn and the user's: registered again with the details given
+    (they replace the old ones), waiting for a seat as when registered."""
     cleaned = validate(raw, lookups)
     existing = _existing(cleaned)
-    if existing is not None:
+    if existing is not None and not _may_register_again(existing, again, user):
         raise DuplicateWorker(existing)
     if not cleaned.ok:
         raise InvalidWorker(cleaned.errors)
+    if existing is not None:
+        return _register_again(existing, cleaned, user)
     worker = Worker(**cleaned.values)
     db.session.add(worker)
     db.session.flush()
     audit.record(user, "worker.create", "worker", worker.id, {"name": worker.name})
+    return worker
+
+
+def _may_register_again(existing: Worker, again: int | None, user: User | None) -> bool:
+    mine = user is not None and get_visible(user, existing.id) is not None
+    return existing.id == again and DuplicateWorker(existing).withdrawn and mine
+
+
+def _register_again(worker: Worker, cleaned: Cleaned, user: User | None) -> Worker:
+    changed = [k for k, v in cleaned.values.items() if getattr(worker, k) != v]
+    for key in changed:
+        setattr(worker, key, cleaned.values[key])
+    if "phone" in changed:
+        worker.phone_invalid_at = None  # a new number is worth trying again
+    worker.status = REGISTERED
+    detail = {"name": worker.name, "fields": changed}
+    audit.record(user, "worker.reinstate", "worker", worker.id, detail)
+    db.session.flush()
     return worker
 
 

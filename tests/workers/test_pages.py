@@ -6,6 +6,7 @@ import re
 
 from dispatch.extensions import db
 from dispatch.models import Worker
+from tests.support.apps import COORD_PASSWORD, login
 from tests.support.workers import audit_actions, id_number, worker_count, worker_row, workers_where
 
 
@@ -51,6 +52,30 @@ def test_registering_an_id_again_shows_the_existing_worker(admin_client, demo_ap
     assert response.status_code == 302 and response.location.endswith(f"/workers/{worker.id}")
     assert len(workers_where(demo_app, id_number=id_number(3))) == 1
     assert "原来的" in admin_client.get(response.location).get_data(as_text=True)
+
+
+def test_a_withdrawn_id_number_is_registered_again_only_in_its_county_and_errors_keep_the_offer(
+    admin_client, demo_app
+):
+    withdrawn = {}
+    for n, county in ((5, "hongtong"), (6, "yaodu")):
+        admin_client.post("/workers/new", data=_form(n, name=f"撤销{n}", county=county))
+        [worker] = workers_where(demo_app, id_number=id_number(n))
+        admin_client.post(f"/workers/{worker.id}/withdraw")
+        withdrawn[county] = worker.id
+    hong = demo_app.test_client()
+    login(hong, "hong", COORD_PASSWORD)
+
+    mistake = _form(5, name="撤销5新", phone="0357-1234567", reregister=withdrawn["hongtong"])
+    html = hong.post("/workers/new", data=mistake).get_data(as_text=True)
+    assert 'id="err-phone"' in html and 'value="撤销5新"' in html
+    assert 'id="withdrawn-match"' in html and "撤销5，其登记已撤销" in html  # still offered
+    elsewhere = _form(6, name="别县的", reregister=withdrawn["yaodu"])
+    html = hong.post("/workers/new", data=elsewhere).get_data(as_text=True)
+    assert "该身份证号已由其他县区人社局登记" in html and 'id="withdrawn-match"' not in html
+    for n in (5, 6):
+        [worker] = workers_where(demo_app, id_number=id_number(n))
+        assert (worker.status, worker.name) == ("cancelled", f"撤销{n}")  # nothing changed
 
 
 def test_search_by_name_phone_and_last_digits_of_id(admin_client, demo_app):
@@ -120,10 +145,10 @@ def test_withdraw_keeps_the_record_as_cancelled(admin_client, demo_app):
     # and a withdrawn worker can no longer be changed
     admin_client.post(f"/workers/{worker.id}", data=_form(6, name="改名"))
     assert workers_where(demo_app, id=worker.id)[0].name == worker.name
-    # until registered again: the ID number stays this record's, so registering it anew leads
-    # here, where the page offers that
+    # until registered again: the ID number stays this record's, so registering it anew keeps
+    # the form as typed and offers that, with a link here, where the page offers it too
     again = admin_client.post("/workers/new", data=_form(6))
-    assert again.headers["Location"].endswith(f"/workers/{worker.id}")
+    assert 'id="withdrawn-match"' in again.text and f'href="/workers/{worker.id}"' in again.text
     assert 'id="reinstate"' in admin_client.get(f"/workers/{worker.id}").text
     assert admin_client.post(f"/workers/{worker.id}/reinstate").status_code == 302
     assert workers_where(demo_app, id=worker.id)[0].status == "registered"
