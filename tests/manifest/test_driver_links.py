@@ -66,6 +66,30 @@ def test_a_driver_link_opens_until_the_day_after_the_trip_and_never_when_tampere
         assert client.get(f"/m/{token}").status_code == 410
 
 
+def test_a_link_is_short_and_one_written_in_the_earlier_form_still_opens(published_app):
+    trip_id = busiest_trip(published_app)
+    token = driver_token(published_app, trip_id)
+    client = published_app.test_client()
+    with published_app.app_context():
+        key = db.session.get(Trip, trip_id).manifest_key
+    # trip, key and 16 characters of signature (36 in all for a six-digit trip and a key of
+    # new_key's 12): the driver's SMS keeps its plate and first stop beside it
+    assert token.startswith(f"{trip_id}.{key}.") and len(token) == len(f"{trip_id}.{key}.") + 16
+    earlier = driver_links.URLSafeSerializer(published_app.secret_key, salt=driver_links.SALT)
+    number, _, signature = token.split(".")
+    with time_machine.travel(BEFORE_DEPARTURE, tick=False):
+        assert client.get(f"/m/{earlier.dumps([trip_id, key])}").status_code == 200
+        assert client.get(f"/m/{earlier.dumps([trip_id, 'guess'])}").status_code == 404
+        for bad in (
+            f"{number}.guess.{signature}",  # another key under the same signature
+            f"{int(number) + 1}.{key}.{signature}",  # another trip
+            f"{number}.{key}.{signature[:-1]}",  # a signature cut short
+            f"-{number}.{key}.{signature}",
+            f"{number}.{key}.{signature}.x",
+        ):
+            assert client.get(f"/m/{bad}").status_code == 404, bad
+
+
 def test_rotating_the_link_revokes_the_old_one_and_sends_the_drivers_the_new(published_app):
     published_app.config["PUBLIC_BASE_URL"] = PUBLIC
     trip_id = busiest_trip(published_app)

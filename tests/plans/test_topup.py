@@ -27,6 +27,7 @@ from dispatch.models import (
 )
 from dispatch.services import plan_queue, planning, publishing, replan_guard
 from dispatch.services.notices import driver_cancel, notices
+from dispatch.services.notices.journeys import place_name
 from tests.support.apps import make_app, seed_demo
 from tests.support.plans import plan_from_rows
 from tests.support.topup import (
@@ -287,7 +288,8 @@ def test_the_drivers_told_of_a_cancelled_bus_are_told_it_will_not_run(demo_app, 
         mine = db.session.scalars(select(OutboundMessage).filter_by(trip_id=twin_id)).all()
         cancels = [m for m in mine if m.kind == "driver_cancel"]
         assert [(m.driver_id, m.to_phone) for m in cancels] == [(told.id, told.phone)]
-        stop = twin.stops[0].site.name_zh
+        site = twin.stops[0].site  # the place the driver was told to start from
+        stop = place_name(site.name_zh, site.address)
         assert "已取消，无需出车" in cancels[0].body and stop in cancels[0].body
         assert cancels[0].params["first"] == stop
         waiting = [m for m in mine if m.kind == "driver" and m.driver_id == untold.id]

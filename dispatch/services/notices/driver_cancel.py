@@ -21,7 +21,12 @@ from dispatch.models import Driver, OutboundMessage, Trip
 from dispatch.models import messages as m
 from dispatch.notify.writer import insert_drafts
 from dispatch.services.notices import texts
-from dispatch.services.notices.journeys import NoticeSettings, driver_draft, plate_of
+from dispatch.services.notices.journeys import (
+    NoticeSettings,
+    driver_draft,
+    first_place,
+    plate_of,
+)
 from dispatch.services.notices.templates import DRIVER, DRIVER_CANCEL
 
 Settings = Mapping[str, Any] | NoticeSettings
@@ -55,7 +60,7 @@ def schedule_driver_cancellation(trip: Trip, now: datetime, settings: Settings) 
         s.signature,
         day=local.date(),
         at=local.time(),
-        first=trip.stops[0].site.name_zh if trip.stops else "",
+        first=first_place(trip),
         plate=plate_of(trip) or f"{trip.code}次车",  # no coach was set: the bus by its number
         phone=s.hotline,
     )

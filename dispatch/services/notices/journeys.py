@@ -170,7 +170,7 @@ def driver_drafts(
         day=local.date(),
         at=local.time(),
         plate=plate_of(trip) or "车辆另行通知",
-        stops=[stop.site.name_zh for stop in trip.stops],
+        stops=[first_place(trip)] + [stop.site.name_zh for stop in trip.stops[1:]],
         passengers=len(trip.seats) if passengers is None else passengers,
         phone=s.hotline,
         link=link,
@@ -225,6 +225,15 @@ def journey_at(trip: Trip, worker: Worker, seat_no: int) -> Journey:
     return Journey(
         worker, trip, seat_no, pickup_at, place_name(site.name_zh, site.address), site.id
     )
+
+
+def first_place(trip: Trip) -> str:
+    """Where a driver starts: the first stop as its passengers are told to be there (the
+    assembly point, 洪洞县人社局门前广场, not the county 洪洞县); "" for a trip with no stops."""
+    if not trip.stops:
+        return ""
+    site = trip.stops[0].site
+    return place_name(site.name_zh, site.address)
 
 
 def place_name(name: str, address: str) -> str:

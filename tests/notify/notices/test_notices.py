@@ -24,6 +24,7 @@ from dispatch.models import messages as m
 from dispatch.notify.segments import count_segments
 from dispatch.services import crew, driver_links, seats
 from dispatch.services.notices import notices, templates
+from dispatch.services.notices.journeys import place_name
 from dispatch.services.notices.texts import cn_phone
 from tests.support.coaches import assign_coaches
 
@@ -126,11 +127,13 @@ def test_texts_carry_plate_seat_time_place_and_stay_within_two_segments(publishe
         assert {r.driver_id for r in drivers} == {coach.driver1_id, coach.driver2_id}
         first = trip.stops[0]
         departs = trip.departure_at.astimezone(SHANGHAI).strftime("%H:%M")
+        # where first: the assembly point its passengers are told, not the county's name
+        place = place_name(first.site.name_zh, first.site.address)
+        assert place != first.site.name_zh
+        assert any(place in r.body for r in _rows(kind="departure"))
         for r in drivers:  # when, where first, the stops in order, how many
-            assert (
-                f"{departs}从{first.site.name_zh}发车" in r.body
-                and f"乘客{len(trip.seats)}人" in r.body
-            )
+            assert coach.plate in r.body  # whole beside the link (a longer link cut it: 晋…)
+            assert f"{departs}从{place}发车" in r.body and f"乘客{len(trip.seats)}人" in r.body
             assert r.params["stops"].startswith(trip.stops[1].site.name_zh[:2])
         other = next(t for t in _plan(published_app).trips if t.coach_id is None)
         worker_id = other.seats[0].worker_id
