@@ -156,20 +156,23 @@ def waiting_workers(trip: Trip, user: User) -> list[Worker]:
 
 
 def other_buses_workers(trip: Trip, user: User) -> list[SeatAssignment]:
-    """The user's workers seated on the plan's other buses that day who could ride this one."""
+    """The user's workers seated on the plan's other buses who could ride this one: its stops,
+    and its date within their window (a bus of another day of it too, so that moving a worker
+    to a later bus is one step, not freeing the seat and seating them again)."""
     pickups, dropoffs = _stop_sites(trip)
     query = (
         select(SeatAssignment)
         .join(Trip, Trip.id == SeatAssignment.trip_id)
-        .join(Worker)
+        .join(Worker, Worker.id == SeatAssignment.worker_id)  # not the captain
         .where(
             SeatAssignment.plan_id == trip.plan_id,
-            Trip.date == trip.date,
             Trip.id != trip.id,
+            Worker.earliest_date <= trip.date,
+            Worker.latest_date >= trip.date,
             Worker.destination_site_id.in_(dropoffs),
             Worker.pickup_site_id.in_(pickups),
         )
-        .order_by(Trip.number, Trip.id, SeatAssignment.seat_no)
+        .order_by(Trip.date != trip.date, Trip.date, Trip.number, Trip.id, SeatAssignment.seat_no)
     )
     return [s for s in db.session.scalars(query) if scope.may_see(user, s.worker)]
 

@@ -196,7 +196,7 @@ def _check_group(
         return
     mates = db.session.scalars(
         select(SeatAssignment)
-        .join(Worker)
+        .join(Worker, Worker.id == SeatAssignment.worker_id)
         .where(
             SeatAssignment.trip_id == current.trip_id,
             Worker.group_code == worker.group_code,
