@@ -278,6 +278,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = local_time
     app.jinja_env.filters["isodate"] = iso_date
     app.jinja_env.filters["formvalue"] = form_value
+    app.jinja_env.filters["coach_type_name"] = coach_type_name
+    app.jinja_env.globals["list_sep"] = list_sep
     app.jinja_env.globals.update(
         status_label=status_label, mask_id=mask_id_number, mask_phone=mask_phone
     )
@@ -287,6 +289,20 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(code, _error_page)
     app.jinja_env.globals["nav_items"] = nav_items
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
+
+
+def list_sep() -> str:
+    """What goes between the items of a list in the page's language: 、 in Chinese, a comma
+    in English."""
+    return "、" if select_locale().startswith("zh") else ", "
+
+
+def coach_type_name(coach_type) -> str:
+    """A coach type as the page's language says it: the bureau's own name in Chinese
+    (45座大型客车); in English, its rated seats (45-seat coach), where the name is Chinese."""
+    if select_locale().startswith("zh"):
+        return coach_type.name
+    return _("%(n)d-seat coach", n=coach_type.rated_seats)
 
 
 def _favicon():

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from dispatch.models import Plan
 from dispatch.services import choices, plan_queries, plan_queue, publishing, topup
+from dispatch.web import list_sep
 
 # The planner reports its stages in English (it knows no Flask); the page says them in the
 # coordinator's language.
@@ -198,7 +199,7 @@ def merged_message(plan: Plan, merged) -> str:
         text += " " + _(
             "Cancelled, nobody left on them: %(codes)s; drivers already told of them get an SMS "
             "that the bus will not run.",
-            codes="、".join(merged.cancelled),
+            codes=list_sep().join(merged.cancelled),
         )
     return text
 

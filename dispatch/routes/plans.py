@@ -31,7 +31,7 @@ from dispatch.services import (
     route_map,
 )
 from dispatch.services.dates import parse_date
-from dispatch.web import select_locale
+from dispatch.web import list_sep, select_locale
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 
@@ -199,7 +199,7 @@ def _coverage(plan: Plan) -> str:
     ids = planning.covered_counties(plan)
     if ids is None:
         return ""
-    return "、".join(c.display_name(select_locale()) for c in choices.counties(ids))
+    return list_sep().join(c.display_name(select_locale()) for c in choices.counties(ids))
 
 
 def _managed_plan(plan_id: int) -> Plan:

@@ -1,18 +1,23 @@
 """Every desk page fits a 1280-px screen, in Chinese and in English: no table scrolls sideways
 and the page itself does not. At that width the boarding table's last column (the manifest
 link) was cut off, the dashboard's tables hid their last two columns in English, and the plan
-page's stops never wrapped (a `td.wrap` lost to `table.grid td`'s nowrap)."""
+page's stops never wrapped (a `td.wrap` lost to `table.grid td`'s nowrap). In English, lists
+are joined with commas (they kept 、) and coach types are named by their seats (45-seat
+coach, where the pages showed the bureau's Chinese name)."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from flask import Flask
 
 from dispatch.extensions import db
 from dispatch.models import Trip
-from tests.support.apps import ADMIN_PASSWORD
+from tests.support.apps import ADMIN_PASSWORD, COORD_PASSWORD
 from tests.support.browser import log_in
 from tests.support.published import busiest_trip
+from tests.support.seats import add_user
 
 pytestmark = pytest.mark.browser
 
@@ -72,10 +77,14 @@ def test_desk_pages_fit_1280_px_in_both_languages(
     chromium, published_server, published_app, shot
 ) -> None:
     paths = _pages(published_app)
+    # a coordinator of two counties: the users page lists them
+    add_user(published_app, "two", "coordinator", COORD_PASSWORD, ["hongtong", "yaodu"])
     context = chromium.new_context(locale="zh-CN", base_url=published_server.url, viewport=WIDE)
     page = context.new_page()
     log_in(page, "admin", ADMIN_PASSWORD)
     seen: dict[str, list[str]] = {}
+    coach_pages = [p for p in paths if p.startswith(("/plans/", "/trips/")) and p != "/plans/"]
+    coach_words: dict[str, tuple[bool, bool]] = {}
     for language in ("中文", "English"):
         if language == "English":
             with page.expect_navigation():
@@ -89,6 +98,13 @@ def test_desk_pages_fit_1280_px_in_both_languages(
             wide = _overflow(page)
             if wide:
                 seen[f"{language} {path}"] = wide
+            # in English, lists joined with commas, not 、
+            if language == "English" and "、" in page.locator("body").inner_text():
+                seen[f"English {path}"] = ["、 between the items of a list"]
+            if language == "English" and path in coach_pages:  # coach types in English too
+                text = page.locator("body").inner_text()
+                coach_words[path] = (bool(re.search(r"\d+座", text)), "-seat coach" in text)
         shot(page, f"last page in {language}")
     context.close()
     assert seen == {}
+    assert coach_words == {p: (False, True) for p in coach_pages}  # "45-seat coach", not 45座…
