@@ -7,6 +7,7 @@ answer says ``no-store``, so a shared browser keeps no ticket once the worker ta
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -122,18 +123,27 @@ def code() -> Response | tuple:
     session.pop(OPENED, None)
     session[PENDING] = pending
     response = redirect(url_for(".verify"))
-    if outgoing is not None:
-        response.call_on_close(_send_later(current_app._get_current_object(), outgoing))
+    sending = threading.Thread(
+        target=_send(current_app._get_current_object(), outgoing), name="ticket-code", daemon=True
+    )
+    sending.start()
+    response.call_on_close(sending.join)
     return response
 
 
-def _send_later(app: Flask, outgoing: verification.Outgoing) -> Callable[[], None]:
-    """The code's SMS, sent once the server has written the answer and closes it: a gateway
-    takes a few hundred milliseconds, and a stranger must not read from the wait that the ID
-    number and mobile belong to a worker. The row is committed ``sending``; if this process
-    dies first it becomes ``unknown`` (notify/immediate.py) and the worker asks again."""
+def _send(app: Flask, outgoing: verification.Outgoing | None) -> Callable[[], None]:
+    """The code's SMS (nothing when the lookup matched no worker), sent beside the answer, in
+    a thread of its own: a gateway takes a few hundred milliseconds, and a stranger must not
+    read from the wait that the ID number and mobile belong to a worker, so both answers start
+    one. The server closing the answer waits for it (a test client, gunicorn). It used to be
+    sent only then, and the development server (`make run`) sometimes never closed an answer
+    to Chromium: the code stayed "sending" and never went. The row is committed ``sending``;
+    if this process dies first it becomes ``unknown`` (notify/immediate.py) and the worker
+    asks again."""
 
     def send() -> None:
+        if outgoing is None:
+            return
         with app.app_context():
             try:
                 outgoing.send(app.extensions["sms_gateway"])
