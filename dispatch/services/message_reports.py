@@ -11,15 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import aliased, joinedload
 
 from dispatch.extensions import db
-from dispatch.models import County, OutboundMessage, Trip, Worker
+from dispatch.models import County, OutboundMessage, SeatAssignment, Trip, Worker
 from dispatch.models import messages as m
 from dispatch.models.workers import CANCELLED
 from dispatch.notify import suppression as refusals
-from dispatch.services.scope import in_scope
+from dispatch.services.scope import in_scope, scope_clause
 
 OM = OutboundMessage
 STATUSES = (
@@ -98,9 +98,20 @@ class MessagesPage:
 
 
 def visible_messages(scope: set[str] | None) -> Select:
-    """Every message the user may see, newest first."""
+    """Every message the user may see, newest first: their counties' workers', and the
+    drivers' notices of the buses that carry any of those workers (a coordinator checks that
+    the driver of their bus was told; they were seen by administrators only)."""
     query = select(OM).outerjoin(Worker, Worker.id == OM.worker_id)
-    return in_scope(query, Worker.county_id, scope).order_by(OM.id.desc())
+    if scope is None:
+        return query.order_by(OM.id.desc())
+    rider = aliased(Worker)
+    carrying = in_scope(
+        select(SeatAssignment.trip_id).join(rider, rider.id == SeatAssignment.worker_id),
+        rider.county_id,
+        scope,
+    )
+    drivers = and_(OM.worker_id.is_(None), OM.driver_id.is_not(None), OM.trip_id.in_(carrying))
+    return query.where(or_(scope_clause(Worker.county_id, scope), drivers)).order_by(OM.id.desc())
 
 
 def filtered_messages(scope: set[str] | None, f: MessageFilter) -> Select:

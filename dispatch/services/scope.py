@@ -12,7 +12,7 @@ from collections.abc import Collection
 from typing import TypeVar
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select, true
 from sqlalchemy.orm import InstrumentedAttribute
 
 from dispatch.extensions import db
@@ -23,7 +23,13 @@ Query = TypeVar("Query", bound=Select)
 
 def in_scope(query: Query, column: InstrumentedAttribute, scope: Collection[str] | None) -> Query:
     """``query`` narrowed to rows whose ``column`` (a county id) is in ``scope``; None: every county."""
-    return query if scope is None else query.where(column.in_(scope))
+    return query if scope is None else query.where(scope_clause(column, scope))
+
+
+def scope_clause(column: InstrumentedAttribute, scope: Collection[str] | None) -> ColumnElement:
+    """The condition of ``in_scope``, for a query that lets in rows of another kind beside it
+    (``or_``); None: every county (true)."""
+    return true() if scope is None else column.in_(scope)
 
 
 def covered_counties(plan: Plan) -> set[str] | None:

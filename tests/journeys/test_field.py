@@ -19,7 +19,7 @@ from dispatch.services import driver_links
 from dispatch.services import manifest as manifests
 from tests.support.apps import ADMIN_PASSWORD, COORD_PASSWORD
 from tests.support.browser import log_in
-from tests.support.field import hongtong_trip, no_consent_worker, on_the_day
+from tests.support.field import drivers_told, hongtong_trip, no_consent_worker, on_the_day
 from tests.support.pdf import pages_text
 
 pytestmark = pytest.mark.browser
@@ -105,6 +105,15 @@ def test_the_coordinator_reads_who_was_notified_why_one_was_not_and_the_audit_in
     page.reload()
     legacy = page.locator("#messages tbody tr").filter(has_text=old_name).first
     expect(legacy.locator(".reason")).to_have_text("本人已退订短信，请电话联系")
+
+    # the drivers of the county's buses were told: their notices are the coordinator's to see
+    told = drivers_told(demo_app, "hongtong")
+    page.get_by_label("状态").select_option(label="全部")
+    page.get_by_label("类型").select_option(label="出车通知")
+    page.get_by_role("button", name="筛选").click()
+    drivers = page.locator("#messages tbody tr")
+    expect(drivers.first).to_contain_text("驾驶员")
+    assert drivers.count() == told > 0
 
     trip_id = hongtong_trip(demo_app)
     with time_machine.travel(on_the_day(demo_app, trip_id)):

@@ -6,10 +6,10 @@ import re
 from collections import Counter
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from dispatch.extensions import db
-from dispatch.models import OutboundMessage, Plan, User, Worker
+from dispatch.models import OutboundMessage, Plan, SeatAssignment, User, Worker
 from dispatch.models import messages as m
 from dispatch.services.accounts import create_token
 from dispatch.services.message_reports import DeliveryRate
@@ -101,15 +101,42 @@ def test_a_coordinator_sees_only_their_counties(published_app):
             .filter(Worker.county_id == "hongtong")
             .count()
         )
-    assert 0 < hong < facts["total"]
+        drivers = _driver_notices_of_buses_carrying(published_app, "hongtong")
+    assert 0 < hong < facts["total"] and drivers > 0
     client = published_app.test_client()
     login(client, "hong", COORD_PASSWORD)
     html = client.get("/messages/").get_data(as_text=True)
-    assert f"({hong})" in html
+    assert f"({hong + drivers})" in html  # and the drivers' notices of the buses they ride
+    driver_kind = client.get("/messages/?kind=driver").get_data(as_text=True)
+    assert f"({drivers})" in driver_kind
+    # a county filter is the recipients' county: drivers have none
     assert f"({hong})" in client.get("/messages/?county=hongtong").get_data(as_text=True)
     assert "(0)" in client.get("/messages/?county=xixian").get_data(as_text=True)  # not theirs
     rates = _table(html, "rates-county")
     assert rates.count("<tr>") == 2  # the header and Hongtong alone
+
+
+def _trips_carrying(app, county: str) -> set[int]:
+    return set(
+        db.session.scalars(
+            select(SeatAssignment.trip_id)
+            .join(Worker, Worker.id == SeatAssignment.worker_id)
+            .where(Worker.county_id == county)
+        )
+    )
+
+
+def _driver_notices_of_buses_carrying(app, county: str) -> int:
+    """Drivers' notices of the buses with a passenger of ``county`` (in an app context)."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(OutboundMessage)
+        .where(
+            OutboundMessage.worker_id.is_(None),
+            OutboundMessage.driver_id.is_not(None),
+            OutboundMessage.trip_id.in_(_trips_carrying(app, county)),
+        )
+    )
 
 
 def test_the_page_needs_a_login(published_app):
@@ -141,7 +168,11 @@ def test_the_api_lists_messages_by_status_scoped_by_county(published_app):
     unknown = client.get("/api/v1/messages?status=unknown", headers=admin_auth).get_json()
     assert unknown["total"] == 1 and unknown["items"][0]["error_message"]
     mine = client.get("/api/v1/messages?per_page=200", headers=hong_auth).get_json()
-    assert mine["total"] > 0 and {i["worker_id"] for i in mine["items"]} <= hong_ids
+    assert mine["total"] > 0 and {i["worker_id"] for i in mine["items"]} <= hong_ids | {None}
+    with published_app.app_context():  # the rest are the drivers' notices of their buses
+        carrying = _trips_carrying(published_app, "hongtong")
+    drivers = [i for i in mine["items"] if i["worker_id"] is None]
+    assert drivers and all(i["kind"] == "driver" and i["trip_id"] in carrying for i in drivers)
     bad = client.get("/api/v1/messages?status=lost", headers=admin_auth)
     assert bad.status_code == 400 and bad.get_json()["error"]
     spec = client.get("/api/v1/openapi.json").get_json()
