@@ -14,8 +14,9 @@ from dispatch.models import messages as m
 from dispatch.services.accounts import create_token
 from dispatch.services.message_reports import DeliveryRate
 from dispatch.services.notices import notices
-from tests.support.apps import COORD_PASSWORD, login
+from tests.support.apps import ADMIN_PASSWORD, COORD_PASSWORD, login
 from tests.support.coaches import assign_coaches
+from tests.support.field import drivers_told
 
 NOW = datetime(2026, 2, 26, 2, 0, tzinfo=UTC)
 
@@ -93,6 +94,7 @@ def test_the_page_lists_messages_newest_first_with_filters_and_attention(publish
 
 
 def test_a_coordinator_sees_only_their_counties(published_app):
+    drivers_told(published_app)  # Hongtong's busiest bus has drivers, and they were told
     facts = _prepare(published_app)
     with published_app.app_context():
         hong = (
@@ -151,6 +153,7 @@ def test_delivery_rate_counts_only_what_reached_the_provider():
 
 
 def test_the_api_lists_messages_by_status_scoped_by_county(published_app):
+    drivers_told(published_app)
     facts = _prepare(published_app)
     with published_app.app_context():
         admin = db.session.scalar(select(User).filter_by(username="admin"))
@@ -241,3 +244,23 @@ def test_buses_are_listed_by_their_number(published_app):
         choices = [(t.date, t.number) for t in reports.trip_choices(None)]
     assert len(order) > 9 and order == sorted(order) and choices == sorted(choices)
     assert any(number >= 10 for _, number in order)  # T10 comes after T9, not after T1
+
+
+def test_a_code_sent_to_a_mobile_is_not_labelled_as_a_drivers(published_app):
+    """A verification code goes to whoever holds the mobile (no worker yet, no driver): the
+    admin's list showed "驾驶员" beside every one."""
+    with published_app.app_context():
+        db.session.add(
+            OutboundMessage(
+                dedupe_key="test:verification:1",
+                kind="verification",
+                to_phone="+8613700001111",
+                body="【临汾人社】验证码******，5分钟内有效。",
+                due_at=datetime(2026, 2, 26, tzinfo=UTC),
+            )
+        )
+        db.session.commit()
+    client = published_app.test_client()
+    login(client, "admin", ADMIN_PASSWORD)
+    codes = _table(client.get("/messages/?kind=verification").get_data(as_text=True), "messages")
+    assert "137****1111" in codes and "驾驶员" not in codes  # the drivers': tests/journeys
