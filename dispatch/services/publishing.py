@@ -9,7 +9,7 @@ coordinator, and sends those workers nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -66,6 +66,10 @@ class PublishPreview:
     counts: dict[str, int]
     suppressed: int
     samples: list[Sample]
+    # Codes of the buses it publishes that left their first stop before now: their drivers are
+    # told nothing, and their passengers only where the bus has yet to call.
+    departed: list[str] = field(default_factory=list)
+    drivers_set: bool = False  # some bus has a driver (else no driver notice can go yet)
 
 
 @dataclass(frozen=True)
@@ -174,10 +178,15 @@ def publish_preview(
     dropped = {d.worker_id for d in drops}
     kept = topup_publish.unchanged(plan)  # a top-up tells nobody whose seat it keeps as it is
     untold = dropped | kept
-    result = preview(plan, settings, now or utcnow(), untold)
+    moment = now or utcnow()
+    result = preview(plan, settings, moment, untold)
     riders = _riders(plan)
     seated = sum(len(ids - untold) for ids in riders.values())
     emptied = [code for code, ids in riders.items() if ids <= dropped]
+    trips = sorted(plan.trips, key=lambda trip: (trip.date, trip.number or 0, trip.id))
+    departed = [
+        trip.code for trip in trips if trip.departure_at <= moment and trip.code not in emptied
+    ]
     return PublishPreview(
         seated=seated,
         buses=len(riders) - len(emptied),
@@ -189,6 +198,8 @@ def publish_preview(
         counts=result.counts,
         suppressed=result.suppressed,
         samples=[_sample(d) for d in result.samples],
+        departed=departed,
+        drivers_set=any(trip.driver1_id or trip.driver2_id for trip in trips),
     )
 
 
