@@ -30,7 +30,7 @@ from dispatch.routes.driver_pages import driver_trip, pdf_response, print_css, p
 from dispatch.routes.labels import mark_refusal
 from dispatch.services import arrival, handover, scans
 from dispatch.services import manifest as manifests
-from dispatch.web import parse_id
+from dispatch.web import local_time, parse_id
 
 bp = Blueprint("gate", __name__)
 
@@ -106,6 +106,15 @@ def arrive(token: str) -> Response:
     except arrival.NotYetLeft:
         db.session.rollback()
         flash(_("The bus has not left yet: arrival is confirmed at the stop."), "error")
+    except arrival.TooEarly as early:
+        db.session.rollback()
+        flash(
+            _(
+                "The bus is due at this stop at %(eta)s: confirm the arrival once it is there.",
+                eta=local_time(early.eta, "%m-%d %H:%M"),
+            ),
+            "error",
+        )
     except (arrival.ArrivalError, manifests.MarkError):
         db.session.rollback()
         flash(

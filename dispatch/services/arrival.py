@@ -34,6 +34,15 @@ class NotYetLeft(ArrivalError):
     """The bus has not left its first stop yet: an arrival now is a slip of the thumb."""
 
 
+class TooEarly(ArrivalError):
+    """Less than half the planned driving time to the stop has passed since the bus left (a
+    1,188-km leg "arrived" 22 minutes out): a tap on the wrong stop, not an arrival."""
+
+    def __init__(self, eta: datetime) -> None:
+        super().__init__(f"expected at {eta.isoformat()}")
+        self.eta = eta
+
+
 @dataclass
 class StopArrival:
     """One drop-off stop: who gets off there and what the driver recorded."""
@@ -120,6 +129,8 @@ def record_arrival(
     stop = _dropoff(trip, stop_id)
     if now < trip.departure_at:
         raise NotYetLeft("the bus has not left yet")
+    if stop.eta is not None and now < trip.departure_at + (stop.eta - trip.departure_at) / 2:
+        raise TooEarly(stop.eta)
     line = next(s for s in bus_arrival(trip).stops if s.stop.id == stop.id)
     chosen = {seat.worker_id for seat in line.expected} & set(worker_ids)
     if set(worker_ids) - chosen:

@@ -176,3 +176,15 @@ def test_arrived_tapped_before_the_bus_left_is_refused_where_the_driver_tapped(
         expect(answer).to_contain_text("尚未发车")
         expect(answer).to_be_in_viewport()
         shot(page, "refused at the stop")
+    # Twenty minutes out, 1,000 km short: a tap on the wrong stop, refused with when it is due
+    with time_machine.travel(bus["after"] - timedelta(hours=14) + timedelta(minutes=20)):
+        page.reload()
+        stop = page.locator(f"#stop-{bus['stop']}")
+        stop.scroll_into_view_if_needed()
+        stop.get_by_role("button", name="已到达").click()
+        answer = page.locator(f"#stop-{bus['stop']} .stop-answer")
+        expect(answer).to_contain_text("到达这一站：请到站后再确认到达")
+        expect(answer).to_be_in_viewport()
+        shot(page, "refused twenty minutes out")
+    with published_app.app_context():
+        assert db.session.get(TripStop, bus["stop"]).arrived_at is None
