@@ -27,6 +27,8 @@
       if (!box) { return; }
       box.checked = event.detail.boarded;
       box.closest("label").classList.toggle("unmarked", !event.detail.boarded);
+      var hint = form.querySelector(".unmarked-hint");  // said while anyone here is unmarked
+      if (hint) { hint.hidden = !form.querySelector("label.unmarked"); }
       recount(form);
     });
   });
