@@ -279,6 +279,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["isodate"] = iso_date
     app.jinja_env.filters["formvalue"] = form_value
     app.jinja_env.filters["coach_type_name"] = coach_type_name
+    app.jinja_env.filters["pickup_place"] = pickup_place
     app.jinja_env.globals["list_sep"] = list_sep
     app.jinja_env.globals.update(
         status_label=status_label, mask_id=mask_id_number, mask_phone=mask_phone
@@ -295,6 +296,16 @@ def list_sep() -> str:
     """What goes between the items of a list in the page's language: 、 in Chinese, a comma
     in English."""
     return "、" if select_locale().startswith("zh") else ", "
+
+
+def pickup_place(site) -> str:
+    """A pickup point as a worker looks for it: in Chinese where to stand, as their SMS says it
+    (洪洞县人社局门前广场, not the county's name the demo's points carry); in English its name."""
+    from dispatch.services.notices.journeys import place_name
+
+    if not select_locale().startswith("zh"):
+        return site.display_name("en")
+    return place_name(site.name_zh, site.address or "")
 
 
 def coach_type_name(coach_type) -> str:

@@ -8,7 +8,7 @@ from dispatch.identity import mask_id_number, mask_phone
 from dispatch.models import DROPOFF, PICKUP, WORKER_STATUSES, Worker
 from dispatch.services import choices
 from dispatch.services import workers as service
-from dispatch.web import select_locale
+from dispatch.web import pickup_place, select_locale
 
 
 def form_choices(worker: Worker | None = None, *, filters: bool = False) -> dict:
@@ -30,7 +30,7 @@ def form_choices(worker: Worker | None = None, *, filters: bool = False) -> dict
         "destinations": destinations,
         "statuses": WORKER_STATUSES,
         "county_options": [(c.id, c.display_name(locale), "") for c in counties],
-        "pickup_options": [(s.id, s.display_name(locale), s.county_id or "") for s in pickups],
+        "pickup_options": [(s.id, pickup_place(s), s.county_id or "") for s in pickups],
         "destination_options": [(s.id, s.display_name(locale), "") for s in destinations],
         "employer_options": [(e.id, e.name, e.site_id) for e in employers],
     }

@@ -80,6 +80,8 @@ def test_a_worker_registers_by_phone_and_the_coordinator_reviews(
     page.goto(url)
     assert page.get_by_label("户籍县区").input_value() == "hongtong"  # the poster's preset
     assert page.get_by_label("上车点").input_value() == "hongtong"
+    # named where to stand, as the SMS will say it, not by the county's name
+    expect(page.locator("#f-pickup_point option:checked")).to_have_text("洪洞县人社局门前广场")
     shot(page, "join-form")
     _fill_worker(page, 1, "王自报")
     code = _get_code(page, demo_app, 1)

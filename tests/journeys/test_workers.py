@@ -76,7 +76,7 @@ def test_city_coordinator_registers_corrects_filters_and_exports(demo_app, journ
     page.get_by_label("身份证号").fill(NEW_ID)
     page.get_by_label("手机号").fill("13903581234")
     page.get_by_label("户籍县区").select_option(label="洪洞县")
-    assert _options(page, "#f-pickup_point") == ["洪洞县"]
+    assert _options(page, "#f-pickup_point") == ["洪洞县人社局门前广场"]  # where to stand
     page.get_by_label("目的地").select_option(label="昆山市")
     employers = _options(page, "#f-employer")
     assert sorted(employers) == sorted(_employers_of(demo_app, "js-kunshan")) and employers
@@ -312,7 +312,7 @@ def test_a_county_coordinator_registers_on_his_phone(demo_app, phone_journey, sh
     log_in(page, "hong", COORD_PASSWORD)
     page.goto("/workers/new")
     assert page.get_by_label("户籍县区").input_value() == "hongtong"  # his only county, chosen
-    assert _options(page, "#f-pickup_point") == ["洪洞县"]
+    assert _options(page, "#f-pickup_point") == ["洪洞县人社局门前广场"]  # where to stand
     page.get_by_label("姓名").fill("手机登记")
     page.get_by_label("身份证号").fill(county_id(12))
     page.get_by_label("手机号").fill("13903587777")
