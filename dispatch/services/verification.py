@@ -5,8 +5,8 @@ number gets at most one code every VERIFY_CODE_INTERVAL_S seconds (the wait /joi
 counts down), 5 an hour and 10 a day, and each client address at most VERIFY_CODES_PER_IP_HOUR
 an hour; the counts are read from the codes themselves, so every web process sees the same.
 The SMS goes out at once (notify.immediate): /join sends it from the request; /ticket issues
-it (`issue_code`) and sends it once its answer is out, so the time to answer does not tell a
-stranger whether an ID number and mobile belong to a worker.
+it (`issue_code`) and sends it in a thread of its own beside its answer, so the time to answer
+does not tell a stranger whether an ID number and mobile belong to a worker.
 """
 
 from __future__ import annotations
