@@ -160,6 +160,16 @@ def test_the_driver_hands_workers_over_at_the_gate_and_the_coordinator_sees_it(
         assert all("13912345678" in m.body for m in with_contact)
 
 
+def _refused_at_the_stop(page, stop_id: int, words: str) -> None:
+    """Tap 已到达 at the stop: the refusal, ``words``, shows there, where the driver looks."""
+    stop = page.locator(f"#stop-{stop_id}")
+    stop.scroll_into_view_if_needed()
+    stop.get_by_role("button", name="已到达").click()
+    answer = page.locator(f"#stop-{stop_id} .stop-answer")
+    expect(answer).to_contain_text(words)
+    expect(answer).to_be_in_viewport()
+
+
 def test_arrived_tapped_before_the_bus_left_is_refused_where_the_driver_tapped(
     published_app, pages, shot
 ):
@@ -169,22 +179,12 @@ def test_arrived_tapped_before_the_bus_left_is_refused_where_the_driver_tapped(
     with time_machine.travel(bus["after"] - timedelta(hours=15)):  # an hour before it leaves
         page = pages(**PHONE)
         page.goto(bus["url"])
-        stop = page.locator(f"#stop-{bus['stop']}")
-        stop.scroll_into_view_if_needed()
-        stop.get_by_role("button", name="已到达").click()
-        answer = page.locator(f"#stop-{bus['stop']} .stop-answer")
-        expect(answer).to_contain_text("尚未发车")
-        expect(answer).to_be_in_viewport()
+        _refused_at_the_stop(page, bus["stop"], "尚未发车")
         shot(page, "refused at the stop")
     # Twenty minutes out, 1,000 km short: a tap on the wrong stop, refused with when it is due
     with time_machine.travel(bus["after"] - timedelta(hours=14) + timedelta(minutes=20)):
         page.reload()
-        stop = page.locator(f"#stop-{bus['stop']}")
-        stop.scroll_into_view_if_needed()
-        stop.get_by_role("button", name="已到达").click()
-        answer = page.locator(f"#stop-{bus['stop']} .stop-answer")
-        expect(answer).to_contain_text("到达这一站：请到站后再确认到达")
-        expect(answer).to_be_in_viewport()
+        _refused_at_the_stop(page, bus["stop"], "到达这一站：请到站后再确认到达")
         shot(page, "refused twenty minutes out")
     with published_app.app_context():
         assert db.session.get(TripStop, bus["stop"]).arrived_at is None
