@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response
 from dispatch.extensions import db, limiter
 from dispatch.models import utcnow
 from dispatch.services import tickets, verification
+from dispatch.web import select_locale
 
 bp = Blueprint("ticket", __name__, url_prefix="/ticket")
 OPENED, PENDING = "ticket_opened", "ticket_pending"  # session keys
@@ -91,7 +92,7 @@ def show() -> Response | str | tuple[str, int]:
     worker_id = _opened_worker()
     if worker_id is None:
         return _lookup()
-    ticket = tickets.ticket_of(worker_id, utcnow(), current_app.config)
+    ticket = tickets.ticket_of(worker_id, utcnow(), current_app.config, select_locale())
     if ticket is None:
         session.pop(OPENED, None)
         return redirect(url_for(".show"))
@@ -179,7 +180,7 @@ def withdraw() -> Response | str:
     if worker_id is None:
         return redirect(url_for(".show"))
     if request.method == "GET":
-        ticket = tickets.ticket_of(worker_id, utcnow(), current_app.config)
+        ticket = tickets.ticket_of(worker_id, utcnow(), current_app.config, select_locale())
         if ticket is None or not ticket.can_withdraw:
             return redirect(url_for(".show"))
         return render_template("ticket/withdraw.html", ticket=ticket)

@@ -179,20 +179,23 @@ def _worker_for(phone: str, id_key: str, config: Mapping[str, Any]) -> Worker | 
     )
 
 
-def ticket_of(worker_id: int, now: datetime, config: Mapping[str, Any]) -> Ticket | None:
-    """What the worker's ticket page shows; None when the worker is gone or anonymised."""
+def ticket_of(
+    worker_id: int, now: datetime, config: Mapping[str, Any], locale: str = "zh"
+) -> Ticket | None:
+    """What the worker's ticket page shows, places named in ``locale`` (an address stays as
+    written); None when the worker is gone or anonymised."""
     worker = db.session.get(Worker, worker_id)
     if worker is None or worker.anonymised_at is not None:
         return None
     s = NoticeSettings.from_config(config)
     seat = seats.live_seat(worker.id) if worker.status != w.CANCELLED else None
-    ride = _ride(seat, now, s, str(config.get("SECRET_KEY") or "")) if seat else None
+    ride = _ride(seat, now, s, str(config.get("SECRET_KEY") or ""), locale) if seat else None
     status = _status(worker, seat)
     return Ticket(
         name=worker.name,
         masked_id=mask_id_number(worker.id_number),
         status=status,
-        destination=worker.destination_site.name_zh,
+        destination=worker.destination_site.display_name(locale),
         earliest=worker.earliest_date,
         latest=worker.latest_date,
         decline_reason=worker.decline_reason or "",
@@ -216,7 +219,9 @@ def _status(worker: Worker, seat: SeatAssignment | None) -> str:
     return NO_SHOW if seat.no_show_at is not None else SEATED
 
 
-def _ride(seat: SeatAssignment, now: datetime, s: NoticeSettings, secret: str) -> Ride:
+def _ride(
+    seat: SeatAssignment, now: datetime, s: NoticeSettings, secret: str, locale: str = "zh"
+) -> Ride:
     journey = journey_of(seat)
     trip, zone = seat.trip, ZoneInfo(s.tz)
     stop = pickup_stop(trip, seat.worker)
@@ -227,9 +232,9 @@ def _ride(seat: SeatAssignment, now: datetime, s: NoticeSettings, secret: str) -
         trip_code=trip.code,
         day=journey.pickup_at.astimezone(zone).date(),
         pickup_at=journey.pickup_at.astimezone(zone),
-        pickup_name=site.name_zh,
+        pickup_name=site.display_name(locale),
         pickup_address=site.address,
-        destination=seat.worker.destination_site.name_zh,
+        destination=seat.worker.destination_site.display_name(locale),
         seat_no=seat.seat_no,
         plate=None if trip.coach is None else plate_of(trip),
         contact_phone=cn_phone(driver.phone if driver is not None else s.hotline),

@@ -17,8 +17,10 @@ import zxingcpp
 from flask import Flask
 from PIL import Image
 from playwright.sync_api import expect
+from sqlalchemy import select
 
-from dispatch.models import utcnow
+from dispatch.extensions import db
+from dispatch.models import Site, Worker, utcnow
 from dispatch.services import etickets
 from tests.support.apps import COORD_PASSWORD
 from tests.support.browser import log_in
@@ -61,6 +63,14 @@ def _ask_for_code(page, id_number: str, phone: str) -> None:
     page.get_by_label("身份证号").fill(id_number)
     page.get_by_label("手机号").fill(phone)
     page.get_by_role("button", name="获取验证码").click()
+
+
+def _english_places(app: Flask, worker_id: int, pickup_zh: str) -> tuple[str, str]:
+    """The worker's destination and pickup point by their English names."""
+    with app.app_context():
+        destination = db.session.get(Worker, worker_id).destination_site.name_en
+        pickup = db.session.scalar(select(Site.name_en).filter_by(name_zh=pickup_zh))
+        return destination, pickup
 
 
 def _decoded_qr(page) -> str:
@@ -115,6 +125,15 @@ def test_a_worker_opens_the_ticket_reads_it_scans_its_qr_and_withdraws(
     assert qr.bounding_box()["width"] >= 250  # big enough to scan from a phone screen
     facts = etickets.read_ticket(_decoded_qr(page), demo_app.secret_key)
     assert facts == etickets.TicketFacts(passenger.worker_id, passenger.trip_id, passenger.seat_no)
+
+    # in English the places are named in English (the address stays as written)
+    destination, pickup = _english_places(demo_app, passenger.worker_id, passenger.pickup_name)
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("#ride-destination")).to_have_text(destination)
+    expect(page.locator("#ride-pickup")).to_contain_text(pickup)
+    expect(page.locator("#ride-pickup")).to_contain_text(passenger.pickup_address)
+    page.get_by_role("button", name="中文").click()
+    expect(page.locator("h1")).to_have_text("我的乘车信息")
 
     page.get_by_role("link", name="我无法出行了").click()
     expect(page.locator("#withdraw-confirm")).to_contain_text(f"{passenger.seat_no}号座位")
