@@ -35,7 +35,7 @@ PER_NUMBER_DAY = 10
 PER_IP_HOUR = 30
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)  # not frozen: Python sets an exception's __traceback__ and __context__
 class TooMany(Exception):
     """Over a limit: no code was sent. ``scope`` is "number" (its codes an hour or a day),
     "interval" (its last code is younger than VERIFY_CODE_INTERVAL_S) or "address"."""

@@ -3,8 +3,10 @@ days, and the numbers on verification SMS go with the retention period (DOMAIN.m
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from dispatch.extensions import db
@@ -37,3 +39,16 @@ def test_codes_go_after_two_days_and_verification_numbers_with_retention(app):
         # A second run finds nothing more to do.
         again = retention.run_retention(utcnow(), 30, "Asia/Shanghai")
         assert again.codes == 0
+
+
+def test_over_a_limit_stays_itself_through_a_context_manager():
+    """A frozen exception could not take the traceback Python gives it on the way out of a
+    ``with`` block: it came out as FrozenInstanceError, a 500 instead of "wait N seconds"."""
+
+    @contextmanager
+    def block():
+        yield
+
+    with pytest.raises(verification.TooMany) as refused, block():
+        raise verification.TooMany("interval", 40)
+    assert (refused.value.scope, refused.value.retry_after_minutes) == ("interval", 1)
