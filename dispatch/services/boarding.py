@@ -18,7 +18,7 @@ from dispatch.models import Plan, SeatAssignment, Site, Trip, TripStop, WelfareH
 from dispatch.models.trips import PLAN_PUBLISHED
 from dispatch.services.arrival import BusArrival, bus_arrival
 from dispatch.services.manifest import Counts, counts, undo_open
-from dispatch.services.notices.journeys import DEFAULT_HANDOUT  # the welfare reminder's window
+from dispatch.services.notices.journeys import handout_opens  # the welfare reminder's window
 from dispatch.services.reply_lists import ReplyCounts, ReplyRow, declined_replies, reply_counts
 
 
@@ -144,11 +144,11 @@ def handout_points(day: date, trips: Iterable[Trip], scope: set[str] | None) -> 
                     point = HandoutPoint(site, handout.place, handout.starts_at, handout.ends_at)
                 else:
                     point = HandoutPoint(
-                        site, site.address or site.name_zh, eta - DEFAULT_HANDOUT, eta
+                        site, site.address or site.name_zh, handout_opens(eta), eta
                     )
                 points[site.id] = point
             elif handouts.get(site.id) is None:  # several buses: from before the first to the last
-                point.opens = min(point.opens, eta - DEFAULT_HANDOUT)
+                point.opens = min(point.opens, handout_opens(eta))
                 point.closes = max(point.closes, eta)
             point.seats.append(seat)
     for point in points.values():

@@ -162,8 +162,9 @@ def test_the_ticket_without_coach_shows_plate_pending_the_hotline_and_the_hour_b
 ):
     text = _text(_open(client, published_app, passenger))
     assert "车辆待定" in text and "热线电话" in text and "0357-12333" in text
-    opens = (passenger.pickup_at - timedelta(hours=1)).strftime("%H:%M")
-    assert f"{opens}–{passenger.pickup_at:%H:%M}" in text  # as the welfare SMS says
+    hour_before = passenger.pickup_at - timedelta(hours=1)  # on the five minutes
+    opens = hour_before.replace(minute=hour_before.minute - hour_before.minute % 5)
+    assert f"{opens:%H:%M}–{passenger.pickup_at:%H:%M}" in text  # as the welfare SMS says
 
 
 def test_the_qr_code_carries_a_valid_ticket_for_this_seat(published_app, passenger):

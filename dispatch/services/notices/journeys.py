@@ -50,6 +50,15 @@ ALL_KINDS = (*KINDS, *(k for k in TEMPLATES if k not in KINDS))
 WAITING_AHEAD = timedelta(hours=48)  # "on the list" only when the pickup is this close
 EVENING = time(18, 0)
 DEFAULT_HANDOUT = timedelta(hours=1)  # before departure, at the pickup point
+HANDOUT_STEP = timedelta(minutes=5)  # a default window opens on a round five minutes
+
+
+def handout_opens(eta: datetime) -> datetime:
+    """When the default welfare window opens for a bus due at ``eta``: an hour before it, on the
+    five minutes (06:55 for 07:59: planned times fall on any minute, and "07:59-08:59" read as a
+    typing slip). Whole-hour zones keep the minutes, so UTC rounds as local time does."""
+    opens = eta - DEFAULT_HANDOUT
+    return opens - (opens - opens.replace(minute=0, second=0, microsecond=0)) % HANDOUT_STEP
 
 
 @dataclass(frozen=True)
@@ -309,7 +318,7 @@ def handout_of(
     handout = handouts.get((_pickup_site_id(j), s.local(j.pickup_at).date()))
     if handout is not None:
         return handout.place, handout.starts_at, handout.ends_at
-    return j.pickup_place, j.pickup_at - DEFAULT_HANDOUT, j.pickup_at
+    return j.pickup_place, handout_opens(j.pickup_at), j.pickup_at
 
 
 def welfare_handouts(plan: Plan) -> dict[tuple[str, date], WelfareHandout]:
