@@ -301,7 +301,7 @@ def list_sep() -> str:
 def pickup_place(site) -> str:
     """A pickup point as a worker looks for it: in Chinese where to stand, as their SMS says it
     (洪洞县人社局门前广场, not the county's name the demo's points carry); in English its name."""
-    from dispatch.services.notices.journeys import place_name
+    from dispatch.services.place_names import place_name
 
     if not select_locale().startswith("zh"):
         return site.display_name("en")

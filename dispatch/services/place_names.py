@@ -61,3 +61,14 @@ def find_place(index: dict, given: str, prefix: bool = False):
 def name_key(text: str) -> str:
     """A name as compared: NFKC (full-width to ASCII), trimmed, lower-case."""
     return unicodedata.normalize("NFKC", text).strip().lower()
+
+
+def place_name(name: str, address: str) -> str:
+    """Where to be, as a notice says it: the address when it begins with the name (洪洞县人社局
+    门前广场), else the name with the address after it in brackets: a notice cut to fit its
+    segment loses the address first (洪洞县汽车站（洪洞县大…), and the two never run together
+    (洪洞县汽车站洪洞县大槐树镇)."""
+    address = address.strip()
+    if not address or address == name:
+        return name
+    return address if address.startswith(name) else f"{name}（{address}）"

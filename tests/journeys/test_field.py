@@ -107,7 +107,7 @@ def test_the_coordinator_reads_who_was_notified_why_one_was_not_and_the_audit_in
     expect(legacy.locator(".reason")).to_have_text("本人已退订短信，请电话联系")
 
     # the drivers of the county's buses were told: their notices are the coordinator's to see
-    told = drivers_told(demo_app, "hongtong")
+    told = drivers_told(demo_app)
     page.get_by_label("状态").select_option(label="全部")
     page.get_by_label("类型").select_option(label="出车通知")
     page.get_by_role("button", name="筛选").click()

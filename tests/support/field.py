@@ -110,28 +110,24 @@ def hongtong_trip(app: Flask) -> int:
         return max(trips, key=lambda t: sum(s.worker.county_id == "hongtong" for s in t.seats)).id
 
 
-def drivers_told(app: Flask, county: str = "hongtong") -> int:
-    """The drivers of the bus with most of ``county``'s passengers told of it, as the bus page
-    does once it has a coach (two days before it leaves); the drivers' notices of every bus
-    carrying a worker of ``county``."""
+def drivers_told(app: Flask) -> int:
+    """The drivers of Hongtong's busiest bus told of it, as the bus page does once it has a
+    coach (two days before it leaves); the drivers' notices of every bus carrying a Hongtong
+    worker."""
     from dispatch.services.notices import notices
     from tests.support.tickets import give_coach
 
-    trip_id = hongtong_trip(app) if county == "hongtong" else None
-    assert trip_id is not None, "only Hongtong's busiest bus is chosen here"
+    trip_id = hongtong_trip(app)
     give_coach(app, trip_id)
     with app.app_context():
         trip = db.session.get(Trip, trip_id)
         notices.schedule_driver_notices(trip, trip.departure_at - timedelta(days=2), app.config)
         db.session.commit()
-        om = OutboundMessage
         carrying = (
             select(SeatAssignment.trip_id)
             .join(Worker, Worker.id == SeatAssignment.worker_id)
-            .where(Worker.county_id == county)
+            .where(Worker.county_id == "hongtong")
         )
-        return len(
-            db.session.scalars(
-                select(om.id).where(om.kind == "driver", om.trip_id.in_(carrying))
-            ).all()
-        )
+        om = OutboundMessage
+        told = select(om.id).where(om.kind == "driver", om.trip_id.in_(carrying))
+        return len(db.session.scalars(told).all())

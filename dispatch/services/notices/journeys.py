@@ -43,6 +43,7 @@ from dispatch.services.notices.templates import (
     WAITING,
     WELFARE,
 )
+from dispatch.services.place_names import place_name
 
 # The kinds publishing and seat changes write, in the order the pages list them.
 KINDS = (DEPARTURE, WAITING, REMINDER, WELFARE, CHANGE, CANCELLATION, DRIVER)
@@ -243,17 +244,6 @@ def first_place(trip: Trip) -> str:
         return ""
     site = trip.stops[0].site
     return place_name(site.name_zh, site.address)
-
-
-def place_name(name: str, address: str) -> str:
-    """Where to be, as a notice says it: the address when it begins with the name (洪洞县人社局
-    门前广场), else the name with the address after it in brackets: a notice cut to fit its
-    segment loses the address first (洪洞县汽车站（洪洞县大…), and the two never run together
-    (洪洞县汽车站洪洞县大槐树镇)."""
-    address = address.strip()
-    if not address or address == name:
-        return name
-    return address if address.startswith(name) else f"{name}（{address}）"
 
 
 def pickup_stop(trip: Trip, worker: Worker) -> TripStop | None:
