@@ -20,6 +20,7 @@ from dispatch import ratelimit  # noqa: F401  (registers the database:// limiter
 from dispatch.extensions import login_manager
 from dispatch.identity import mask_id_number, mask_phone
 from dispatch.ids import MAX_ID, parse_id  # noqa: F401  (parse_id: the views' import)
+from dispatch.services.place_names import place_name
 
 ZH = "zh_Hans_CN"
 EN = "en"
@@ -301,8 +302,6 @@ def list_sep() -> str:
 def pickup_place(site) -> str:
     """A pickup point as a worker looks for it: in Chinese where to stand, as their SMS says it
     (洪洞县人社局门前广场, not the county's name the demo's points carry); in English its name."""
-    from dispatch.services.place_names import place_name
-
     if not select_locale().startswith("zh"):
         return site.display_name("en")
     return place_name(site.name_zh, site.address or "")

@@ -111,7 +111,7 @@ def code():
 
 def _too_many(many: verification.TooMany) -> str:
     if many.scope == "interval":
-        return _too_soon(many)
+        return many.too_soon()
     minutes = many.retry_after_minutes
     if many.scope == "number":
         return _(
@@ -121,13 +121,6 @@ def _too_many(many: verification.TooMany) -> str:
         )
     return _(
         "Too many codes were asked for from this network. Try again in %(n)d minutes.", n=minutes
-    )
-
-
-def _too_soon(many: verification.TooMany) -> str:
-    return _(
-        "A code was sent to this number a moment ago. You can ask for another in %(n)d seconds.",
-        n=many.retry_after_s,
     )
 
 

@@ -115,11 +115,7 @@ def code() -> Response | tuple:
         minutes = error.retry_after_minutes
         message = _("Too many codes asked for. Try again in %(n)d minutes.", n=minutes)
         if error.scope == "interval":
-            message = _(
-                "A code was sent to this number a moment ago. You can ask for another in "
-                "%(n)d seconds.",
-                n=error.retry_after_s,
-            )
+            message = error.too_soon()
         return _lookup(error=message), 429, {"Retry-After": str(error.retry_after_s)}
     session.pop(OPENED, None)
     session[PENDING] = pending

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from dispatch.extensions import db
@@ -47,6 +48,14 @@ class TooMany(Exception):
     def retry_after_minutes(self) -> int:
         """The wait in whole minutes, rounded up (at least one), as the pages say it."""
         return max(1, -(-self.retry_after_s // 60))
+
+    def too_soon(self) -> str:
+        """What /join and /ticket say when the number's last code is younger than the interval."""
+        return _(
+            "A code was sent to this number a moment ago. You can ask for another in %(n)d "
+            "seconds.",
+            n=self.retry_after_s,
+        )
 
 
 @dataclass(frozen=True)
