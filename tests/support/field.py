@@ -17,8 +17,10 @@ from sqlalchemy import select, text
 from dispatch import create_app
 from dispatch.extensions import db
 from dispatch.models import OutboundMessage, Plan, SeatAssignment, Trip, Worker
+from dispatch.services.notices import notices
 from tests.support.apps import base_config
 from tests.support.coaches import assign_coaches
+from tests.support.tickets import give_coach
 
 WINDOW = ["--from", "2026-02-28", "--to", "2026-03-03"]
 PUBLISHED_AT = datetime(2026, 2, 20, 2, 0, tzinfo=UTC)  # 10:00 local, a week before the buses
@@ -114,9 +116,6 @@ def drivers_told(app: Flask) -> int:
     """The drivers of Hongtong's busiest bus told of it, as the bus page does once it has a
     coach (two days before it leaves); the drivers' notices of every bus carrying a Hongtong
     worker."""
-    from dispatch.services.notices import notices
-    from tests.support.tickets import give_coach
-
     trip_id = hongtong_trip(app)
     give_coach(app, trip_id)
     with app.app_context():
